@@ -1,0 +1,176 @@
+"""People, communities, buildings, households and per-community roles.
+
+A household is an address (building + room). Nothing here asks about
+ownership or hukou: owners, renters and shop dwellers are all residents.
+Phone numbers are private: they never appear in anything public.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class User(AbstractUser):
+    display_name = models.CharField(_("name"), max_length=60, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    preferred_language = models.CharField(_("language"), max_length=10, blank=True)
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+
+class Community(models.Model):
+    name = models.CharField(_("name"), max_length=100)
+    district = models.CharField(_("district"), max_length=60, blank=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("community")
+        verbose_name_plural = _("communities")
+        constraints = [models.UniqueConstraint(fields=["name", "district"], name="community_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Building(models.Model):
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="buildings")
+    label = models.CharField(_("building"), max_length=20)
+    # Numeric labels sort as numbers ("2" before "10"); other labels after them.
+    sort_key = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("building")
+        verbose_name_plural = _("buildings")
+        ordering = ["community_id", "sort_key", "label"]
+        constraints = [models.UniqueConstraint(fields=["community", "label"], name="building_unique_label")]
+
+    def __str__(self) -> str:
+        return self.label
+
+    def save(self, *args, **kwargs):
+        self.sort_key = int(self.label) if self.label.isdigit() else 100000
+        super().save(*args, **kwargs)
+
+
+class Household(models.Model):
+    """An address: building + room, e.g. `12-301`."""
+
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="households")
+    building = models.ForeignKey(Building, on_delete=models.CASCADE, related_name="households")
+    room = models.CharField(_("room"), max_length=20)
+    # On the committee's list of vulnerable households (elderly alone, sick, ...):
+    # donated portions go to these.
+    is_vulnerable = models.BooleanField(_("vulnerable household"), default=False)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("household")
+        verbose_name_plural = _("households")
+        ordering = ["building__sort_key", "building__label", "room"]
+        constraints = [models.UniqueConstraint(fields=["building", "room"], name="household_unique_room")]
+        indexes = [models.Index(fields=["community", "building"])]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        return f"{self.building.label}-{self.room}"
+
+
+class HouseholdMember(models.Model):
+    """A person living in a household, with or without an account (elderly without phones)."""
+
+    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="members")
+    name = models.CharField(_("name"), max_length=60)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    user = models.OneToOneField(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="household_member")
+    note = models.CharField(_("note"), max_length=200, blank=True, help_text=_("e.g. leave at the door"))
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("household member")
+        verbose_name_plural = _("household members")
+
+    def __str__(self) -> str:
+        return f"{self.household} {self.name}"
+
+
+class VolunteerGroup(models.TextChoices):
+    NONE = "", _("none")
+    PROCUREMENT = "procurement", _("procurement (采购组)")
+    DATA = "data", _("data and payments (资料统计组)")
+    RECEIVING = "receiving", _("receiving and delivery (接货分发组)")
+
+
+class Membership(models.Model):
+    """A user's place in one community, with the roles they hold there."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="memberships")
+    household = models.ForeignKey(
+        Household, null=True, blank=True, on_delete=models.SET_NULL, related_name="memberships"
+    )
+    is_active = models.BooleanField(default=True)
+    is_resident = models.BooleanField(_("resident"), default=True)
+    is_team_leader = models.BooleanField(_("team leader (团长)"), default=False)
+    is_building_leader = models.BooleanField(_("building leader (楼团长)"), default=False)
+    led_building = models.ForeignKey(
+        Building, null=True, blank=True, on_delete=models.SET_NULL, related_name="building_leaders"
+    )
+    volunteer_group = models.CharField(
+        _("volunteer group"), max_length=20, choices=VolunteerGroup.choices, blank=True, default=""
+    )
+    is_committee = models.BooleanField(_("committee staff (居委)"), default=False)
+    is_gate_guard = models.BooleanField(_("gate guard (门卫)"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "community"], name="membership_unique_user_community"),
+            models.CheckConstraint(
+                condition=Q(is_building_leader=False) | Q(led_building__isnull=False),
+                name="membership_building_leader_has_building",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.community}"
+
+    @property
+    def is_volunteer(self) -> bool:
+        return bool(self.volunteer_group)
+
+
+class Notification(models.Model):
+    """An in-app notice for one user. `dedupe_key` makes each notice exist once,
+    however many times the task that sends it runs."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    community = models.ForeignKey(Community, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=40)
+    # Stored already translated into the user's language at the time of sending is
+    # brittle; we store the message key and parameters and render at display time.
+    params = models.JSONField(default=dict, blank=True)
+    link = models.CharField(max_length=200, blank=True)
+    dedupe_key = models.CharField(max_length=120)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["user", "dedupe_key"], name="notification_once")]
+        indexes = [models.Index(fields=["user", "read_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} -> {self.user_id}"

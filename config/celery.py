@@ -1,0 +1,33 @@
+"""The Celery app. The beat schedule lives here, in one place.
+
+Broker: Redis when REDIS_URL is set; otherwise Kombu's filesystem transport,
+which needs no server, so `make run` still has a worker and beat.
+Every scheduled entry below must be idempotent: two beat processes (or a
+redelivered message) must not do anything twice.
+"""
+
+import os
+from pathlib import Path
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("jielong")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+# Seconds between deadline sweeps: a buy closes at most this long after its deadline.
+SWEEP_INTERVAL_SECONDS = 5.0
+
+app.conf.beat_schedule = {
+    # Add entries as "<app>.<what>": {"task": "<dotted task name>", "schedule": seconds}.
+}
+
+
+@app.on_after_configure.connect
+def _make_broker_folders(sender, **kwargs):
+    options = sender.conf.broker_transport_options or {}
+    for key in ("data_folder_in", "data_folder_out"):
+        if options.get(key):
+            Path(options[key]).mkdir(parents=True, exist_ok=True)

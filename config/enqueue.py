@@ -1,0 +1,28 @@
+"""Enqueue Celery tasks only after the surrounding transaction commits.
+
+A rolled-back transaction never enqueues anything, and a worker never sees a
+row that does not exist yet. If the broker is down at that moment the request
+still succeeds: the state is in the database, and the beat sweeps repair any
+work whose enqueue was lost.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db import transaction
+from kombu.exceptions import OperationalError
+
+logger = logging.getLogger(__name__)
+
+
+def _send(task: Any, args: tuple, kwargs: dict) -> None:
+    try:
+        task.apply_async(args=args, kwargs=kwargs)
+    except OperationalError:
+        logger.warning("broker unavailable: %s%r not enqueued; the sweep will repair it", task.name, args)
+
+
+def enqueue_on_commit(task: Any, *args: Any, **kwargs: Any) -> None:
+    transaction.on_commit(lambda: _send(task, args, kwargs), robust=True)

@@ -1,0 +1,307 @@
+"""Suppliers, offers, group buys (团), sign-ups (接龙) and purchase orders.
+
+Counters on GroupBuy / BuyItem are only ever changed by conditional UPDATEs in
+services (never read-modify-save), and the CheckConstraints below are the last
+line of defence against oversell.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Community, Household, HouseholdMember
+
+MONEY = {"max_digits": 12, "decimal_places": 2}
+
+
+class Supplier(models.Model):
+    name = models.CharField(_("name"), max_length=120)
+    contact_name = models.CharField(_("contact person"), max_length=60, blank=True)
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    categories = models.CharField(_("categories"), max_length=200, blank=True, help_text=_("comma-separated"))
+    is_supply_guaranteed = models.BooleanField(_("on the supply-guarantee list (保供企业)"), default=False)
+    # The community whose leaders registered the supplier; offers can be used in pools across communities.
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="suppliers")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("supplier")
+        verbose_name_plural = _("suppliers")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Offer(models.Model):
+    """What a supplier sells (套餐/商品): a unit, a price to residents and a cost from the supplier."""
+
+    supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="offers")
+    title = models.CharField(_("title"), max_length=120)
+    description = models.TextField(_("description"), blank=True)
+    category = models.CharField(_("category"), max_length=40, blank=True)
+    unit = models.CharField(_("unit"), max_length=10, default="份", help_text=_("e.g. 份, 斤, 箱"))
+    unit_price = models.DecimalField(_("price to residents"), **MONEY)
+    supplier_cost = models.DecimalField(_("supplier cost"), **MONEY)
+    # The supplier ships whole packs of this many units (e.g. 10-斤 boxes); 1 = no packs.
+    pack_size = models.PositiveIntegerField(_("pack size"), default=1)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("offer")
+        verbose_name_plural = _("offers")
+        ordering = ["supplier_id", "title"]
+        constraints = [
+            models.CheckConstraint(condition=Q(unit_price__gte=0), name="offer_price_nonnegative"),
+            models.CheckConstraint(condition=Q(supplier_cost__gte=0), name="offer_cost_nonnegative"),
+            models.CheckConstraint(condition=Q(pack_size__gte=1), name="offer_pack_size_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class PhotoStatus(models.TextChoices):
+    PENDING = "pending", _("processing")
+    READY = "ready", _("ready")
+    FAILED = "failed", _("failed")
+
+
+class OfferPhoto(models.Model):
+    """A product photo. The upload is validated in the request and re-encoded
+    (EXIF stripped, thumbnail made) by a Celery task after commit."""
+
+    offer = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="photos")
+    status = models.CharField(max_length=10, choices=PhotoStatus.choices, default=PhotoStatus.PENDING)
+    source = models.FileField(upload_to="incoming/", blank=True)  # raw upload, removed once processed
+    image = models.FileField(upload_to="offers/", blank=True)
+    thumbnail = models.FileField(upload_to="offers/", blank=True)
+    error_code = models.CharField(max_length=40, blank=True)
+    position = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return f"photo {self.pk} of offer {self.offer_id}"
+
+
+class BuyKind(models.TextChoices):
+    SUPPLY = "supply", _("supply-guarantee (保供团)")
+    FAIR = "fair", _("fair-price (平价团)")
+    CHARITY = "charity", _("charity (公益团)")
+    PERSONAL = "personal", _("personal need (个人需求团)")
+
+
+class BuyStatus(models.TextChoices):
+    DRAFT = "draft", _("draft")
+    OPEN = "open", _("open for sign-up")
+    FORMED = "formed", _("formed (成团)")
+    CLOSED = "closed", _("closed, list frozen")
+    ORDERED = "ordered", _("ordered from supplier")
+    FILED = "filed", _("delivery filed")
+    APPROVED = "approved", _("delivery approved")
+    ON_HOLD = "on_hold", _("on hold (deliveries suspended)")
+    ARRIVED = "arrived", _("arrived at the gate")
+    DISINFECTED = "disinfected", _("disinfected")
+    RELEASED = "released", _("released into the compound")
+    DISTRIBUTING = "distributing", _("being distributed")
+    COMPLETED = "completed", _("completed")
+    FAILED = "failed", _("failed (流团)")
+    CANCELLED = "cancelled", _("cancelled")
+
+
+# States in which residents may still sign up, change or withdraw (before the deadline).
+SIGNUP_STATES = (BuyStatus.OPEN, BuyStatus.FORMED)
+
+
+class MoqKind(models.TextChoices):
+    UNITS = "units", _("units of the main item")
+    AMOUNT = "amount", _("total amount (yuan)")
+
+
+class DistributionMode(models.TextChoices):
+    DOOR = "door", _("door to door by volunteers")
+    BUILDING = "building", _("via building leaders")
+    GATE = "gate", _("pickup at the gate in turn")
+
+
+class AllocationRule(models.TextChoices):
+    FCFS = "fcfs", _("first come, first served (接龙 order)")
+    FAIR_SHARE = "fair_share", _("fair share")
+
+
+class GroupBuy(models.Model):
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="group_buys")
+    leader = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="led_buys")
+    title = models.CharField(_("title"), max_length=120)
+    description = models.TextField(_("description"), blank=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=BuyKind.choices, default=BuyKind.FAIR)
+    status = models.CharField(_("status"), max_length=15, choices=BuyStatus.choices, default=BuyStatus.DRAFT)
+    moq_kind = models.CharField(_("minimum counted in"), max_length=10, choices=MoqKind.choices, default=MoqKind.UNITS)
+    moq = models.DecimalField(_("minimum order (起送量)"), max_digits=12, decimal_places=2)
+    household_limit = models.PositiveIntegerField(_("limit per household"), null=True, blank=True)
+    deadline = models.DateTimeField(_("order deadline (截单)"))
+    delivery_date = models.DateField(_("planned delivery date"))
+    distribution_mode = models.CharField(
+        _("distribution"), max_length=10, choices=DistributionMode.choices, default=DistributionMode.BUILDING
+    )
+    allocation_rule = models.CharField(
+        _("if short"), max_length=12, choices=AllocationRule.choices, default=AllocationRule.FCFS
+    )
+    close_when_formed = models.BooleanField(_("close as soon as the minimum is reached"), default=False)
+    drop_point = models.CharField(_("drop point"), max_length=120, blank=True)
+
+    # Counters, changed only by conditional UPDATEs in groupbuy.services.
+    total_units = models.IntegerField(default=0)  # units of all items across live entries
+    total_amount = models.DecimalField(default=Decimal("0"), **MONEY)
+    entry_count = models.IntegerField(default=0)  # live entries
+    last_seq = models.IntegerField(default=0)  # last 接龙 number handed out; never reused
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    formed_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    ordered_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)  # completed, failed or cancelled
+    cancel_reason = models.CharField(_("reason"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("group buy")
+        verbose_name_plural = _("group buys")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["community", "status", "deadline"]),
+            models.Index(fields=["status", "deadline"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(total_units__gte=0), name="buy_units_nonnegative"),
+            models.CheckConstraint(condition=Q(total_amount__gte=0), name="buy_amount_nonnegative"),
+            models.CheckConstraint(condition=Q(entry_count__gte=0), name="buy_entries_nonnegative"),
+            models.CheckConstraint(condition=Q(moq__gt=0), name="buy_moq_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class BuyItem(models.Model):
+    """One offer inside a buy, with prices frozen at opening and its own counter and cap."""
+
+    buy = models.ForeignKey(GroupBuy, on_delete=models.CASCADE, related_name="items")
+    offer = models.ForeignKey(Offer, on_delete=models.PROTECT, related_name="buy_items")
+    is_main = models.BooleanField(default=False)  # MOQ in units counts this item
+    unit_price = models.DecimalField(**MONEY)
+    supplier_cost = models.DecimalField(**MONEY)
+    cap = models.PositiveIntegerField(_("stock cap"), null=True, blank=True)
+    total_quantity = models.IntegerField(default=0)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["buy", "offer"], name="buyitem_unique_offer"),
+            models.CheckConstraint(condition=Q(total_quantity__gte=0), name="buyitem_quantity_nonnegative"),
+            models.CheckConstraint(
+                condition=Q(cap__isnull=True) | Q(total_quantity__lte=F("cap")), name="buyitem_within_cap"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.buy_id}:{self.offer_id}"
+
+
+class EntryStatus(models.TextChoices):
+    ACTIVE = "active", _("signed up")
+    WITHDRAWN = "withdrawn", _("withdrawn")
+    RELEASED = "released", _("released (buy failed or cancelled)")
+
+
+class Entry(models.Model):
+    """One household's line in the 接龙 list. Numbered in signing order; numbers are never reused."""
+
+    buy = models.ForeignKey(GroupBuy, on_delete=models.CASCADE, related_name="entries")
+    household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="entries")
+    seq = models.PositiveIntegerField()
+    status = models.CharField(max_length=10, choices=EntryStatus.choices, default=EntryStatus.ACTIVE)
+    # Who placed the entry (a building leader or volunteer for an elderly neighbour) and for whom.
+    placed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="placed_entries")
+    placed_for = models.ForeignKey(HouseholdMember, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    display_name = models.CharField(max_length=60, blank=True)  # shown masked in public
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    units = models.IntegerField(default=0)
+    amount = models.DecimalField(default=Decimal("0"), **MONEY)
+    idempotency_key = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("sign-up")
+        verbose_name_plural = _("sign-ups")
+        ordering = ["buy_id", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["buy", "seq"], name="entry_unique_seq"),
+            models.UniqueConstraint(
+                fields=["buy", "household"], condition=Q(status="active"), name="entry_one_live_per_household"
+            ),
+            models.UniqueConstraint(
+                fields=["buy", "idempotency_key"], condition=~Q(idempotency_key=""), name="entry_idempotency"
+            ),
+            models.CheckConstraint(condition=Q(units__gte=0), name="entry_units_nonnegative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.seq}"
+
+
+class EntryLine(models.Model):
+    entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="lines")
+    item = models.ForeignKey(BuyItem, on_delete=models.PROTECT, related_name="lines")
+    quantity = models.PositiveIntegerField()
+    # "I'd take up to N more if it fills a pack" (pack-size offers).
+    tolerance = models.PositiveIntegerField(default=0)
+    allocated = models.PositiveIntegerField(null=True, blank=True)  # set at close / on shortage
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["entry", "item"], name="entryline_unique_item"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="entryline_quantity_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item_id} x{self.quantity}"
+
+
+class PurchaseOrder(models.Model):
+    """What to order from the supplier, computed once at close (one per buy)."""
+
+    buy = models.OneToOneField(GroupBuy, on_delete=models.CASCADE, related_name="purchase_order")
+    created_at = models.DateTimeField(auto_now_add=True)
+    total_cost = models.DecimalField(default=Decimal("0"), **MONEY)
+    total_amount = models.DecimalField(default=Decimal("0"), **MONEY)
+
+    def __str__(self) -> str:
+        return f"PO for buy {self.buy_id}"
+
+
+class PurchaseOrderLine(models.Model):
+    order = models.ForeignKey(PurchaseOrder, on_delete=models.CASCADE, related_name="lines")
+    item = models.ForeignKey(BuyItem, on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField()  # units to order
+    packs = models.PositiveIntegerField(default=0)  # whole packs, for pack-size offers
+    unit_cost = models.DecimalField(**MONEY)
+    amount = models.DecimalField(**MONEY)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["order", "item"], name="poline_unique_item")]
+
+    def __str__(self) -> str:
+        return f"{self.item_id} x{self.quantity}"
