@@ -1,0 +1,60 @@
+"""In-app notifications: sent by services, rendered in the reader's language.
+
+Each app registers its message templates here by `kind`; a notification row
+stores only the kind and the parameters, so the same notice reads in Chinese
+or English depending on who looks at it and when.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Notification
+
+# kind -> message with {named} placeholders. Apps add their kinds with register().
+MESSAGES: dict[str, Any] = {
+    "generic": _("{text}"),
+}
+
+
+def register(kind: str, message: Any) -> None:
+    MESSAGES[kind] = message
+
+
+def render(notification: Notification) -> str:
+    template = MESSAGES.get(notification.kind, MESSAGES["generic"])
+    try:
+        return str(template).format(**notification.params)
+    except (KeyError, IndexError, ValueError):
+        return str(notification.params.get("text", notification.kind))
+
+
+def notification_send(
+    *,
+    user_ids: Iterable[int],
+    kind: str,
+    dedupe_key: str,
+    params: dict[str, Any] | None = None,
+    link: str = "",
+    community_id: int | None = None,
+) -> int:
+    """Create one notice per user; a repeat with the same dedupe_key adds nothing.
+
+    Returns the number of users addressed (not the number newly created).
+    """
+    rows = [
+        Notification(
+            user_id=uid,
+            kind=kind,
+            params=params or {},
+            link=link,
+            dedupe_key=dedupe_key,
+            community_id=community_id,
+        )
+        for uid in sorted(set(user_ids))
+    ]
+    Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+    return len(rows)

@@ -1,0 +1,20 @@
+"""Compare-and-swap state transitions for group buys.
+
+A transition is one conditional UPDATE on the current state: done twice, the
+second call changes nothing and returns False. Callers decide whether a
+False is an error (a user action on a stale state) or a harmless repeat (a
+redelivered task).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from groupbuy.models import GroupBuy
+
+
+def buy_transition(*, buy_id: int, from_states: Iterable[str], to_state: str, **fields: Any) -> bool:
+    """Move buy `buy_id` to `to_state` if it is in one of `from_states`. Extra `fields` are set too."""
+    updated = GroupBuy.objects.filter(pk=buy_id, status__in=list(from_states)).update(status=to_state, **fields)
+    return updated == 1
