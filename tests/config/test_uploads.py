@@ -1,0 +1,473 @@
+"""config.uploads: photo validation, re-encoding, videos, private names and storage."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from pathlib import Path
+
+import pytest
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile, TemporaryUploadedFile
+from PIL import ExifTags, Image
+
+from config.errors import PayloadTooLarge, ValidationFailed
+from config.uploads import (
+    ProcessedImage,
+    delete_private,
+    private_name,
+    process_image,
+    save_private,
+    save_private_upload,
+    save_processed_image,
+    validate_image_upload,
+    validate_video_upload,
+)
+from tests.config import files
+
+
+def upload(content: bytes, name: str = "photo.jpg", content_type: str = "image/jpeg") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, content, content_type=content_type)
+
+
+def stored_files(settings) -> list[Path]:
+    root = Path(settings.MEDIA_ROOT)
+    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+
+
+# --- validate_image_upload: accepted ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content", "ext"),
+    [
+        (files.image_bytes("JPEG"), "jpg"),
+        (files.image_bytes("PNG"), "png"),
+        (files.image_bytes("PNG", mode="RGBA", color=(1, 2, 3, 100)), "png"),
+        (files.image_bytes("WEBP"), "webp"),
+        (files.noise_jpeg(), "jpg"),
+        (files.image_bytes("JPEG", progressive=True), "jpg"),
+    ],
+)
+def test_sound_photos_are_accepted_and_left_at_the_start(content, ext):
+    file = upload(content, name="x.bin")
+    assert validate_image_upload(file) == ext
+    assert file.tell() == 0
+
+
+def test_photo_is_judged_by_content_not_by_its_name_or_declared_type():
+    file = upload(files.image_bytes("PNG"), name="photo.exe", content_type="application/x-msdownload")
+    assert validate_image_upload(file) == "png"
+
+
+def test_a_photo_spooled_to_a_temporary_file_is_accepted():
+    content = files.noise_jpeg((1200, 900))
+    file = TemporaryUploadedFile("big.jpg", "image/jpeg", len(content), None)
+    file.write(content)
+    file.seek(0)
+    try:
+        assert validate_image_upload(file) == "jpg"
+    finally:
+        file.close()
+
+
+# --- validate_image_upload: refused ------------------------------------------------
+
+
+def refused(content: bytes, name: str = "photo.jpg") -> ValidationFailed:
+    with pytest.raises((ValidationFailed, PayloadTooLarge)) as caught:
+        validate_image_upload(upload(content, name=name))
+    return caught.value
+
+
+@pytest.mark.parametrize(
+    "content",
+    [files.TIFF, files.GIF, files.BMP, files.SVG, files.HTML, files.SCRIPT, files.PDF, files.zip_bytes(), b"x" * 100],
+    ids=["tiff", "gif", "bmp", "svg", "html", "script", "pdf", "zip", "text"],
+)
+def test_non_photos_renamed_jpg_are_refused_as_format_not_allowed(content):
+    error = refused(content, name="holiday.jpg")
+    assert error.code == "image_format_not_allowed"
+    assert error.status_code == 400
+
+
+def test_empty_file_is_refused():
+    error = refused(b"")
+    assert (error.code, error.status_code) == ("empty_file", 400)
+
+
+def test_file_over_the_byte_cap_is_refused_before_it_is_read(settings):
+    settings.UPLOAD_MAX_IMAGE_BYTES = 10_000
+    error = refused(files.noise_jpeg((300, 300)))
+    assert (error.code, error.status_code) == ("image_too_large", 413)
+    assert error.detail == {"max_bytes": 10_000}
+
+
+def test_file_at_the_byte_cap_is_accepted(settings):
+    content = files.image_bytes("PNG")
+    settings.UPLOAD_MAX_IMAGE_BYTES = len(content)
+    assert validate_image_upload(upload(content)) == "png"
+
+
+def test_pixel_bomb_png_is_refused_without_decoding():
+    # 100000 x 100000 declared in a ~100 byte file: Pillow's own bomb error fires.
+    bomb = files.bilevel_png(100_000, 100_000, full_data=False)
+    assert len(bomb) < 200
+    error = refused(bomb)
+    assert (error.code, error.status_code) == ("image_too_many_pixels", 400)
+
+
+def test_jpeg_declaring_a_huge_frame_is_refused_as_too_many_pixels():
+    error = refused(files.jpeg_declaring(60_000, 60_000))
+    assert error.code == "image_too_many_pixels"
+
+
+def test_fifty_megapixel_image_is_refused_by_our_lower_cap(settings):
+    assert settings.UPLOAD_MAX_IMAGE_PIXELS == 40_000_000
+    content = files.bilevel_png(10_000, 5_000)  # a real, complete image of 50 MP in a few KB
+    assert Image.open(io.BytesIO(content)).size == (10_000, 5_000)
+    error = refused(content)
+    assert error.code == "image_too_many_pixels"
+    assert error.detail == {"max_pixels": 40_000_000}
+
+
+def test_pixel_cap_follows_settings(settings):
+    settings.UPLOAD_MAX_IMAGE_PIXELS = 64 * 48 - 1
+    assert refused(files.image_bytes("JPEG", (64, 48))).code == "image_too_many_pixels"
+    settings.UPLOAD_MAX_IMAGE_PIXELS = 64 * 48
+    assert validate_image_upload(upload(files.image_bytes("JPEG", (64, 48)))) == "jpg"
+
+
+@pytest.mark.parametrize("keep", [0.3, 0.6, 0.9])
+def test_truncated_jpeg_is_refused_as_corrupt(keep):
+    content = files.noise_jpeg()
+    assert refused(content[: int(len(content) * keep)]).code == "image_corrupt"
+
+
+def test_truncated_progressive_jpeg_is_refused_as_corrupt():
+    buffer = io.BytesIO()
+    Image.effect_noise((600, 400), 60).convert("RGB").save(buffer, "JPEG", progressive=True)
+    content = buffer.getvalue()
+    assert refused(content[: len(content) // 2]).code == "image_corrupt"
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP"])
+@pytest.mark.parametrize("keep", [0.5, 0.9])
+def test_truncated_png_and_webp_are_refused_as_corrupt(fmt, keep):
+    buffer = io.BytesIO()
+    Image.effect_noise((300, 200), 60).convert("RGB").save(buffer, fmt)
+    content = buffer.getvalue()
+    assert refused(content[: int(len(content) * keep)]).code == "image_corrupt"
+
+
+def test_png_with_a_damaged_chunk_is_refused_as_corrupt():
+    content = bytearray(files.image_bytes("PNG", (40, 40)))
+    idat = content.find(b"IDAT")
+    content[idat + 6] ^= 0xFF  # breaks the chunk's CRC
+    assert refused(bytes(content)).code == "image_corrupt"
+
+
+def test_magic_bytes_followed_by_garbage_are_refused_as_corrupt():
+    assert refused(b"\xff\xd8\xff\xe0" + b"garbage" * 50).code == "image_corrupt"
+    assert refused(b"\x89PNG\r\n\x1a\n" + b"garbage" * 50).code == "image_corrupt"
+    assert refused(b"RIFF\x00\x01\x00\x00WEBPVP8 " + b"garbage" * 50).code == "image_corrupt"
+
+
+def test_refused_photos_leave_nothing_on_disk(settings):
+    for content in (files.TIFF, files.SVG, files.bilevel_png(100_000, 100_000, full_data=False), b""):
+        with pytest.raises((ValidationFailed, PayloadTooLarge)):
+            validate_image_upload(upload(content))
+    assert stored_files(settings) == []
+
+
+# --- process_image -----------------------------------------------------------------
+
+
+def reopen(data: bytes) -> Image.Image:
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return image
+
+
+def test_gps_and_orientation_6_photo_comes_out_upright_without_any_exif():
+    original = files.two_halves((200, 100), exif=files.gps_exif(orientation=6))
+    # The test file really carries what we strip.
+    before = Image.open(io.BytesIO(original)).getexif()
+    assert before[ExifTags.Base.Orientation] == 6
+    assert before.get_ifd(ExifTags.IFD.GPSInfo)[ExifTags.GPS.GPSLatitude] == (31.0, 14.0, 12.5)
+
+    result = process_image(original)
+
+    assert (result.width, result.height) == (100, 200)  # rotated upright: dimensions swapped
+    assert (result.ext, result.content_type) == ("jpg", "image/jpeg")
+    stored = reopen(result.image)
+    assert stored.size == (100, 200)
+    assert not stored.getexif()
+    assert "exif" not in stored.info
+    for marker in (b"Exif", b"GPS", b"PhoneMaker", b"Phone 12 Secret"):
+        assert marker not in result.image
+        assert marker not in result.thumbnail
+    # Orientation 6 means "rotate 90 degrees clockwise to view": the left half goes to the top.
+    top, bottom = stored.getpixel((50, 30)), stored.getpixel((50, 170))
+    assert top[0] > 150, top
+    assert top[2] < 90, top
+    assert bottom[2] > 150, bottom
+    assert bottom[0] < 90, bottom
+
+
+@pytest.mark.parametrize(("orientation", "size"), [(1, (200, 100)), (3, (200, 100)), (8, (100, 200))])
+def test_other_orientations_are_applied(orientation, size):
+    result = process_image(files.two_halves((200, 100), exif=files.gps_exif(orientation=orientation)))
+    assert (result.width, result.height) == size
+    assert b"Exif" not in result.image
+
+
+def test_xmp_comment_and_png_text_are_dropped():
+    jpeg = files.image_bytes("JPEG", (80, 60), xmp=b"<x:xmpmeta>secret-xmp-location</x:xmpmeta>", comment=b"secret")
+    assert b"secret-xmp-location" in jpeg
+    result = process_image(jpeg)
+    assert b"secret" not in result.image
+    assert b"http://ns.adobe.com/xap" not in result.image
+
+    from PIL import PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", "secret-png-text")
+    png = files.image_bytes("PNG", (80, 60), pnginfo=info, exif=files.gps_exif(1))
+    assert b"secret-png-text" in png
+    assert b"eXIf" in png
+    result = process_image(png)
+    assert b"secret-png-text" not in result.image
+    assert b"eXIf" not in result.image
+    assert b"GPS" not in result.image
+
+
+def test_icc_colour_profile_is_kept():
+    from PIL import ImageCms
+
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    result = process_image(files.image_bytes("JPEG", (80, 60), icc_profile=icc))
+    assert reopen(result.image).info.get("icc_profile") == icc
+
+
+def test_large_photo_is_capped_and_thumbnailed():
+    result = process_image(files.noise_jpeg((3000, 1500), quality=70))
+    assert isinstance(result, ProcessedImage)
+    assert (result.width, result.height) == (2048, 1024)
+    assert reopen(result.image).size == (2048, 1024)
+    thumb = reopen(result.thumbnail)
+    assert thumb.size == (480, 240) == (result.thumbnail_width, result.thumbnail_height)
+    assert thumb.format == "JPEG"
+
+
+def test_small_photo_keeps_its_size_and_gets_a_thumbnail_no_larger():
+    result = process_image(files.image_bytes("PNG", (300, 200)))
+    assert (result.width, result.height) == (300, 200)
+    assert reopen(result.thumbnail).size == (300, 200)
+    assert result.ext == "jpg"  # an opaque PNG becomes a JPEG
+
+
+def test_png_with_real_transparency_stays_png_with_alpha():
+    image = Image.new("RGBA", (120, 80), (0, 0, 0, 0))
+    image.paste((10, 200, 10, 255), (0, 0, 60, 80))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    result = process_image(buffer.getvalue())
+    assert (result.ext, result.content_type) == ("png", "image/png")
+    stored = reopen(result.image)
+    assert stored.mode == "RGBA"
+    assert stored.getpixel((100, 40))[3] == 0
+    assert reopen(result.thumbnail).format == "PNG"
+
+
+@pytest.mark.parametrize(
+    ("mode", "color"),
+    [("P", 3), ("L", 128), ("1", 1), ("I;16", 30000), ("LA", (100, 255)), ("CMYK", (0, 255, 255, 0))],
+)
+def test_unusual_colour_modes_are_normalised(mode, color):
+    fmt = "JPEG" if mode == "CMYK" else "PNG"
+    result = process_image(files.image_bytes(fmt, (50, 40), mode=mode, color=color))
+    assert result.ext == "jpg"
+    assert reopen(result.image).mode == "RGB"
+
+
+def test_webp_is_re_encoded_as_jpeg():
+    result = process_image(files.image_bytes("WEBP", (90, 70)))
+    assert (result.ext, result.width, result.height) == ("jpg", 90, 70)
+    assert reopen(result.image).format == "JPEG"
+
+
+def test_jpeg_zip_polyglot_is_neutralised_by_re_encoding():
+    polyglot = files.jpeg_zip_polyglot()
+    assert b"PK\x03\x04" in polyglot
+    assert validate_image_upload(upload(polyglot)) == "jpg"  # it is a sound JPEG...
+    result = process_image(polyglot)
+    for data in (result.image, result.thumbnail):  # ...but what we store is only the picture
+        assert b"PK\x03\x04" not in data
+        assert b"payload.html" not in data
+        assert b"<script>" not in data
+
+
+@pytest.mark.parametrize(
+    ("content", "code"),
+    [
+        (b"", "empty_file"),
+        (files.TIFF, "image_format_not_allowed"),
+        (files.SVG, "image_format_not_allowed"),
+        (files.HTML, "image_format_not_allowed"),
+        (files.bilevel_png(100_000, 100_000, full_data=False), "image_too_many_pixels"),
+        (files.bilevel_png(10_000, 5_000), "image_too_many_pixels"),
+        (files.jpeg_declaring(60_000, 60_000), "image_too_many_pixels"),
+        (files.noise_jpeg()[:5000], "image_corrupt"),
+    ],
+    ids=["empty", "tiff", "svg", "html", "bomb", "50mp", "jpeg-bomb", "truncated"],
+)
+def test_process_image_rechecks_everything(content, code):
+    with pytest.raises(ValidationFailed) as caught:
+        process_image(content)
+    assert caught.value.code == code
+
+
+def test_process_image_rechecks_the_byte_cap(settings):
+    content = files.noise_jpeg((200, 200))
+    settings.UPLOAD_MAX_IMAGE_BYTES = len(content) - 1
+    with pytest.raises(PayloadTooLarge) as caught:
+        process_image(content)
+    assert caught.value.code == "image_too_large"
+
+
+# --- videos ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content", "ext"),
+    [
+        (files.mp4_bytes(), "mp4"),
+        (files.mp4_bytes(brand=b"mp42", compatible=(b"mp42", b"isom")), "mp4"),
+        (files.mp4_bytes(brand=b"M4V ", compatible=()), "mp4"),
+        (files.mp4_bytes(brand=b"zzzz", compatible=(b"iso5",)), "mp4"),
+        (files.ebml_bytes(), "webm"),
+    ],
+    ids=["isom", "mp42", "m4v", "compatible-brand", "webm"],
+)
+def test_mp4_and_webm_are_recognised_by_signature(content, ext):
+    file = upload(content, name="clip.txt", content_type="text/plain")
+    assert validate_video_upload(file) == ext
+    assert file.tell() == 0
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        files.mp4_bytes(brand=b"qt  ", compatible=(b"qt  ",)),
+        files.mp4_bytes(brand=b"zzzz", compatible=(b"yyyy",)),
+        files.ebml_bytes(doctype=b"matroska"),
+        files.image_bytes("JPEG"),
+        files.HTML,
+        files.SCRIPT,
+        files.zip_bytes(),
+        b"\x00\x00\x00\x18ftyp",  # a signature and nothing else
+        b"\x00\x00\xff\xffftypisom" + b"\x00" * 40,  # absurd box size
+    ],
+    ids=["quicktime", "unknown-brand", "matroska", "jpeg", "html", "script", "zip", "short", "bad-box"],
+)
+def test_fake_and_other_videos_are_refused(content):
+    with pytest.raises(ValidationFailed) as caught:
+        validate_video_upload(upload(content, name="clip.mp4", content_type="video/mp4"))
+    assert (caught.value.code, caught.value.status_code) == ("video_format_not_allowed", 400)
+
+
+def test_oversized_video_is_refused(settings):
+    settings.UPLOAD_MAX_VIDEO_BYTES = 4096
+    with pytest.raises(PayloadTooLarge) as caught:
+        validate_video_upload(upload(files.mp4_bytes(payload=5000), name="clip.mp4"))
+    assert (caught.value.code, caught.value.status_code) == ("video_too_large", 413)
+    assert validate_video_upload(upload(files.mp4_bytes(payload=4000), name="clip.mp4")) == "mp4"
+
+
+def test_empty_video_is_refused():
+    with pytest.raises(ValidationFailed) as caught:
+        validate_video_upload(upload(b"", name="clip.mp4"))
+    assert caught.value.code == "empty_file"
+
+
+# --- names and storage -------------------------------------------------------------
+
+NAME_RE = re.compile(r"^evidence/photos/\d{4}/\d{2}/[0-9a-f]{32}\.jpg$")
+
+
+def test_private_names_are_random_and_server_generated():
+    names = {private_name("evidence/photos", "jpg") for _ in range(200)}
+    assert len(names) == 200
+    assert all(NAME_RE.match(name) for name in names)
+
+
+@pytest.mark.parametrize(
+    ("prefix", "ext"),
+    [
+        ("../etc", "jpg"),
+        ("/abs", "jpg"),
+        ("a/../../b", "jpg"),
+        ("a//b", "jpg"),
+        ("Evil Name", "jpg"),
+        ("a", "../jpg"),
+        ("a", "jpg/x"),
+        ("a", ""),
+        ("", "jpg"),
+    ],
+)
+def test_private_name_refuses_bad_prefixes_and_extensions(prefix, ext):
+    with pytest.raises(ValueError, match="bad"):
+        private_name(prefix, ext)
+
+
+def test_save_private_stores_under_media_root_and_delete_removes(settings):
+    name = save_private(b"abc", "payments", "png")
+    path = Path(settings.MEDIA_ROOT) / name
+    assert path.read_bytes() == b"abc"
+    assert default_storage.path(name) == str(path)
+    delete_private(name, None, "")
+    assert not path.exists()
+    delete_private(name)  # already gone: no error
+    assert stored_files(settings) == []
+
+
+@pytest.mark.parametrize(
+    "client_name", ["../../../etc/passwd.jpg", "/etc/cron.d/x.jpg", "..\\..\\win.ini", "a\x00b.jpg"]
+)
+def test_client_file_names_never_reach_storage(settings, client_name):
+    content = files.image_bytes("JPEG")
+    file = upload(content, name=client_name)
+    ext = validate_image_upload(file)
+    name = save_private_upload(file, "incoming", ext)
+    assert re.fullmatch(r"incoming/\d{4}/\d{2}/[0-9a-f]{32}\.jpg", name)
+    stored = stored_files(settings)
+    assert stored == [Path(settings.MEDIA_ROOT) / name]
+    assert stored[0].read_bytes() == content
+    assert os.path.commonpath([str(stored[0]), settings.MEDIA_ROOT]) == settings.MEDIA_ROOT
+
+
+def test_save_processed_image_stores_both_and_cleans_up_on_failure(settings, monkeypatch):
+    result = process_image(files.noise_jpeg((600, 400)))
+    image_name, thumb_name = save_processed_image(result, "offers")
+    assert default_storage.open(image_name).read() == result.image
+    assert default_storage.open(thumb_name).read() == result.thumbnail
+    delete_private(image_name, thumb_name)
+    assert stored_files(settings) == []
+
+    # The thumbnail write fails (disk full): the photo already written is removed.
+    real_save = default_storage.save
+    calls = []
+
+    def failing_save(name, content, *args, **kwargs):
+        calls.append(name)
+        if len(calls) == 2:
+            raise OSError("No space left on device")
+        return real_save(name, content, *args, **kwargs)
+
+    monkeypatch.setattr(default_storage, "save", failing_save)
+    with pytest.raises(OSError, match="No space"):
+        save_processed_image(result, "offers")
+    assert len(calls) == 2
+    assert stored_files(settings) == []
