@@ -4,6 +4,7 @@ from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts import views as account_views
+from config import bench_views
 
 urlpatterns = [
     path("", account_views.home, name="home"),
@@ -14,3 +15,5 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/", include("accounts.api_urls")),
 ]
+# Empty unless BENCH_FLOOR_ENABLED=1 (set only by bench/run.py for its own server).
+urlpatterns += bench_views.urlpatterns()
