@@ -162,6 +162,7 @@ class GroupBuy(models.Model):
 
     # Counters, changed only by conditional UPDATEs in groupbuy.services.
     total_units = models.IntegerField(default=0)  # units of all items across live entries
+    main_units = models.IntegerField(default=0)  # units of the main item (what a units MOQ counts)
     total_amount = models.DecimalField(default=Decimal("0"), **MONEY)
     entry_count = models.IntegerField(default=0)  # live entries
     last_seq = models.IntegerField(default=0)  # last 接龙 number handed out; never reused
@@ -184,6 +185,8 @@ class GroupBuy(models.Model):
         ]
         constraints = [
             models.CheckConstraint(condition=Q(total_units__gte=0), name="buy_units_nonnegative"),
+            models.CheckConstraint(condition=Q(main_units__gte=0), name="buy_main_units_nonnegative"),
+            models.CheckConstraint(condition=Q(last_seq__gte=0), name="buy_last_seq_nonnegative"),
             models.CheckConstraint(condition=Q(total_amount__gte=0), name="buy_amount_nonnegative"),
             models.CheckConstraint(condition=Q(entry_count__gte=0), name="buy_entries_nonnegative"),
             models.CheckConstraint(condition=Q(moq__gt=0), name="buy_moq_positive"),
@@ -191,6 +194,29 @@ class GroupBuy(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def moq_progress(self) -> Decimal:
+        """How far the buy is toward its MOQ, in the MOQ's own measure (units of the main item, or yuan)."""
+        return Decimal(self.main_units) if self.moq_kind == MoqKind.UNITS else self.total_amount
+
+    @property
+    def moq_percent(self) -> int:
+        """Progress toward the MOQ for a progress bar, 0..100."""
+        if not self.moq:
+            return 100
+        return min(100, int(self.moq_progress * 100 / self.moq))
+
+    @property
+    def is_signup_open(self) -> bool:
+        from django.utils import timezone
+
+        return self.status in SIGNUP_STATES and self.deadline > timezone.now()
+
+
+def moq_reached_q() -> Q:
+    """The database condition "this buy has reached its MOQ" (used inside compare-and-swap UPDATEs)."""
+    return Q(moq_kind=MoqKind.UNITS, main_units__gte=F("moq")) | Q(moq_kind=MoqKind.AMOUNT, total_amount__gte=F("moq"))
 
 
 class BuyItem(models.Model):
@@ -256,6 +282,7 @@ class Entry(models.Model):
                 fields=["buy", "idempotency_key"], condition=~Q(idempotency_key=""), name="entry_idempotency"
             ),
             models.CheckConstraint(condition=Q(units__gte=0), name="entry_units_nonnegative"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="entry_amount_nonnegative"),
         ]
 
     def __str__(self) -> str:

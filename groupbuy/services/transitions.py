@@ -11,10 +11,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.db.models import Q
+
 from groupbuy.models import GroupBuy
 
 
-def buy_transition(*, buy_id: int, from_states: Iterable[str], to_state: str, **fields: Any) -> bool:
-    """Move buy `buy_id` to `to_state` if it is in one of `from_states`. Extra `fields` are set too."""
-    updated = GroupBuy.objects.filter(pk=buy_id, status__in=list(from_states)).update(status=to_state, **fields)
-    return updated == 1
+def buy_transition(
+    *, buy_id: int, from_states: Iterable[str], to_state: str, where: Q | None = None, **fields: Any
+) -> bool:
+    """Move buy `buy_id` to `to_state` if it is in one of `from_states` (and matches `where`, if given).
+    Extra `fields` are set too. The UPDATE takes the buy's row lock until the transaction ends."""
+    rows = GroupBuy.objects.filter(pk=buy_id, status__in=list(from_states))
+    if where is not None:
+        rows = rows.filter(where)
+    return rows.update(status=to_state, **fields) == 1

@@ -1,0 +1,116 @@
+"""The group-buy errors, one constructor per stable code, so the page, the API and
+the tests all see the same code and the same (translated) message."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from config.errors import Conflict, NotFound, PermissionRefused, ValidationFailed
+
+
+def group_buy_closed() -> Conflict:
+    return Conflict(_("This group buy no longer takes sign-ups or changes."), code="group_buy_closed")
+
+
+def deadline_passed() -> Conflict:
+    return Conflict(_("The order deadline (截单时间) has passed."), code="deadline_passed")
+
+
+def over_household_limit(limit: int) -> ValidationFailed:
+    return ValidationFailed(
+        _("A household may take at most {limit} units in this buy.").format(limit=limit),
+        code="over_household_limit",
+        detail={"limit": limit},
+    )
+
+
+def over_cap(item_id: int, remaining: int | None = None) -> Conflict:
+    return Conflict(
+        _("Not enough stock left for this item."),
+        code="over_cap",
+        detail={"item": item_id, "remaining": remaining},
+    )
+
+
+def invalid_quantity(detail: Any = None) -> ValidationFailed:
+    return ValidationFailed(
+        _("Quantities must be whole numbers between 0 and 9999, with at least one above 0."),
+        code="invalid_quantity",
+        detail=detail,
+    )
+
+
+def unknown_item(detail: Any = None) -> ValidationFailed:
+    return ValidationFailed(_("This item is not part of the group buy."), code="unknown_item", detail=detail)
+
+
+def already_signed_up(entry_id: int | None = None) -> Conflict:
+    return Conflict(
+        _("Your household is already in this list; change your entry instead."),
+        code="already_signed_up",
+        detail={"entry": entry_id},
+    )
+
+
+def not_your_entry() -> PermissionRefused:
+    return PermissionRefused(_("This sign-up belongs to another household."), code="not_your_entry")
+
+
+def forbidden() -> PermissionRefused:
+    return PermissionRefused(code="forbidden")
+
+
+def wrong_community() -> PermissionRefused:
+    return PermissionRefused(_("This belongs to another community."), code="wrong_community")
+
+
+def not_your_buy() -> PermissionRefused:
+    return PermissionRefused(_("Only the leader of this group buy can do this."), code="not_your_buy")
+
+
+def below_moq() -> Conflict:
+    return Conflict(_("The minimum order (起送量) has not been reached yet."), code="below_moq")
+
+
+def invalid_state() -> Conflict:
+    return Conflict(_("This cannot be done in the group buy's current state."), code="invalid_state")
+
+
+def charity_has_markup() -> ValidationFailed:
+    return ValidationFailed(
+        _("A charity buy (公益团) sells at supplier cost: the price must equal the cost."), code="charity_has_markup"
+    )
+
+
+def invalid_moq(message: Any = None) -> ValidationFailed:
+    return ValidationFailed(message or _("The minimum order (起送量) must be above zero."), code="invalid_moq")
+
+
+def invalid_deadline(message: Any = None) -> ValidationFailed:
+    return ValidationFailed(message or _("The deadline must be in the future."), code="invalid_deadline")
+
+
+def no_items() -> ValidationFailed:
+    return ValidationFailed(_("Choose at least one offer for the group buy."), code="no_items")
+
+
+def invalid_member() -> ValidationFailed:
+    return ValidationFailed(_("That person does not live in this household."), code="invalid_member")
+
+
+def idempotency_key_reused() -> Conflict:
+    return Conflict(_("This request key was already used for another household."), code="idempotency_key_reused")
+
+
+def reason_required() -> ValidationFailed:
+    return ValidationFailed(_("Please give a reason."), code="reason_required")
+
+
+def invalid_field(field: str, message: Any = None) -> ValidationFailed:
+    return ValidationFailed(message or _("This value is not valid."), code="invalid", detail={"field": field})
+
+
+def not_found() -> NotFound:
+    return NotFound()

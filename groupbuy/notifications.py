@@ -1,0 +1,65 @@
+"""Group-buy notices: the message per kind, and who hears about a buy.
+
+Every notice about a buy uses the dedupe key `buy:<id>:<kind>[:...]`, so the
+task that sends it can run twice (redelivery, the sweep and the on-commit task
+racing) and each person still gets it once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Membership
+from accounts.notifications import notification_send, register
+from groupbuy.models import Entry, EntryStatus, GroupBuy
+
+register("buy_formed", _("“{title}” reached its minimum order (成团)."))
+register("buy_closed", _("“{title}” is closed: the list is final and the order goes to the supplier."))
+register(
+    "buy_failed",
+    _("“{title}” did not reach its minimum order by the deadline (流团). Your sign-up was released."),
+)
+register("buy_cancelled", _("“{title}” was cancelled by its leader: {reason}"))
+register("buy_changed", _("“{title}” was changed: {text}"))
+
+
+def buy_link(buy_id: int) -> str:
+    try:
+        return reverse("groupbuy:buy_detail", kwargs={"pk": buy_id})
+    except NoReverseMatch:
+        return f"/buys/{buy_id}/"
+
+
+def participant_user_ids(*, buy_id: int, statuses: Iterable[str] = (EntryStatus.ACTIVE,)) -> set[int]:
+    """Everyone with an account in a household that has an entry in these statuses, and who placed it."""
+    entries = Entry.objects.filter(buy_id=buy_id, status__in=list(statuses))
+    household_ids = entries.values("household_id")
+    members = Membership.objects.filter(household_id__in=household_ids, is_active=True).values_list(
+        "user_id", flat=True
+    )
+    placers = entries.values_list("placed_by_id", flat=True)
+    return set(members) | set(placers)
+
+
+def notify_buy(
+    *,
+    buy: GroupBuy,
+    kind: str,
+    user_ids: Iterable[int],
+    params: dict[str, Any] | None = None,
+    key_suffix: str = "",
+) -> int:
+    """Send `kind` about `buy` to `user_ids` and the leader; exactly once per user and key."""
+    dedupe_key = f"buy:{buy.pk}:{kind}" + (f":{key_suffix}" if key_suffix else "")
+    return notification_send(
+        user_ids={*user_ids, buy.leader_id},
+        kind=kind,
+        dedupe_key=dedupe_key,
+        params={"title": buy.title, "buy_id": buy.pk, **(params or {})},
+        link=buy_link(buy.pk),
+        community_id=buy.community_id,
+    )

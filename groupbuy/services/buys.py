@@ -1,0 +1,323 @@
+"""Group buys: opening, the leader's actions, and the close / fail / sweep work of the workers.
+
+Every state change is a compare-and-swap (groupbuy.services.transitions):
+done twice, the second call changes nothing and returns False. The close
+and the failure take the buy's row lock with that UPDATE before they read
+the entries, so they serialize with sign-ups (see signup.py).
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Community, User
+from accounts.permissions import Action, allowed_actions, membership_for, require
+from groupbuy import exceptions as err
+from groupbuy.models import (
+    AllocationRule,
+    BuyItem,
+    BuyKind,
+    BuyStatus,
+    DistributionMode,
+    Entry,
+    EntryLine,
+    EntryStatus,
+    GroupBuy,
+    MoqKind,
+    Offer,
+)
+from groupbuy.notifications import notify_buy, participant_user_ids
+from groupbuy.services.purchase_order import purchase_order_build
+from groupbuy.services.signup import _as_int
+from groupbuy.services.transitions import buy_transition
+
+MAX_CAP = 1_000_000
+MAX_MOQ = Decimal("99999999")
+# A formed close-when-formed buy still formed after this long lost its close enqueue: the sweep closes it.
+LOST_CLOSE_GRACE = datetime.timedelta(seconds=10)
+SWEEP_BATCH = 200
+# Before these states the leader may still cancel (after them the goods are on their way).
+CANCELLABLE = (BuyStatus.DRAFT, BuyStatus.OPEN, BuyStatus.FORMED, BuyStatus.CLOSED, BuyStatus.ORDERED)
+
+
+def _choice(value: Any, choices: Any, field: str) -> str:
+    if value not in choices.values:
+        raise err.invalid_field(field)
+    return str(value)
+
+
+def _parse_moq(moq: Any, moq_kind: str) -> Decimal:
+    try:
+        value = Decimal(str(moq).strip())
+    except (InvalidOperation, ValueError) as exc:
+        raise err.invalid_moq() from exc
+    if not value.is_finite() or value <= 0 or value > MAX_MOQ:
+        raise err.invalid_moq()
+    if moq_kind == MoqKind.UNITS and value != value.to_integral_value():
+        raise err.invalid_moq(_("A minimum in units must be a whole number."))
+    if value.as_tuple().exponent < -2:  # type: ignore[operator]
+        raise err.invalid_moq()
+    return value
+
+
+def _parse_items(items: Any, community: Community) -> list[dict[str, Any]]:
+    if not isinstance(items, list | tuple) or not items:
+        raise err.no_items()
+    parsed: list[dict[str, Any]] = []
+    seen: set[int] = set()
+    for raw in items:
+        if not isinstance(raw, dict):
+            raise err.invalid_field("items")
+        offer_id = _as_int(raw.get("offer_id"))
+        if offer_id is None or offer_id in seen:
+            raise err.unknown_item({"offer": str(raw.get("offer_id"))[:20]})
+        seen.add(offer_id)
+        cap = raw.get("cap")
+        if cap in (None, ""):
+            cap = None
+        else:
+            cap = _as_int(cap)
+            if cap is None or not 1 <= cap <= MAX_CAP:
+                raise err.invalid_field("cap", _("A stock cap must be a whole number above zero."))
+        parsed.append({"offer_id": offer_id, "cap": cap, "is_main": bool(raw.get("is_main", False))})
+    offers = {
+        o.pk: o
+        for o in Offer.objects.filter(pk__in=seen, supplier__community=community, is_active=True).select_related(
+            "supplier"
+        )
+    }
+    missing = sorted(seen - set(offers))
+    if missing:
+        raise err.unknown_item({"offers": missing})
+    mains = [i for i in parsed if i["is_main"]]
+    if len(mains) > 1:
+        raise err.invalid_field("items", _("Only one item can be the main item."))
+    if not mains:
+        parsed[0]["is_main"] = True
+    for item in parsed:
+        item["offer"] = offers[item["offer_id"]]
+    return parsed
+
+
+def group_buy_open(
+    *,
+    actor: User,
+    community: Community,
+    title: str,
+    kind: str,
+    items: list[dict[str, Any]],
+    moq_kind: str,
+    moq: Any,
+    deadline: datetime.datetime,
+    delivery_date: datetime.date,
+    distribution_mode: str,
+    household_limit: int | None = None,
+    allocation_rule: str = AllocationRule.FCFS,
+    close_when_formed: bool = False,
+    drop_point: str = "",
+    description: str = "",
+) -> GroupBuy:
+    """Open a buy (status open) from offers of this community's suppliers; prices are frozen now."""
+    require(actor, Action.OPEN_BUY, community)
+    title = (title or "").strip()
+    if not title or len(title) > 120:
+        raise err.invalid_field("title")
+    kind = _choice(kind, BuyKind, "kind")
+    moq_kind = _choice(moq_kind, MoqKind, "moq_kind")
+    distribution_mode = _choice(distribution_mode, DistributionMode, "distribution_mode")
+    allocation_rule = _choice(allocation_rule, AllocationRule, "allocation_rule")
+    moq_value = _parse_moq(moq, moq_kind)
+    now = timezone.now()
+    if not isinstance(deadline, datetime.datetime) or timezone.is_naive(deadline) or deadline <= now:
+        raise err.invalid_deadline()
+    if (
+        not isinstance(delivery_date, datetime.date)
+        or isinstance(delivery_date, datetime.datetime)
+        or delivery_date < timezone.localdate(deadline)
+    ):
+        raise err.invalid_deadline(_("The delivery date cannot be before the deadline."))
+    if household_limit in ("", None):
+        household_limit = None
+    else:
+        household_limit = _as_int(household_limit)
+        if household_limit is None or not 1 <= household_limit <= 9999:
+            raise err.invalid_field("household_limit", _("The household limit must be a whole number above zero."))
+    drop_point = (drop_point or "").strip()
+    if len(drop_point) > 120:
+        raise err.invalid_field("drop_point")
+    parsed = _parse_items(items, community)
+    if kind == BuyKind.CHARITY and any(i["offer"].unit_price != i["offer"].supplier_cost for i in parsed):
+        raise err.charity_has_markup()
+    main = next(i for i in parsed if i["is_main"])
+    if moq_kind == MoqKind.UNITS and main["cap"] is not None and main["cap"] < moq_value:
+        raise err.invalid_moq(_("The stock cap of the main item is below the minimum order: it could never form."))
+
+    with transaction.atomic():
+        buy = GroupBuy.objects.create(
+            community=community,
+            leader=actor,
+            title=title,
+            description=(description or "").strip(),
+            kind=kind,
+            status=BuyStatus.OPEN,
+            moq_kind=moq_kind,
+            moq=moq_value,
+            household_limit=household_limit,
+            deadline=deadline,
+            delivery_date=delivery_date,
+            distribution_mode=distribution_mode,
+            allocation_rule=allocation_rule,
+            close_when_formed=bool(close_when_formed),
+            drop_point=drop_point,
+            opened_at=now,
+        )
+        BuyItem.objects.bulk_create(
+            [
+                BuyItem(
+                    buy=buy,
+                    offer=i["offer"],
+                    is_main=i["is_main"],
+                    unit_price=i["offer"].unit_price,
+                    supplier_cost=i["offer"].supplier_cost,
+                    cap=i["cap"],
+                    position=n,
+                )
+                for n, i in enumerate(parsed)
+            ]
+        )
+    return buy
+
+
+def _require_leader(actor: User, buy: GroupBuy) -> None:
+    if membership_for(actor, buy.community_id) is None:
+        raise err.wrong_community()
+    if Action.OPEN_BUY not in allowed_actions(actor, buy.community_id):
+        raise err.forbidden()
+    if buy.leader_id != actor.pk:
+        raise err.not_your_buy()
+
+
+def _release_entries(buy_id: int) -> int:
+    return Entry.objects.filter(buy_id=buy_id, status=EntryStatus.ACTIVE).update(
+        status=EntryStatus.RELEASED, updated_at=timezone.now()
+    )
+
+
+def group_buy_close(*, buy_id: int) -> bool:
+    """Close a formed buy: freeze the list, build the purchase order, tell the participants.
+    True if this call did it; False if the buy was not formed (already closed, back to open, ...)."""
+    with transaction.atomic():
+        # The CAS takes the row lock first; every sign-up committed before it is in the list read below.
+        if not buy_transition(
+            buy_id=buy_id, from_states=[BuyStatus.FORMED], to_state=BuyStatus.CLOSED, closed_at=timezone.now()
+        ):
+            return False
+        buy = GroupBuy.objects.get(pk=buy_id)
+        EntryLine.objects.filter(entry__buy_id=buy_id, entry__status=EntryStatus.ACTIVE).update(allocated=F("quantity"))
+        purchase_order_build(buy=buy)
+        notify_buy(buy=buy, kind="buy_closed", user_ids=participant_user_ids(buy_id=buy_id))
+    return True
+
+
+def group_buy_fail(*, buy_id: int, now: datetime.datetime | None = None) -> bool:
+    """Fail an open buy whose deadline passed below the MOQ (流团): release entries, tell everyone.
+    True if this call did it."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        if not buy_transition(
+            buy_id=buy_id,
+            from_states=[BuyStatus.OPEN],
+            to_state=BuyStatus.FAILED,
+            where=Q(deadline__lte=now),
+            ended_at=now,
+        ):
+            return False
+        buy = GroupBuy.objects.get(pk=buy_id)
+        _release_entries(buy_id)
+        notify_buy(buy=buy, kind="buy_failed", user_ids=participant_user_ids(buy_id=buy_id, statuses=["released"]))
+    return True
+
+
+def group_buy_notify_formed(*, buy_id: int) -> int:
+    """Tell participants and the leader the buy formed (once, whatever happens to it afterwards)."""
+    buy = GroupBuy.objects.filter(pk=buy_id).first()
+    # Formed and then back to open (a withdrawal) before this ran: nothing to announce yet.
+    if buy is None or buy.status in (BuyStatus.DRAFT, BuyStatus.OPEN, BuyStatus.FAILED, BuyStatus.CANCELLED):
+        return 0
+    return notify_buy(buy=buy, kind="buy_formed", user_ids=participant_user_ids(buy_id=buy_id))
+
+
+def group_buys_sweep(*, now: datetime.datetime | None = None) -> dict[str, int]:
+    """Beat: close formed buys past their deadline, fail open ones, and close close-when-formed buys whose
+    close task was lost. Safe to run concurrently and repeatedly (every step is a CAS)."""
+    now = now or timezone.now()
+    done = {"closed": 0, "failed": 0, "repaired": 0}
+    due_formed = GroupBuy.objects.filter(status=BuyStatus.FORMED, deadline__lte=now).order_by("deadline", "pk")
+    for buy_id in list(due_formed.values_list("pk", flat=True)[:SWEEP_BATCH]):
+        done["closed"] += group_buy_close(buy_id=buy_id)
+    lost = GroupBuy.objects.filter(
+        status=BuyStatus.FORMED, close_when_formed=True, formed_at__lte=now - LOST_CLOSE_GRACE
+    ).order_by("formed_at", "pk")
+    for buy_id in list(lost.values_list("pk", flat=True)[:SWEEP_BATCH]):
+        done["repaired"] += group_buy_close(buy_id=buy_id)
+    due_open = GroupBuy.objects.filter(status=BuyStatus.OPEN, deadline__lte=now).order_by("deadline", "pk")
+    for buy_id in list(due_open.values_list("pk", flat=True)[:SWEEP_BATCH]):
+        done["failed"] += group_buy_fail(buy_id=buy_id, now=now)
+    return done
+
+
+def group_buy_close_now(*, actor: User, buy: GroupBuy) -> GroupBuy:
+    """The leader closes a formed buy before its deadline."""
+    _require_leader(actor, buy)
+    if not group_buy_close(buy_id=buy.pk):
+        status = GroupBuy.objects.values_list("status", flat=True).get(pk=buy.pk)
+        raise err.below_moq() if status == BuyStatus.OPEN else err.invalid_state()
+    buy.refresh_from_db()
+    return buy
+
+
+def group_buy_cancel(*, actor: User, buy: GroupBuy, reason: str) -> GroupBuy:
+    """The leader cancels (supplier out of stock, ...): entries released, participants told why."""
+    _require_leader(actor, buy)
+    reason = (reason or "").strip()
+    if not reason:
+        raise err.reason_required()
+    if len(reason) > 300:
+        raise err.invalid_field("reason")
+    now = timezone.now()
+    with transaction.atomic():
+        if not buy_transition(
+            buy_id=buy.pk,
+            from_states=CANCELLABLE,
+            to_state=BuyStatus.CANCELLED,
+            cancel_reason=reason,
+            ended_at=now,
+        ):
+            raise err.invalid_state()
+        _release_entries(buy.pk)
+        buy.refresh_from_db()
+        notify_buy(
+            buy=buy,
+            kind="buy_cancelled",
+            user_ids=participant_user_ids(buy_id=buy.pk, statuses=["released"]),
+            params={"reason": reason},
+        )
+    return buy
+
+
+def group_buy_mark_ordered(*, actor: User, buy: GroupBuy) -> GroupBuy:
+    """The leader placed the order with the supplier (closed -> ordered)."""
+    _require_leader(actor, buy)
+    if not buy_transition(
+        buy_id=buy.pk, from_states=[BuyStatus.CLOSED], to_state=BuyStatus.ORDERED, ordered_at=timezone.now()
+    ):
+        raise err.invalid_state()
+    buy.refresh_from_db()
+    return buy

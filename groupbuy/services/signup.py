@@ -1,0 +1,364 @@
+"""Sign-ups (接龙): join, change, withdraw.
+
+Concurrency design (PostgreSQL, READ COMMITTED):
+
+* Every path first takes the GroupBuy row lock with a conditional statement
+  that also checks "status is open/formed and the deadline has not passed".
+  A sign-up does it with the UPDATE that bumps `last_seq` and the counters;
+  change/withdraw with SELECT ... FOR UPDATE. The close and fail
+  compare-and-swaps UPDATE the same row, so a sign-up and a close serialize
+  on it: a sign-up that got the lock first is committed before the close
+  reads the entries (it is in the frozen list); one that comes after sees the
+  new status and is refused.
+* Then items are updated in primary-key order, each with a conditional UPDATE
+  (`total_quantity <= cap - q`), so the cap can never be oversold; the
+  CheckConstraint on BuyItem is the last line of defence.
+* One live entry per household and the idempotency key are unique
+  constraints: a duplicate rolls the whole transaction back.
+* The sign-up that reaches the MOQ forms the buy in the same transaction
+  (compare-and-swap open -> formed on the DB's own counters). A change or
+  withdrawal that drops a formed buy below the MOQ before the deadline moves
+  it back to open (formed means "total >= MOQ right now"); the notice
+  "buy_formed" is still sent only once.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from accounts.models import Household, HouseholdMember, User
+from accounts.permissions import Action, allowed_actions, membership_for
+from config.enqueue import enqueue_on_commit
+from groupbuy import exceptions as err
+from groupbuy.models import SIGNUP_STATES, BuyItem, BuyStatus, Entry, EntryLine, EntryStatus, GroupBuy, moq_reached_q
+
+MAX_LINE_QUANTITY = 9999
+MAX_KEY_LENGTH = 64
+_DIGITS = re.compile(r"^[0-9]{1,12}$")
+
+
+@dataclass(frozen=True)
+class _Line:
+    item_id: int
+    quantity: int
+    unit_price: Decimal
+    is_main: bool
+
+
+def _as_int(value: Any) -> int | None:
+    """An int from an int or a string of digits; None for anything else (floats, bools, '1.5', '-1')."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and _DIGITS.match(value.strip()):
+        return int(value.strip())
+    return None
+
+
+def _parse_quantities(quantities: Any, *, allow_all_zero: bool = False) -> dict[int, int]:
+    """{item id: quantity}, ids and quantities whole numbers, quantities 0..MAX_LINE_QUANTITY."""
+    if not isinstance(quantities, dict) or not quantities:
+        raise err.invalid_quantity()
+    parsed: dict[int, int] = {}
+    for raw_id, raw_q in quantities.items():
+        item_id = _as_int(raw_id)
+        if item_id is None:
+            raise err.unknown_item({"item": str(raw_id)[:20]})
+        q = _as_int(raw_q)
+        if q is None or q < 0 or q > MAX_LINE_QUANTITY or item_id in parsed:
+            raise err.invalid_quantity({"item": item_id})
+        parsed[item_id] = q
+    if not allow_all_zero and not any(parsed.values()):
+        raise err.invalid_quantity()
+    return parsed
+
+
+def _lines_for(buy: GroupBuy, quantities: dict[int, int]) -> dict[int, _Line]:
+    items = {
+        i.pk: i for i in BuyItem.objects.filter(buy_id=buy.pk, pk__in=list(quantities)).only("unit_price", "is_main")
+    }
+    missing = sorted(set(quantities) - set(items))
+    if missing:
+        raise err.unknown_item({"items": missing})
+    return {
+        pk: _Line(item_id=pk, quantity=q, unit_price=items[pk].unit_price, is_main=items[pk].is_main)
+        for pk, q in quantities.items()
+    }
+
+
+def _totals(lines: dict[int, _Line]) -> tuple[int, int, Decimal]:
+    units = sum(line.quantity for line in lines.values())
+    main_units = sum(line.quantity for line in lines.values() if line.is_main)
+    amount = sum((line.unit_price * line.quantity for line in lines.values()), Decimal("0"))
+    return units, main_units, amount
+
+
+def _check_household_limit(buy: GroupBuy, units: int) -> None:
+    if buy.household_limit is not None and units > buy.household_limit:
+        raise err.over_household_limit(buy.household_limit)
+
+
+def _refusal_for(buy_id: int) -> Exception:
+    """Why a conditional UPDATE on the buy changed nothing (read after the fact, only to word the error)."""
+    state = GroupBuy.objects.filter(pk=buy_id).values("status", "deadline").first()
+    if state is None:
+        return err.not_found()
+    if state["status"] in SIGNUP_STATES and state["deadline"] <= timezone.now():
+        return err.deadline_passed()
+    return err.group_buy_closed()
+
+
+def _open_buy_filter(buy_id: int, now: Any) -> Q:
+    return Q(pk=buy_id, status__in=list(SIGNUP_STATES), deadline__gt=now)
+
+
+def _apply_item_deltas(deltas: dict[int, int]) -> None:
+    """Add `delta` to each item's total, in primary-key order; increases respect the cap."""
+    for item_id in sorted(deltas):
+        delta = deltas[item_id]
+        if delta == 0:
+            continue
+        rows = BuyItem.objects.filter(pk=item_id)
+        if delta > 0:
+            rows = rows.filter(Q(cap__isnull=True) | Q(total_quantity__lte=F("cap") - delta))
+        if rows.update(total_quantity=F("total_quantity") + delta) != 1:
+            item = BuyItem.objects.filter(pk=item_id).values("cap", "total_quantity").first() or {}
+            remaining = None if item.get("cap") is None else max(0, item["cap"] - item["total_quantity"])
+            raise err.over_cap(item_id, remaining)
+
+
+def _form_if_reached(buy: GroupBuy) -> bool:
+    """Compare-and-swap open -> formed when the DB counters reach the MOQ. Caller holds the buy row lock."""
+    from groupbuy import tasks
+
+    formed = (
+        GroupBuy.objects.filter(moq_reached_q(), pk=buy.pk, status=BuyStatus.OPEN).update(
+            status=BuyStatus.FORMED, formed_at=timezone.now()
+        )
+        == 1
+    )
+    if formed:
+        enqueue_on_commit(tasks.notify_buy_formed, buy.pk)
+        if buy.close_when_formed:
+            enqueue_on_commit(tasks.close_group_buy, buy.pk)
+    return formed
+
+
+def _unform_if_below(buy: GroupBuy, now: Any) -> bool:
+    """A formed buy that fell below the MOQ before its deadline is open again. Caller holds the lock."""
+    return (
+        GroupBuy.objects.filter(~moq_reached_q(), pk=buy.pk, status=BuyStatus.FORMED, deadline__gt=now).update(
+            status=BuyStatus.OPEN, formed_at=None
+        )
+        == 1
+    )
+
+
+def _authorize_for_household(actor: User, buy: GroupBuy, household: Household) -> None:
+    membership = membership_for(actor, buy.community_id)
+    if membership is None or household.community_id != buy.community_id:
+        raise err.wrong_community()
+    actions = allowed_actions(actor, buy.community_id)
+    if membership.household_id == household.pk:
+        if Action.SIGN_UP not in actions and Action.PROXY_ORDER not in actions:
+            raise err.forbidden()
+    elif Action.PROXY_ORDER not in actions:
+        raise err.forbidden()
+
+
+def _authorize_for_entry(actor: User, entry: Entry) -> None:
+    """The household itself, or whoever placed the entry (a proxy) may change it."""
+    membership = membership_for(actor, entry.buy.community_id)
+    if membership is None:
+        raise err.wrong_community()
+    if entry.placed_by_id == actor.pk:
+        return
+    if membership.household_id == entry.household_id and Action.SIGN_UP in allowed_actions(
+        actor, entry.buy.community_id
+    ):
+        return
+    raise err.not_your_entry()
+
+
+def _display_name(actor: User, household: Household, placed_for: HouseholdMember | None) -> str:
+    if placed_for is not None:
+        return placed_for.name
+    membership = membership_for(actor, household.community_id)
+    if membership is not None and membership.household_id == household.pk:
+        return actor.display_name or actor.username
+    member = household.members.order_by("pk").values_list("name", flat=True).first()
+    return member or ""
+
+
+def _constraint_name(exc: IntegrityError) -> str:
+    diag = getattr(exc.__cause__, "diag", None)
+    return getattr(diag, "constraint_name", "") or ""
+
+
+def signup_create(
+    *,
+    actor: User,
+    buy: GroupBuy,
+    household: Household,
+    quantities: dict[int, int],
+    idempotency_key: str = "",
+    placed_for: HouseholdMember | None = None,
+    note: str = "",
+) -> Entry:
+    """Join `buy` for `household` (own household, or another one by proxy). Returns the new entry,
+    or the existing one when `idempotency_key` was already used for this household (a repeated request)."""
+    idempotency_key = (idempotency_key or "").strip()
+    if len(idempotency_key) > MAX_KEY_LENGTH:
+        raise err.invalid_field("idempotency_key")
+    _authorize_for_household(actor, buy, household)
+    if idempotency_key:
+        existing = Entry.objects.filter(buy_id=buy.pk, idempotency_key=idempotency_key).first()
+        if existing is not None:
+            if existing.household_id != household.pk:
+                raise err.idempotency_key_reused()
+            return existing
+    if placed_for is not None and placed_for.household_id != household.pk:
+        raise err.invalid_member()
+    note = (note or "").strip()
+    if len(note) > Entry._meta.get_field("note").max_length:
+        raise err.invalid_field("note")
+
+    lines = _lines_for(buy, _parse_quantities(quantities))
+    lines = {pk: line for pk, line in lines.items() if line.quantity > 0}
+    units, main_units, amount = _totals(lines)
+    _check_household_limit(buy, units)
+    display_name = _display_name(actor, household, placed_for)
+
+    try:
+        with transaction.atomic():
+            now = timezone.now()
+            # The row lock on the buy: taken here, by the UPDATE that also checks state and deadline.
+            bumped = GroupBuy.objects.filter(_open_buy_filter(buy.pk, now)).update(
+                last_seq=F("last_seq") + 1,
+                entry_count=F("entry_count") + 1,
+                total_units=F("total_units") + units,
+                main_units=F("main_units") + main_units,
+                total_amount=F("total_amount") + amount,
+            )
+            if bumped != 1:
+                raise _refusal_for(buy.pk)
+            seq = GroupBuy.objects.values_list("last_seq", flat=True).get(pk=buy.pk)
+            _apply_item_deltas({pk: line.quantity for pk, line in lines.items()})
+            entry = Entry.objects.create(
+                buy_id=buy.pk,
+                household=household,
+                seq=seq,
+                placed_by=actor,
+                placed_for=placed_for,
+                display_name=display_name[:60],
+                note=note,
+                units=units,
+                amount=amount,
+                idempotency_key=idempotency_key,
+            )
+            EntryLine.objects.bulk_create(
+                [EntryLine(entry=entry, item_id=pk, quantity=line.quantity) for pk, line in sorted(lines.items())]
+            )
+            _form_if_reached(buy)
+    except IntegrityError as exc:
+        constraint = _constraint_name(exc)
+        if constraint == "entry_idempotency":
+            existing = Entry.objects.get(buy_id=buy.pk, idempotency_key=idempotency_key)
+            if existing.household_id != household.pk:
+                raise err.idempotency_key_reused() from exc
+            return existing
+        if constraint == "entry_one_live_per_household":
+            live = Entry.objects.filter(buy_id=buy.pk, household=household, status=EntryStatus.ACTIVE).first()
+            raise err.already_signed_up(live.pk if live else None) from exc
+        raise
+    return entry
+
+
+def _lock_entry(entry_id: int) -> Entry:
+    """Lock the entry (the caller already holds the buy lock, so buy -> entry is the lock order)."""
+    locked = Entry.objects.select_for_update().filter(pk=entry_id, status=EntryStatus.ACTIVE).first()
+    if locked is None:
+        raise err.invalid_state()
+    return locked
+
+
+def _lock_open_buy(buy_id: int, now: Any) -> None:
+    if not GroupBuy.objects.select_for_update().filter(_open_buy_filter(buy_id, now)).values_list("pk").exists():
+        raise _refusal_for(buy_id)
+
+
+def signup_change(*, actor: User, entry: Entry, quantities: dict[int, int]) -> Entry:
+    """Set the entry's quantities (absolute; 0 removes a line). To leave the list, withdraw instead."""
+    buy = entry.buy
+    _authorize_for_entry(actor, entry)
+    parsed = _parse_quantities(quantities, allow_all_zero=True)
+    lines = _lines_for(buy, parsed)
+    wanted = {pk: line for pk, line in lines.items() if line.quantity > 0}
+    if not wanted:
+        raise err.invalid_quantity({"hint": "withdraw"})
+
+    with transaction.atomic():
+        now = timezone.now()
+        _lock_open_buy(buy.pk, now)
+        locked = _lock_entry(entry.pk)
+        current = {line.item_id: line for line in locked.lines.select_related("item")}
+        # Lines not mentioned keep their quantity.
+        final: dict[int, int] = {pk: line.quantity for pk, line in current.items()}
+        final.update({pk: line.quantity for pk, line in lines.items()})
+        final = {pk: q for pk, q in final.items() if q > 0}
+        if not final:
+            raise err.invalid_quantity({"hint": "withdraw"})
+        final_lines = _lines_for(buy, final)
+        units, main_units, amount = _totals(final_lines)
+        _check_household_limit(buy, units)
+        old_main = sum(line.quantity for line in current.values() if line.item.is_main)
+        deltas = {pk: final.get(pk, 0) - (current[pk].quantity if pk in current else 0) for pk in {*final, *current}}
+        GroupBuy.objects.filter(pk=buy.pk).update(
+            total_units=F("total_units") + (units - locked.units),
+            main_units=F("main_units") + (main_units - old_main),
+            total_amount=F("total_amount") + (amount - locked.amount),
+        )
+        _apply_item_deltas(deltas)
+        for pk, q in final.items():
+            if pk in current:
+                if current[pk].quantity != q:
+                    EntryLine.objects.filter(pk=current[pk].pk).update(quantity=q)
+            else:
+                EntryLine.objects.create(entry_id=locked.pk, item_id=pk, quantity=q)
+        EntryLine.objects.filter(entry_id=locked.pk).exclude(item_id__in=list(final)).delete()
+        Entry.objects.filter(pk=locked.pk).update(units=units, amount=amount, updated_at=now)
+        if not _form_if_reached(buy):
+            _unform_if_below(buy, now)
+    entry.refresh_from_db()
+    return entry
+
+
+def signup_withdraw(*, actor: User, entry: Entry) -> Entry:
+    """Leave the list before the deadline. The number is not reused; the household may join again."""
+    buy = entry.buy
+    _authorize_for_entry(actor, entry)
+    with transaction.atomic():
+        now = timezone.now()
+        _lock_open_buy(buy.pk, now)
+        locked = _lock_entry(entry.pk)
+        current = list(locked.lines.select_related("item"))
+        main_units = sum(line.quantity for line in current if line.item.is_main)
+        GroupBuy.objects.filter(pk=buy.pk).update(
+            entry_count=F("entry_count") - 1,
+            total_units=F("total_units") - locked.units,
+            main_units=F("main_units") - main_units,
+            total_amount=F("total_amount") - locked.amount,
+        )
+        _apply_item_deltas({line.item_id: -line.quantity for line in current})
+        Entry.objects.filter(pk=locked.pk).update(status=EntryStatus.WITHDRAWN, updated_at=now)
+        _unform_if_below(buy, now)
+    entry.refresh_from_db()
+    return entry

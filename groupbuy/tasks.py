@@ -1,0 +1,50 @@
+"""Celery tasks for group buys: thin, ids only, idempotent (each calls one CAS-guarded service).
+
+Retried only for transient errors (database connection lost, deadlock or
+serialization failure, broker hiccups), with exponential backoff and a
+maximum; anything else is a bug and fails loudly. Messages are acknowledged
+after the task ran (acks_late), so a worker killed mid-task is redelivered;
+the services make that repeat harmless.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import InterfaceError
+from django.db import OperationalError as DatabaseOperationalError
+from kombu.exceptions import OperationalError as BrokerOperationalError
+
+from groupbuy.services.buys import group_buy_close, group_buy_fail, group_buy_notify_formed, group_buys_sweep
+
+TRANSIENT_ERRORS = (DatabaseOperationalError, InterfaceError, BrokerOperationalError)
+RETRY = {
+    "autoretry_for": TRANSIENT_ERRORS,
+    "retry_backoff": 2,
+    "retry_backoff_max": 60,
+    "retry_jitter": True,
+    "max_retries": 5,
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+}
+
+
+@shared_task(**RETRY)
+def close_group_buy(buy_id: int) -> bool:
+    return group_buy_close(buy_id=buy_id)
+
+
+@shared_task(**RETRY)
+def fail_group_buy(buy_id: int) -> bool:
+    return group_buy_fail(buy_id=buy_id)
+
+
+@shared_task(**RETRY)
+def notify_buy_formed(buy_id: int) -> int:
+    return group_buy_notify_formed(buy_id=buy_id)
+
+
+# The beat runs this every SWEEP_INTERVAL_SECONDS: no retries (the next run does the work), and an
+# overlapping or repeated run is harmless.
+@shared_task
+def sweep_group_buys() -> dict[str, int]:
+    return group_buys_sweep()
