@@ -22,6 +22,12 @@ SWEEP_INTERVAL_SECONDS = 5.0
 
 app.conf.beat_schedule = {
     # Add entries as "<app>.<what>": {"task": "<dotted task name>", "schedule": seconds}.
+    "groupbuy.sweep": {
+        "task": "groupbuy.tasks.sweep_group_buys",
+        "schedule": SWEEP_INTERVAL_SECONDS,
+        # A sweep still queued when the next one is due is useless: drop it.
+        "options": {"expires": SWEEP_INTERVAL_SECONDS},
+    },
 }
 
 
