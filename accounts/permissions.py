@@ -32,6 +32,7 @@ class Action(StrEnum):
     MANAGE_HOUSEHOLDS = "manage_households"
     VERIFY_SLIP = "verify_slip"
     VIEW_AUDIT = "view_audit"
+    FILE_DELIVERY = "file_delivery"  # file a delivery (报备) for a buy one leads
 
 
 def _rules(m: Membership) -> set[Action]:
@@ -46,6 +47,7 @@ def _rules(m: Membership) -> set[Action]:
             Action.CONFIRM_PAYMENT,
             Action.PROXY_ORDER,
             Action.HAND_OVER,
+            Action.FILE_DELIVERY,
         }
     if m.is_building_leader:
         allowed |= {Action.PROXY_ORDER, Action.HAND_OVER, Action.APPROVE_JOIN, Action.MANAGE_HOUSEHOLDS}

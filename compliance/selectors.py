@@ -1,0 +1,174 @@
+"""Reads for compliance, with who-may-see-what in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+
+from accounts.models import Community, Membership, User
+from accounts.permissions import Action, can, membership_for
+from compliance.models import (
+    AuditEvent,
+    DeliveryPolicy,
+    Evidence,
+    Filing,
+    FilingDocument,
+    FilingStatus,
+    Suspension,
+)
+from groupbuy.models import Entry, EntryStatus, GroupBuy
+
+
+def policy_of(*, community: Community | int) -> DeliveryPolicy:
+    """The community's policy, or the defaults (unsaved) when the committee has not set one."""
+    community_id = community if isinstance(community, int) else community.pk
+    policy = DeliveryPolicy.objects.filter(community_id=community_id).first()
+    return policy or DeliveryPolicy(community_id=community_id)
+
+
+def suspensions_overlapping(*, community_id: int, start: datetime, end: datetime) -> QuerySet[Suspension]:
+    return Suspension.objects.filter(
+        community_id=community_id, lifted_at__isnull=True, starts_at__lt=end, ends_at__gt=start
+    ).order_by("starts_at", "id")
+
+
+def suspensions_of(*, community: Community, now: datetime) -> QuerySet[Suspension]:
+    """Current and future suspensions first; lifted and past ones after."""
+    return Suspension.objects.filter(community=community).select_related("created_by", "lifted_by")
+
+
+def review_queue(*, community: Community) -> list[Filing]:
+    """Filings waiting for review, oldest first, with goods and documents loaded (fixed query count)."""
+    return list(
+        Filing.objects.filter(community=community, status=FilingStatus.SUBMITTED)
+        .select_related("buy", "submitted_by")
+        .prefetch_related("lines", "documents")
+        .order_by("submitted_at", "id")
+    )
+
+
+def filing_detail(*, pk: int) -> Filing | None:
+    return (
+        Filing.objects.select_related(
+            "buy", "community", "submitted_by", "reviewed_by", "arrived_by", "held_by", "slip"
+        )
+        .prefetch_related(
+            "lines",
+            "documents",
+            Prefetch("evidence", queryset=Evidence.objects.select_related("uploaded_by").order_by("created_at", "id")),
+        )
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def filing_of_buy(*, buy_id: int) -> Filing | None:
+    return Filing.objects.filter(buy_id=buy_id).only("pk").first()
+
+
+def filings_of_community(*, community: Community, statuses: list[str] | None = None) -> QuerySet[Filing]:
+    qs = Filing.objects.filter(community=community).select_related("buy").order_by("arrival_start", "id")
+    if statuses:
+        qs = qs.filter(status__in=statuses)
+    return qs
+
+
+def is_participant(*, user: User, buy: GroupBuy) -> bool:
+    """The user's household has a live entry in the buy, or the user placed one."""
+    membership = membership_for(user, buy.community_id)
+    if membership is None:
+        return False
+    entries = Entry.objects.filter(buy_id=buy.pk, status=EntryStatus.ACTIVE)
+    if membership.household_id and entries.filter(household_id=membership.household_id).exists():
+        return True
+    return entries.filter(placed_by=user).exists()
+
+
+def participant_user_ids(*, buy_id: int) -> set[int]:
+    entries = Entry.objects.filter(buy_id=buy_id, status=EntryStatus.ACTIVE)
+    members = Membership.objects.filter(household_id__in=entries.values("household_id"), is_active=True).values_list(
+        "user_id", flat=True
+    )
+    return set(members) | set(entries.values_list("placed_by_id", flat=True))
+
+
+def committee_user_ids(*, community_id: int) -> set[int]:
+    return set(
+        Membership.objects.filter(community_id=community_id, is_active=True, is_committee=True).values_list(
+            "user_id", flat=True
+        )
+    )
+
+
+def delivery_visibility(*, user: User, filing: Filing) -> dict[str, bool]:
+    """What this user may see of a filing.
+
+    documents: the buy's leader and committee staff (the test report is the driver's personal data).
+    delivery: status, goods and disinfection evidence: also receiving volunteers and the buy's participants.
+    slip: the code and QR: the leader, committee staff and receiving volunteers.
+    """
+    community_id = filing.community_id
+    is_leader = filing.buy.leader_id == user.pk
+    is_committee = can(user, Action.REVIEW_FILING, community_id)
+    is_receiving = can(user, Action.RECEIVE_GOODS, community_id)
+    delivery = is_leader or is_committee or is_receiving or is_participant(user=user, buy=filing.buy)
+    return {
+        "delivery": delivery,
+        "documents": is_leader or is_committee,
+        "slip": is_leader or is_committee or is_receiving,
+        "review": is_committee and not is_leader and filing.submitted_by_id != user.pk,
+        "receive": is_receiving,
+        "edit": is_leader,
+    }
+
+
+def document_for_viewer(*, user: User, pk: int) -> FilingDocument | None:
+    document = FilingDocument.objects.select_related("filing__buy").filter(pk=pk).first()
+    if document is None or not delivery_visibility(user=user, filing=document.filing)["documents"]:
+        return None
+    return document
+
+
+def evidence_for_viewer(*, user: User, pk: int) -> Evidence | None:
+    evidence = Evidence.objects.select_related("filing__buy").filter(pk=pk).first()
+    if evidence is None or not delivery_visibility(user=user, filing=evidence.filing)["delivery"]:
+        return None
+    return evidence
+
+
+def audit_events(*, community: Community) -> QuerySet[AuditEvent]:
+    return AuditEvent.objects.filter(community=community).order_by("seq")
+
+
+def audit_recent(*, community: Community, limit: int = 50) -> list[AuditEvent]:
+    return list(AuditEvent.objects.filter(community=community).order_by("-seq")[:limit])
+
+
+AUDIT_CSV_HEADER = ["seq", "created_at", "kind", "actor_id", "actor", "subject", "data", "prev_hash", "hash"]
+
+
+def audit_csv_rows(*, community: Community) -> Iterator[list[Any]]:
+    import json
+
+    yield AUDIT_CSV_HEADER
+    for e in audit_events(community=community).iterator(chunk_size=2000):
+        yield [
+            e.seq,
+            e.created_at.isoformat(),
+            e.kind,
+            e.actor_id or "",
+            e.actor_label,
+            e.subject,
+            json.dumps(e.data, ensure_ascii=False, sort_keys=True),
+            e.prev_hash,
+            e.hash,
+        ]
+
+
+def guard_communities(*, user: User) -> list[Community]:
+    """Communities where the user may verify slips."""
+    memberships = Membership.objects.filter(user=user, is_active=True).select_related("community")
+    return [m.community for m in memberships if can(user, Action.VERIFY_SLIP, m.community_id)]

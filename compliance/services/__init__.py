@@ -1,0 +1,1 @@
+"""Every write in compliance goes through a function in this package (`<entity>_<action>`)."""

@@ -1,0 +1,223 @@
+"""At the gate: arrival, disinfection evidence, disinfection finished, release (30 minutes later)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from accounts.notifications import notification_send
+from accounts.permissions import Action, require
+from compliance import exceptions as errors
+from compliance.files import EVIDENCE_PREFIX, INCOMING_PREFIX, classify_evidence
+from compliance.models import Evidence, EvidenceKind, EvidenceStatus, Filing, FilingStatus
+from compliance.notifications import filing_link
+from compliance.selectors import participant_user_ids
+from compliance.services.audit import audit_append
+from config.enqueue import enqueue_on_commit
+from config.errors import ApplicationError
+from config.uploads import VIDEO_CONTENT_TYPES, delete_private, process_image, save_private_upload, save_processed_image
+from groupbuy.models import BuyStatus, GroupBuy
+from groupbuy.services.transitions import buy_transition
+
+logger = logging.getLogger(__name__)
+
+RELEASE_WAIT = timedelta(minutes=30)
+EVIDENCE_STATES = [BuyStatus.ARRIVED, BuyStatus.DISINFECTED, BuyStatus.RELEASED]
+
+
+def _locked(filing: Filing) -> tuple[Filing, str]:
+    current = Filing.objects.select_for_update().get(pk=filing.pk)
+    status = GroupBuy.objects.filter(pk=current.buy_id).values_list("status", flat=True).get()
+    return current, status
+
+
+def arrival_record(*, actor: User, filing: Filing, receivers: str = "", now: datetime | None = None) -> Filing:
+    """The goods are at the gate (approved buy → arrived)."""
+    require(actor, Action.RECEIVE_GOODS, filing.community_id)
+    now = now or timezone.now()
+    receivers = (receivers or "").strip()[:200]
+    with transaction.atomic():
+        current, buy_status = _locked(filing)
+        if current.status == FilingStatus.ON_HOLD or buy_status == BuyStatus.ON_HOLD:
+            raise errors.delivery_on_hold()
+        if current.status != FilingStatus.APPROVED or not buy_transition(
+            buy_id=current.buy_id, from_states=[BuyStatus.APPROVED], to_state=BuyStatus.ARRIVED
+        ):
+            raise errors.invalid_state()
+        Filing.objects.filter(pk=current.pk).update(arrived_at=now, arrived_by=actor, receivers=receivers)
+        audit_append(
+            community_id=current.community_id,
+            kind="goods_arrived",
+            actor=actor,
+            subject=f"filing:{current.pk}",
+            data={"buy": current.buy_id, "receivers": receivers},
+            now=now,
+        )
+    filing.refresh_from_db()
+    return filing
+
+
+def evidence_add(*, actor: User, filing: Filing, upload, now: datetime | None = None) -> Evidence:
+    """Store a disinfection photo (re-encoded by a task after commit) or a short video (checked by signature)."""
+    require(actor, Action.RECEIVE_GOODS, filing.community_id)
+    if upload is None:
+        raise errors.invalid_field("file", _("Choose a photo or video."))
+    kind, ext = classify_evidence(upload)
+    if GroupBuy.objects.filter(pk=filing.buy_id).values_list("status", flat=True).get() not in EVIDENCE_STATES:
+        raise errors.invalid_state()
+    prefix = INCOMING_PREFIX if kind == EvidenceKind.PHOTO else EVIDENCE_PREFIX
+    name = save_private_upload(upload, prefix, ext)
+    try:
+        with transaction.atomic():
+            current, buy_status = _locked(filing)
+            if buy_status not in EVIDENCE_STATES:
+                raise errors.invalid_state()
+            if kind == EvidenceKind.PHOTO:
+                evidence = Evidence.objects.create(
+                    filing=current, kind=kind, status=EvidenceStatus.PENDING, source=name, uploaded_by=actor
+                )
+                from compliance.tasks import process_evidence
+
+                enqueue_on_commit(process_evidence, evidence.pk)
+            else:
+                evidence = Evidence.objects.create(
+                    filing=current,
+                    kind=kind,
+                    status=EvidenceStatus.READY,
+                    file=name,
+                    content_type=VIDEO_CONTENT_TYPES[ext],
+                    uploaded_by=actor,
+                )
+            audit_append(
+                community_id=current.community_id,
+                kind="evidence_added",
+                actor=actor,
+                subject=f"filing:{current.pk}",
+                data={"evidence": evidence.pk, "kind": kind},
+                now=now,
+            )
+    except BaseException:
+        delete_private(name)
+        raise
+    return evidence
+
+
+def evidence_process(*, evidence_id: int) -> bool:
+    """Re-encode a pending photo (EXIF/GPS stripped, thumbnail). Idempotent: True only when it did the work."""
+    evidence = Evidence.objects.filter(pk=evidence_id, status=EvidenceStatus.PENDING).first()
+    if evidence is None or not evidence.source:
+        return False
+    source = evidence.source.name
+    try:
+        with default_storage.open(source, "rb") as fh:
+            data = fh.read()
+    except FileNotFoundError:
+        Evidence.objects.filter(pk=evidence_id, status=EvidenceStatus.PENDING).update(
+            status=EvidenceStatus.FAILED, error_code="missing_file", source=""
+        )
+        return False
+    try:
+        processed = process_image(data)
+    except ApplicationError as exc:
+        if Evidence.objects.filter(pk=evidence_id, status=EvidenceStatus.PENDING).update(
+            status=EvidenceStatus.FAILED, error_code=exc.code[:40], source=""
+        ):
+            delete_private(source)
+        return False
+    image, thumbnail = save_processed_image(processed, EVIDENCE_PREFIX)
+    done = Evidence.objects.filter(pk=evidence_id, status=EvidenceStatus.PENDING).update(
+        status=EvidenceStatus.READY,
+        file=image,
+        thumbnail=thumbnail,
+        content_type=processed.content_type,
+        source="",
+    )
+    if not done:  # another run got there first
+        delete_private(image, thumbnail)
+        return False
+    delete_private(source)
+    return True
+
+
+def disinfection_finish(
+    *, actor: User, filing: Filing, finished_at: datetime | None = None, now: datetime | None = None
+) -> Filing:
+    """Disinfection of the packaging finished at `finished_at` (arrived → disinfected). Needs evidence."""
+    require(actor, Action.RECEIVE_GOODS, filing.community_id)
+    now = now or timezone.now()
+    finished_at = finished_at or now
+    with transaction.atomic():
+        current, buy_status = _locked(filing)
+        if buy_status != BuyStatus.ARRIVED:
+            raise errors.invalid_state()
+        if finished_at > now + timedelta(minutes=1) or (current.arrived_at and finished_at < current.arrived_at):
+            raise errors.invalid_time("finished_at", _("Disinfection must finish after arrival and not in the future."))
+        if not Evidence.objects.filter(filing=current).exclude(status=EvidenceStatus.FAILED).exists():
+            raise errors.evidence_required()
+        if not buy_transition(buy_id=current.buy_id, from_states=[BuyStatus.ARRIVED], to_state=BuyStatus.DISINFECTED):
+            raise errors.invalid_state()
+        Filing.objects.filter(pk=current.pk).update(disinfected_at=finished_at, disinfected_by=actor)
+        audit_append(
+            community_id=current.community_id,
+            kind="disinfection_finished",
+            actor=actor,
+            subject=f"filing:{current.pk}",
+            data={"buy": current.buy_id, "finished_at": finished_at},
+            now=now,
+        )
+    filing.refresh_from_db()
+    return filing
+
+
+def release_earliest(filing: Filing) -> datetime | None:
+    return filing.disinfected_at + RELEASE_WAIT if filing.disinfected_at else None
+
+
+def delivery_release(*, actor: User, filing: Filing, now: datetime | None = None) -> Filing:
+    """Let the goods into the compound: only 30 minutes after disinfection finished."""
+    require(actor, Action.RECEIVE_GOODS, filing.community_id)
+    now = now or timezone.now()
+    with transaction.atomic():
+        current, buy_status = _locked(filing)
+        if buy_status != BuyStatus.DISINFECTED or current.disinfected_at is None:
+            raise errors.invalid_state()
+        earliest = current.disinfected_at + RELEASE_WAIT
+        if now < earliest:
+            raise errors.release_too_early(timezone.localtime(earliest).strftime("%H:%M"))
+        if not buy_transition(buy_id=current.buy_id, from_states=[BuyStatus.DISINFECTED], to_state=BuyStatus.RELEASED):
+            raise errors.invalid_state()
+        Filing.objects.filter(pk=current.pk).update(released_at=now, released_by=actor)
+        buy = GroupBuy.objects.only("title", "leader_id").get(pk=current.buy_id)
+        notification_send(
+            user_ids=participant_user_ids(buy_id=current.buy_id) | {buy.leader_id},
+            kind="goods_released",
+            dedupe_key=f"filing:{current.pk}:released",
+            params={"title": buy.title},
+            link=filing_link(current.pk),
+            community_id=current.community_id,
+        )
+        audit_append(
+            community_id=current.community_id,
+            kind="goods_released",
+            actor=actor,
+            subject=f"filing:{current.pk}",
+            data={"buy": current.buy_id, "disinfected_at": current.disinfected_at},
+            now=now,
+        )
+    filing.refresh_from_db()
+    return filing
+
+
+def evidence_pending_ids(*, older_than: timedelta = timedelta(minutes=5), limit: int = 100) -> list[int]:
+    cutoff = timezone.now() - older_than
+    return list(
+        Evidence.objects.filter(status=EvidenceStatus.PENDING, created_at__lt=cutoff)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )

@@ -1,0 +1,255 @@
+"""Delivery filings (报备): submit and resubmit.
+
+Files are checked and stored before the transaction (nothing slow under a
+lock) and removed again if the filing is refused, so a refusal leaves nothing
+on disk. The policy rules are checked under the community's policy lock.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from accounts.permissions import Action, require
+from compliance import exceptions as errors
+from compliance.files import StoredDocument, delete_stored, store_document, validate_document_upload
+from compliance.models import DocumentKind, Filing, FilingDocument, FilingLine, FilingStatus
+from compliance.selectors import policy_of
+from compliance.services.audit import audit_append
+from compliance.services.policy import filing_rule_violations, policy_lock
+from config.uploads import delete_private
+from groupbuy.models import BuyStatus, GroupBuy, PurchaseOrder
+from groupbuy.services.transitions import buy_transition
+
+DOCUMENT_KINDS = [DocumentKind.QUALIFICATION, DocumentKind.VEHICLE_PASS, DocumentKind.TEST_REPORT]
+FILABLE_STATES = [BuyStatus.CLOSED, BuyStatus.ORDERED]
+_PLATE_RE = re.compile(r"^[\w·\-]{4,12}$")
+
+
+def _clean_fields(*, gate: str, vehicle_plate: str, driver_name: str) -> dict[str, str]:
+    plate = re.sub(r"\s+", "", vehicle_plate or "").upper()
+    if not _PLATE_RE.fullmatch(plate):
+        raise errors.invalid_field("vehicle_plate", _("Enter the vehicle plate, e.g. 沪A12345."))
+    driver = (driver_name or "").strip()
+    if not driver or len(driver) > 40:
+        raise errors.invalid_field("driver_name", _("Enter the driver's name."))
+    gate = (gate or "").strip()
+    if len(gate) > 60:
+        raise errors.invalid_field("gate")
+    return {"vehicle_plate": plate, "driver_name": driver, "gate": gate}
+
+
+def _check_rules(*, community_id: int, arrival_start, arrival_end, test_sampled_at, now, locked=None) -> None:
+    policy = locked or policy_of(community=community_id)
+    violations = filing_rule_violations(
+        policy=policy,
+        arrival_start=arrival_start,
+        arrival_end=arrival_end,
+        test_sampled_at=test_sampled_at,
+        now=now,
+    )
+    if violations:
+        raise errors.filing_refused(violations)
+
+
+def _check_and_store(documents: dict[str, Any], required: bool) -> list[StoredDocument]:
+    """Validate every upload first, then store them; a failure removes whatever was stored."""
+    documents = {k: v for k, v in (documents or {}).items() if v}
+    if required:
+        missing = [str(k) for k in DOCUMENT_KINDS if k not in documents]
+        if missing:
+            raise errors.documents_missing(missing)
+    unknown = set(documents) - {str(k) for k in DOCUMENT_KINDS}
+    if unknown:
+        raise errors.invalid_field(sorted(unknown)[0])
+    exts = {kind: validate_document_upload(upload) for kind, upload in documents.items()}
+    stored: list[StoredDocument] = []
+    try:
+        for kind, upload in documents.items():
+            stored.append(store_document(kind, upload, exts[kind]))
+    except BaseException:
+        delete_stored(stored)
+        raise
+    return stored
+
+
+def _copy_lines(filing: Filing) -> list[FilingLine]:
+    order = PurchaseOrder.objects.filter(buy_id=filing.buy_id).prefetch_related("lines__item__offer").first()
+    if order is None or not order.lines.all():
+        raise errors.no_purchase_order()
+    lines = [
+        FilingLine(
+            filing=filing,
+            item=line.item,
+            title=line.item.offer.title,
+            unit=line.item.offer.unit,
+            quantity=line.quantity,
+        )
+        for line in order.lines.all()
+        if line.quantity > 0
+    ]
+    return FilingLine.objects.bulk_create(lines)
+
+
+def filing_submit(
+    *,
+    actor: User,
+    buy: GroupBuy,
+    arrival_start: datetime,
+    arrival_end: datetime,
+    vehicle_plate: str,
+    driver_name: str,
+    test_sampled_at: datetime,
+    documents: dict[str, Any],
+    gate: str = "",
+    now: datetime | None = None,
+) -> Filing:
+    """File the delivery of a closed/ordered buy: goods from its purchase order, three documents, policy rules."""
+    require(actor, Action.FILE_DELIVERY, buy.community_id)
+    if buy.leader_id != actor.pk:
+        raise errors.not_your_buy()
+    now = now or timezone.now()
+    fields = _clean_fields(gate=gate or buy.drop_point, vehicle_plate=vehicle_plate, driver_name=driver_name)
+    if buy.status not in FILABLE_STATES:
+        raise errors.already_filed() if Filing.objects.filter(buy=buy).exists() else errors.buy_not_ready()
+    if not PurchaseOrder.objects.filter(buy=buy).exists():
+        raise errors.no_purchase_order()
+    timing = {"arrival_start": arrival_start, "arrival_end": arrival_end, "test_sampled_at": test_sampled_at}
+    # Missing documents first (cheap), then the policy, then the files themselves.
+    if not all((documents or {}).get(str(k)) for k in DOCUMENT_KINDS):
+        raise errors.documents_missing([str(k) for k in DOCUMENT_KINDS if not (documents or {}).get(str(k))])
+    _check_rules(community_id=buy.community_id, now=now, **timing)
+    stored = _check_and_store(documents, required=True)
+    try:
+        with transaction.atomic():
+            policy = policy_lock(community_id=buy.community_id)
+            _check_rules(community_id=buy.community_id, now=now, locked=policy, **timing)
+            if not buy_transition(buy_id=buy.pk, from_states=FILABLE_STATES, to_state=BuyStatus.FILED):
+                raise errors.buy_not_ready()
+            try:
+                with transaction.atomic():
+                    filing = Filing.objects.create(
+                        community_id=buy.community_id,
+                        buy=buy,
+                        submitted_by=actor,
+                        submitted_at=now,
+                        **fields,
+                        **timing,
+                    )
+            except IntegrityError:
+                raise errors.already_filed() from None
+            lines = _copy_lines(filing)
+            FilingDocument.objects.bulk_create(
+                [
+                    FilingDocument(
+                        filing=filing, kind=d.kind, file=d.name, thumbnail=d.thumbnail, content_type=d.content_type
+                    )
+                    for d in stored
+                ]
+            )
+            audit_append(
+                community_id=buy.community_id,
+                kind="filing_submitted",
+                actor=actor,
+                subject=f"filing:{filing.pk}",
+                data={
+                    "buy": buy.pk,
+                    "revision": 1,
+                    **fields,
+                    **timing,
+                    "goods": [[line.title, line.quantity, line.unit] for line in lines],
+                },
+                now=now,
+            )
+    except BaseException:
+        delete_stored(stored)
+        raise
+    buy.status = BuyStatus.FILED
+    return filing
+
+
+def filing_resubmit(
+    *,
+    actor: User,
+    filing: Filing,
+    arrival_start: datetime,
+    arrival_end: datetime,
+    vehicle_plate: str,
+    driver_name: str,
+    test_sampled_at: datetime,
+    documents: dict[str, Any] | None = None,
+    gate: str = "",
+    now: datetime | None = None,
+) -> Filing:
+    """Fix a rejected (or still pending) filing and send it to the queue again. Documents given replace the old ones."""
+    buy = filing.buy
+    require(actor, Action.FILE_DELIVERY, filing.community_id)
+    if buy.leader_id != actor.pk:
+        raise errors.not_your_buy()
+    now = now or timezone.now()
+    fields = _clean_fields(gate=gate or filing.gate, vehicle_plate=vehicle_plate, driver_name=driver_name)
+    if filing.status not in (FilingStatus.REJECTED, FilingStatus.SUBMITTED):
+        raise errors.invalid_state()
+    timing = {"arrival_start": arrival_start, "arrival_end": arrival_end, "test_sampled_at": test_sampled_at}
+    _check_rules(community_id=filing.community_id, now=now, **timing)
+    stored = _check_and_store(documents or {}, required=False)
+    replaced: list[str] = []
+    try:
+        with transaction.atomic():
+            policy = policy_lock(community_id=filing.community_id)
+            _check_rules(community_id=filing.community_id, now=now, locked=policy, **timing)
+            current = Filing.objects.select_for_update().get(pk=filing.pk)
+            if current.status == FilingStatus.REJECTED:
+                if not buy_transition(buy_id=buy.pk, from_states=[BuyStatus.ORDERED], to_state=BuyStatus.FILED):
+                    raise errors.invalid_state()
+            elif current.status != FilingStatus.SUBMITTED:
+                raise errors.invalid_state()
+            revision = current.revision + 1
+            Filing.objects.filter(pk=filing.pk).update(
+                status=FilingStatus.SUBMITTED,
+                revision=revision,
+                submitted_at=now,
+                reviewed_at=None,
+                reviewed_by=None,
+                reject_reason="",
+                **fields,
+                **timing,
+            )
+            FilingLine.objects.filter(filing=filing).delete()
+            filing.refresh_from_db()
+            lines = _copy_lines(filing)
+            for doc in stored:
+                old = FilingDocument.objects.filter(filing=filing, kind=doc.kind).first()
+                if old is not None:
+                    replaced += [old.file.name, old.thumbnail.name]
+                FilingDocument.objects.update_or_create(
+                    filing=filing,
+                    kind=doc.kind,
+                    defaults={"file": doc.name, "thumbnail": doc.thumbnail, "content_type": doc.content_type},
+                )
+            audit_append(
+                community_id=filing.community_id,
+                kind="filing_resubmitted",
+                actor=actor,
+                subject=f"filing:{filing.pk}",
+                data={
+                    "buy": buy.pk,
+                    "revision": revision,
+                    **fields,
+                    **timing,
+                    "replaced_documents": [d.kind for d in stored],
+                    "goods": [[line.title, line.quantity, line.unit] for line in lines],
+                },
+                now=now,
+            )
+            transaction.on_commit(lambda: delete_private(*replaced))
+    except BaseException:
+        delete_stored(stored)
+        raise
+    return filing

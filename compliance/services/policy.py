@@ -1,0 +1,236 @@
+"""Delivery policy, the filing rules it implies, and suspensions (which hold and restore deliveries)."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Community, User
+from accounts.notifications import notification_send
+from accounts.permissions import Action, require
+from compliance import exceptions as errors
+from compliance.models import DeliveryPolicy, Filing, FilingStatus, Suspension
+from compliance.notifications import filing_link
+from compliance.selectors import suspensions_overlapping
+from compliance.services.audit import audit_append
+from groupbuy.models import BuyStatus
+from groupbuy.services.transitions import buy_transition
+
+TEST_REPORT_MAX_AGE = timedelta(hours=24)
+
+
+def local(dt: datetime) -> datetime:
+    return timezone.localtime(dt, timezone.get_default_timezone())
+
+
+def policy_lock(*, community_id: int) -> DeliveryPolicy:
+    """Lock (creating if needed) the community's policy row: serialises filing, review and suspension decisions.
+
+    Call inside a transaction, before locking any filing.
+    """
+    DeliveryPolicy.objects.bulk_create([DeliveryPolicy(community_id=community_id)], ignore_conflicts=True)
+    return DeliveryPolicy.objects.select_for_update().get(community_id=community_id)
+
+
+def filing_rule_violations(
+    *,
+    policy: DeliveryPolicy,
+    arrival_start: datetime,
+    arrival_end: datetime,
+    test_sampled_at: datetime,
+    now: datetime,
+) -> list[dict[str, str]]:
+    """Every policy rule the proposed delivery breaks, as [{"code", "message"}]; empty when it may be filed."""
+    out: list[dict[str, str]] = []
+    if arrival_end <= arrival_start:
+        return [errors.rule_violation("invalid_window")]
+    if arrival_start <= now:
+        out.append(errors.rule_violation("arrival_in_past"))
+    start, end = local(arrival_start), local(arrival_end)
+    if start.weekday() not in policy.weekday_set:
+        out.append(errors.rule_violation("weekday_not_allowed", weekdays=", ".join(policy.weekday_labels) or "—"))
+    if start.date() != end.date() or start.time() < policy.gate_opens or end.time() > policy.gate_closes:
+        out.append(
+            errors.rule_violation(
+                "outside_gate_hours",
+                opens=policy.gate_opens.strftime("%H:%M"),
+                closes=policy.gate_closes.strftime("%H:%M"),
+            )
+        )
+    suspension = suspensions_overlapping(community_id=policy.community_id, start=arrival_start, end=arrival_end).first()
+    if suspension is not None:
+        out.append(errors.rule_violation("inside_suspension", reason=suspension.reason))
+    if (start.date() - local(now).date()).days < policy.lead_days:
+        out.append(errors.rule_violation("lead_time_too_short", days=policy.lead_days))
+    if test_sampled_at > now:
+        out.append(errors.rule_violation("test_report_in_future"))
+    elif test_sampled_at > arrival_start or arrival_start - test_sampled_at > TEST_REPORT_MAX_AGE:
+        out.append(errors.rule_violation("test_report_stale"))
+    return out
+
+
+def _policy_snapshot(policy: DeliveryPolicy) -> dict[str, Any]:
+    return {
+        "weekdays": policy.weekdays,
+        "lead_days": policy.lead_days,
+        "gate_opens": policy.gate_opens.strftime("%H:%M"),
+        "gate_closes": policy.gate_closes.strftime("%H:%M"),
+    }
+
+
+def policy_update(
+    *,
+    actor: User,
+    community: Community,
+    weekdays: list[int] | set[int],
+    lead_days: int,
+    gate_opens: time,
+    gate_closes: time,
+) -> DeliveryPolicy:
+    """Set the community's delivery policy. It applies to filings made from now on."""
+    require(actor, Action.EDIT_POLICY, community)
+    days = sorted({int(d) for d in weekdays})
+    if not days or any(d < 0 or d > 6 for d in days):
+        raise errors.invalid_policy(_("Choose at least one weekday."))
+    if not 0 <= int(lead_days) <= 14:
+        raise errors.invalid_policy(_("The lead time must be between 0 and 14 days."))
+    if gate_closes <= gate_opens:
+        raise errors.invalid_policy(_("The gate must close after it opens."))
+    with transaction.atomic():
+        policy = policy_lock(community_id=community.pk)
+        before = _policy_snapshot(policy)
+        policy.weekdays = "".join(str(d) for d in days)
+        policy.lead_days = int(lead_days)
+        policy.gate_opens = gate_opens
+        policy.gate_closes = gate_closes
+        policy.updated_by = actor
+        policy.save()
+        audit_append(
+            community_id=community.pk,
+            kind="policy_changed",
+            actor=actor,
+            subject=f"policy:{community.pk}",
+            data={"before": before, "after": _policy_snapshot(policy)},
+        )
+    return policy
+
+
+def _notify_leader(filing: Filing, kind: str, dedupe_key: str, **params: Any) -> None:
+    notification_send(
+        user_ids=[filing.buy.leader_id],
+        kind=kind,
+        dedupe_key=dedupe_key,
+        params={"title": filing.buy.title, **params},
+        link=filing_link(filing.pk),
+        community_id=filing.community_id,
+    )
+
+
+def suspension_create(
+    *,
+    actor: User,
+    community: Community,
+    starts_at: datetime,
+    ends_at: datetime,
+    reason: str,
+    now: datetime | None = None,
+) -> Suspension:
+    """Suspend deliveries; every approved delivery whose window overlaps goes on hold and its leader is told."""
+    require(actor, Action.EDIT_POLICY, community)
+    now = now or timezone.now()
+    reason = (reason or "").strip()
+    if not reason:
+        raise errors.reason_required()
+    if len(reason) > 300:
+        raise errors.invalid_field("reason")
+    if ends_at <= starts_at:
+        raise errors.invalid_time("ends_at", _("The suspension must end after it starts."))
+    if ends_at <= now:
+        raise errors.invalid_time("ends_at", _("The suspension would already be over."))
+    with transaction.atomic():
+        policy_lock(community_id=community.pk)
+        suspension = Suspension.objects.create(
+            community=community, starts_at=starts_at, ends_at=ends_at, reason=reason, created_by=actor
+        )
+        affected = list(
+            Filing.objects.select_for_update(of=("self",))
+            .select_related("buy")
+            .filter(
+                community=community,
+                status=FilingStatus.APPROVED,
+                arrival_start__lt=ends_at,
+                arrival_end__gt=starts_at,
+            )
+            .order_by("pk")
+        )
+        held = []
+        for filing in affected:
+            # Goods already at the gate are not held back; only deliveries still to come.
+            if not buy_transition(buy_id=filing.buy_id, from_states=[BuyStatus.APPROVED], to_state=BuyStatus.ON_HOLD):
+                continue
+            Filing.objects.filter(pk=filing.pk, status=FilingStatus.APPROVED).update(
+                status=FilingStatus.ON_HOLD, held_by=suspension
+            )
+            held.append(filing)
+            _notify_leader(filing, "delivery_on_hold", f"suspension:{suspension.pk}:hold:{filing.pk}", reason=reason)
+        audit_append(
+            community_id=community.pk,
+            kind="suspension_placed",
+            actor=actor,
+            subject=f"suspension:{suspension.pk}",
+            data={
+                "starts_at": starts_at,
+                "ends_at": ends_at,
+                "reason": reason,
+                "held_filings": [f.pk for f in held],
+            },
+            now=now,
+        )
+    return suspension
+
+
+def suspension_lift(*, actor: User, suspension: Suspension, now: datetime | None = None) -> Suspension:
+    """Lift a suspension; deliveries it held are approved again unless another suspension still covers them."""
+    require(actor, Action.EDIT_POLICY, suspension.community_id)
+    now = now or timezone.now()
+    with transaction.atomic():
+        policy_lock(community_id=suspension.community_id)
+        if not Suspension.objects.filter(pk=suspension.pk, lifted_at__isnull=True).update(
+            lifted_at=now, lifted_by=actor
+        ):
+            raise errors.already_lifted()
+        held = list(
+            Filing.objects.select_for_update(of=("self",))
+            .select_related("buy")
+            .filter(held_by=suspension, status=FilingStatus.ON_HOLD)
+            .order_by("pk")
+        )
+        restored, still_held = [], []
+        for filing in held:
+            other = suspensions_overlapping(
+                community_id=filing.community_id, start=filing.arrival_start, end=filing.arrival_end
+            ).first()
+            if other is not None:
+                Filing.objects.filter(pk=filing.pk).update(held_by=other)
+                still_held.append(filing.pk)
+                continue
+            buy_transition(buy_id=filing.buy_id, from_states=[BuyStatus.ON_HOLD], to_state=BuyStatus.APPROVED)
+            Filing.objects.filter(pk=filing.pk, status=FilingStatus.ON_HOLD).update(
+                status=FilingStatus.APPROVED, held_by=None
+            )
+            restored.append(filing.pk)
+            _notify_leader(filing, "delivery_restored", f"suspension:{suspension.pk}:restore:{filing.pk}")
+        audit_append(
+            community_id=suspension.community_id,
+            kind="suspension_lifted",
+            actor=actor,
+            subject=f"suspension:{suspension.pk}",
+            data={"restored_filings": restored, "still_held_filings": still_held},
+            now=now,
+        )
+    suspension.refresh_from_db()
+    return suspension

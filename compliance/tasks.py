@@ -1,0 +1,28 @@
+"""Celery tasks: ids in, one service call, idempotent."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from compliance.services.delivery import evidence_pending_ids, evidence_process
+from compliance.services.reminders import filings_remind_unapproved
+
+
+@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def process_evidence(evidence_id: int) -> bool:
+    return evidence_process(evidence_id=evidence_id)
+
+
+@shared_task(acks_late=True)
+def remind_unapproved_filings() -> int:
+    """Beat: remind leaders and committee of filings not approved a day before arrival (deduplicated)."""
+    return filings_remind_unapproved()
+
+
+@shared_task(acks_late=True)
+def repair_pending_evidence() -> int:
+    """Beat: re-enqueue photos whose processing enqueue was lost (e.g. Redis down at upload time)."""
+    ids = evidence_pending_ids()
+    for evidence_id in ids:
+        process_evidence.delay(evidence_id)
+    return len(ids)
