@@ -4,4 +4,12 @@ from accounts import apis
 
 urlpatterns = [
     path("me/", apis.MeApi.as_view(), name="api-me"),
+    path("auth/token/", apis.TokenObtainApi.as_view(), name="api-token"),
+    path("invites/redeem/", apis.RedeemInviteApi.as_view(), name="api-invite-redeem"),
+    path("join-requests/", apis.JoinRequestListCreateApi.as_view(), name="api-join-requests"),
+    path("join-requests/<int:pk>/approve/", apis.JoinRequestApproveApi.as_view(), name="api-join-request-approve"),
+    path("join-requests/<int:pk>/reject/", apis.JoinRequestRejectApi.as_view(), name="api-join-request-reject"),
+    path("notifications/", apis.NotificationListApi.as_view(), name="api-notifications"),
+    path("notifications/<int:pk>/read/", apis.NotificationReadApi.as_view(), name="api-notification-read"),
+    path("notifications/read-all/", apis.NotificationReadAllApi.as_view(), name="api-notifications-read-all"),
 ]

@@ -1,9 +1,33 @@
-from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
+"""JSON API for accounts: the same services as the pages."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.authtoken.models import Token
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import selectors
+from accounts.models import Notification
+from accounts.serializers import (
+    JoinDecisionInSerializer,
+    JoinRequestInSerializer,
+    JoinRequestOutSerializer,
+    MarkReadOutSerializer,
+    NotificationOutSerializer,
+    RedeemInSerializer,
+    RedeemOutSerializer,
+)
+from accounts.services.inbox import notification_mark_read
+from accounts.services.invites import invite_redeem
+from accounts.services.joining import join_request_create, join_request_decide
+from accounts.utils import client_ip
+from accounts.views import LOGIN_IP_LIMIT, LOGIN_USER_LIMIT, LOGIN_WINDOW
+from config import ratelimit
 
 
 class MembershipOutSerializer(serializers.Serializer):
@@ -24,3 +48,109 @@ class MeApi(APIView):
     @extend_schema(responses=MeOutSerializer)
     def get(self, request):
         return Response(MeOutSerializer(selectors.user_profile(user=request.user)).data)
+
+
+class TokenObtainApi(ObtainAuthToken):
+    """Username + password -> a token for API clients. Throttled like the login page."""
+
+    def post(self, request, *args, **kwargs):
+        username = str(request.data.get("username") or "").strip().lower()
+        ratelimit.check("login-ip", client_ip(request), limit=LOGIN_IP_LIMIT, window=LOGIN_WINDOW)
+        ratelimit.check("login-user", username, limit=LOGIN_USER_LIMIT, window=LOGIN_WINDOW)
+        return super().post(request, *args, **kwargs)
+
+
+class RedeemInviteApi(APIView):
+    """Redeem a household invite code. Anonymous: creates the account and returns a token for it.
+    Logged in: adds the household to the caller's account."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(request=RedeemInSerializer, responses={201: RedeemOutSerializer})
+    def post(self, request):
+        data = RedeemInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        existing = request.user if request.user.is_authenticated else None
+        membership = invite_redeem(
+            code=v["code"],
+            client_ip=client_ip(request),
+            user=existing,
+            username=v["username"],
+            password=v["password"],
+            display_name=v["display_name"],
+            claim_member_id=v["claim_member_id"],
+        )
+        token = None
+        if existing is None:
+            token = Token.objects.get_or_create(user=membership.user)[0].key
+        body = RedeemOutSerializer({"membership": membership, "token": token}).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class JoinRequestListCreateApi(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("community_id", int, required=True)],
+        responses=JoinRequestOutSerializer(many=True),
+        description="Pending requests the caller may decide (committee: all; building leader: their building).",
+    )
+    def get(self, request):
+        try:
+            community_id = int(request.query_params.get("community_id", ""))
+        except ValueError:
+            community_id = 0
+        rows = selectors.pending_join_requests(user=request.user, community_id=community_id)
+        return Response(JoinRequestOutSerializer(rows, many=True).data)
+
+    @extend_schema(request=JoinRequestInSerializer, responses={201: JoinRequestOutSerializer})
+    def post(self, request):
+        data = JoinRequestInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        created = join_request_create(
+            user=request.user,
+            community_id=v["community_id"],
+            building_id=v["building_id"],
+            room=v["room"],
+            name=v["name"],
+            message=v["message"],
+        )
+        return Response(JoinRequestOutSerializer(created).data, status=status.HTTP_201_CREATED)
+
+
+class JoinRequestApproveApi(APIView):
+    approve = True
+
+    @extend_schema(request=JoinDecisionInSerializer, responses=JoinRequestOutSerializer)
+    def post(self, request, pk: int):
+        data = JoinDecisionInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        decided = join_request_decide(
+            actor=request.user, join_request_id=pk, approve=self.approve, reason=data.validated_data["reason"]
+        )
+        return Response(JoinRequestOutSerializer(decided).data)
+
+
+class JoinRequestRejectApi(JoinRequestApproveApi):
+    approve = False
+
+
+class NotificationListApi(APIView):
+    @extend_schema(responses=NotificationOutSerializer(many=True))
+    def get(self, request):
+        rows = selectors.notifications_for(user=request.user)
+        return Response(NotificationOutSerializer(rows, many=True).data)
+
+
+class NotificationReadApi(APIView):
+    @extend_schema(request=None, responses=MarkReadOutSerializer)
+    def post(self, request, pk: int):
+        # Another user's notice is a 404, the same as a missing one.
+        get_object_or_404(Notification.objects.filter(user=request.user), pk=pk)
+        return Response({"marked": notification_mark_read(user=request.user, notification_id=pk)})
+
+
+class NotificationReadAllApi(APIView):
+    @extend_schema(request=None, responses=MarkReadOutSerializer)
+    def post(self, request):
+        return Response({"marked": notification_mark_read(user=request.user)})

@@ -174,3 +174,78 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} -> {self.user_id}"
+
+
+class InviteCode(models.Model):
+    """A single-use code that binds one new account to one household.
+
+    Only a keyed hash of the code is stored: the printed sheet is the one place the
+    code exists in clear, so a database leak gives nobody a way into a household.
+    """
+
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="invite_codes")
+    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="invite_codes")
+    code_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    used_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = _("invite code")
+        verbose_name_plural = _("invite codes")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["community", "household"])]
+        constraints = [
+            # A used code always records when; one without a user can exist only if the user was deleted.
+            models.CheckConstraint(
+                condition=Q(used_by__isnull=True) | Q(used_at__isnull=False), name="invite_used_has_time"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"invite {self.pk} for {self.household_id}"
+
+
+class JoinRequestStatus(models.TextChoices):
+    PENDING = "pending", _("waiting for approval")
+    APPROVED = "approved", _("approved")
+    REJECTED = "rejected", _("rejected")
+
+
+class JoinRequest(models.Model):
+    """A person asking to join a community as a resident of building + room, without an invite code."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="join_requests")
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="join_requests")
+    building = models.ForeignKey(Building, on_delete=models.CASCADE, related_name="join_requests")
+    room = models.CharField(_("room"), max_length=20)
+    name = models.CharField(_("name"), max_length=60)
+    message = models.CharField(_("message"), max_length=200, blank=True)
+    status = models.CharField(max_length=10, choices=JoinRequestStatus.choices, default=JoinRequestStatus.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("join request")
+        verbose_name_plural = _("join requests")
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["community", "status"])]
+        constraints = [
+            # A phone that sends the form twice makes one pending request, not two.
+            models.UniqueConstraint(
+                fields=["user", "community"],
+                condition=Q(status="pending"),
+                name="join_request_one_pending",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} -> {self.community_id} ({self.status})"
+
+    @property
+    def label(self) -> str:
+        return f"{self.building.label}-{self.room}"

@@ -33,6 +33,8 @@ class Action(StrEnum):
     VERIFY_SLIP = "verify_slip"
     VIEW_AUDIT = "view_audit"
     FILE_DELIVERY = "file_delivery"  # file a delivery (报备) for a buy one leads
+    MANAGE_ROLES = "manage_roles"  # grant/revoke roles in the community
+    MANAGE_VULNERABLE = "manage_vulnerable"  # keep the vulnerable-household list
 
 
 def _rules(m: Membership) -> set[Action]:
@@ -69,6 +71,8 @@ def _rules(m: Membership) -> set[Action]:
             Action.VIEW_AUDIT,
             Action.VERIFY_SLIP,
             Action.RECEIVE_GOODS,
+            Action.MANAGE_ROLES,
+            Action.MANAGE_VULNERABLE,
         }
     if m.is_gate_guard:
         allowed.add(Action.VERIFY_SLIP)
@@ -108,3 +112,15 @@ def require(user: User | None, action: Action, community: Community | int) -> Me
 def allowed_actions(user: User | None, community: Community | int) -> set[Action]:
     membership = membership_for(user, community)
     return _rules(membership) if membership else set()
+
+
+# Actions a building leader holds only for the building they lead; committee staff hold them community-wide.
+_BUILDING_SCOPED = {Action.APPROVE_JOIN, Action.MANAGE_HOUSEHOLDS}
+
+
+def require_for_building(user: User | None, action: Action, community: Community | int, building_id: int) -> Membership:
+    """Like require(), and a building leader (not committee) may act only in the building they lead."""
+    membership = require(user, action, community)
+    if action in _BUILDING_SCOPED and not membership.is_committee and membership.led_building_id != building_id:
+        raise PermissionRefused(code="forbidden")
+    return membership

@@ -47,3 +47,100 @@ def user_profile(*, user: User) -> dict[str, Any]:
             for m in memberships_of(user=user)
         ],
     }
+
+
+def notifications_for(*, user: User, limit: int = 50):
+    from accounts.models import Notification
+
+    return Notification.objects.filter(user=user).order_by("-created_at", "-id")[:limit]
+
+
+def community_memberships(*, community_id: int):
+    """Everyone in a community with their household and roles (committee page)."""
+    return (
+        Membership.objects.filter(community_id=community_id, is_active=True)
+        .select_related("user", "household__building", "led_building")
+        .order_by("household__building__sort_key", "household__building__label", "household__room", "user__username")
+    )
+
+
+def pending_join_requests(*, user: User, community_id: int):
+    """Requests this user may decide: all for committee staff, their building's for a building leader."""
+    from accounts.models import JoinRequest, JoinRequestStatus
+    from accounts.permissions import membership_for
+
+    m = membership_for(user, community_id)
+    requests = JoinRequest.objects.filter(community_id=community_id, status=JoinRequestStatus.PENDING).select_related(
+        "building"
+    )
+    if m is None:
+        return requests.none()
+    if m.is_committee:
+        return requests
+    if m.is_building_leader:
+        return requests.filter(building_id=m.led_building_id)
+    return requests.none()
+
+
+def vulnerable_households(*, community_id: int):
+    from accounts.models import Household
+
+    return (
+        Household.objects.filter(community_id=community_id, is_vulnerable=True)
+        .select_related("building")
+        .prefetch_related("members")
+    )
+
+
+def household_by_label(*, community_id: int, label: str):
+    """`12-301` -> the household, or None."""
+    from accounts.models import Household
+
+    building, sep, room = (label or "").strip().partition("-")
+    if not sep:
+        return None
+    return (
+        Household.objects.filter(community_id=community_id, building__label=building.strip(), room=room.strip())
+        .select_related("building")
+        .first()
+    )
+
+
+def buildings_of(*, community_id: int):
+    from accounts.models import Building
+
+    return Building.objects.filter(community_id=community_id).order_by("sort_key", "label")
+
+
+def members_added_by_staff(*, community_id: int, building_id: int | None = None):
+    """People added by leaders/committee (many without an account), newest first."""
+    from accounts.models import HouseholdMember
+
+    members = HouseholdMember.objects.filter(household__community_id=community_id, created_by__isnull=False)
+    if building_id is not None:
+        members = members.filter(household__building_id=building_id)
+    return members.select_related("household__building", "created_by", "user").order_by("-created_at", "-id")
+
+
+def invite_summary(*, community_id: int, limit: int = 200):
+    """Recent codes with their state (never the code itself: only its hash is stored)."""
+    from accounts.models import InviteCode
+
+    return (
+        InviteCode.objects.filter(community_id=community_id)
+        .select_related("household__building", "used_by")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def unclaimed_members(*, household_id: int):
+    from accounts.models import HouseholdMember
+
+    return HouseholdMember.objects.filter(household_id=household_id, user__isnull=True).order_by("created_at", "id")
+
+
+def unclaimed_members_by_ids(*, ids):
+    from accounts.models import HouseholdMember
+
+    clean = [int(i) for i in ids if str(i).isdigit()]
+    return HouseholdMember.objects.filter(pk__in=clean, user__isnull=True)

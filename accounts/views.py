@@ -1,11 +1,432 @@
-from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+"""Pages for joining, logging in, notices and the committee's people pages. Thin: parse, permit, call one
+service, render. Refusals show the service's coded message in the form and keep what was typed."""
 
-from accounts import selectors
+from __future__ import annotations
+
+from functools import wraps
+
+import segno
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.forms.utils import ErrorDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from accounts import forms, selectors
+from accounts.models import Community
+from accounts.notifications import render as render_notice
+from accounts.permissions import Action, allowed_actions, can, membership_for
+from accounts.services.households import household_member_add, household_set_vulnerable
+from accounts.services.inbox import notification_mark_read
+from accounts.services.invites import format_code, invite_check, invite_codes_issue, invite_redeem, normalize_code
+from accounts.services.joining import join_request_create, join_request_create_with_account, join_request_decide
+from accounts.services.roles import membership_set_roles
+from accounts.utils import client_ip
+from config import ratelimit
+from config.errors import ApplicationError, RateLimited
+
+LOGIN_IP_LIMIT = 30
+LOGIN_USER_LIMIT = 10
+LOGIN_WINDOW = 5 * 60
+
+
+def _show_error(form, exc: ApplicationError) -> None:
+    """Put a service refusal into the form: per-field messages where the detail names a field, else on top."""
+    placed = False
+    if isinstance(exc.detail, dict):
+        for field, msgs in exc.detail.items():
+            if field in form.fields and isinstance(msgs, list):
+                for msg in msgs:
+                    form.add_error(field, str(msg))
+                placed = True
+    if not placed or not isinstance(exc.detail, dict):
+        form.add_error(None, str(exc.message))
+    elif exc.code not in ("invalid",):
+        form.add_error(None, str(exc.message))
+    form.error_code = exc.code
+
+
+def community_page(action: Action):
+    """Load the community from the URL and refuse (403) anyone who may not do `action` there."""
+
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapper(request, community_id: int, *args, **kwargs):
+            community = get_object_or_404(Community, pk=community_id)
+            if not can(request.user, action, community):
+                raise PermissionDenied
+            return view(request, community, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+# --- home, login, password -------------------------------------------------
 
 
 @login_required
 def home(request):
     memberships = list(selectors.memberships_of(user=request.user))
-    rows = [{"membership": m, "roles": selectors.membership_roles(m)} for m in memberships]
+    rows = []
+    for m in memberships:
+        actions = allowed_actions(request.user, m.community)
+        rows.append(
+            {
+                "membership": m,
+                "roles": selectors.membership_roles(m),
+                "can": {a.name.lower(): True for a in actions},
+            }
+        )
     return render(request, "home.html", {"rows": rows})
+
+
+class ThrottledLoginView(auth_views.LoginView):
+    """Login with an atomic per-IP and per-username attempt limit."""
+
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        username = (request.POST.get("username") or "").strip().lower()
+        try:
+            ratelimit.check("login-ip", client_ip(request), limit=LOGIN_IP_LIMIT, window=LOGIN_WINDOW)
+            ratelimit.check("login-user", username, limit=LOGIN_USER_LIMIT, window=LOGIN_WINDOW)
+        except RateLimited as exc:
+            form = self.get_form()
+            # Refuse before authenticating: mark the form as checked, with only the throttle's message.
+            form._errors = ErrorDict()
+            form.cleaned_data = {}
+            form.add_error(None, str(exc.message))
+            response = self.render_to_response(self.get_context_data(form=form))
+            response.status_code = exc.status_code
+            return response
+        return super().post(request, *args, **kwargs)
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("accounts:password_change_done")
+
+
+class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
+    template_name = "accounts/password_change_done.html"
+
+
+# --- joining ---------------------------------------------------------------
+
+
+def redeem(request):
+    """Redeem a household invite code (the QR on the sheet opens this page with ?code=)."""
+    existing = request.user.is_authenticated
+    raw_code = request.POST.get("code") if request.method == "POST" else request.GET.get("code", "")
+    invite = None
+    lookup_error = None
+    if raw_code and request.method == "GET":
+        try:
+            invite = invite_check(code=raw_code, client_ip=client_ip(request))
+        except ApplicationError as exc:
+            lookup_error = exc
+    members = selectors.unclaimed_members(household_id=invite.household_id) if invite else []
+    if request.method == "POST":
+        code = normalize_code(raw_code or "")
+        claim_choices = []
+        # The claim list is only known once the code is; the service re-checks it belongs to the code's household.
+        if request.POST.get("claim_member"):
+            claim_choices = selectors.unclaimed_members_by_ids(ids=[request.POST.get("claim_member")])
+        form = forms.RedeemForm(request.POST, members=claim_choices, existing_user=existing)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                membership = invite_redeem(
+                    code=code,
+                    client_ip=client_ip(request),
+                    user=request.user if existing else None,
+                    username=data.get("username", ""),
+                    password=data.get("password", ""),
+                    display_name=data.get("display_name", ""),
+                    claim_member_id=data.get("claim_member"),
+                )
+            except ApplicationError as exc:
+                _show_error(form, exc)
+                return render(request, "accounts/redeem.html", {"form": form}, status=exc.status_code)
+            if not existing:
+                login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(
+                request,
+                _("Welcome! You are now a resident of %(label)s in %(community)s.")
+                % {"label": membership.household.label, "community": membership.community.name},
+            )
+            return redirect("home")
+        return render(request, "accounts/redeem.html", {"form": form}, status=400)
+    form = forms.RedeemForm(
+        initial={"code": format_code(normalize_code(raw_code or ""))}, members=members, existing_user=existing
+    )
+    status = 200
+    if lookup_error is not None:
+        _show_error(form, lookup_error)
+        status = lookup_error.status_code
+    return render(request, "accounts/redeem.html", {"form": form, "invite": invite}, status=status)
+
+
+def join_start(request):
+    """Find one's community by name to ask to join it."""
+    q = (request.GET.get("q") or "").strip()
+    communities = Community.objects.order_by("name")
+    if q:
+        communities = communities.filter(Q(name__icontains=q) | Q(district__icontains=q) | Q(address__icontains=q))
+    return render(request, "accounts/join_start.html", {"communities": communities[:50], "q": q})
+
+
+def join_request(request, community_id: int):
+    community = get_object_or_404(Community, pk=community_id)
+    existing = request.user.is_authenticated
+    buildings = list(selectors.buildings_of(community_id=community.pk))
+    form = forms.JoinRequestForm(
+        request.POST or None,
+        buildings=buildings,
+        existing_user=existing,
+        initial={"display_name": request.user.display_name} if existing else None,
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if existing:
+                join_request_create(
+                    user=request.user,
+                    community_id=community.pk,
+                    building_id=data["building"],
+                    room=data["room"],
+                    name=data["display_name"],
+                    message=data["message"],
+                )
+            else:
+                created = join_request_create_with_account(
+                    username=data["username"],
+                    password=data["password"],
+                    display_name=data["display_name"],
+                    community_id=community.pk,
+                    building_id=data["building"],
+                    room=data["room"],
+                    message=data["message"],
+                    client_ip=client_ip(request),
+                )
+                login(request, created.user, backend="django.contrib.auth.backends.ModelBackend")
+        except ApplicationError as exc:
+            _show_error(form, exc)
+            return render(
+                request, "accounts/join_request.html", {"form": form, "community": community}, status=exc.status_code
+            )
+        messages.success(request, _("Your request was sent. You will get a notice when it is decided."))
+        return redirect("home")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "accounts/join_request.html", {"form": form, "community": community}, status=status)
+
+
+@community_page(Action.APPROVE_JOIN)
+def join_requests(request, community):
+    if request.method == "POST":
+        try:
+            join_request_decide(
+                actor=request.user,
+                join_request_id=int(request.POST.get("request_id") or 0),
+                approve=request.POST.get("decision") == "approve",
+                reason=request.POST.get("reason", ""),
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Decision saved."))
+        return redirect("accounts:join_requests", community.pk)
+    pending = list(selectors.pending_join_requests(user=request.user, community_id=community.pk))
+    return render(request, "accounts/join_requests.html", {"community": community, "pending": pending})
+
+
+# --- notifications ---------------------------------------------------------
+
+
+@login_required
+def notifications(request):
+    notices = list(selectors.notifications_for(user=request.user))
+    rows = [{"notice": n, "text": render_notice(n)} for n in notices]
+    return render(request, "accounts/notifications.html", {"rows": rows})
+
+
+@login_required
+@require_POST
+def notifications_read(request):
+    notice_id = request.POST.get("id")
+    notification_mark_read(user=request.user, notification_id=int(notice_id) if notice_id else None)
+    return redirect("accounts:notifications")
+
+
+# --- committee pages -------------------------------------------------------
+
+
+@community_page(Action.ISSUE_INVITES)
+def invites(request, community):
+    buildings = list(selectors.buildings_of(community_id=community.pk))
+    form = forms.IssueInvitesForm(request.POST or None, buildings=buildings)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            issued = invite_codes_issue(
+                actor=request.user,
+                community_id=community.pk,
+                building_ids=data["buildings"],
+                valid_days=data["valid_days"],
+                only_without_account=data["only_without_account"],
+            )
+        except ApplicationError as exc:
+            _show_error(form, exc)
+        else:
+            base = request.build_absolute_uri(reverse("accounts:redeem"))
+            sheets = [
+                {
+                    "issued": item,
+                    "qr": segno.make(f"{base}?code={item.code}", error="m").svg_inline(scale=3, border=2),
+                }
+                for item in issued
+            ]
+            response = render(
+                request, "accounts/invite_sheet.html", {"community": community, "sheets": sheets, "join_url": base}
+            )
+            # The codes are in clear on this page only: never cache it anywhere.
+            response["Cache-Control"] = "no-store"
+            return response
+    recent = list(selectors.invite_summary(community_id=community.pk))
+    return render(request, "accounts/invites.html", {"community": community, "form": form, "recent": recent})
+
+
+@community_page(Action.MANAGE_ROLES)
+def members(request, community):
+    rows = list(selectors.community_memberships(community_id=community.pk))
+    return render(request, "accounts/members.html", {"community": community, "rows": rows})
+
+
+@community_page(Action.MANAGE_ROLES)
+def member_roles(request, community, membership_id: int):
+    membership = get_object_or_404(selectors.community_memberships(community_id=community.pk), pk=membership_id)
+    buildings = list(selectors.buildings_of(community_id=community.pk))
+    initial = {
+        "is_team_leader": membership.is_team_leader,
+        "is_building_leader": membership.is_building_leader,
+        "led_building": membership.led_building_id,
+        "volunteer_group": membership.volunteer_group,
+        "is_gate_guard": membership.is_gate_guard,
+        "is_committee": membership.is_committee,
+    }
+    form = forms.RolesForm(request.POST or None, buildings=buildings, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                membership_set_roles(
+                    actor=request.user,
+                    membership_id=membership.pk,
+                    is_team_leader=data["is_team_leader"],
+                    is_building_leader=data["is_building_leader"],
+                    led_building_id=data["led_building"],
+                    volunteer_group=data["volunteer_group"] or "",
+                    is_gate_guard=data["is_gate_guard"],
+                    is_committee=data["is_committee"],
+                )
+            except ApplicationError as exc:
+                _show_error(form, exc)
+                status = exc.status_code
+            else:
+                messages.success(request, _("Roles saved."))
+                return redirect("accounts:members", community.pk)
+        else:
+            status = 400
+    return render(
+        request,
+        "accounts/member_roles.html",
+        {"community": community, "membership": membership, "form": form},
+        status=status,
+    )
+
+
+@community_page(Action.MANAGE_VULNERABLE)
+def vulnerable(request, community):
+    form = forms.VulnerableAddForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        household_id = request.POST.get("household_id")
+        if household_id:
+            # Removing from (or re-adding to) the list by id; the service checks the community.
+            try:
+                household_set_vulnerable(
+                    actor=request.user,
+                    household_id=int(household_id),
+                    is_vulnerable=request.POST.get("is_vulnerable") == "1",
+                )
+            except ApplicationError as exc:
+                messages.error(request, exc.message)
+            return redirect("accounts:vulnerable", community.pk)
+        if form.is_valid():
+            household = selectors.household_by_label(community_id=community.pk, label=form.cleaned_data["label"])
+            if household is None:
+                form.add_error("label", _("No such household in this community."))
+                status = 404
+            else:
+                household_set_vulnerable(actor=request.user, household_id=household.pk, is_vulnerable=True)
+                messages.success(request, _("%(label)s is on the list.") % {"label": household.label})
+                return redirect("accounts:vulnerable", community.pk)
+        else:
+            status = 400
+    rows = list(selectors.vulnerable_households(community_id=community.pk))
+    return render(
+        request, "accounts/vulnerable.html", {"community": community, "rows": rows, "form": form}, status=status
+    )
+
+
+@community_page(Action.MANAGE_HOUSEHOLDS)
+def household_members(request, community):
+    membership = membership_for(request.user, community)
+    buildings = list(selectors.buildings_of(community_id=community.pk))
+    scoped_building = None
+    if not membership.is_committee:
+        # A building leader works in their own building only.
+        buildings = [b for b in buildings if b.pk == membership.led_building_id]
+        scoped_building = membership.led_building_id
+    form = forms.MemberAddForm(request.POST or None, buildings=buildings)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                person = household_member_add(
+                    actor=request.user,
+                    community_id=community.pk,
+                    building_id=data["building"],
+                    room=data["room"],
+                    name=data["name"],
+                    note=data["note"],
+                    phone=data["phone"],
+                )
+            except ApplicationError as exc:
+                _show_error(form, exc)
+                status = exc.status_code
+            else:
+                messages.success(
+                    request, _("%(name)s was added to %(label)s.") % {"name": person.name, "label": person.household}
+                )
+                return redirect("accounts:household_members", community.pk)
+        else:
+            status = 400
+    added = list(selectors.members_added_by_staff(community_id=community.pk, building_id=scoped_building)[:100])
+    return render(
+        request,
+        "accounts/household_members.html",
+        {"community": community, "form": form, "added": added},
+        status=status,
+    )

@@ -1,0 +1,51 @@
+"""Creating accounts (used by the invite and join-request flows)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from config.errors import ValidationFailed
+
+USERNAME_MAX = 40
+
+
+def user_register(*, username: str, password: str, display_name: str) -> User:
+    """Create an account; every problem is one ValidationFailed with per-field detail."""
+    username = (username or "").strip()
+    display_name = (display_name or "").strip()
+    errors: dict[str, list[str]] = {}
+    if not username:
+        errors["username"] = [str(_("Choose a username."))]
+    elif len(username) > USERNAME_MAX:
+        errors["username"] = [str(_("The username is too long."))]
+    elif not all(ch.isalnum() or ch in "@.+-_" for ch in username):
+        errors["username"] = [str(_("Use letters, digits and @ . + - _ only."))]
+    elif User.objects.filter(username__iexact=username).exists():
+        errors["username"] = [str(_("This username is taken."))]
+    if not display_name:
+        errors["display_name"] = [str(_("Tell us your name."))]
+    elif len(display_name) > 60:
+        errors["display_name"] = [str(_("The name is too long."))]
+    try:
+        validate_password(password or "", User(username=username, display_name=display_name))
+    except ValidationError as exc:
+        errors["password"] = [str(m) for m in exc.messages]
+    if errors:
+        code = "username_taken" if list(errors) == ["username"] and "taken" in errors["username"][0] else "invalid"
+        raise ValidationFailed(_("Please correct the fields marked below."), code=code, detail=errors)
+    user = User(username=username, display_name=display_name)
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:  # a concurrent registration took the name between check and insert
+        raise ValidationFailed(
+            _("Please correct the fields marked below."),
+            code="username_taken",
+            detail={"username": [str(_("This username is taken."))]},
+        ) from exc
+    return user
