@@ -4,6 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
+# The demo is a developer's run: DEBUG on unless the environment says otherwise
+# (manage.py defaults the same way; Celery has no such default, so say it here).
+DEMO_ENV := DEBUG=$${DEBUG:-true}
 
 .PHONY: run test test-fast lint format bench install migrate seed clean
 
@@ -16,19 +19,19 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 install: $(VENV)/.installed
 
 migrate: install
-	$(PY) manage.py migrate --noinput
+	$(DEMO_ENV) $(PY) manage.py migrate --noinput
 
 seed: migrate
-	$(PY) manage.py seed_demo
+	$(DEMO_ENV) $(PY) manage.py seed_demo
 
 # The demo: SQLite, a filesystem Celery broker (no server), demo data; web + worker + beat.
 run: seed
 	@mkdir -p var
 	@echo "Jielong demo: http://127.0.0.1:$(PORT)/  (logins printed above; Ctrl-C stops everything)"
 	@trap 'kill 0' EXIT INT TERM; \
-	$(PY) -m celery -A config worker --loglevel=warning --concurrency=2 & \
-	$(PY) -m celery -A config beat --loglevel=warning & \
-	$(PY) manage.py runserver 0.0.0.0:$(PORT)
+	$(DEMO_ENV) $(PY) -m celery -A config worker --loglevel=warning --concurrency=2 & \
+	$(DEMO_ENV) $(PY) -m celery -A config beat --loglevel=warning & \
+	$(DEMO_ENV) $(PY) manage.py runserver 0.0.0.0:$(PORT)
 
 # The suite, on real PostgreSQL and Redis (loopback by default, or DATABASE_URL / REDIS_URL).
 test: install

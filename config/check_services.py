@@ -21,19 +21,26 @@ def reachable(url: str, default_port: int) -> bool:
         return False
 
 
+def without_password(url: str) -> str:
+    parsed = urlparse(url)
+    if parsed.password:
+        return parsed._replace(netloc=parsed.netloc.replace(f":{parsed.password}@", ":***@")).geturl()
+    return url
+
+
 def main() -> int:
     db = os.environ.get("DATABASE_URL", DEFAULT_DB)
     redis = os.environ.get("REDIS_URL", DEFAULT_REDIS)
     if not db.startswith(("postgres://", "postgresql://")):
         sys.stderr.write("Tests need PostgreSQL: DATABASE_URL must be a postgres:// URL.\n")
         return 2
-    servers = (("PostgreSQL", db, 5432), ("Redis", redis, 6379))
-    missing = [name for name, url, port in servers if not reachable(url, port)]
+    servers = (("PostgreSQL", db, 5432, "DATABASE_URL"), ("Redis", redis, 6379, "REDIS_URL"))
+    missing = [(name, url, variable) for name, url, port, variable in servers if not reachable(url, port)]
     if missing:
-        sys.stderr.write(
-            f"Tests need {' and '.join(missing)} running (PostgreSQL at {db}, Redis at {redis}); "
-            "start them or set DATABASE_URL / REDIS_URL.\n"
-        )
+        where = " and ".join(f"{name} at {without_password(url)}" for name, url, _ in missing)
+        variables = " / ".join(variable for _, _, variable in missing)
+        them = "them" if len(missing) > 1 else "it"
+        sys.stderr.write(f"Tests need {where}, which cannot be reached: start {them} or set {variables}.\n")
         return 2
     return 0
 
