@@ -130,16 +130,25 @@ def delays_in_code():
             tree = ast.parse(path.read_text())
             namespace = None
             for node in ast.walk(tree):
-                if not isinstance(node, ast.Call):
+                # Keyword arguments (apply_async(countdown=...)) and option dicts ({"retry_backoff_max": ...}).
+                if isinstance(node, ast.Call):
+                    pairs = [(keyword.arg, keyword.value) for keyword in node.keywords]
+                elif isinstance(node, ast.Dict):
+                    pairs = [
+                        (key.value, value)
+                        for key, value in zip(node.keys, node.values, strict=True)
+                        if isinstance(key, ast.Constant) and isinstance(key.value, str)
+                    ]
+                else:
                     continue
-                for keyword in node.keywords:
-                    if keyword.arg == "eta":
+                for name, value in pairs:
+                    if name == "eta":
                         yield f"{relative}:{node.lineno}", "eta", None
-                    elif keyword.arg in DELAY_KEYWORDS:
+                    elif name in DELAY_KEYWORDS:
                         if namespace is None:
                             module = importlib.import_module(".".join(relative.with_suffix("").parts))
                             namespace = dict(vars(module))
-                        yield f"{relative}:{node.lineno}", keyword.arg, upper_bound(keyword.value, namespace)
+                        yield f"{relative}:{node.lineno}", name, upper_bound(value, namespace)
 
 
 def test_every_countdown_and_retry_delay_in_the_code_is_below_the_visibility_timeout():
