@@ -12,6 +12,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Community, Household, HouseholdMember
@@ -86,6 +87,8 @@ class OfferPhoto(models.Model):
     error_code = models.CharField(max_length=40, blank=True)
     position = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
+    # When processing was last requested; the sweep re-enqueues pending photos whose task was lost.
+    queued_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["position", "id"]
@@ -209,8 +212,6 @@ class GroupBuy(models.Model):
 
     @property
     def is_signup_open(self) -> bool:
-        from django.utils import timezone
-
         return self.status in SIGNUP_STATES and self.deadline > timezone.now()
 
 

@@ -15,6 +15,7 @@ from django.db import OperationalError as DatabaseOperationalError
 from kombu.exceptions import OperationalError as BrokerOperationalError
 
 from groupbuy.services.buys import group_buy_close, group_buy_fail, group_buy_notify_formed, group_buys_sweep
+from groupbuy.services.catalog import offer_photo_process
 
 TRANSIENT_ERRORS = (DatabaseOperationalError, InterfaceError, BrokerOperationalError)
 RETRY = {
@@ -41,6 +42,11 @@ def fail_group_buy(buy_id: int) -> bool:
 @shared_task(**RETRY)
 def notify_buy_formed(buy_id: int) -> int:
     return group_buy_notify_formed(buy_id=buy_id)
+
+
+@shared_task(**RETRY)
+def process_offer_photo(photo_id: int) -> bool:
+    return offer_photo_process(photo_id=photo_id)
 
 
 # The beat runs this every SWEEP_INTERVAL_SECONDS: no retries (the next run does the work), and an

@@ -34,6 +34,7 @@ from groupbuy.models import (
     Offer,
 )
 from groupbuy.notifications import notify_buy, participant_user_ids
+from groupbuy.services.catalog import offer_photos_requeue
 from groupbuy.services.purchase_order import purchase_order_build
 from groupbuy.services.signup import _as_int
 from groupbuy.services.transitions import buy_transition
@@ -270,6 +271,7 @@ def group_buys_sweep(*, now: datetime.datetime | None = None) -> dict[str, int]:
     due_open = GroupBuy.objects.filter(status=BuyStatus.OPEN, deadline__lte=now).order_by("deadline", "pk")
     for buy_id in list(due_open.values_list("pk", flat=True)[:SWEEP_BATCH]):
         done["failed"] += group_buy_fail(buy_id=buy_id, now=now)
+    done["photos"] = offer_photos_requeue(now=now)
     return done
 
 

@@ -1,0 +1,256 @@
+"""Suppliers, offers and offer photos.
+
+Prices on an offer may change; a buy freezes the prices of its items when it
+opens, so changing an offer never changes what residents already signed up for.
+Photos are validated in the request (cheap checks) and stored raw under a
+server-generated name; a Celery task re-encodes them after commit (EXIF/GPS
+stripped, thumbnail), outside any lock or transaction.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Community, User
+from accounts.permissions import Action, membership_for, require
+from config.enqueue import enqueue_on_commit
+from config.errors import ApplicationError, Conflict
+from config.uploads import (
+    delete_private,
+    process_image,
+    save_private_upload,
+    save_processed_image,
+    validate_image_upload,
+)
+from groupbuy import exceptions as err
+from groupbuy.models import Offer, OfferPhoto, PhotoStatus, Supplier
+from groupbuy.services.signup import _as_int
+
+logger = logging.getLogger(__name__)
+
+MAX_PRICE = Decimal("1000000")
+MAX_PHOTOS_PER_OFFER = 9
+# A photo still pending this long after its task was sent lost the task: send it again (at most this often).
+PHOTO_REQUEUE_AFTER = datetime.timedelta(minutes=2)
+# ...and after this long give up: the leader sees "failed" and can upload it again.
+PHOTO_GIVE_UP_AFTER = datetime.timedelta(minutes=30)
+SUPPLIER_FIELDS = {"name", "contact_name", "phone", "categories", "is_supply_guaranteed"}
+OFFER_FIELDS = {"title", "description", "category", "unit", "unit_price", "supplier_cost", "pack_size", "is_active"}
+
+
+def _require_manager(actor: User, community_id: int) -> None:
+    if membership_for(actor, community_id) is None:
+        raise err.wrong_community()
+    require(actor, Action.MANAGE_SUPPLIERS, community_id)
+
+
+def _text(value: Any, field: str, max_length: int, *, required: bool = False) -> str:
+    text = ("" if value is None else str(value)).strip()
+    if (required and not text) or len(text) > max_length:
+        raise err.invalid_field(field)
+    return text
+
+
+def _money(value: Any, field: str) -> Decimal:
+    try:
+        amount = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError) as exc:
+        raise err.invalid_field(field, _("Enter a price such as 59 or 12.50.")) from exc
+    if not amount.is_finite() or amount < 0 or amount > MAX_PRICE or amount != amount.quantize(Decimal("0.01")):
+        raise err.invalid_field(field, _("Enter a price such as 59 or 12.50."))
+    return amount.quantize(Decimal("0.01"))
+
+
+def _clean_supplier(fields: dict[str, Any]) -> dict[str, Any]:
+    cleaned: dict[str, Any] = {}
+    for key, value in fields.items():
+        if key not in SUPPLIER_FIELDS:
+            raise err.invalid_field(key)
+        if key == "name":
+            cleaned[key] = _text(value, key, 120, required=True)
+        elif key == "contact_name":
+            cleaned[key] = _text(value, key, 60)
+        elif key == "phone":
+            cleaned[key] = _text(value, key, 30)
+        elif key == "categories":
+            cleaned[key] = _text(value, key, 200)
+        else:
+            cleaned[key] = bool(value)
+    return cleaned
+
+
+def _clean_offer(fields: dict[str, Any]) -> dict[str, Any]:
+    cleaned: dict[str, Any] = {}
+    for key, value in fields.items():
+        if key not in OFFER_FIELDS:
+            raise err.invalid_field(key)
+        if key == "title":
+            cleaned[key] = _text(value, key, 120, required=True)
+        elif key == "description":
+            cleaned[key] = _text(value, key, 5000)
+        elif key == "category":
+            cleaned[key] = _text(value, key, 40)
+        elif key == "unit":
+            cleaned[key] = _text(value, key, 10, required=True)
+        elif key in ("unit_price", "supplier_cost"):
+            cleaned[key] = _money(value, key)
+        elif key == "pack_size":
+            size = _as_int(value)
+            if size is None or not 1 <= size <= 10000:
+                raise err.invalid_field(key, _("The pack size must be a whole number above zero."))
+            cleaned[key] = size
+        else:
+            cleaned[key] = bool(value)
+    return cleaned
+
+
+def supplier_create(
+    *,
+    actor: User,
+    community: Community,
+    name: str,
+    contact_name: str = "",
+    phone: str = "",
+    categories: str = "",
+    is_supply_guaranteed: bool = False,
+) -> Supplier:
+    _require_manager(actor, community.pk)
+    cleaned = _clean_supplier(
+        {
+            "name": name,
+            "contact_name": contact_name,
+            "phone": phone,
+            "categories": categories,
+            "is_supply_guaranteed": is_supply_guaranteed,
+        }
+    )
+    return Supplier.objects.create(community=community, created_by=actor, **cleaned)
+
+
+def supplier_update(*, actor: User, supplier: Supplier, **fields: Any) -> Supplier:
+    _require_manager(actor, supplier.community_id)
+    cleaned = _clean_supplier(fields)
+    if cleaned:
+        Supplier.objects.filter(pk=supplier.pk).update(**cleaned)
+        supplier.refresh_from_db()
+    return supplier
+
+
+def offer_create(
+    *,
+    actor: User,
+    supplier: Supplier,
+    title: str,
+    unit: str,
+    unit_price: Any,
+    supplier_cost: Any,
+    description: str = "",
+    category: str = "",
+    pack_size: int = 1,
+) -> Offer:
+    _require_manager(actor, supplier.community_id)
+    cleaned = _clean_offer(
+        {
+            "title": title,
+            "unit": unit,
+            "unit_price": unit_price,
+            "supplier_cost": supplier_cost,
+            "description": description,
+            "category": category,
+            "pack_size": pack_size,
+        }
+    )
+    return Offer.objects.create(supplier=supplier, **cleaned)
+
+
+def offer_update(*, actor: User, offer: Offer, **fields: Any) -> Offer:
+    """Change an offer. Buys already open keep the prices frozen when they opened."""
+    _require_manager(actor, offer.supplier.community_id)
+    cleaned = _clean_offer(fields)
+    if cleaned:
+        Offer.objects.filter(pk=offer.pk).update(**cleaned)
+        offer.refresh_from_db()
+    return offer
+
+
+def offer_photo_add(*, actor: User, offer: Offer, upload: Any) -> OfferPhoto:
+    """Validate now, store the raw file privately, re-encode in a task after commit.
+    A refused file leaves nothing behind."""
+    from groupbuy import tasks
+
+    _require_manager(actor, offer.supplier.community_id)
+    if OfferPhoto.objects.filter(offer_id=offer.pk).exclude(status=PhotoStatus.FAILED).count() >= MAX_PHOTOS_PER_OFFER:
+        raise Conflict(
+            _("An offer can have at most {n} photos.").format(n=MAX_PHOTOS_PER_OFFER), code="too_many_photos"
+        )
+    ext = validate_image_upload(upload)
+    name = save_private_upload(upload, "incoming/offers", ext)
+    try:
+        with transaction.atomic():
+            position = OfferPhoto.objects.filter(offer_id=offer.pk).count()
+            photo = OfferPhoto.objects.create(offer=offer, source=name, position=position)
+            enqueue_on_commit(tasks.process_offer_photo, photo.pk)
+    except BaseException:
+        delete_private(name)
+        raise
+    return photo
+
+
+def offer_photo_process(*, photo_id: int) -> bool:
+    """Re-encode a pending photo (task path). True if this call made it ready; idempotent."""
+    photo = OfferPhoto.objects.filter(pk=photo_id, status=PhotoStatus.PENDING).first()
+    if photo is None:
+        return False
+    try:
+        with default_storage.open(photo.source.name, "rb") as fp:
+            data = fp.read()
+    except (FileNotFoundError, ValueError):
+        OfferPhoto.objects.filter(pk=photo_id, status=PhotoStatus.PENDING).update(
+            status=PhotoStatus.FAILED, error_code="missing_source"
+        )
+        return False
+    try:
+        processed = process_image(data)
+    except ApplicationError as exc:
+        if OfferPhoto.objects.filter(pk=photo_id, status=PhotoStatus.PENDING).update(
+            status=PhotoStatus.FAILED, error_code=exc.code[:40], source=""
+        ):
+            delete_private(photo.source.name)
+        return False
+    image_name, thumbnail_name = save_processed_image(processed, "offers")
+    done = OfferPhoto.objects.filter(pk=photo_id, status=PhotoStatus.PENDING).update(
+        status=PhotoStatus.READY, image=image_name, thumbnail=thumbnail_name, source=""
+    )
+    if done:
+        delete_private(photo.source.name)
+    else:  # another run finished first: drop our copy
+        delete_private(image_name, thumbnail_name)
+    return bool(done)
+
+
+def offer_photos_requeue(*, now: datetime.datetime | None = None, limit: int = 200) -> int:
+    """Sweep: re-send processing for pending photos whose task was lost; fail the hopeless ones."""
+    from groupbuy import tasks
+
+    now = now or timezone.now()
+    OfferPhoto.objects.filter(status=PhotoStatus.PENDING, created_at__lte=now - PHOTO_GIVE_UP_AFTER).update(
+        status=PhotoStatus.FAILED, error_code="processing_timeout"
+    )
+    stale = OfferPhoto.objects.filter(status=PhotoStatus.PENDING, queued_at__lte=now - PHOTO_REQUEUE_AFTER)
+    sent = 0
+    for photo_id in list(stale.values_list("pk", flat=True)[:limit]):
+        # CAS on queued_at: two sweeps running at once send it once.
+        if OfferPhoto.objects.filter(
+            pk=photo_id, status=PhotoStatus.PENDING, queued_at__lte=now - PHOTO_REQUEUE_AFTER
+        ).update(queued_at=now):
+            enqueue_on_commit(tasks.process_offer_photo, photo_id)
+            sent += 1
+    return sent
