@@ -22,6 +22,12 @@ SWEEP_INTERVAL_SECONDS = 5.0
 
 app.conf.beat_schedule = {
     # Add entries as "<app>.<what>": {"task": "<dotted task name>", "schedule": seconds}.
+    # Price changes (补差价) whose answer deadline passed: apply the leader's default to non-answers.
+    "settlement.price_changes": {
+        "task": "settlement.sweep_price_changes",
+        "schedule": 60.0,
+        "options": {"expires": 60},
+    },
     "groupbuy.sweep": {
         "task": "groupbuy.tasks.sweep_group_buys",
         "schedule": SWEEP_INTERVAL_SECONDS,

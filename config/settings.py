@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "accounts",
     "groupbuy",
+    "groupbuy.settlement",
     "compliance",
 ]
 

@@ -1,0 +1,1 @@
+"""Settlement: money, price changes, shortages, refunds, distribution and after-sales of closed buys."""

@@ -1,0 +1,290 @@
+"""Reads for settlement pages and the API. Each owns its joins so list pages stay at a fixed query count."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import DecimalField, OuterRef, Prefetch, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from accounts.display import public_identity
+from accounts.models import User
+from accounts.permissions import Action, can, membership_for
+from config.errors import NotFound, PermissionRefused
+from groupbuy.models import Entry, EntryLine, EntryStatus, GroupBuy
+from groupbuy.settlement.models import (
+    ZERO,
+    Adjustment,
+    AfterSalesReport,
+    ChangeStatus,
+    Donation,
+    PaymentState,
+    PickupCode,
+    PickupState,
+    PriceChange,
+    PriceChangeResponse,
+    Refund,
+)
+from groupbuy.settlement.services.common import is_payment_staff, money
+
+MONEY_FIELD = DecimalField(max_digits=12, decimal_places=2)
+
+
+def get_buy(*, user: User, buy_id: int) -> GroupBuy:
+    """The buy, if the user is a member of its community."""
+    buy = GroupBuy.objects.select_related("community", "leader").filter(pk=buy_id).first()
+    if buy is None or not can(user, Action.VIEW, buy.community_id):
+        raise NotFound(code="not_found")
+    return buy
+
+
+def _sum_subquery(model: Any, field: str = "amount") -> Subquery:
+    return Subquery(
+        model.objects.filter(entry_id=OuterRef("pk"))
+        .order_by()
+        .values("entry_id")
+        .annotate(s=Sum(field))
+        .values("s")[:1],
+        output_field=MONEY_FIELD,
+    )
+
+
+def entries_with_money(*, buy: GroupBuy):
+    """Entries of the buy (all statuses) with their payment, credits and refunds in one query."""
+    return (
+        Entry.objects.filter(buy_id=buy.pk)
+        .select_related("household__building", "payment", "placed_by")
+        .annotate(
+            credits=Coalesce(_sum_subquery(Adjustment), Value(ZERO), output_field=MONEY_FIELD),
+            refunded=Coalesce(_sum_subquery(Refund), Value(ZERO), output_field=MONEY_FIELD),
+        )
+        .order_by("seq")
+    )
+
+
+def money_of(entry: Entry) -> dict[str, Any]:
+    """owed / paid / pending / refunded / due / excess for an entry annotated by entries_with_money."""
+    payment = getattr(entry, "payment", None) if hasattr(entry, "payment") else None
+    owed = money(max(entry.amount + entry.credits, ZERO)) if entry.status == EntryStatus.ACTIVE else ZERO
+    paid = payment.paid if payment else ZERO
+    pending = payment.marked_amount if payment else ZERO
+    net = paid - entry.refunded
+    return {
+        "owed": owed,
+        "paid": paid,
+        "pending": pending,
+        "refunded": entry.refunded,
+        "due": money(owed - net - pending),
+        "balance": money(net - owed),  # > 0: paid too much and not yet refunded
+        "state": payment.state if payment else PaymentState.UNPAID,
+        "method": payment.method if payment else "",
+        "marked_at": payment.marked_at if payment else None,
+        "payment": payment,
+    }
+
+
+def reconciliation_rows(*, buy: GroupBuy) -> list[dict[str, Any]]:
+    rows = []
+    for entry in entries_with_money(buy=buy):
+        info = money_of(entry)
+        if entry.status != EntryStatus.ACTIVE and info["paid"] == 0 and info["pending"] == 0:
+            continue
+        rows.append({"entry": entry, **info})
+    return rows
+
+
+def reconciliation(*, user: User, buy: GroupBuy, unpaid_hours: int = 24, state: str = "") -> dict[str, Any]:
+    """The leader's and data volunteers' view: totals, every entry's money, what needs attention."""
+    if not is_payment_staff(user, buy):
+        raise PermissionRefused(code="forbidden")
+    rows = reconciliation_rows(buy=buy)
+    since = buy.closed_at or buy.created_at
+    overdue_before = timezone.now() - timedelta(hours=max(unpaid_hours, 0))
+    totals = defaultdict(lambda: Decimal("0"))
+    counts = defaultdict(int)
+    for row in rows:
+        totals["expected"] += row["owed"]
+        totals["marked"] += row["pending"]
+        totals["confirmed"] += row["paid"]
+        totals["refunded"] += row["refunded"]
+        row["overdue"] = row["state"] == PaymentState.UNPAID and row["owed"] > 0 and since <= overdue_before
+        row["mismatch"] = row["state"] == PaymentState.MARKED and row["due"] != 0
+        row["overpaid"] = row["balance"] > 0
+        counts[row["state"]] += 1
+        counts["overdue"] += row["overdue"]
+        counts["mismatch"] += row["mismatch"]
+        counts["overpaid"] += row["overpaid"]
+    totals["outstanding"] = totals["expected"] - (totals["confirmed"] - totals["refunded"])
+    if state == "attention":
+        rows = [r for r in rows if r["overdue"] or r["mismatch"] or r["overpaid"] or r["state"] == PaymentState.MARKED]
+    elif state in PaymentState.values:
+        rows = [r for r in rows if r["state"] == state]
+    return {"buy": buy, "rows": rows, "totals": dict(totals), "counts": dict(counts), "unpaid_hours": unpaid_hours}
+
+
+def my_entry(*, user: User, buy: GroupBuy) -> Entry | None:
+    """The user's household's entry (the live one, else the latest), with its money."""
+    membership = membership_for(user, buy.community_id)
+    if membership is None or not membership.household_id:
+        return None
+    qs = entries_with_money(buy=buy).filter(household_id=membership.household_id)
+    qs = qs.prefetch_related(
+        Prefetch("lines", queryset=EntryLine.objects.select_related("item__offer").order_by("pk")),
+        Prefetch("refunds", queryset=Refund.objects.order_by("pk")),
+        Prefetch("price_responses", queryset=PriceChangeResponse.objects.all()),
+    )
+    return qs.filter(status=EntryStatus.ACTIVE).first() or qs.order_by("-seq").first()
+
+
+def pickup_for(*, entry: Entry) -> PickupCode | None:
+    return PickupCode.objects.filter(entry_id=entry.pk).first()
+
+
+def price_changes(*, buy: GroupBuy):
+    """Every change of the buy with its answers: the history participants see."""
+    return (
+        PriceChange.objects.filter(buy_id=buy.pk)
+        .select_related("item__offer", "new_offer")
+        .prefetch_related(Prefetch("responses", queryset=PriceChangeResponse.objects.select_related("entry")))
+        .order_by("-created_at", "-id")
+    )
+
+
+def open_price_changes_for_entry(*, entry: Entry) -> list[PriceChange]:
+    answered = PriceChangeResponse.objects.filter(entry_id=entry.pk).values("change_id")
+    return list(
+        PriceChange.objects.filter(
+            buy_id=entry.buy_id, status=ChangeStatus.OPEN, item__lines__entry_id=entry.pk, deadline__gt=timezone.now()
+        )
+        .exclude(pk__in=answered)
+        .select_related("item__offer", "new_offer")
+    )
+
+
+def refunds_for(*, user: User, buy: GroupBuy):
+    """All refunds of the buy for payment staff; only the user's household's otherwise."""
+    qs = Refund.objects.filter(buy_id=buy.pk).select_related("entry__household__building").order_by("pk")
+    if is_payment_staff(user, buy):
+        return qs
+    membership = membership_for(user, buy.community_id)
+    household_id = membership.household_id if membership else None
+    return qs.filter(Q(entry__household_id=household_id) | Q(entry__placed_by=user))
+
+
+def after_sales_for(*, buy: GroupBuy):
+    """Reports of the buy; participants see them all (with masked identities)."""
+    return (
+        AfterSalesReport.objects.filter(buy_id=buy.pk)
+        .select_related("entry__household__building", "item__offer")
+        .prefetch_related("photos")
+        .order_by("-created_at", "-id")
+    )
+
+
+def identity(entry: Entry) -> str:
+    return public_identity(entry.household.label, entry.display_name or "")
+
+
+# --- distribution -------------------------------------------------------------
+
+
+def pick_list(*, buy: GroupBuy, building_id: int | None = None) -> list[dict[str, Any]]:
+    """Per building: households (by room) with items and quantities to hand over, notes, donations."""
+    entries = (
+        Entry.objects.filter(buy_id=buy.pk, status=EntryStatus.ACTIVE)
+        .select_related("household__building", "pickup", "placed_for")
+        .prefetch_related(Prefetch("lines", queryset=EntryLine.objects.select_related("item__offer").order_by("pk")))
+        .order_by("household__building__sort_key", "household__building__label", "household__room", "seq")
+    )
+    donations = Donation.objects.filter(buy_id=buy.pk, recipient__isnull=False).select_related(
+        "recipient__building", "item__offer"
+    )
+    if building_id:
+        entries = entries.filter(household__building_id=building_id)
+        donations = donations.filter(recipient__building_id=building_id)
+    buildings: dict[int, dict[str, Any]] = {}
+
+    def bucket(building) -> dict[str, Any]:
+        if building.pk not in buildings:
+            buildings[building.pk] = {
+                "building": building,
+                "households": [],
+                "donations": [],
+                "handed": 0,
+                "total": 0,
+                "totals": defaultdict(int),
+            }
+        return buildings[building.pk]
+
+    for entry in entries:
+        group = bucket(entry.household.building)
+        pickup = getattr(entry, "pickup", None) if hasattr(entry, "pickup") else None
+        lines = [
+            {"line": line, "title": line.item.offer.title, "unit": line.item.offer.unit, "quantity": _to_hand(line)}
+            for line in entry.lines.all()
+        ]
+        for line in lines:
+            group["totals"][line["title"]] += line["quantity"]
+        group["households"].append({"entry": entry, "lines": lines, "pickup": pickup})
+        group["total"] += 1
+        if pickup is not None and pickup.state != PickupState.ISSUED:
+            group["handed"] += 1
+    for donation in donations:
+        group = bucket(donation.recipient.building)
+        group["donations"].append(donation)
+        group["totals"][donation.item.offer.title] += donation.quantity
+    result = sorted(buildings.values(), key=lambda g: (g["building"].sort_key, g["building"].label))
+    for group in result:
+        group["totals"] = sorted(group["totals"].items())
+    return result
+
+
+def _to_hand(line: EntryLine) -> int:
+    return line.allocated if line.allocated is not None else line.quantity
+
+
+def gate_queue(*, buy: GroupBuy):
+    """Pickup in turn at the gate: live entries in 接龙 order with their hand-over state."""
+    return (
+        Entry.objects.filter(buy_id=buy.pk, status=EntryStatus.ACTIVE)
+        .select_related("household__building", "pickup")
+        .prefetch_related(Prefetch("lines", queryset=EntryLine.objects.select_related("item__offer").order_by("pk")))
+        .order_by("seq")
+    )
+
+
+def distribution_progress(*, buy: GroupBuy) -> list[dict[str, Any]]:
+    """Per building: households handed over / total."""
+    rows: dict[int, dict[str, Any]] = {}
+    qs = (
+        Entry.objects.filter(buy_id=buy.pk, status=EntryStatus.ACTIVE)
+        .values("household__building_id", "household__building__label", "household__building__sort_key")
+        .annotate(
+            total=Sum(Value(1)),
+            handed=Sum(
+                Value(1),
+                filter=Q(pickup__state__in=[PickupState.HANDED_OVER, PickupState.PARTIAL]),
+            ),
+        )
+        .order_by("household__building__sort_key", "household__building__label")
+    )
+    for row in qs:
+        rows[row["household__building_id"]] = {
+            "building_id": row["household__building_id"],
+            "building": row["household__building__label"],
+            "total": row["total"] or 0,
+            "handed": row["handed"] or 0,
+        }
+    return list(rows.values())
+
+
+def can_manage(user: User, buy: GroupBuy) -> bool:
+    return buy.leader_id == user.pk and can(user, Action.OPEN_BUY, buy.community_id)
+
+
+def can_hand_over(user: User, buy: GroupBuy) -> bool:
+    return can(user, Action.HAND_OVER, buy.community_id)

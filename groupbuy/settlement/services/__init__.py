@@ -1,0 +1,1 @@
+"""Settlement services (writes). Import from the submodules."""

@@ -1,0 +1,195 @@
+"""Shared pieces of the settlement services: who may act, what an entry owes, refunds of excess."""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Membership, User
+from accounts.permissions import Action, membership_for, require
+from config.errors import Conflict, NotFound, PermissionRefused, ValidationFailed
+from groupbuy.models import BuyStatus, Entry, EntryLine, EntryStatus, GroupBuy, PurchaseOrder, PurchaseOrderLine
+from groupbuy.settlement.models import ZERO, Adjustment, Donation, DonationState, Payment, Refund, RefundReason
+
+# A buy whose list is frozen and whose goods are on their way or being handed out.
+AFTER_CLOSE_STATES = (
+    BuyStatus.CLOSED,
+    BuyStatus.ORDERED,
+    BuyStatus.FILED,
+    BuyStatus.APPROVED,
+    BuyStatus.ON_HOLD,
+    BuyStatus.ARRIVED,
+    BuyStatus.DISINFECTED,
+    BuyStatus.RELEASED,
+    BuyStatus.DISTRIBUTING,
+)
+# States in which goods have been received and may be handed out.
+DELIVERY_STATES = (BuyStatus.ARRIVED, BuyStatus.DISINFECTED, BuyStatus.RELEASED, BuyStatus.DISTRIBUTING)
+
+
+def money(value: Decimal | int | str) -> Decimal:
+    return Decimal(value).quantize(Decimal("0.01"))
+
+
+def parse_money(raw: object, *, field: str) -> Decimal:
+    try:
+        value = Decimal(str(raw).strip())
+    except (ArithmeticError, ValueError):
+        raise ValidationFailed(_("Enter an amount in yuan."), code="invalid_amount", detail={"field": field}) from None
+    if not value.is_finite() or value < 0 or value != value.quantize(Decimal("0.01")) or value >= Decimal("1e9"):
+        raise ValidationFailed(_("Enter an amount in yuan."), code="invalid_amount", detail={"field": field})
+    return value
+
+
+def parse_quantity(raw: object, *, field: str) -> int:
+    try:
+        value = int(str(raw).strip())
+    except (TypeError, ValueError):
+        raise ValidationFailed(_("Enter a whole number."), code="invalid_quantity", detail={"field": field}) from None
+    if value < 0 or value > 1_000_000:
+        raise ValidationFailed(_("Enter a whole number."), code="invalid_quantity", detail={"field": field})
+    return value
+
+
+# --- who may act -----------------------------------------------------------
+
+
+def require_buy_leader(actor: User, buy: GroupBuy) -> Membership:
+    """The leader who runs this buy (other leaders of the community may not)."""
+    membership = require(actor, Action.OPEN_BUY, buy.community_id)
+    if buy.leader_id != actor.pk:
+        raise PermissionRefused(_("Only the leader of this buy may do this."), code="not_your_buy")
+    return membership
+
+
+def require_payment_staff(actor: User, buy: GroupBuy) -> Membership:
+    """Data volunteers of the community, or the leader of this buy."""
+    membership = require(actor, Action.CONFIRM_PAYMENT, buy.community_id)
+    if membership.volunteer_group != "data" and buy.leader_id != actor.pk:
+        raise PermissionRefused(_("Only the leader of this buy or a data volunteer may do this."), code="not_your_buy")
+    return membership
+
+
+def is_payment_staff(actor: User, buy: GroupBuy) -> bool:
+    try:
+        require_payment_staff(actor, buy)
+    except PermissionRefused:
+        return False
+    return True
+
+
+def require_own_entry(actor: User, entry: Entry) -> Membership:
+    """The entry's household, or whoever placed it for them (a building leader for an elderly neighbour)."""
+    membership = membership_for(actor, entry.buy.community_id)
+    if membership is None:
+        raise PermissionRefused(code="forbidden")
+    if membership.household_id != entry.household_id and entry.placed_by_id != actor.pk:
+        raise PermissionRefused(_("This is not your sign-up."), code="not_your_entry")
+    return membership
+
+
+def get_entry(entry_id: int) -> Entry:
+    entry = Entry.objects.select_related("buy", "household__building").filter(pk=entry_id).first()
+    if entry is None:
+        raise NotFound(code="not_found")
+    return entry
+
+
+def require_after_close(buy: GroupBuy) -> None:
+    if buy.status not in AFTER_CLOSE_STATES:
+        raise Conflict(_("This can only be done after the buy has closed."), code="invalid_state")
+
+
+# --- the money of an entry -------------------------------------------------
+
+
+def entry_owed(entry: Entry) -> Decimal:
+    if entry.status != EntryStatus.ACTIVE:
+        return ZERO
+    credits = Adjustment.objects.filter(entry_id=entry.pk).aggregate(s=Sum("amount"))["s"] or ZERO
+    return money(max(entry.amount + credits, ZERO))
+
+
+def entry_refunded(entry_id: int) -> Decimal:
+    return Refund.objects.filter(entry_id=entry_id).aggregate(s=Sum("amount"))["s"] or ZERO
+
+
+def lock_payment(entry: Entry) -> Payment:
+    """The entry's payment row, created if missing, locked for the rest of the transaction.
+
+    Every change of an entry's money takes this lock first, so excess refunds are
+    computed once even when a confirmation and a shortage race.
+    """
+    Payment.objects.get_or_create(entry_id=entry.pk, defaults={"buy_id": entry.buy_id})
+    return Payment.objects.select_for_update().get(entry_id=entry.pk)
+
+
+def refund_excess(*, entry: Entry, reason: str, note: str = "") -> Refund | None:
+    """Create a refund for whatever was paid beyond what is owed. Caller holds the payment lock."""
+    payment = Payment.objects.get(entry_id=entry.pk)
+    entry.refresh_from_db(fields=["status", "amount", "units"])
+    excess = payment.paid - entry_refunded(entry.pk) - entry_owed(entry)
+    if excess <= 0:
+        return None
+    from groupbuy.settlement.services.notify import notify_refund_due
+
+    refund = Refund.objects.create(entry=entry, buy_id=entry.buy_id, amount=money(excess), reason=reason, note=note)
+    notify_refund_due(refund=refund)
+    return refund
+
+
+def reason_for_inactive(entry: Entry) -> str:
+    return RefundReason.WITHDRAWN if entry.status == EntryStatus.WITHDRAWN else RefundReason.FAILED
+
+
+# --- the purchase order ----------------------------------------------------
+
+
+def purchase_order_recompute(*, buy_id: int) -> PurchaseOrder:
+    """Rebuild the buy's purchase order from live entry lines and donations.
+
+    Called after a price change is resolved and after donations change. Idempotent.
+    """
+    buy = GroupBuy.objects.get(pk=buy_id)
+    order, _created = PurchaseOrder.objects.get_or_create(buy=buy)
+    wanted: dict[int, int] = {}
+    for item_id, qty in EntryLine.objects.filter(entry__buy_id=buy_id, entry__status=EntryStatus.ACTIVE).values_list(
+        "item_id", "quantity"
+    ):
+        wanted[item_id] = wanted.get(item_id, 0) + qty
+    for item_id, qty in Donation.objects.filter(buy_id=buy_id).values_list("item_id", "quantity"):
+        wanted[item_id] = wanted.get(item_id, 0) + qty
+    total_cost = ZERO
+    total_amount = ZERO
+    keep = []
+    for item in buy.items.select_related("offer").order_by("pk"):
+        qty = wanted.get(item.pk, 0)
+        if qty == 0:
+            continue
+        pack = item.offer.pack_size
+        packs = math.ceil(qty / pack) if pack > 1 else 0
+        amount = money(item.supplier_cost * qty)
+        PurchaseOrderLine.objects.update_or_create(
+            order=order,
+            item=item,
+            defaults={"quantity": qty, "packs": packs, "unit_cost": item.supplier_cost, "amount": amount},
+        )
+        keep.append(item.pk)
+        total_cost += amount
+        total_amount += item.unit_price * qty
+    order.lines.exclude(item_id__in=keep).delete()
+    PurchaseOrder.objects.filter(pk=order.pk).update(total_cost=money(total_cost), total_amount=money(total_amount))
+    order.refresh_from_db()
+    return order
+
+
+def donations_paid_states() -> tuple[str, ...]:
+    return (DonationState.PAID, DonationState.DELIVERED)
+
+
+def now():
+    return timezone.now()

@@ -1,0 +1,110 @@
+"""Shortages: the leader records what arrived; the buy's allocation rule shares it out;
+each shortfall becomes a credit on what the entry owes (and a refund if it was paid)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from config.errors import Conflict, ValidationFailed
+from groupbuy.models import BuyItem, EntryLine, EntryStatus, GroupBuy
+from groupbuy.settlement.allocation import allocate
+from groupbuy.settlement.models import (
+    Adjustment,
+    AdjustmentReason,
+    ChangeStatus,
+    ItemArrival,
+    PriceChange,
+    RefundReason,
+)
+from groupbuy.settlement.services.common import (
+    lock_payment,
+    money,
+    parse_quantity,
+    refund_excess,
+    require_after_close,
+    require_buy_leader,
+)
+from groupbuy.settlement.services.notify import notify_entry
+
+
+def arrivals_record(*, actor: User, buy: GroupBuy, arrived: dict[Any, Any]) -> list[ItemArrival]:
+    """Record what arrived per item ({item_id: units}); every item once. All or nothing."""
+    require_buy_leader(actor, buy)
+    require_after_close(buy)
+    if not arrived:
+        raise ValidationFailed(_("Enter what arrived."), code="no_items")
+    items = {item.pk: item for item in BuyItem.objects.filter(buy_id=buy.pk).select_related("offer")}
+    wanted: dict[int, int] = {}
+    for raw_id, raw_qty in arrived.items():
+        try:
+            item_id = int(raw_id)
+        except (TypeError, ValueError):
+            item_id = 0
+        if item_id not in items:
+            raise ValidationFailed(_("That item is not in this buy."), code="unknown_item", detail={"item": raw_id})
+        wanted[item_id] = parse_quantity(raw_qty, field=f"item_{item_id}")
+    ordered = dict(
+        EntryLine.objects.filter(entry__buy_id=buy.pk, entry__status=EntryStatus.ACTIVE, item_id__in=wanted)
+        .values("item_id")
+        .annotate(total=Sum("quantity"))
+        .values_list("item_id", "total")
+    )
+    for item_id, qty in wanted.items():
+        if qty > ordered.get(item_id, 0):
+            raise ValidationFailed(
+                _("More arrived than was ordered for %(item)s.") % {"item": items[item_id].offer.title},
+                code="shortage_above_ordered",
+                detail={"item": item_id, "ordered": ordered.get(item_id, 0)},
+            )
+    if PriceChange.objects.filter(item_id__in=wanted, status=ChangeStatus.OPEN).exists():
+        raise Conflict(_("A price change for this item is still waiting for answers."), code="price_change_open")
+
+    result = []
+    try:
+        with transaction.atomic():
+            for item_id in sorted(wanted):
+                result.append(_record_item(actor=actor, buy=buy, item=items[item_id], arrived=wanted[item_id]))
+    except IntegrityError:
+        raise Conflict(_("What arrived was already recorded for this item."), code="arrival_already_recorded") from None
+    return result
+
+
+def _record_item(*, actor: User, buy: GroupBuy, item: BuyItem, arrived: int) -> ItemArrival:
+    lines = list(
+        EntryLine.objects.filter(item_id=item.pk, entry__buy_id=buy.pk, entry__status=EntryStatus.ACTIVE)
+        .select_related("entry__buy")
+        .order_by("entry__seq")
+    )
+    ordered = sum(line.quantity for line in lines)
+    record = ItemArrival.objects.create(
+        item=item, buy=buy, ordered=ordered, arrived=arrived, rule=buy.allocation_rule, recorded_by=actor
+    )
+    shares = allocate(buy.allocation_rule, [line.quantity for line in lines], arrived)
+    for line, share in zip(lines, shares, strict=True):
+        line.allocated = share
+    EntryLine.objects.bulk_update(lines, ["allocated"])
+    short = sorted((line for line in lines if line.allocated < line.quantity), key=lambda line: line.entry_id)
+    for line in short:
+        entry = line.entry
+        lock_payment(entry)
+        Adjustment.objects.create(
+            entry=entry,
+            buy=buy,
+            amount=money(-(line.quantity - line.allocated) * item.unit_price),
+            reason=AdjustmentReason.SHORTAGE,
+            source_key=f"shortage:{line.pk}",
+            note=f"{item.offer.title}: {line.allocated}/{line.quantity}",
+        )
+        refund_excess(entry=entry, reason=RefundReason.SHORTAGE)
+        notify_entry(
+            entry=entry,
+            kind="shortage_recorded",
+            dedupe_key=f"shortage:{line.pk}",
+            params={"item": item.offer.title, "allocated": line.allocated, "ordered": line.quantity},
+        )
+    return record
