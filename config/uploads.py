@@ -373,30 +373,30 @@ def process_image(data: bytes) -> ProcessedImage:
                     image.draft("RGB", (max(1, int(width * scale)), max(1, int(height * scale))))
             image.load()
             transparent = _has_transparency(image)
+            target_mode = "RGBA" if transparent else "RGB"
             # convert() copies info, so the EXIF orientation is still there to apply below.
-            working = image.convert("RGBA" if transparent else "RGB")
+            working = image if image.mode == target_mode else image.convert(target_mode)
+            working.thumbnail((MAX_LONG_SIDE, MAX_LONG_SIDE), Image.Resampling.LANCZOS, reducing_gap=3.0)
+            ImageOps.exif_transpose(working, in_place=True)
         except _DECODE_ERRORS:
             raise _image_corrupt() from None
+        # Drop every bit of metadata (EXIF/GPS, XMP, comments, PNG text, DPI...).
+        # Encoders only write EXIF/XMP passed explicitly, but JPEG copies a comment from info.
+        working.info = {}
+
+        out_ext = "png" if transparent else "jpg"
+        main = _encode(working, out_ext, quality=JPEG_QUALITY, icc=icc)
+        width, height = working.size
+
+        thumb = working
+        if max(width, height) > THUMBNAIL_LONG_SIDE:
+            ratio = THUMBNAIL_LONG_SIDE / max(width, height)
+            thumb_size = (max(1, round(width * ratio)), max(1, round(height * ratio)))
+            thumb = working.resize(thumb_size, Image.Resampling.LANCZOS, reducing_gap=2.0)
+            thumb.info = {}
+        thumbnail = _encode(thumb, out_ext, quality=THUMBNAIL_QUALITY, icc=icc)
     finally:
         image.close()
-
-    try:
-        working.thumbnail((MAX_LONG_SIDE, MAX_LONG_SIDE), Image.Resampling.LANCZOS, reducing_gap=3.0)
-        ImageOps.exif_transpose(working, in_place=True)
-    except _DECODE_ERRORS:
-        raise _image_corrupt() from None
-    # Drop every bit of metadata (EXIF/GPS, XMP, comments, PNG text, DPI...).
-    # Encoders only write EXIF/XMP passed explicitly, but JPEG copies a comment from info.
-    working.info = {}
-
-    out_ext = "png" if transparent else "jpg"
-    main = _encode(working, out_ext, quality=JPEG_QUALITY, icc=icc)
-    width, height = working.size
-
-    thumb = working.copy()
-    thumb.thumbnail((THUMBNAIL_LONG_SIDE, THUMBNAIL_LONG_SIDE), Image.Resampling.LANCZOS, reducing_gap=2.0)
-    thumb.info = {}
-    thumbnail = _encode(thumb, out_ext, quality=THUMBNAIL_QUALITY, icc=icc)
     return ProcessedImage(
         image=main,
         thumbnail=thumbnail,
