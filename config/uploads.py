@@ -253,7 +253,8 @@ def _open_checked(fp: IO[bytes], ext: str) -> Image.Image:
     fp.seek(0)
     try:
         image = Image.open(_KeepOpen(fp), formats=_EXT_PIL_FORMATS[ext])  # type: ignore[arg-type]
-    except Image.DecompressionBombError:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        # The warning (over Image.MAX_IMAGE_PIXELS) is only raised when warnings are errors.
         raise _image_too_many_pixels() from None
     except _DECODE_ERRORS:
         raise _image_corrupt() from None

@@ -471,3 +471,52 @@ def test_save_processed_image_stores_both_and_cleans_up_on_failure(settings, mon
         save_processed_image(result, "offers")
     assert len(calls) == 2
     assert stored_files(settings) == []
+
+
+# --- multi-frame and other containers --------------------------------------------
+
+
+def test_animated_webp_keeps_only_the_first_frame():
+    frames = [Image.new("RGB", (60, 40), color) for color in (files.RED, files.BLUE, (0, 200, 0))]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, "WEBP", save_all=True, append_images=frames[1:], duration=100, loop=0)
+    assert Image.open(io.BytesIO(buffer.getvalue())).n_frames == 3
+    result = process_image(buffer.getvalue())
+    stored = reopen(result.image)
+    assert (stored.format, getattr(stored, "n_frames", 1)) == ("JPEG", 1)
+    red, _, blue = stored.getpixel((30, 20))
+    assert red > 150
+    assert blue < 90
+
+
+def test_multi_picture_jpeg_from_a_phone_is_accepted_as_jpeg():
+    buffer = io.BytesIO()
+    first, second = Image.new("RGB", (60, 40), files.RED), Image.new("RGB", (60, 40), files.BLUE)
+    first.save(buffer, "MPO", save_all=True, append_images=[second])
+    content = buffer.getvalue()
+    assert Image.open(io.BytesIO(content)).format == "MPO"
+    assert validate_image_upload(upload(content)) == "jpg"
+    result = process_image(content)
+    assert (result.ext, result.width, result.height) == ("jpg", 60, 40)
+    assert b"MPF" not in result.image  # the multi-picture index is gone with the other frames
+
+
+def test_webp_with_orientation_and_gps_comes_out_upright_without_exif():
+    content = files.two_halves((200, 100), fmt="WEBP", exif=files.gps_exif(6))
+    assert Image.open(io.BytesIO(content)).getexif()[ExifTags.Base.Orientation] == 6
+    result = process_image(content)
+    assert (result.width, result.height) == (100, 200)
+    assert b"Exif" not in result.image
+    assert b"GPS" not in result.image
+
+
+@pytest.mark.parametrize("as_error", [False, True])
+def test_bomb_between_pillows_warning_and_error_limits_is_refused_even_with_warnings_as_errors(as_error):
+    import warnings
+
+    # 10000 x 10000 = 100 MP: over Pillow's warning threshold (~89 MP), under its error one.
+    bomb = files.bilevel_png(10_000, 10_000, full_data=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error" if as_error else "ignore", Image.DecompressionBombWarning)
+        error = refused(bomb)
+    assert error.code == "image_too_many_pixels"
