@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Membership
@@ -28,10 +27,9 @@ register("buy_changed", _("“{title}” was changed: {text}"))
 
 
 def buy_link(buy_id: int) -> str:
-    try:
-        return reverse("groupbuy:buy_detail", kwargs={"pk": buy_id})
-    except NoReverseMatch:
-        return f"/buys/{buy_id}/"
+    # The buy page (groupbuy:buy_detail). Not reverse(): a close in a worker must not depend on
+    # importing every URL module of the site.
+    return f"/buys/{buy_id}/"
 
 
 def participant_user_ids(*, buy_id: int, statuses: Iterable[str] = (EntryStatus.ACTIVE,)) -> set[int]:

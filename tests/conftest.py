@@ -5,6 +5,8 @@ from rest_framework.test import APIClient
 
 from accounts.factories import BuildingFactory, CommunityFactory, HouseholdFactory, MembershipFactory, UserFactory
 
+pytest_plugins = ["tests.worker"]
+
 
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):

@@ -270,8 +270,12 @@ def signup_create(
             _form_if_reached(buy)
     except IntegrityError as exc:
         constraint = _constraint_name(exc)
-        if constraint == "entry_idempotency":
-            existing = Entry.objects.get(buy_id=buy.pk, idempotency_key=idempotency_key)
+        # The same request sent twice at once: the other copy committed first. Either unique index may be
+        # the one that caught it, so look for the key first.
+        existing = (
+            Entry.objects.filter(buy_id=buy.pk, idempotency_key=idempotency_key).first() if idempotency_key else None
+        )
+        if existing is not None:
             if existing.household_id != household.pk:
                 raise err.idempotency_key_reused() from exc
             return existing

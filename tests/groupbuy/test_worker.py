@@ -1,0 +1,97 @@
+"""The core loop with a REAL Celery worker and beat on Redis (see tests/worker.py)."""
+
+import datetime
+import io
+from decimal import Decimal
+
+import pytest
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+from PIL import ExifTags, Image
+
+from accounts.models import Notification
+from groupbuy.factories import GroupBuyFactory, OfferFactory, main_item, signup
+from groupbuy.models import BuyKind, BuyStatus, EntryStatus, GroupBuy, OfferPhoto, PhotoStatus, PurchaseOrder
+from groupbuy.services.buys import group_buy_open
+from groupbuy.services.catalog import offer_photo_add
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+
+def test_worker_closes_a_buy_when_the_moq_is_reached(place, celery_worker_process):
+    offer = OfferFactory(supplier__community=place.community, unit_price=Decimal("59.00"))
+    buy = group_buy_open(
+        actor=place.leader.user,
+        community=place.community,
+        title="蔬菜套餐",
+        kind=BuyKind.FAIR,
+        items=[{"offer_id": offer.pk}],
+        moq_kind="units",
+        moq=3,
+        deadline=timezone.now() + datetime.timedelta(hours=2),
+        delivery_date=timezone.localdate() + datetime.timedelta(days=1),
+        distribution_mode="building",
+        close_when_formed=True,
+    )
+    signup(buy, place.resident, 2)
+    signup(buy, place.neighbour, 1)  # reaches the MOQ: formed here, closed by the worker after commit
+
+    celery_worker_process.wait_for(lambda: GroupBuy.objects.get(pk=buy.pk).status == BuyStatus.CLOSED)
+    order = PurchaseOrder.objects.get(buy=buy)
+    assert [(line.quantity, line.item_id) for line in order.lines.all()] == [(3, main_item(buy).pk)]
+    expected = sorted([place.resident.user.pk, place.neighbour.user.pk, place.leader.user.pk])
+    assert sorted(Notification.objects.filter(kind="buy_closed").values_list("user_id", flat=True)) == expected
+    celery_worker_process.wait_for(lambda: Notification.objects.filter(kind="buy_formed").count() == 3)
+
+
+def test_beat_fails_a_buy_at_its_deadline_and_tells_everyone(place, celery_worker_process):
+    buy = GroupBuyFactory(community=place.community, leader=place.leader.user, moq=Decimal("10"))
+    signup(buy, place.resident, 2)
+    signup(buy, place.neighbour, 1)
+    GroupBuy.objects.filter(pk=buy.pk).update(deadline=timezone.now() + datetime.timedelta(seconds=1))
+
+    celery_worker_process.wait_for(lambda: GroupBuy.objects.get(pk=buy.pk).status == BuyStatus.FAILED, timeout=30)
+    assert set(buy.entries.values_list("status", flat=True)) == {EntryStatus.RELEASED}
+    expected = sorted([place.resident.user.pk, place.neighbour.user.pk, place.leader.user.pk])
+    assert sorted(Notification.objects.filter(kind="buy_failed").values_list("user_id", flat=True)) == expected
+
+
+def test_beat_repairs_a_close_whose_enqueue_was_lost(place, celery_worker_process):
+    buy = GroupBuyFactory(community=place.community, leader=place.leader.user, moq=Decimal("2"))
+    signup(buy, place.resident, 2)  # formed; this buy does not close when formed, so nothing was enqueued
+    GroupBuy.objects.filter(pk=buy.pk).update(
+        close_when_formed=True, formed_at=timezone.now() - datetime.timedelta(minutes=5)
+    )
+
+    celery_worker_process.wait_for(lambda: GroupBuy.objects.get(pk=buy.pk).status == BuyStatus.CLOSED, timeout=30)
+    assert PurchaseOrder.objects.filter(buy=buy).count() == 1
+
+
+def _photo_with_gps() -> bytes:
+    image = Image.new("RGB", (320, 200), (200, 60, 60))
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = "PhoneCo"
+    gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
+    gps[ExifTags.GPS.GPSLatitudeRef] = "N"
+    gps[ExifTags.GPS.GPSLatitude] = (31.0, 12.0, 0.0)
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", exif=exif)
+    return buffer.getvalue()
+
+
+def test_worker_reencodes_an_offer_photo_after_commit(place, celery_worker_process):
+    offer = OfferFactory(supplier__community=place.community)
+    upload = SimpleUploadedFile("IMG_0001.jpg", _photo_with_gps(), content_type="image/jpeg")
+
+    photo = offer_photo_add(actor=place.leader.user, offer=offer, upload=upload)
+    assert photo.status == PhotoStatus.PENDING
+
+    celery_worker_process.wait_for(lambda: OfferPhoto.objects.get(pk=photo.pk).status == PhotoStatus.READY)
+    photo.refresh_from_db()
+    assert photo.source.name == ""
+    with default_storage.open(photo.image.name, "rb") as fp:
+        stored = Image.open(io.BytesIO(fp.read()))
+        assert stored.size == (320, 200)
+        assert dict(stored.getexif()) == {}
+    assert default_storage.exists(photo.thumbnail.name)
