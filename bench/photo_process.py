@@ -57,17 +57,20 @@ def _proc_status_kb(field: str) -> int:
 
 
 def child(path: str) -> None:
-    """In a fresh process: how much memory does one process_image add at its peak?"""
+    """In a fresh process: how much memory does each step add at its peak?"""
     data = Path(path).read_bytes()
     validate_image_upload(SimpleUploadedFile("photo.jpg", data))  # warm up imports and plugins
-    # ru_maxrss survives exec on Linux; VmHWM is per process image and can be reset.
-    Path("/proc/self/clear_refs").write_text("5")
-    baseline = _proc_status_kb("VmRSS")
-    process_image(data)
-    peak = _proc_status_kb("VmHWM")
-    print(
-        f"process_image peak memory (fresh process): +{(peak - baseline) / 1024:.0f} MB over {baseline / 1024:.0f} MB"
+    steps = (
+        ("validate_image_upload (request)", lambda: validate_image_upload(SimpleUploadedFile("p.jpg", data))),
+        ("process_image (task)", lambda: process_image(data)),
     )
+    for label, work in steps:
+        # ru_maxrss survives exec on Linux; VmHWM is per process image and can be reset.
+        Path("/proc/self/clear_refs").write_text("5")
+        baseline = _proc_status_kb("VmRSS")
+        work()
+        peak = _proc_status_kb("VmHWM")
+        print(f"peak memory of {label}: +{(peak - baseline) / 1024:.0f} MB over {baseline / 1024:.0f} MB")
 
 
 def main() -> None:
