@@ -1,0 +1,102 @@
+from django.contrib import admin
+
+from compliance.models import AuditEvent, DeliveryPolicy, Evidence, Filing, FilingDocument, FilingLine, Slip, Suspension
+
+
+@admin.register(DeliveryPolicy)
+class DeliveryPolicyAdmin(admin.ModelAdmin):
+    list_display = ["community", "weekdays", "lead_days", "gate_opens", "gate_closes", "updated_at"]
+    readonly_fields = ["community", "weekdays", "lead_days", "gate_opens", "gate_closes", "updated_at", "updated_by"]
+
+    # Changes go through the committee page (policy_update) so they are audited.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Suspension)
+class SuspensionAdmin(admin.ModelAdmin):
+    list_display = ["community", "starts_at", "ends_at", "reason", "lifted_at"]
+    list_filter = ["community"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class FilingLineInline(admin.TabularInline):
+    model = FilingLine
+    extra = 0
+    can_delete = False
+    readonly_fields = ["item", "title", "unit", "quantity"]
+
+
+class FilingDocumentInline(admin.TabularInline):
+    model = FilingDocument
+    extra = 0
+    can_delete = False
+    readonly_fields = ["kind", "content_type", "uploaded_at"]
+    exclude = ["file", "thumbnail"]
+
+
+@admin.register(Filing)
+class FilingAdmin(admin.ModelAdmin):
+    list_display = ["pk", "community", "buy", "status", "arrival_start", "vehicle_plate", "submitted_at"]
+    list_filter = ["status", "community"]
+    list_select_related = ["community", "buy"]
+    inlines = [FilingLineInline, FilingDocumentInline]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(Slip)
+class SlipAdmin(admin.ModelAdmin):
+    list_display = ["filing", "community", "valid_from", "valid_until", "issued_at"]
+    exclude = ["code"]  # a bearer secret
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(Evidence)
+class EvidenceAdmin(admin.ModelAdmin):
+    list_display = ["pk", "filing", "kind", "status", "created_at"]
+    exclude = ["source", "file", "thumbnail"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Read-only: the audit trail is append-only."""
+
+    list_display = ["community", "seq", "created_at", "kind", "actor_label", "subject"]
+    list_filter = ["kind", "community"]
+    readonly_fields = [f.name for f in AuditEvent._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

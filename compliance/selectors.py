@@ -19,7 +19,7 @@ from compliance.models import (
     FilingStatus,
     Suspension,
 )
-from groupbuy.models import Entry, EntryStatus, GroupBuy
+from groupbuy.models import BuyStatus, Entry, EntryStatus, GroupBuy, PurchaseOrderLine
 
 
 def policy_of(*, community: Community | int) -> DeliveryPolicy:
@@ -172,3 +172,34 @@ def guard_communities(*, user: User) -> list[Community]:
     """Communities where the user may verify slips."""
     memberships = Membership.objects.filter(user=user, is_active=True).select_related("community")
     return [m.community for m in memberships if can(user, Action.VERIFY_SLIP, m.community_id)]
+
+
+GATE_STATES = [BuyStatus.APPROVED, BuyStatus.ON_HOLD, BuyStatus.ARRIVED, BuyStatus.DISINFECTED]
+
+
+def deliveries_upcoming(*, community: Community) -> QuerySet[Filing]:
+    """Approved deliveries not yet released, in arrival order: the receiving team's list."""
+    return (
+        Filing.objects.filter(community=community, buy__status__in=GATE_STATES)
+        .select_related("buy")
+        .order_by("arrival_start", "id")
+    )
+
+
+def deliveries_today(*, community: Community) -> QuerySet[Filing]:
+    return deliveries_upcoming(community=community)[:10]
+
+
+def buys_to_file(*, community: Community, leader: User) -> QuerySet[GroupBuy]:
+    """The leader's closed/ordered buys: to file, or to fix after a rejection."""
+    return GroupBuy.objects.filter(
+        community=community, leader=leader, status__in=[BuyStatus.CLOSED, BuyStatus.ORDERED]
+    ).order_by("delivery_date", "id")
+
+
+def purchase_order_lines(*, buy_id: int) -> list[PurchaseOrderLine]:
+    return list(
+        PurchaseOrderLine.objects.filter(order__buy_id=buy_id, quantity__gt=0)
+        .select_related("item__offer")
+        .order_by("id")
+    )

@@ -34,6 +34,18 @@ app.conf.beat_schedule = {
         # A sweep still queued when the next one is due is useless: drop it.
         "options": {"expires": SWEEP_INTERVAL_SECONDS},
     },
+    # Filings still unapproved a day before arrival: remind leader and committee (deduplicated notices).
+    "compliance.filing_reminders": {
+        "task": "compliance.tasks.remind_unapproved_filings",
+        "schedule": 300.0,
+        "options": {"expires": 300},
+    },
+    # Disinfection photos whose processing enqueue was lost: enqueue again.
+    "compliance.evidence_repair": {
+        "task": "compliance.tasks.repair_pending_evidence",
+        "schedule": 300.0,
+        "options": {"expires": 300},
+    },
 }
 
 

@@ -1,0 +1,137 @@
+"""Page forms: parse and keep what was typed. The rules live in the services."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from compliance.models import WEEKDAY_NAMES
+from config.uploads import image_limit_mb, video_limit_mb
+
+DOC_ACCEPT = "image/jpeg,image/png,image/webp,application/pdf"
+
+
+def _aware(day, at: time) -> datetime:
+    return timezone.make_aware(datetime.combine(day, at), timezone.get_default_timezone())
+
+
+class FilingForm(forms.Form):
+    gate = forms.CharField(label=_("Gate"), max_length=60, required=False, help_text=_("e.g. North gate"))
+    arrival_date = forms.DateField(label=_("Arrival day"), widget=forms.DateInput(attrs={"type": "date"}))
+    arrival_from = forms.TimeField(label=_("Arrives from"), widget=forms.TimeInput(attrs={"type": "time"}))
+    arrival_until = forms.TimeField(label=_("Arrives until"), widget=forms.TimeInput(attrs={"type": "time"}))
+    vehicle_plate = forms.CharField(label=_("Vehicle plate"), max_length=20)
+    driver_name = forms.CharField(label=_("Driver name"), max_length=40)
+    test_sampled_at = forms.DateTimeField(
+        label=_("Driver's nucleic-acid test sampled at"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    qualification = forms.FileField(
+        label=_("Supply-guarantee qualification (保供企业资质)"),
+        widget=forms.ClearableFileInput(attrs={"accept": DOC_ACCEPT}),
+    )
+    vehicle_pass = forms.FileField(
+        label=_("Vehicle delivery pass (运输车辆配送证明)"),
+        widget=forms.ClearableFileInput(attrs={"accept": DOC_ACCEPT}),
+    )
+    test_report = forms.FileField(
+        label=_("Driver's nucleic-acid test report"),
+        widget=forms.ClearableFileInput(attrs={"accept": DOC_ACCEPT}),
+    )
+
+    def __init__(self, *args, documents_required: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("qualification", "vehicle_pass", "test_report"):
+            self.fields[name].required = documents_required
+            self.fields[name].help_text = _("Photo or PDF, up to %(mb)s MB.") % {"mb": image_limit_mb()}
+            if not documents_required:
+                self.fields[name].help_text = _("Leave empty to keep the current file.")
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "gate": data["gate"],
+            "arrival_start": _aware(data["arrival_date"], data["arrival_from"]),
+            "arrival_end": _aware(data["arrival_date"], data["arrival_until"]),
+            "vehicle_plate": data["vehicle_plate"],
+            "driver_name": data["driver_name"],
+            "test_sampled_at": data["test_sampled_at"],
+            "documents": {k: data.get(k) for k in ("qualification", "vehicle_pass", "test_report") if data.get(k)},
+        }
+
+    @classmethod
+    def initial_from(cls, filing) -> dict:
+        start = timezone.localtime(filing.arrival_start)
+        return {
+            "gate": filing.gate,
+            "arrival_date": start.date(),
+            "arrival_from": start.time(),
+            "arrival_until": timezone.localtime(filing.arrival_end).time(),
+            "vehicle_plate": filing.vehicle_plate,
+            "driver_name": filing.driver_name,
+            "test_sampled_at": timezone.localtime(filing.test_sampled_at),
+        }
+
+
+class PolicyForm(forms.Form):
+    weekdays = forms.TypedMultipleChoiceField(
+        label=_("Deliveries may enter on"),
+        choices=[(i, name) for i, name in enumerate(WEEKDAY_NAMES)],
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    lead_days = forms.IntegerField(label=_("File at least this many days before arrival"), min_value=0, max_value=14)
+    gate_opens = forms.TimeField(label=_("Gate opens"), widget=forms.TimeInput(attrs={"type": "time"}))
+    gate_closes = forms.TimeField(label=_("Gate closes"), widget=forms.TimeInput(attrs={"type": "time"}))
+
+
+class SuspensionForm(forms.Form):
+    starts_at = forms.DateTimeField(
+        label=_("No deliveries from"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    ends_at = forms.DateTimeField(label=_("until"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    reason = forms.CharField(label=_("Reason"), max_length=300)
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(label=_("Reason for rejection"), max_length=300)
+
+
+class ArrivalForm(forms.Form):
+    receivers = forms.CharField(label=_("Received by (names)"), max_length=200, required=False)
+
+
+class EvidenceForm(forms.Form):
+    file = forms.FileField(
+        label=_("Photo or short video of the disinfection"),
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp,video/mp4,video/webm"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = _("Photos up to %(img)s MB; videos (MP4, WebM) up to %(vid)s MB.") % {
+            "img": image_limit_mb(),
+            "vid": video_limit_mb(),
+        }
+
+
+class DisinfectedForm(forms.Form):
+    finished_at = forms.DateTimeField(
+        label=_("Disinfection finished at"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text=_("Leave empty for now."),
+    )
+
+
+class GateForm(forms.Form):
+    code = forms.CharField(
+        label=_("Slip code"),
+        max_length=20,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "autocapitalize": "characters", "inputmode": "text", "autofocus": True}
+        ),
+    )
