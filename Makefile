@@ -28,7 +28,8 @@ seed: migrate
 run: seed
 	@mkdir -p var
 	@echo "Jielong demo: http://127.0.0.1:$(PORT)/  (logins printed above; Ctrl-C stops everything)"
-	@trap 'kill 0' EXIT INT TERM; \
+	@# On Ctrl-C / TERM / exit: stop the background worker and beat once, and wait for them.
+	@trap 'trap - EXIT INT TERM; kill $$(jobs -p) 2>/dev/null; wait' EXIT INT TERM; \
 	$(DEMO_ENV) $(PY) -m celery -A config worker --loglevel=warning --concurrency=2 & \
 	$(DEMO_ENV) $(PY) -m celery -A config beat --loglevel=warning & \
 	$(DEMO_ENV) $(PY) manage.py runserver 0.0.0.0:$(PORT)
