@@ -1,0 +1,175 @@
+"""Page forms. They parse what was typed and keep it on error; the services decide what is allowed.
+
+Quantities, MOQ and limits are kept as text here on purpose: the service validates them and
+raises the coded error (invalid_quantity, invalid_moq, ...) whose message the page shows, so
+the page and the API refuse the same input with the same words.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from config.errors import ApplicationError
+from groupbuy.models import AllocationRule, BuyKind, DistributionMode, MoqKind
+
+
+def add_application_error(form: forms.Form, exc: ApplicationError) -> None:
+    """Show a service's coded error on the form (on the field it names, else on top)."""
+    form.error_code = exc.code
+    target = None
+    if isinstance(exc.detail, dict):
+        name = exc.detail.get("field")
+        if isinstance(name, str) and name in form.fields:
+            target = name
+    form.add_error(target, str(exc.message))
+
+
+class QuantitiesForm(forms.Form):
+    """One text box per item of the buy (`q_<item id>`); blank means none."""
+
+    note = forms.CharField(label=_("Note for the leader"), max_length=200, required=False)
+
+    def __init__(self, *args: Any, items: list, with_note: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.items = items
+        if not with_note:
+            del self.fields["note"]
+        for item in items:
+            self.fields[f"q_{item.pk}"] = forms.CharField(
+                label=item.offer.title,
+                required=False,
+                max_length=12,
+                widget=forms.TextInput(attrs={"inputmode": "numeric", "pattern": "[0-9]*", "size": 4}),
+            )
+
+    def quantity_fields(self) -> list[tuple[Any, forms.BoundField]]:
+        return [(item, self[f"q_{item.pk}"]) for item in self.items]
+
+    def quantities(self) -> dict[int, Any]:
+        """{item id: what was typed}; blank boxes are 0. The service checks the values."""
+        result: dict[int, Any] = {}
+        for item in self.items:
+            raw = (self.cleaned_data.get(f"q_{item.pk}") or "").strip()
+            result[item.pk] = raw or 0
+        return result
+
+
+class ProxyHouseholdForm(forms.Form):
+    household = forms.ChoiceField(label=_("Household (building-room)"))
+
+    def __init__(self, *args: Any, households: list, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["household"].choices = [("", "---")] + [(str(h.pk), h.label) for h in households]
+
+
+class ProxyMemberForm(forms.Form):
+    placed_for = forms.ChoiceField(label=_("For whom"), required=False)
+
+    def __init__(self, *args: Any, members: list, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["placed_for"].choices = [("", _("the household"))] + [(str(m.pk), m.name) for m in members]
+
+
+class BuyCreateForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=120)
+    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    kind = forms.ChoiceField(label=_("Kind"), choices=BuyKind.choices, initial=BuyKind.FAIR)
+    offers = forms.MultipleChoiceField(label=_("Offers"), widget=forms.CheckboxSelectMultiple)
+    main_offer = forms.ChoiceField(label=_("Main item (what a minimum in units counts)"), required=False)
+    moq_kind = forms.ChoiceField(label=_("Minimum counted in"), choices=MoqKind.choices, initial=MoqKind.UNITS)
+    moq = forms.CharField(label=_("Minimum order (起送量)"), max_length=20)
+    household_limit = forms.CharField(label=_("Limit per household (blank: none)"), max_length=10, required=False)
+    deadline = forms.DateTimeField(
+        label=_("Order deadline (截单)"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    delivery_date = forms.DateField(label=_("Planned delivery date"), widget=forms.DateInput(attrs={"type": "date"}))
+    distribution_mode = forms.ChoiceField(
+        label=_("Distribution"), choices=DistributionMode.choices, initial=DistributionMode.BUILDING
+    )
+    allocation_rule = forms.ChoiceField(
+        label=_("If stock runs short"), choices=AllocationRule.choices, initial=AllocationRule.FCFS
+    )
+    close_when_formed = forms.BooleanField(label=_("Close as soon as the minimum is reached"), required=False)
+    drop_point = forms.CharField(label=_("Drop point"), max_length=120, required=False)
+
+    def __init__(self, *args: Any, offers: list, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.offer_list = offers
+        choices = [(str(o.pk), f"{o.title} · {o.supplier.name} · ¥{o.unit_price}/{o.unit}") for o in offers]
+        self.fields["offers"].choices = choices
+        self.fields["main_offer"].choices = [("", _("the first chosen"))] + choices
+        for offer in offers:
+            self.fields[f"cap_{offer.pk}"] = forms.CharField(
+                label=_("Stock cap for %(title)s (blank: none)") % {"title": offer.title},
+                required=False,
+                max_length=10,
+                widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+            )
+
+    def cap_fields(self) -> list[tuple[Any, forms.BoundField]]:
+        return [(offer, self[f"cap_{offer.pk}"]) for offer in self.offer_list]
+
+    def service_kwargs(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        main = data.get("main_offer") or ""
+        items = [
+            {
+                "offer_id": int(offer_id),
+                "cap": (data.get(f"cap_{offer_id}") or "").strip() or None,
+                "is_main": offer_id == main,
+            }
+            for offer_id in data["offers"]
+        ]
+        return {
+            "title": data["title"],
+            "description": data.get("description", ""),
+            "kind": data["kind"],
+            "items": items,
+            "moq_kind": data["moq_kind"],
+            "moq": data["moq"],
+            "household_limit": (data.get("household_limit") or "").strip() or None,
+            "deadline": data["deadline"],
+            "delivery_date": data["delivery_date"],
+            "distribution_mode": data["distribution_mode"],
+            "allocation_rule": data["allocation_rule"],
+            "close_when_formed": data.get("close_when_formed", False),
+            "drop_point": data.get("drop_point", ""),
+        }
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(label=_("Reason (told to everyone in the list)"), max_length=300, required=False)
+
+
+class SupplierForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=120)
+    contact_name = forms.CharField(label=_("Contact person"), max_length=60, required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=30, required=False)
+    categories = forms.CharField(label=_("Categories (comma-separated)"), max_length=200, required=False)
+    is_supply_guaranteed = forms.BooleanField(label=_("On the supply-guarantee list (保供企业)"), required=False)
+
+
+class OfferForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=120)
+    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    category = forms.CharField(label=_("Category"), max_length=40, required=False)
+    unit = forms.CharField(label=_("Unit (份, 斤, 箱 ...)"), max_length=10, initial="份")
+    unit_price = forms.DecimalField(label=_("Price to residents (yuan)"), max_digits=12, decimal_places=2, min_value=0)
+    supplier_cost = forms.DecimalField(label=_("Supplier cost (yuan)"), max_digits=12, decimal_places=2, min_value=0)
+    pack_size = forms.IntegerField(label=_("Pack size (units per pack)"), min_value=1, max_value=100000, initial=1)
+    is_active = forms.BooleanField(label=_("Available for new buys"), required=False, initial=True)
+
+    def __init__(self, *args: Any, creating: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if creating:
+            del self.fields["is_active"]
+
+
+class PhotoForm(forms.Form):
+    # A plain FileField: the service checks the real format by content (config.uploads).
+    upload = forms.FileField(label=_("Photo (JPEG, PNG or WebP)"))

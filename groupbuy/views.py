@@ -1,0 +1,477 @@
+"""Server-rendered pages for group buys: thin views that read through selectors and write
+through exactly one service call. A refused action re-renders the page with the service's
+coded message (and what was typed), with the error's HTTP status."""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.permissions import Action, allowed_actions, require
+from config.errors import ApplicationError
+from groupbuy import exceptions as err
+from groupbuy import exports, selectors
+from groupbuy.forms import (
+    BuyCreateForm,
+    CancelForm,
+    OfferForm,
+    PhotoForm,
+    ProxyHouseholdForm,
+    ProxyMemberForm,
+    QuantitiesForm,
+    SupplierForm,
+    add_application_error,
+)
+from groupbuy.models import GroupBuy, PhotoStatus
+from groupbuy.services import buys as buy_services
+from groupbuy.services import signup as signup_services
+
+
+def _catalog():
+    # Imported when used: the catalog services are written alongside these pages.
+    from groupbuy.services import catalog
+
+    return catalog
+
+
+def page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Login required; a coded refusal from a selector (not found, another community) becomes an
+    error page with the error's status and message instead of a 500."""
+
+    @login_required
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except ApplicationError as exc:
+            return render(request, "groupbuy/error.html", {"error": exc, "code": exc.code}, status=exc.status_code)
+
+    return wrapper
+
+
+def _new_key() -> str:
+    return uuid.uuid4().hex
+
+
+# --- residents -------------------------------------------------------------------------------------------------
+
+
+@require_GET
+@page
+def buy_list(request: HttpRequest) -> HttpResponse:
+    membership = selectors.current_membership(user=request.user, community_id=request.GET.get("community"))
+    if membership is None:
+        return render(request, "groupbuy/buy_list.html", {"membership": None, "buys": []})
+    actions = allowed_actions(request.user, membership.community_id)
+    context = {
+        "membership": membership,
+        "memberships": selectors.memberships_of(user=request.user) if request.GET.get("switch") else None,
+        "buys": selectors.buy_list(user=request.user, community_id=membership.community_id),
+        "can_open": Action.OPEN_BUY in actions,
+        "can_manage_suppliers": Action.MANAGE_SUPPLIERS in actions,
+    }
+    return render(request, "groupbuy/buy_list.html", context)
+
+
+def _detail(
+    request: HttpRequest,
+    buy: GroupBuy,
+    *,
+    join_form: QuantitiesForm | None = None,
+    change_form: QuantitiesForm | None = None,
+    action_error: ApplicationError | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    membership = selectors.require_member(user=request.user, community_id=buy.community_id)
+    rows = selectors.signup_list(buy=buy)
+    my_entry = selectors.live_entry_for(buy=buy, household_id=membership.household_id, rows=rows)
+    my_row = next((r for r in rows if my_entry is not None and r.entry.pk == my_entry.pk), None)
+    actions = allowed_actions(request.user, buy.community_id)
+    if my_entry is None and join_form is None:
+        join_form = QuantitiesForm(items=buy.item_list)
+    if my_entry is not None and change_form is None:
+        initial = {f"q_{item.pk}": q for item, q in my_row.lines} if my_row else {}
+        change_form = QuantitiesForm(items=buy.item_list, with_note=False, initial=initial)
+    context = {
+        "buy": buy,
+        "rows": rows,
+        "my_entry": my_entry,
+        "join_form": join_form,
+        "change_form": change_form,
+        "action_error": action_error,
+        "can_join": membership.household_id is not None and Action.SIGN_UP in actions,
+        "can_proxy": Action.PROXY_ORDER in actions,
+        "is_leader": buy.leader_id == request.user.pk,
+        "may_see_contacts": selectors.may_see_contacts(user=request.user, buy=buy),
+        "idempotency_key": _new_key(),
+    }
+    return render(request, "groupbuy/buy_detail.html", context, status=status)
+
+
+@require_GET
+@page
+def buy_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _detail(request, selectors.buy_get(user=request.user, buy_id=pk))
+
+
+@require_POST
+@page
+def buy_join(request: HttpRequest, pk: int) -> HttpResponse:
+    buy = selectors.buy_get(user=request.user, buy_id=pk)
+    membership = selectors.require_member(user=request.user, community_id=buy.community_id)
+    form = QuantitiesForm(request.POST, items=buy.item_list)
+    if not form.is_valid():
+        return _detail(request, buy, join_form=form, status=400)
+    try:
+        if membership.household is None:
+            raise err.forbidden()
+        entry = signup_services.signup_create(
+            actor=request.user,
+            buy=buy,
+            household=membership.household,
+            quantities=form.quantities(),
+            idempotency_key=request.POST.get("idempotency_key", "")[:64],
+            note=form.cleaned_data.get("note", ""),
+        )
+    except ApplicationError as exc:
+        add_application_error(form, exc)
+        return _detail(request, buy, join_form=form, status=exc.status_code)
+    messages.success(request, _("You are #%(seq)s in the list.") % {"seq": entry.seq})
+    return redirect("groupbuy:buy_detail", pk=buy.pk)
+
+
+@require_POST
+@page
+def entry_change(request: HttpRequest, pk: int, entry_pk: int) -> HttpResponse:
+    buy = selectors.buy_get(user=request.user, buy_id=pk)
+    entry = selectors.entry_get(user=request.user, buy=buy, entry_id=entry_pk)
+    form = QuantitiesForm(request.POST, items=buy.item_list, with_note=False)
+    if not form.is_valid():
+        return _detail(request, buy, change_form=form, status=400)
+    try:
+        signup_services.signup_change(actor=request.user, entry=entry, quantities=form.quantities())
+    except ApplicationError as exc:
+        add_application_error(form, exc)
+        if request.POST.get("next") == "mine":
+            messages.error(request, str(exc.message))
+            return redirect("groupbuy:my_entries")
+        return _detail(request, buy, change_form=form, status=exc.status_code)
+    messages.success(request, _("Your sign-up was changed."))
+    return redirect("groupbuy:buy_detail", pk=buy.pk)
+
+
+@require_POST
+@page
+def entry_withdraw(request: HttpRequest, pk: int, entry_pk: int) -> HttpResponse:
+    buy = selectors.buy_get(user=request.user, buy_id=pk)
+    entry = selectors.entry_get(user=request.user, buy=buy, entry_id=entry_pk)
+    try:
+        signup_services.signup_withdraw(actor=request.user, entry=entry)
+    except ApplicationError as exc:
+        return _detail(request, buy, action_error=exc, status=exc.status_code)
+    messages.success(request, _("You left the list. Number #%(seq)s is not reused.") % {"seq": entry.seq})
+    if request.POST.get("next") == "mine":
+        return redirect("groupbuy:my_entries")
+    return redirect("groupbuy:buy_detail", pk=buy.pk)
+
+
+@require_GET
+@page
+def my_entries(request: HttpRequest) -> HttpResponse:
+    return render(request, "groupbuy/my_entries.html", {"entries": selectors.my_entries(user=request.user)})
+
+
+@require_http_methods(["GET", "POST"])
+@page
+def proxy_signup(request: HttpRequest, pk: int) -> HttpResponse:
+    """A building leader or volunteer signs up a household of the community (e.g. an elderly neighbour)."""
+    buy = selectors.buy_get(user=request.user, buy_id=pk)
+    require(request.user, Action.PROXY_ORDER, buy.community_id)
+    households = list(selectors.proxy_households(community_id=buy.community_id))
+    source = request.POST if request.method == "POST" else request.GET
+    pick = ProxyHouseholdForm(source or None, households=households)
+    household = None
+    if pick.is_bound and pick.is_valid():
+        household = next((h for h in households if str(h.pk) == pick.cleaned_data["household"]), None)
+    context: dict[str, Any] = {"buy": buy, "pick": pick, "household": household}
+    if household is None:
+        return render(request, "groupbuy/proxy.html", context)
+    members = list(household.members.all())
+    member_form = ProxyMemberForm(request.POST or None, members=members)
+    form = QuantitiesForm(request.POST or None, items=buy.item_list)
+    existing = selectors.live_entry_for(buy=buy, household_id=household.pk)
+    context.update({"member_form": member_form, "form": form, "existing": existing, "idempotency_key": _new_key()})
+    if request.method == "GET":
+        return render(request, "groupbuy/proxy.html", context)
+    if not (member_form.is_valid() and form.is_valid()):
+        return render(request, "groupbuy/proxy.html", context, status=400)
+    placed_for = next((m for m in members if str(m.pk) == member_form.cleaned_data["placed_for"]), None)
+    try:
+        entry = signup_services.signup_create(
+            actor=request.user,
+            buy=buy,
+            household=household,
+            quantities=form.quantities(),
+            idempotency_key=request.POST.get("idempotency_key", "")[:64],
+            placed_for=placed_for,
+            note=form.cleaned_data.get("note", ""),
+        )
+    except ApplicationError as exc:
+        add_application_error(form, exc)
+        return render(request, "groupbuy/proxy.html", context, status=exc.status_code)
+    messages.success(
+        request, _("%(household)s is #%(seq)s in the list.") % {"household": household.label, "seq": entry.seq}
+    )
+    return redirect("groupbuy:buy_detail", pk=buy.pk)
+
+
+# --- team leaders -----------------------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@page
+def buy_create(request: HttpRequest) -> HttpResponse:
+    membership = selectors.current_membership(user=request.user, community_id=request.GET.get("community"))
+    if membership is None:
+        raise err.forbidden()
+    require(request.user, Action.OPEN_BUY, membership.community_id)
+    offers = list(selectors.offers_of(community_id=membership.community_id, active_only=True))
+    initial = {}
+    if request.GET.get("offer"):
+        initial["offers"] = [request.GET["offer"]]
+    form = BuyCreateForm(request.POST or None, offers=offers, initial=initial)
+    context = {"form": form, "membership": membership, "offers": offers}
+    if request.method == "GET":
+        return render(request, "groupbuy/buy_form.html", context)
+    if not form.is_valid():
+        return render(request, "groupbuy/buy_form.html", context, status=400)
+    try:
+        buy = buy_services.group_buy_open(actor=request.user, community=membership.community, **form.service_kwargs())
+    except ApplicationError as exc:
+        add_application_error(form, exc)
+        return render(request, "groupbuy/buy_form.html", context, status=exc.status_code)
+    messages.success(request, _("The group buy is open for sign-up."))
+    return redirect("groupbuy:dashboard", pk=buy.pk)
+
+
+def _dashboard(
+    request: HttpRequest,
+    buy: GroupBuy,
+    *,
+    cancel_form: CancelForm | None = None,
+    action_error: ApplicationError | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    selectors.require_contacts(user=request.user, buy=buy)
+    context = {
+        "buy": buy,
+        "rows": selectors.signup_list(buy=buy, contacts=True),
+        "order": selectors.purchase_order(buy=buy),
+        "is_leader": buy.leader_id == request.user.pk,
+        "cancel_form": cancel_form or CancelForm(),
+        "action_error": action_error,
+        "cancellable": buy.status in buy_services.CANCELLABLE,
+    }
+    return render(request, "groupbuy/dashboard.html", context, status=status)
+
+
+@require_GET
+@page
+def dashboard(request: HttpRequest, pk: int) -> HttpResponse:
+    return _dashboard(request, selectors.buy_get(user=request.user, buy_id=pk))
+
+
+def _leader_action(request: HttpRequest, pk: int, act: Callable[[GroupBuy], Any], done: str) -> HttpResponse:
+    buy = selectors.buy_get(user=request.user, buy_id=pk)
+    try:
+        act(buy)
+    except ApplicationError as exc:
+        # Leaders see the dashboard with the message; anyone else gets the plain coded refusal.
+        if selectors.may_see_contacts(user=request.user, buy=buy):
+            return _dashboard(request, buy, action_error=exc, status=exc.status_code)
+        raise
+    messages.success(request, done)
+    return redirect("groupbuy:dashboard", pk=buy.pk)
+
+
+@require_POST
+@page
+def buy_close_now(request: HttpRequest, pk: int) -> HttpResponse:
+    return _leader_action(
+        request,
+        pk,
+        lambda buy: buy_services.group_buy_close_now(actor=request.user, buy=buy),
+        _("The list is closed and the purchase order is ready."),
+    )
+
+
+@require_POST
+@page
+def buy_mark_ordered(request: HttpRequest, pk: int) -> HttpResponse:
+    return _leader_action(
+        request,
+        pk,
+        lambda buy: buy_services.group_buy_mark_ordered(actor=request.user, buy=buy),
+        _("Marked as ordered from the supplier."),
+    )
+
+
+@require_POST
+@page
+def buy_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    buy = selectors.buy_get(user=request.user, buy_id=pk)
+    form = CancelForm(request.POST)
+    form.is_valid()
+    try:
+        buy_services.group_buy_cancel(actor=request.user, buy=buy, reason=form.cleaned_data.get("reason", ""))
+    except ApplicationError as exc:
+        if selectors.may_see_contacts(user=request.user, buy=buy):
+            add_application_error(form, exc)
+            return _dashboard(request, buy, cancel_form=form, action_error=exc, status=exc.status_code)
+        raise
+    messages.success(request, _("The group buy was cancelled; everyone in the list is told."))
+    return redirect("groupbuy:dashboard", pk=buy.pk)
+
+
+@require_GET
+@page
+def purchase_order(request: HttpRequest, pk: int) -> HttpResponse:
+    buy = selectors.buy_get(user=request.user, buy_id=pk)
+    selectors.require_contacts(user=request.user, buy=buy)
+    return render(request, "groupbuy/purchase_order.html", {"buy": buy, "order": selectors.purchase_order(buy=buy)})
+
+
+@require_GET
+@page
+def export(request: HttpRequest, pk: int, what: str, fmt: str) -> HttpResponse:
+    """Sign-up list or purchase order as CSV or XLSX (the buy's leader and data volunteers)."""
+    buy = selectors.buy_get(user=request.user, buy_id=pk)
+    selectors.require_contacts(user=request.user, buy=buy)
+    table = exports.signup_table(buy=buy) if what == "signups" else exports.order_table(buy=buy)
+    return exports.csv_response(table) if fmt == "csv" else exports.xlsx_response(table)
+
+
+# --- suppliers and offers ---------------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@page
+def supplier_list(request: HttpRequest) -> HttpResponse:
+    membership = selectors.current_membership(user=request.user, community_id=request.GET.get("community"))
+    if membership is None:
+        raise err.forbidden()
+    require(request.user, Action.MANAGE_SUPPLIERS, membership.community_id)
+    form = SupplierForm(request.POST or None)
+    context = {
+        "membership": membership,
+        "suppliers": selectors.suppliers_of(community_id=membership.community_id),
+        "form": form,
+    }
+    if request.method == "GET":
+        return render(request, "groupbuy/suppliers.html", context)
+    if not form.is_valid():
+        return render(request, "groupbuy/suppliers.html", context, status=400)
+    try:
+        supplier = _catalog().supplier_create(actor=request.user, community=membership.community, **form.cleaned_data)
+    except ApplicationError as exc:
+        add_application_error(form, exc)
+        return render(request, "groupbuy/suppliers.html", context, status=exc.status_code)
+    messages.success(request, _("Supplier added."))
+    return redirect("groupbuy:supplier_detail", pk=supplier.pk)
+
+
+@require_http_methods(["GET", "POST"])
+@page
+def supplier_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    supplier = selectors.supplier_get(user=request.user, supplier_id=pk)
+    require(request.user, Action.MANAGE_SUPPLIERS, supplier.community_id)
+    posted = request.method == "POST"
+    which = request.POST.get("form") if posted else None
+    form = SupplierForm(
+        request.POST if which == "supplier" else None,
+        initial={
+            f: getattr(supplier, f) for f in ("name", "contact_name", "phone", "categories", "is_supply_guaranteed")
+        },
+    )
+    offer_form = OfferForm(request.POST if which == "offer" else None)
+    context = {
+        "supplier": supplier,
+        "form": form,
+        "offer_form": offer_form,
+        "offers": selectors.offers_of(community_id=supplier.community_id, supplier_id=supplier.pk),
+    }
+    if not posted:
+        return render(request, "groupbuy/supplier_detail.html", context)
+    bound = form if which == "supplier" else offer_form
+    if which not in ("supplier", "offer") or not bound.is_valid():
+        return render(request, "groupbuy/supplier_detail.html", context, status=400)
+    try:
+        if which == "supplier":
+            _catalog().supplier_update(actor=request.user, supplier=supplier, **form.cleaned_data)
+            messages.success(request, _("Supplier saved."))
+            return redirect("groupbuy:supplier_detail", pk=supplier.pk)
+        offer = _catalog().offer_create(actor=request.user, supplier=supplier, **offer_form.cleaned_data)
+    except ApplicationError as exc:
+        add_application_error(bound, exc)
+        return render(request, "groupbuy/supplier_detail.html", context, status=exc.status_code)
+    messages.success(request, _("Offer added. Add a photo so residents see what they get."))
+    return redirect("groupbuy:offer_detail", pk=offer.pk)
+
+
+@require_http_methods(["GET", "POST"])
+@page
+def offer_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    offer = selectors.offer_get(user=request.user, offer_id=pk)
+    require(request.user, Action.MANAGE_SUPPLIERS, offer.supplier.community_id)
+    which = request.POST.get("form") if request.method == "POST" else None
+    fields = ("title", "description", "category", "unit", "unit_price", "supplier_cost", "pack_size", "is_active")
+    form = OfferForm(
+        request.POST if which == "offer" else None,
+        creating=False,
+        initial={f: getattr(offer, f) for f in fields},
+    )
+    photo_form = PhotoForm(request.POST if which == "photo" else None, request.FILES if which == "photo" else None)
+    context = {"offer": offer, "form": form, "photo_form": photo_form, "photos": list(offer.photos.all())}
+    if request.method == "GET":
+        return render(request, "groupbuy/offer_detail.html", context)
+    bound = form if which == "offer" else photo_form
+    if which not in ("offer", "photo") or not bound.is_valid():
+        return render(request, "groupbuy/offer_detail.html", context, status=400)
+    try:
+        if which == "offer":
+            _catalog().offer_update(actor=request.user, offer=offer, **form.cleaned_data)
+            messages.success(request, _("Offer saved."))
+        else:
+            _catalog().offer_photo_add(actor=request.user, offer=offer, upload=photo_form.cleaned_data["upload"])
+            messages.success(request, _("Photo received; it appears once it has been processed."))
+    except ApplicationError as exc:
+        add_application_error(bound, exc)
+        return render(request, "groupbuy/offer_detail.html", context, status=exc.status_code)
+    return redirect("groupbuy:offer_detail", pk=offer.pk)
+
+
+@require_GET
+@page
+def offer_photo(request: HttpRequest, pk: int, variant: str) -> HttpResponse:
+    """A processed offer photo, for members of the supplier's community only (media is never public)."""
+    from config.media import serve_private
+
+    photo = selectors.photo_get(user=request.user, photo_id=pk)
+    fieldfile = photo.thumbnail if variant == "thumb" else photo.image
+    if photo.status != PhotoStatus.READY or not fieldfile:
+        raise err.not_found()
+    return serve_private(request, fieldfile)
+
+
+def buy_link(buy: GroupBuy) -> str:
+    return reverse("groupbuy:buy_detail", kwargs={"pk": buy.pk})
