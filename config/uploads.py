@@ -413,12 +413,48 @@ def process_image(data: bytes) -> ProcessedImage:
 # --- videos ------------------------------------------------------------------
 
 
+_BOX_TYPE_RE = re.compile(rb"^[A-Za-z0-9 \xa9_-]{4}$")  # \xa9 is the "©" of QuickTime tags
+
+
+def _mp4_structure_ok(upload: Any, size: int) -> bool:
+    """Walk the top-level boxes: they must chain exactly to the end of the file and
+    include the movie header ('moov'). A cut-off upload (moov is often last) or
+    junk behind an ftyp header fails. Reads 16 bytes per box, nothing more."""
+    position, seen_moov, boxes = 0, False, 0
+    while position < size:
+        boxes += 1
+        if boxes > 10_000:
+            return False
+        upload.seek(position)
+        header = upload.read(16)
+        if len(header) < 8:
+            return False
+        box_size = int.from_bytes(header[0:4], "big")
+        box_type = header[4:8]
+        if not _BOX_TYPE_RE.match(box_type):
+            return False
+        if box_size == 1:  # 64-bit size follows
+            if len(header) < 16:
+                return False
+            box_size = int.from_bytes(header[8:16], "big")
+            if box_size < 16:
+                return False
+        elif box_size == 0:  # extends to the end of the file
+            box_size = size - position
+        elif box_size < 8:
+            return False
+        if box_type == b"moov":
+            seen_moov = True
+        position += box_size
+    return position == size and seen_moov
+
+
 def validate_video_upload(upload: Any) -> str:
     """Refuse anything but an MP4/WebM within the size cap; returns "mp4" or "webm".
 
-    Only the container signature is checked (we do not decode video); the file
-    is stored under a server name and served with nosniff, so a disguised file
-    cannot be run by a browser.
+    The container is checked by signature (and, for MP4, its top-level box
+    structure); we do not decode video. The file is stored under a server name
+    and served with nosniff, so a disguised file cannot be run by a browser.
     """
     size = _upload_size(upload)
     if size <= 0:
@@ -430,6 +466,13 @@ def validate_video_upload(upload: Any) -> str:
     ext = sniff_video_ext(head)
     if ext is None:
         raise _video_format_not_allowed()
+    if ext == "mp4":
+        ok = _mp4_structure_ok(upload, size)
+        upload.seek(0)
+        if not ok:
+            raise ValidationFailed(
+                _("The video could not be read: the file is damaged or incomplete."), code="video_corrupt"
+            )
     return ext
 
 

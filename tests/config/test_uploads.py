@@ -383,7 +383,33 @@ def test_oversized_video_is_refused(settings):
     with pytest.raises(PayloadTooLarge) as caught:
         validate_video_upload(upload(files.mp4_bytes(payload=5000), name="clip.mp4"))
     assert (caught.value.code, caught.value.status_code) == ("video_too_large", 413)
-    assert validate_video_upload(upload(files.mp4_bytes(payload=4000), name="clip.mp4")) == "mp4"
+    assert validate_video_upload(upload(files.mp4_bytes(payload=3500), name="clip.mp4")) == "mp4"
+
+
+def test_mp4_with_the_movie_header_first_or_a_box_running_to_the_end_is_accepted():
+    assert validate_video_upload(upload(files.mp4_bytes(moov_last=False))) == "mp4"
+    # size 0 = "this box runs to the end of the file"; size 1 = a 64-bit size follows
+    to_end = files.mp4_bytes(moov_last=False) + b"\x00\x00\x00\x00mdat" + b"\x01" * 100
+    assert validate_video_upload(upload(to_end)) == "mp4"
+    large = files.mp4_bytes() + b"\x00\x00\x00\x01free" + (16 + 50).to_bytes(8, "big") + b"\x00" * 50
+    assert validate_video_upload(upload(large)) == "mp4"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        files.mp4_bytes()[:-10],  # cut off in the movie header
+        files.mp4_bytes()[:600],  # cut off in the media data: the movie header never arrived
+        files.mp4_bytes()[:32] + files.HTML,  # an MP4 signature in front of something else
+        files.mp4_bytes() + b"trailing junk",
+        files.box(b"ftyp", b"isom\x00\x00\x02\x00isom") + files.box(b"mdat", b"\x00" * 100),  # no moov
+    ],
+    ids=["truncated-moov", "truncated-mdat", "signature-then-html", "trailing-junk", "no-moov"],
+)
+def test_truncated_or_malformed_mp4_is_refused_as_corrupt(content):
+    with pytest.raises(ValidationFailed) as caught:
+        validate_video_upload(upload(content, name="clip.mp4"))
+    assert (caught.value.code, caught.value.status_code) == ("video_corrupt", 400)
 
 
 def test_empty_video_is_refused():
