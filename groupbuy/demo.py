@@ -1,0 +1,159 @@
+"""Demo data for group buys: suppliers, offers and open buys with some sign-ups.
+
+Everything goes through the real services, so counters, numbering and forming
+are exactly what a live system would have. Idempotent: a second call finds the
+demo suppliers and does nothing.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from django.utils import timezone
+
+from accounts.models import Community, Membership, User
+from config.errors import ApplicationError
+from groupbuy.models import BuyKind, GroupBuy, Supplier
+from groupbuy.services.buys import group_buy_open
+from groupbuy.services.catalog import offer_create, supplier_create
+from groupbuy.services.signup import signup_create
+
+logger = logging.getLogger(__name__)
+
+DEMO_SUPPLIER = "江桥批发市场 蔬菜档"
+
+
+def _membership(person: Any, community: Community) -> Membership | None:
+    if isinstance(person, Membership):
+        return person
+    if isinstance(person, User):
+        return Membership.objects.filter(user=person, community=community, is_active=True).first()
+    return None
+
+
+def _offers(leader: User, community: Community) -> dict[str, Any]:
+    veg = supplier_create(
+        actor=leader,
+        community=community,
+        name=DEMO_SUPPLIER,
+        contact_name="张经理",
+        phone="13900000001",
+        categories="蔬菜,鸡蛋",
+        is_supply_guaranteed=True,
+    )
+    dairy = supplier_create(actor=leader, community=community, name="光明乳业 社区团购", categories="牛奶")
+    grain = supplier_create(actor=leader, community=community, name="爱心粮油", categories="粮油")
+    return {
+        "veg": offer_create(
+            actor=leader,
+            supplier=veg,
+            title="蔬菜套餐 A（8 种，约 10 斤）",
+            unit="份",
+            unit_price="59",
+            supplier_cost="50",
+            description="土豆、洋葱、胡萝卜、青菜、番茄、黄瓜、茄子、卷心菜",
+            category="蔬菜",
+        ),
+        "eggs": offer_create(
+            actor=leader, supplier=veg, title="鲜鸡蛋 30 枚", unit="盒", unit_price="36", supplier_cost="32"
+        ),
+        "milk": offer_create(
+            actor=leader,
+            supplier=dairy,
+            title="鲜牛奶 1L",
+            unit="瓶",
+            unit_price="9.5",
+            supplier_cost="8",
+            pack_size=12,
+            category="牛奶",
+        ),
+        "rice": offer_create(
+            actor=leader, supplier=grain, title="东北大米 10 斤", unit="袋", unit_price="45", supplier_cost="45"
+        ),
+    }
+
+
+def seed_groupbuy_demo(community: Community, leaders: Iterable[Any], residents: Iterable[Any]) -> None:
+    """Create demo suppliers, offers and open buys led by `leaders` (team-leader Memberships or Users of
+    `community`), with sign-ups from `residents` (Memberships or Users with a household). Idempotent."""
+    if Supplier.objects.filter(community=community, name=DEMO_SUPPLIER).exists():
+        return
+    leader_users = [m.user for m in (_membership(p, community) for p in leaders) if m is not None]
+    if not leader_users:
+        logger.warning("seed_groupbuy_demo: no leaders in %s; nothing seeded", community)
+        return
+    people = [m for m in (_membership(p, community) for p in residents) if m is not None and m.household_id]
+    lead = leader_users[0]
+    second = leader_users[1] if len(leader_users) > 1 else lead
+    offers = _offers(lead, community)
+    now = timezone.now()
+    today = timezone.localdate()
+
+    def open_buy(leader: User, **kwargs: Any) -> GroupBuy:
+        args = {
+            "actor": leader,
+            "community": community,
+            "moq_kind": "units",
+            "distribution_mode": "building",
+            "drop_point": "小区北门",
+            "deadline": now + datetime.timedelta(days=1),
+            "delivery_date": today + datetime.timedelta(days=2),
+        }
+        args.update(kwargs)
+        return group_buy_open(**args)
+
+    veg = open_buy(
+        lead,
+        title="周三蔬菜套餐团",
+        kind=BuyKind.FAIR,
+        items=[{"offer_id": offers["veg"].pk, "cap": 200}, {"offer_id": offers["eggs"].pk, "cap": 100}],
+        moq=30,
+        household_limit=4,
+        description="满 30 份成团，周五送到小区北门。",
+    )
+    milk = open_buy(
+        second,
+        title="鲜牛奶保供团",
+        kind=BuyKind.SUPPLY,
+        items=[{"offer_id": offers["milk"].pk, "cap": 120}],
+        moq=24,
+        household_limit=6,
+        deadline=now + datetime.timedelta(hours=10),
+    )
+    rice = open_buy(
+        lead,
+        title="公益大米团（按成本价）",
+        kind=BuyKind.CHARITY,
+        items=[{"offer_id": offers["rice"].pk}],
+        moq_kind="amount",
+        moq=Decimal("450"),
+        household_limit=2,
+        deadline=now + datetime.timedelta(days=2),
+        delivery_date=today + datetime.timedelta(days=3),
+        distribution_mode="door",
+    )
+
+    veg_items = list(veg.items.order_by("position"))
+    milk_item = milk.items.get()
+    rice_item = rice.items.get()
+    for n, member in enumerate(people):
+        plans = [(veg, {veg_items[0].pk: 1 + n % 3, **({veg_items[1].pk: 1} if n % 2 else {})})]
+        if n % 2 == 0:
+            plans.append((milk, {milk_item.pk: 2 + n % 4}))
+        if n % 3 == 0:
+            plans.append((rice, {rice_item.pk: 1}))
+        for buy, quantities in plans:
+            try:
+                signup_create(
+                    actor=member.user,
+                    buy=buy,
+                    household=member.household,
+                    quantities=quantities,
+                    idempotency_key=f"demo-{buy.pk}-{member.household_id}",
+                )
+            except ApplicationError as exc:  # e.g. a resident without sign-up rights: skip them
+                logger.info("seed_groupbuy_demo: %s skipped for %s (%s)", buy, member, exc.code)
