@@ -1,0 +1,1 @@
+"""Load and benchmark harnesses (make bench); not part of the test command."""

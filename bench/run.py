@@ -1,0 +1,519 @@
+"""`make bench`: the load harness for the sign-up path and the pages (issue 7).
+
+One command, on this machine, against loopback only:
+  1. drops and recreates the database `jielong_bench` and flushes Redis db 9;
+  2. migrates, collects static files, creates one community at demo scale (residents with
+     DRF tokens and sessions, the buys of each scenario) through the ORM and the real services;
+  3. starts a Celery worker and beat, and gunicorn (sync workers, DEBUG off, production
+     settings except the TLS redirect); picks the worker count by measuring 2..5 workers;
+  4. drives each scenario with wrk + bench/plan.lua at fixed concurrency for a fixed time,
+     checks the invariants in the database after each, and prints one table.
+
+Usage: .venv/bin/python bench/run.py [--seconds 10] [--workers N] [--profile] [--quick]
+Logs and plans go to var/bench/; the table is also written to var/bench/last-run.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import re
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench import stack  # noqa: E402
+from bench.load import Result, run_wrk, write_plan  # noqa: E402
+from bench.stack import HOST, OUT, log  # noqa: E402
+
+WORKER_CHOICES = (2, 3, 4, 5)
+SPREAD_BUYS = 1000
+CAP = 100
+CAP_TRIALS = 20
+PAGE_ENTRIES = 500
+SESSIONS = 200
+DEADLINE_AFTER = 20.0  # seconds after the main run starts: it passes while the scenarios run
+TARGETS = {
+    "hot_c32_rate": 450,
+    "hot_c32_p99": 100,
+    "hot_c64_p99": 250,
+    "spread_rate": 500,
+    "floor_ratio": 0.75,
+    "page_queries": 8,
+    "page_kb": 60,
+    "deadline_s": 10,
+    "rss_mb": 150,
+}
+
+
+@dataclass
+class Row:
+    result: Result
+    rate: float  # what the scenario is judged on: accepted sign-ups/s, or pages/s
+    floor: float | None = None
+    invariants: list[str] = field(default_factory=list)
+    note: str = ""
+
+    @property
+    def ratio(self) -> float | None:
+        return self.rate / self.floor if self.floor else None
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--seconds", type=float, default=10.0, help="length of each measured scenario")
+    p.add_argument("--workers", type=int, default=0, help="gunicorn workers; 0 = measure 2..5 and pick")
+    p.add_argument("--residents", type=int, default=8000)
+    p.add_argument("--profile", action="store_true", help="also record a py-spy profile of the sign-up path")
+    p.add_argument("--quick", action="store_true", help="smoke run: 3 s scenarios, 3 cap trials, 2 workers")
+    p.add_argument("--preload", action="store_true", help="gunicorn --preload (shared app pages)")
+    args = p.parse_args(argv)
+    if args.quick:
+        args.seconds = min(args.seconds, 3.0)
+        args.workers = args.workers or 2
+    return args
+
+
+def rotated(seq: list, offset: int) -> list:
+    offset %= len(seq)
+    return seq[offset:] + seq[:offset]
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace):
+        self.args = args
+        self.port = stack.free_port()
+        self.env = stack.bench_env(self.port)
+        self.procs: list[stack.Proc] = []
+        self.gunicorn: stack.Proc | None = None
+        self.rows: list[Row] = []
+        self.extra: list[tuple[str, str, str]] = []  # (what, figure, target verdict)
+        self.floor_accepted = 0
+        self.cursor = 0  # rotates which residents start each sign-up plan
+
+    # --- setup ------------------------------------------------------------------------------------
+
+    def prepare(self) -> None:
+        stack.prepare_django(self.env)
+        from bench import data
+
+        self.data = data
+        t = time.monotonic()
+        self.world = data.build_world(residents=self.args.residents)
+        data.make_sessions(self.world, SESSIONS)
+        self.floor_buy = data.floor_buy(self.world)
+        self.hot = {c: data.make_buys(self.world, 1, title=f"hot c={c}", moq=100)[0] for c in (32, 64)}
+        self.sweep_buys = {w: data.make_buys(self.world, 1, title=f"sweep w={w}", moq=100)[0] for w in WORKER_CHOICES}
+        self.spread = data.make_buys(self.world, SPREAD_BUYS, title="spread")
+        trials = 3 if self.args.quick else CAP_TRIALS
+        self.cap_buys = data.make_buys(self.world, trials, title="cap race", cap=CAP)
+        self.page_buy = data.make_buys(self.world, 1, title="蔬菜套餐 page", moq=50)[0]
+        data.fill_entries(self.world, self.page_buy, self.world.residents[-PAGE_ENTRIES:])
+        self.profile_buy = data.make_buys(self.world, 1, title="profile", moq=100)[0]
+        log(
+            f"data: {self.args.residents} residents, {len(self.spread) + trials + 9} buys"
+            f" in {time.monotonic() - t:.0f}s"
+        )
+
+    def signup_plan(self, name: str, buys: list) -> Path:
+        from bench import endpoints
+
+        residents = rotated(self.world.residents, self.cursor)
+        self.cursor += 1500
+        return write_plan(name, [endpoints.signup(r, buys[n % len(buys)]) for n, r in enumerate(residents)])
+
+    # --- processes --------------------------------------------------------------------------------
+
+    def start_gunicorn(self, workers: int) -> None:
+        self.stop_gunicorn()
+        self.gunicorn = stack.start_gunicorn(self.env, workers, preload=self.args.preload)
+
+    def stop_gunicorn(self) -> None:
+        if self.gunicorn is not None:
+            self.gunicorn.stop()
+            self.gunicorn = None
+
+    def shutdown(self) -> None:
+        self.stop_gunicorn()
+        for proc in self.procs:
+            proc.stop()
+
+    # --- scenarios --------------------------------------------------------------------------------
+
+    def wrk(self, scenario: str, plan: Path, concurrency: int, seconds: float | None = None) -> Result:
+        return run_wrk(scenario, plan, port=self.port, concurrency=concurrency, seconds=seconds or self.args.seconds)
+
+    def floor(self, concurrency: int, seconds: float | None = None, *, record: bool = True) -> Result:
+        from bench import endpoints
+
+        plan = write_plan("floor", [endpoints.floor(self.floor_buy, self.world.leader_id)])
+        res = self.wrk("floor", plan, concurrency, seconds)
+        self.floor_accepted += res.statuses.get("201", 0)
+        if record:
+            problems = self.data.check_floor(self.floor_buy, self.floor_accepted)
+            self.rows.append(Row(res, rate=res.ok_per_s, invariants=problems, note="UPDATE+INSERT, no auth"))
+        return res
+
+    def signups(self, scenario: str, buys: list, concurrency: int, floor: Result | None) -> Row:
+        plan = self.signup_plan(f"{scenario}-c{concurrency}", buys)
+        res = self.wrk(scenario, plan, concurrency)
+        ids = [b.id for b in buys]
+        problems = self.data.check_buys(ids)
+        stored = self.data.entries_in(ids)
+        problems += stored_matches(res, stored)
+        row = Row(res, rate=res.ok_per_s, floor=floor.ok_per_s if floor else None, invariants=problems)
+        self.rows.append(row)
+        return row
+
+    def choose_workers(self) -> int:
+        if self.args.workers:
+            return self.args.workers
+        tried = []
+        for w in WORKER_CHOICES:
+            self.start_gunicorn(w)
+            fl = self.floor(32, 4, record=False)
+            plan = self.signup_plan(f"sweep-w{w}", [self.sweep_buys[w]])
+            hot = self.wrk(f"hot buy, {w} workers", plan, 32, 5)
+            tried.append((w, fl, hot))
+        self.stop_gunicorn()
+        good = [t for t in tried if t[2].p99_ms <= TARGETS["hot_c32_p99"] and t[2].errors == 0] or tried
+        best = max(good, key=lambda t: t[2].ok_per_s)[0]
+        self.worker_sweep = tried
+        log(f"workers: chose {best}")
+        return best
+
+    def cap_race(self) -> None:
+        results, oversells, problems, exact = [], [], [], 0
+        for n, buy in enumerate(self.cap_buys):
+            plan = self.signup_plan(f"cap-{n}", [buy])
+            res = self.wrk(f"cap race trial {n + 1}", plan, 32, 1.0)
+            results.append(res)
+            oversells.append(self.data.oversell(buy))
+            problems += self.data.check_buys([buy.id])
+            stored = self.data.entries_in([buy.id])
+            exact += stored == CAP
+            problems += [f"trial {n + 1}: {p}" for p in stored_matches(res, stored)]
+        total_s = sum(r.seconds for r in results)
+        agg = Result(
+            scenario=f"cap race (cap {CAP}) x{len(results)}",
+            concurrency=32,
+            seconds=total_s,
+            requests=sum(r.requests for r in results),
+            ok=sum(r.ok for r in results),
+            refusals=sum(r.refusals for r in results),
+            errors=sum(r.errors for r in results),
+            p50_ms=statistics.median(r.p50_ms for r in results),
+            p95_ms=max(r.p95_ms for r in results),
+            p99_ms=max(r.p99_ms for r in results),
+            max_ms=max(r.max_ms for r in results),
+            codes={},
+            statuses={},
+            wrapped=0,
+            bytes=0,
+        )
+        if any(oversells):
+            problems.append(f"OVERSOLD in {sum(1 for o in oversells if o)} trials: {oversells}")
+        self.rows.append(
+            Row(
+                agg,
+                rate=agg.rps,
+                invariants=problems,
+                note=f"oversell 0 in {oversells.count(0)}/{len(oversells)}; filled exactly {exact}/{len(oversells)}",
+            )
+        )
+
+    def pages(self, floor: Result) -> None:
+        from bench import endpoints
+
+        sessions = self.world.sessions
+        for name, path in (
+            ("page: buy list", endpoints.buy_list_path(self.world.community_id)),
+            (f"page: buy ({PAGE_ENTRIES} entries)", endpoints.buy_page_path(self.page_buy)),
+        ):
+            plan = write_plan(re.sub(r"\W+", "-", name), [endpoints.page(path, s) for s in sessions])
+            res = self.wrk(name, plan, 32)
+            problems = [] if res.ok == res.requests else [f"{res.requests - res.ok} non-2xx: {res.statuses}"]
+            self.rows.append(Row(res, rate=res.ok_per_s, floor=floor.ok_per_s, invariants=problems))
+
+    # --- one-off measurements ---------------------------------------------------------------------
+
+    def page_weight(self) -> None:
+        """Bytes a phone downloads for the buy page (gzip: HTML + its CSS + JS) and the page's queries."""
+        from django.db import connection
+        from django.test import Client
+        from django.test.utils import CaptureQueriesContext
+
+        from accounts.models import User
+        from bench import endpoints
+
+        path = endpoints.buy_page_path(self.page_buy)
+        resident = self.world.residents[0]
+        client = Client(HTTP_HOST=HOST)
+        client.force_login(User.objects.get(pk=resident.user_id))
+        client.get(path)  # warm per-process caches, as a running worker has them
+        with CaptureQueriesContext(connection) as ctx:
+            status = client.get(path).status_code
+        queries = len(ctx.captured_queries)
+        (OUT / "buy-page-queries.sql").write_text("\n".join(q["sql"] for q in ctx.captured_queries))
+
+        def fetch(url: str) -> tuple[int, bytes, int]:
+            conn = http.client.HTTPConnection(HOST, self.port, timeout=10)
+            conn.request(
+                "GET", url, headers={"Accept-Encoding": "gzip", "Cookie": f"sessionid={self.world.sessions[0]}"}
+            )
+            resp = conn.getresponse()
+            body = resp.read()
+            conn.close()
+            return resp.status, body, int(resp.getheader("Content-Length") or len(body))
+
+        st, html_gz, _ = fetch(path)
+        import gzip
+
+        html = gzip.decompress(html_gz) if html_gz[:2] == b"\x1f\x8b" else html_gz
+        assets = re.findall(rb'<(?:link[^>]+href|script[^>]+src)="(/static/[^"]+)"', html)
+        total = len(html_gz)
+        parts = [f"HTML {len(html_gz) / 1024:.1f} KB gz ({len(html) / 1024:.0f} KB raw)"]
+        for a in dict.fromkeys(assets):
+            _, body, _ = fetch(a.decode())
+            total += len(body)
+            parts.append(f"{a.decode().rsplit('/', 1)[-1]} {len(body) / 1024:.1f} KB")
+        kb = total / 1024
+        self.extra.append(
+            (
+                f"buy page ({PAGE_ENTRIES} entries): queries",
+                f"{queries} (status {status})",
+                verdict(queries <= TARGETS["page_queries"], f"≤ {TARGETS['page_queries']}"),
+            )
+        )
+        self.extra.append(
+            (
+                "buy page: bytes transferred (gzip)",
+                f"{kb:.1f} KB = " + " + ".join(parts) + f" [HTTP {st}]",
+                verdict(kb <= TARGETS["page_kb"], f"≤ {TARGETS['page_kb']} KB"),
+            )
+        )
+
+    def open_deadline_buy(self) -> None:
+        import datetime
+
+        from django.utils import timezone
+
+        deadline = timezone.now() + datetime.timedelta(seconds=DEADLINE_AFTER)
+        self.deadline_buy = self.data.make_buys(self.world, 1, title="deadline", moq=1, deadline=deadline)[0]
+        self.data.fill_entries(self.world, self.deadline_buy, self.world.residents[-3:])
+        self.deadline_at = deadline
+
+    def deadline_close(self) -> None:
+        from django.utils import timezone
+
+        from groupbuy.models import GroupBuy
+
+        limit = time.monotonic() + 60
+        row = GroupBuy.objects.get(pk=self.deadline_buy.id)
+        while row.closed_at is None and time.monotonic() < limit:
+            time.sleep(0.5)
+            row = GroupBuy.objects.get(pk=self.deadline_buy.id)
+        problems = self.data.check_buys([self.deadline_buy.id])
+        if row.closed_at is None:
+            figure = f"NOT closed {(timezone.now() - self.deadline_at).total_seconds():.0f}s after the deadline"
+            ok = False
+        else:
+            lag = (row.closed_at - self.deadline_at).total_seconds()
+            figure = f"closed {lag:.1f}s after the deadline (status {row.status})"
+            ok = lag <= TARGETS["deadline_s"]
+        if problems:
+            figure += "; " + "; ".join(problems)
+        self.extra.append(("deadline close latency", figure, verdict(ok and not problems, "≤ 10 s")))
+
+    def memory(self) -> None:
+        assert self.gunicorn is not None
+        workers = stack.worker_pids(self.gunicorn.pid)
+        rss = [stack.rss_mb(p) or 0.0 for p in workers]
+        master = stack.rss_mb(self.gunicorn.pid) or 0.0
+        worst = max(rss) if rss else 0.0
+        self.extra.append(
+            (
+                "gunicorn worker RSS after the runs",
+                ", ".join(f"{r:.0f}" for r in rss) + f" MB (master {master:.0f} MB)",
+                verdict(worst <= TARGETS["rss_mb"], f"each ≤ {TARGETS['rss_mb']} MB"),
+            )
+        )
+
+    def profile(self, workers: int) -> None:
+        """py-spy on every worker during a hot-buy run: where the sign-up's time goes (var/bench/profile-*)."""
+        assert self.gunicorn is not None
+        pyspy = stack.VENV_BIN / "py-spy"
+        if not pyspy.exists():
+            log("py-spy not installed (pip install -r requirements-dev.txt): no profile")
+            return
+        out = OUT / "profile-signup.txt"
+        seconds = max(5, int(self.args.seconds))
+        spy = subprocess.Popen(
+            [str(pyspy), "record", "--pid", str(self.gunicorn.pid), "--subprocesses", "--format", "raw", "--rate",
+             "250", "--duration", str(seconds), "--output", str(out), "--nonblocking"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        time.sleep(1)
+        self.wrk("hot buy (profiled)", self.signup_plan("profile", [self.profile_buy]), 32, seconds)
+        spy.wait(timeout=seconds + 30)
+        if out.exists():
+            summarise_profile(out)
+
+    # --- the run ----------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        started = time.monotonic()
+        self.prepare()
+        worker, beat = stack.start_celery(self.env)
+        self.procs += [worker, beat]
+        workers = self.choose_workers()
+        self.start_gunicorn(workers)
+        self.open_deadline_buy()
+        self.floor(8, 2, record=False)  # warm every worker's connection
+        f32 = self.floor(32)
+        self.signups("hot buy", [self.hot[32]], 32, f32)
+        f64 = self.floor(64)
+        self.signups("hot buy", [self.hot[64]], 64, f64)
+        self.signups(f"spread ({SPREAD_BUYS} buys)", self.spread, 32, f32)
+        self.cap_race()
+        self.pages(f32)
+        self.page_weight()
+        self.deadline_close()
+        self.memory()
+        if self.args.profile:
+            self.profile(workers)
+        self.report(workers, time.monotonic() - started)
+
+    # --- output -----------------------------------------------------------------------------------
+
+    def report(self, workers: int, elapsed: float) -> None:
+        lines = []
+        if getattr(self, "worker_sweep", None):
+            lines += ["Worker count (c=32, 5 s each): workers | floor req/s | hot buy sign-ups/s | p99 ms", ""]
+            for w, fl, hot in self.worker_sweep:
+                lines.append(f"  {w} | {fl.ok_per_s:.0f} | {hot.ok_per_s:.0f} | {hot.p99_ms:.0f}")
+            lines.append("")
+        header = "| scenario | c | req/s | ok/s | p50 ms | p95 ms | p99 ms | errors | refusals | × floor | invariants |"
+        lines += [header, "|" + "---|" * 11]
+        for r in self.rows:
+            res = r.result
+            ratio = f"{r.ratio:.2f}" if r.ratio is not None else "1.00" if res.scenario == "floor" else "–"
+            inv = "OK" if not r.invariants else "FAIL: " + "; ".join(r.invariants)[:300]
+            refusals = f"{res.refusals}" + (f" {json.dumps(res.codes)}" if res.codes else "")
+            lines.append(
+                f"| {res.scenario} | {res.concurrency} | {res.rps:.0f} | {r.rate:.0f} | {res.p50_ms:.1f} | "
+                f"{res.p95_ms:.1f} | {res.p99_ms:.1f} | {res.errors} | {refusals} | {ratio} | {inv}"
+                + (f" ({r.note})" if r.note else "")
+                + " |"
+            )
+        lines += ["", "| measurement | figure | target |", "|---|---|---|"]
+        lines += [f"| {a} | {b} | {c} |" for a, b, c in self.extra + self.target_verdicts()]
+        lines += [
+            "",
+            f"gunicorn {workers} sync workers, wrk 2 threads, {self.args.seconds:g} s per scenario, "
+            f"{self.args.residents} residents; total {elapsed:.0f} s.",
+        ]
+        text = "\n".join(lines)
+        (OUT / "last-run.md").write_text(text + "\n", encoding="utf-8")
+        hot = next((r for r in self.rows if r.result.scenario == "hot buy" and r.result.concurrency == 32), None)
+        (OUT / "last-run.json").write_text(
+            json.dumps({"workers": workers, "hot_c32_rate": round(hot.rate, 1) if hot else 0})
+        )
+        print(text)
+
+    def target_verdicts(self) -> list[tuple[str, str, str]]:
+        out = []
+        by = {(r.result.scenario, r.result.concurrency): r for r in self.rows}
+        hot32, hot64 = by.get(("hot buy", 32)), by.get(("hot buy", 64))
+        spread = by.get((f"spread ({SPREAD_BUYS} buys)", 32))
+        if hot32:
+            out.append(
+                (
+                    "hot buy c=32",
+                    f"{hot32.rate:.0f}/s, p99 {hot32.result.p99_ms:.0f} ms, {hot32.ratio or 0:.2f}× floor",
+                    verdict(
+                        hot32.rate >= TARGETS["hot_c32_rate"]
+                        and hot32.result.p99_ms <= TARGETS["hot_c32_p99"]
+                        and (hot32.ratio or 0) >= TARGETS["floor_ratio"],
+                        "≥ 450/s, p99 ≤ 100 ms, ≥ 0.75× floor",
+                    ),
+                )
+            )
+        if hot64:
+            out.append(
+                (
+                    "hot buy c=64",
+                    f"p99 {hot64.result.p99_ms:.0f} ms, {hot64.ratio or 0:.2f}× floor",
+                    verdict(
+                        hot64.result.p99_ms <= TARGETS["hot_c64_p99"] and (hot64.ratio or 0) >= TARGETS["floor_ratio"],
+                        "p99 ≤ 250 ms, ≥ 0.75× floor",
+                    ),
+                )
+            )
+        if spread:
+            out.append(
+                (
+                    "spread c=32",
+                    f"{spread.rate:.0f}/s, {spread.ratio or 0:.2f}× floor",
+                    verdict(
+                        spread.rate >= TARGETS["spread_rate"] and (spread.ratio or 0) >= TARGETS["floor_ratio"],
+                        "≥ 500/s, ≥ 0.75× floor",
+                    ),
+                )
+            )
+        return out
+
+
+def stored_matches(res: Result, stored: int) -> list[str]:
+    """Every 2xx is a stored entry. A few more may be stored: requests in flight when wrk stopped at
+    the end of its time (at most one per connection) committed but their answers were not counted."""
+    if res.wrapped:
+        return []
+    if res.ok <= stored <= res.ok + res.concurrency:
+        return []
+    return [f"{res.ok} answered 2xx but {stored} entries stored"]
+
+
+def verdict(ok: bool, target: str) -> str:
+    return f"{'met' if ok else 'MISSED'} ({target})"
+
+
+def summarise_profile(path: Path, top: int = 25) -> None:
+    """Collapsed stacks -> the functions with the most inclusive samples (our code and the libraries)."""
+    inclusive: dict[str, int] = {}
+    total = 0
+    for line in path.read_text(errors="replace").splitlines():
+        stack_text, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        n = int(count)
+        total += n
+        for frame in set(stack_text.split(";")):
+            inclusive[frame] = inclusive.get(frame, 0) + n
+    if not total:
+        return
+    lines = [f"{100 * n / total:5.1f}%  {frame}" for frame, n in sorted(inclusive.items(), key=lambda kv: -kv[1])]
+    (OUT / "profile-signup-top.txt").write_text("\n".join(lines) + "\n")
+    log(f"profile: {total} samples; top frames in {OUT / 'profile-signup-top.txt'}")
+    for ln in lines[:top]:
+        print("   ", ln, file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> None:
+    bench = Bench(parse_args(argv))
+    try:
+        bench.run()
+    finally:
+        bench.shutdown()
+
+
+if __name__ == "__main__":
+    main()
