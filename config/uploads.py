@@ -185,6 +185,20 @@ def sniff_image_ext(head: bytes) -> str | None:
     return None
 
 
+def _ebml_vint(data: bytes, position: int) -> tuple[int, int] | None:
+    """An EBML variable-length integer at ``position``: (value, position after it)."""
+    if position >= len(data) or data[position] == 0:
+        return None
+    first = data[position]
+    width = 8 - first.bit_length() + 1  # leading zero bits + 1
+    if position + width > len(data):
+        return None
+    value = first & (0xFF >> width)
+    for byte in data[position + 1 : position + width]:
+        value = (value << 8) | byte
+    return value, position + width
+
+
 def sniff_video_ext(head: bytes) -> str | None:
     """MP4 (an ISO-BMFF ``ftyp`` box with a known brand) or WebM (EBML, DocType webm)."""
     if len(head) >= 16 and head[4:8] == b"ftyp":
@@ -198,16 +212,14 @@ def sniff_video_ext(head: bytes) -> str | None:
             return "mp4"
         return None
     if head.startswith(b"\x1a\x45\xdf\xa3"):
-        # DocType element (0x4282) in the EBML header: size byte then "webm".
+        # DocType element (ID 0x4282) in the EBML header: a variable-length size, then "webm".
         position = head.find(b"\x42\x82", 4, 64)
         if position != -1:
-            size_byte = head[position + 2 : position + 3]
-            if (
-                size_byte
-                and size_byte[0] & 0x80
-                and head[position + 3 : position + 3 + (size_byte[0] & 0x7F)] == b"webm"
-            ):
-                return "webm"
+            decoded = _ebml_vint(head, position + 2)
+            if decoded is not None:
+                length, start = decoded
+                if head[start : start + length] == b"webm":
+                    return "webm"
         return None
     return None
 

@@ -118,14 +118,14 @@ def mp4_bytes(
     return ftyp + (mdat + moov if moov_last else moov + mdat)
 
 
-def ebml_bytes(doctype: bytes = b"webm", payload: int = 1024) -> bytes:
+def ebml_bytes(doctype: bytes = b"webm", payload: int = 1024, doctype_size: bytes | None = None) -> bytes:
     elements = (
         b"\x42\x86\x81\x01"  # EBMLVersion 1
         b"\x42\xf7\x81\x01"  # EBMLReadVersion 1
         b"\x42\xf2\x81\x04"  # EBMLMaxIDLength 4
         b"\x42\xf3\x81\x08"  # EBMLMaxSizeLength 8
         + b"\x42\x82"
-        + bytes([0x80 | len(doctype)])
+        + (doctype_size if doctype_size is not None else bytes([0x80 | len(doctype)]))
         + doctype
         + b"\x42\x87\x81\x04"  # DocTypeVersion 4
         b"\x42\x85\x81\x02"  # DocTypeReadVersion 2

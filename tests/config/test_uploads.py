@@ -348,8 +348,10 @@ def test_process_image_rechecks_the_byte_cap(settings):
         (files.mp4_bytes(brand=b"M4V ", compatible=()), "mp4"),
         (files.mp4_bytes(brand=b"zzzz", compatible=(b"iso5",)), "mp4"),
         (files.ebml_bytes(), "webm"),
+        (files.ebml_bytes(doctype_size=b"\x40\x04"), "webm"),
+        (files.ebml_bytes(doctype_size=b"\x10\x00\x00\x04"), "webm"),
     ],
-    ids=["isom", "mp42", "m4v", "compatible-brand", "webm"],
+    ids=["isom", "mp42", "m4v", "compatible-brand", "webm", "webm-2-byte-size", "webm-4-byte-size"],
 )
 def test_mp4_and_webm_are_recognised_by_signature(content, ext):
     file = upload(content, name="clip.txt", content_type="text/plain")
@@ -363,6 +365,8 @@ def test_mp4_and_webm_are_recognised_by_signature(content, ext):
         files.mp4_bytes(brand=b"qt  ", compatible=(b"qt  ",)),
         files.mp4_bytes(brand=b"zzzz", compatible=(b"yyyy",)),
         files.ebml_bytes(doctype=b"matroska"),
+        files.ebml_bytes(doctype_size=b"\x85"),  # says 5 bytes: "webm" plus the next byte
+        files.ebml_bytes(doctype_size=b"\x00"),  # not a valid size
         files.image_bytes("JPEG"),
         files.HTML,
         files.SCRIPT,
@@ -370,7 +374,19 @@ def test_mp4_and_webm_are_recognised_by_signature(content, ext):
         b"\x00\x00\x00\x18ftyp",  # a signature and nothing else
         b"\x00\x00\xff\xffftypisom" + b"\x00" * 40,  # absurd box size
     ],
-    ids=["quicktime", "unknown-brand", "matroska", "jpeg", "html", "script", "zip", "short", "bad-box"],
+    ids=[
+        "quicktime",
+        "unknown-brand",
+        "matroska",
+        "bad-doctype-size",
+        "zero-size",
+        "jpeg",
+        "html",
+        "script",
+        "zip",
+        "short",
+        "bad-box",
+    ],
 )
 def test_fake_and_other_videos_are_refused(content):
     with pytest.raises(ValidationFailed) as caught:
