@@ -10,7 +10,8 @@ Every app that accepts a file goes through here:
   chunks; the ICC colour profile is kept so phone photos keep their colours),
   re-encodes, caps the long side and makes a thumbnail. Re-encoding also throws
   away anything appended to the file (JPEG+ZIP polyglots).
-- ``validate_video_upload`` checks MP4/WebM by signature and size.
+- ``validate_video_upload`` checks MP4/WebM by signature (MP4 also by its box
+  structure: a cut-off upload is refused) and size.
 - Files are stored under server-generated random names (``private_name``) in the
   default storage; nothing under MEDIA_ROOT is served publicly (see config/media.py).
 """
