@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Household, HouseholdMember, InviteCode, Membership, User
 from accounts.permissions import Action, require
-from accounts.services.users import user_register
+from accounts.services.users import user_register, user_validate
 from config import ratelimit
 from config.errors import Conflict, NotFound, PermissionRefused, ValidationFailed
 
@@ -159,6 +159,9 @@ def invite_redeem(
 
     Wrong, used or expired codes raise a coded error and change nothing.
     """
+    if user is None:
+        # Field mistakes are not guesses: check them before the attempt is counted.
+        user_validate(username=username, password=password, display_name=display_name)
     invite = invite_check(code=code, client_ip=client_ip)
     now = timezone.now()
     with transaction.atomic():

@@ -13,7 +13,7 @@ from accounts.models import Building, Household, JoinRequest, JoinRequestStatus,
 from accounts.notifications import notification_send, register
 from accounts.permissions import Action, require_for_building
 from accounts.services.invites import _attach_member, _make_resident
-from accounts.services.users import user_register
+from accounts.services.users import user_register, user_validate
 from config import ratelimit
 from config.errors import Conflict, NotFound, ValidationFailed
 
@@ -77,6 +77,7 @@ def join_request_create_with_account(
     client_ip: str,
 ) -> JoinRequest:
     """A newcomer without an account: make one and file the request, both or neither."""
+    user_validate(username=username, password=password, display_name=display_name)
     ratelimit.check("signup-ip", client_ip or "unknown", limit=SIGNUP_IP_LIMIT, window=SIGNUP_WINDOW)
     with transaction.atomic():
         user = user_register(username=username, password=password, display_name=display_name)

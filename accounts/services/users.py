@@ -13,8 +13,11 @@ from config.errors import ValidationFailed
 USERNAME_MAX = 40
 
 
-def user_register(*, username: str, password: str, display_name: str) -> User:
-    """Create an account; every problem is one ValidationFailed with per-field detail."""
+def user_validate(*, username: str, password: str, display_name: str) -> None:
+    """Check new-account fields; every problem is one ValidationFailed with per-field detail.
+
+    Callers run this before spending a throttled attempt, so a weak password does not lock anyone out.
+    """
     username = (username or "").strip()
     display_name = (display_name or "").strip()
     errors: dict[str, list[str]] = {}
@@ -37,6 +40,13 @@ def user_register(*, username: str, password: str, display_name: str) -> User:
     if errors:
         code = "username_taken" if list(errors) == ["username"] and "taken" in errors["username"][0] else "invalid"
         raise ValidationFailed(_("Please correct the fields marked below."), code=code, detail=errors)
+
+
+def user_register(*, username: str, password: str, display_name: str) -> User:
+    """Create an account after user_validate()."""
+    user_validate(username=username, password=password, display_name=display_name)
+    username = username.strip()
+    display_name = display_name.strip()
     user = User(username=username, display_name=display_name)
     user.set_password(password)
     try:

@@ -350,3 +350,12 @@ def test_issuing_for_a_user_with_no_rights_changes_nothing(place):
     user = UserFactory()
     with pytest.raises(PermissionRefused):
         invite_codes_issue(actor=user, community_id=place.community.pk, building_ids=[place.building.pk])
+
+
+def test_account_field_mistakes_do_not_count_towards_the_lockout(place):
+    code, household = issue_one(place)
+    for _ in range(invite_services.PREFIX_LIMIT + 2):
+        with pytest.raises(ValidationFailed) as exc:
+            invite_redeem(code=code, client_ip="10.0.0.1", username="ok-name", password="123", display_name="赵")
+        assert set(exc.value.detail) == {"password"}
+    assert redeem_new(code).household_id == household.pk
