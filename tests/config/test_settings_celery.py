@@ -43,7 +43,8 @@ BROKER_PROBE = (
     "options = app.conf.broker_transport_options; "
     "print(json.dumps({'url': app.conf.broker_url, 'driver': app.connection_for_write().transport.driver_type, "
     "'visibility_timeout': options.get('visibility_timeout'), 'expected': settings.CELERY_VISIBILITY_TIMEOUT, "
-    "'folder_in': options.get('data_folder_in'), 'folder_out': options.get('data_folder_out')}))"
+    "'folder_in': options.get('data_folder_in'), 'folder_out': options.get('data_folder_out'), "
+    "'control': options.get('control_folder')}))"
 )
 
 
@@ -170,6 +171,7 @@ def test_without_redis_url_the_broker_is_the_filesystem_transport(tmp_path):
     assert found["url"] == "filesystem://"
     assert found["driver"] == "filesystem"
     assert found["folder_in"] == found["folder_out"] == str(broker_dir)
+    assert found["control"] == str(broker_dir / "control")  # not ./control in the working directory
     assert found["visibility_timeout"] == found["expected"] == VISIBILITY_TIMEOUT
     assert broker_dir.is_dir()  # made by the app, so a fresh clone's worker can start
 
@@ -207,7 +209,9 @@ def test_demo_worker_consumes_a_task_sent_through_the_filesystem_broker(tmp_path
         output = log_path.read_text()
         assert expected in output, output[-3000:]
         assert "(20, 22)" in output
-        assert list((tmp_path / "broker").iterdir()) == []  # consumed, nothing left queued
+        # Consumed: nothing left queued beside the exchange table.
+        assert [path.name for path in (tmp_path / "broker").iterdir()] == ["control"]
+        assert (tmp_path / "broker" / "control" / "celery.exchange").exists()
     finally:
         worker.terminate()
         try:
