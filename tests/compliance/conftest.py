@@ -39,7 +39,14 @@ def jpeg_bytes(*, gps: bool = True, size=(64, 48)) -> bytes:
 
 
 PDF_BYTES = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
-MP4_BYTES = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 64
+# ftyp + moov + mdat top-level boxes, chained to the end of the file.
+MP4_BYTES = (
+    b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"
+    + b"\x00\x00\x00\x10moov"
+    + b"\x00" * 8
+    + b"\x00\x00\x00\x28mdat"
+    + b"\x00" * 32
+)
 
 
 def jpeg_upload(name="doc.jpg", **kwargs) -> SimpleUploadedFile:

@@ -50,4 +50,3 @@ class Command(BaseCommand):
             writer = csv_lib.writer(fh)
             for row in audit_csv_rows(community=community):
                 writer.writerow(row)
-
