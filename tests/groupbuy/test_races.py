@@ -180,3 +180,35 @@ def test_one_household_signing_up_from_two_phones_gets_one_entry(place):
     assert sorted(kind for kind, _ in results) == ["ok"] + ["refused"] * 7
     assert {code for kind, code in results if kind == "refused"} == {"already_signed_up"}
     assert_counters_match_entries(buy)
+
+
+def test_changes_withdrawals_and_signups_at_once_keep_counters_exact(place):
+    from groupbuy.services.signup import signup_change, signup_withdraw
+
+    buy = GroupBuyFactory(community=place.community, leader=place.leader.user, moq=Decimal("30"), item__cap=40)
+    item = main_item(buy)
+    early = residents(place, 16)
+    entries = [signup(buy, m, 2) for m in early]  # 32 of 40 units
+    late = [
+        MembershipFactory(
+            community=place.community,
+            household=HouseholdFactory(community=place.community, building=place.building, room=f"L{n}"),
+        )
+        for n in range(12)
+    ]
+    calls = []
+    for n, (member, entry) in enumerate(zip(early, entries, strict=True)):
+        if n % 2:
+            calls.append(lambda m=member, e=entry: signup_withdraw(actor=m.user, entry=e))
+        else:
+            calls.append(lambda m=member, e=entry: signup_change(actor=m.user, entry=e, quantities={item.pk: 3}))
+    calls += [lambda m=m: signup(buy, m, 2) for m in late]
+
+    results = run_together(calls)
+
+    assert {code for kind, code in results if kind == "refused"} <= {"over_cap"}
+    assert_counters_match_entries(buy)
+    withdrawn = Entry.objects.filter(buy=buy, status=EntryStatus.WITHDRAWN).count()
+    assert withdrawn == 8
+    buy.refresh_from_db()
+    assert buy.status == (BuyStatus.FORMED if buy.main_units >= 30 else BuyStatus.OPEN)
