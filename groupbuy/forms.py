@@ -19,6 +19,7 @@ from groupbuy.models import AllocationRule, BuyKind, DistributionMode, MoqKind
 def add_application_error(form: forms.Form, exc: ApplicationError) -> None:
     """Show a service's coded error on the form (on the field it names, else on top)."""
     form.error_code = exc.code
+    form.application_error = exc
     target = None
     if isinstance(exc.detail, dict):
         name = exc.detail.get("field")

@@ -102,6 +102,14 @@ def _detail(
     if my_entry is not None and change_form is None:
         initial = {f"q_{item.pk}": q for item, q in my_row.lines} if my_row else {}
         change_form = QuantitiesForm(items=buy.item_list, with_note=False, initial=initial)
+    can_join = membership.household_id is not None and Action.SIGN_UP in actions
+    shown = change_form if my_entry is not None and buy.signup_open else None
+    if my_entry is None and buy.signup_open and can_join:
+        shown = join_form
+    for form in (join_form, change_form):
+        # A refusal for a form this page no longer shows (the buy closed meanwhile, not your entry) goes on top.
+        if form is not None and form is not shown and action_error is None:
+            action_error = getattr(form, "application_error", None)
     context = {
         "buy": buy,
         "rows": rows,
@@ -109,7 +117,7 @@ def _detail(
         "join_form": join_form,
         "change_form": change_form,
         "action_error": action_error,
-        "can_join": membership.household_id is not None and Action.SIGN_UP in actions,
+        "can_join": can_join,
         "can_proxy": Action.PROXY_ORDER in actions,
         "is_leader": buy.leader_id == request.user.pk,
         "may_see_contacts": selectors.may_see_contacts(user=request.user, buy=buy),
@@ -205,7 +213,7 @@ def proxy_signup(request: HttpRequest, pk: int) -> HttpResponse:
         household = next((h for h in households if str(h.pk) == pick.cleaned_data["household"]), None)
     context: dict[str, Any] = {"buy": buy, "pick": pick, "household": household}
     if household is None:
-        return render(request, "groupbuy/proxy.html", context)
+        return render(request, "groupbuy/proxy.html", context, status=400 if request.method == "POST" else 200)
     members = list(household.members.all())
     member_form = ProxyMemberForm(request.POST or None, members=members)
     form = QuantitiesForm(request.POST or None, items=buy.item_list)
