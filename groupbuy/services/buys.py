@@ -323,3 +323,63 @@ def group_buy_mark_ordered(*, actor: User, buy: GroupBuy) -> GroupBuy:
         raise err.invalid_state()
     buy.refresh_from_db()
     return buy
+
+
+UPDATABLE_FIELDS = ("title", "description", "drop_point", "deadline", "delivery_date")
+
+
+def group_buy_update(*, actor: User, buy: GroupBuy, **fields: Any) -> GroupBuy:
+    """The leader edits a buy still taking sign-ups (title, description, drop point, deadline, delivery
+    date); participants are told what changed. Prices, items, MOQ and limits are fixed once people joined."""
+    _require_leader(actor, buy)
+    unknown = set(fields) - set(UPDATABLE_FIELDS)
+    if unknown:
+        raise err.invalid_field(sorted(unknown)[0])
+    cleaned: dict[str, Any] = {}
+    if "title" in fields:
+        cleaned["title"] = (fields["title"] or "").strip()
+        if not cleaned["title"] or len(cleaned["title"]) > 120:
+            raise err.invalid_field("title")
+    if "description" in fields:
+        cleaned["description"] = (fields["description"] or "").strip()
+    if "drop_point" in fields:
+        cleaned["drop_point"] = (fields["drop_point"] or "").strip()
+        if len(cleaned["drop_point"]) > 120:
+            raise err.invalid_field("drop_point")
+    now = timezone.now()
+    deadline = fields.get("deadline", buy.deadline)
+    if not isinstance(deadline, datetime.datetime) or timezone.is_naive(deadline):
+        raise err.invalid_deadline()
+    if "deadline" in fields:
+        if deadline <= now:
+            raise err.invalid_deadline()
+        cleaned["deadline"] = deadline
+    delivery_date = fields.get("delivery_date", buy.delivery_date)
+    if (
+        not isinstance(delivery_date, datetime.date)
+        or isinstance(delivery_date, datetime.datetime)
+        or delivery_date < timezone.localdate(deadline)
+    ):
+        raise err.invalid_deadline(_("The delivery date cannot be before the deadline."))
+    if "delivery_date" in fields:
+        cleaned["delivery_date"] = delivery_date
+    changed = sorted(k for k, v in cleaned.items() if getattr(buy, k) != v)
+    if not changed:
+        return buy
+    with transaction.atomic():
+        # Only while sign-ups are open (and before the current deadline): the sweep cannot close it meanwhile.
+        updated = GroupBuy.objects.filter(
+            pk=buy.pk, status__in=[BuyStatus.OPEN, BuyStatus.FORMED], deadline__gt=now
+        ).update(**cleaned)
+        if updated != 1:
+            raise err.invalid_state()
+        buy.refresh_from_db()
+        labels = ", ".join(str(GroupBuy._meta.get_field(name).verbose_name) for name in changed)
+        notify_buy(
+            buy=buy,
+            kind="buy_changed",
+            user_ids=participant_user_ids(buy_id=buy.pk),
+            params={"text": labels, "fields": changed},
+            key_suffix=now.isoformat(),
+        )
+    return buy

@@ -413,3 +413,9 @@ def test_withdraw_below_moq_reopens_a_formed_buy_and_formed_notice_is_sent_once(
         signup(buy, place.building_leader, 3)
     assert GroupBuy.objects.get(pk=buy.pk).status == BuyStatus.FORMED
     assert Notification.objects.filter(kind="buy_formed", user=place.neighbour.user).count() == 1
+
+
+def test_signup_is_a_short_fixed_number_of_queries(place, buy, django_assert_max_num_queries):
+    signup(buy, place.neighbour, 1)
+    with django_assert_max_num_queries(14):
+        signup(buy, place.resident, 1)
