@@ -562,3 +562,19 @@ def test_bomb_between_pillows_warning_and_error_limits_is_refused_even_with_warn
         warnings.simplefilter("error" if as_error else "ignore", Image.DecompressionBombWarning)
         error = refused(bomb)
     assert error.code == "image_too_many_pixels"
+
+
+@pytest.mark.parametrize(("mode", "color", "expected"), [("L", 100, (100, 100, 100)), ("CMYK", (0, 255, 255, 0), None)])
+def test_big_greyscale_and_cmyk_jpegs_take_the_reduced_decode_path(mode, color, expected):
+    # 4400 px wide: more than twice the cap, so libjpeg decodes at half scale.
+    result = process_image(files.image_bytes("JPEG", (4400, 2200), mode=mode, color=color))
+    assert (result.width, result.height) == (2048, 1024)
+    stored = reopen(result.image)
+    assert stored.mode == "RGB"
+    red, green, blue = stored.getpixel((10, 10))
+    if expected:
+        assert (red, green, blue) == expected
+    else:  # CMYK cyan 0, magenta and yellow full = red
+        assert red > 200
+        assert green < 40
+        assert blue < 40
