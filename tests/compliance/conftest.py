@@ -100,6 +100,16 @@ def make_ordered_buy(place, *, leader=None, status=BuyStatus.ORDERED, quantity=1
     return buy
 
 
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """Assertions read English text; the zh-Hans catalogue may translate the default language later."""
+    settings.LANGUAGE_CODE = "en"
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 @pytest.fixture
 def buy(place):
     return make_ordered_buy(place)
@@ -119,3 +129,45 @@ def approved(place, filed):
     filing_approve(actor=place.committee.user, filing=filed, now=NOW)
     filed.refresh_from_db()
     return filed
+
+
+def live_times() -> dict:
+    """Arrival a couple of hours from the real clock (for pages and the API, which use the real now)."""
+    now = timezone.now()
+    # Starts within the hour, so the slip (valid from an hour before the window) is valid right away.
+    start = now + timedelta(minutes=30)
+    if timezone.localtime(start).date() != timezone.localtime(start + timedelta(minutes=30)).date():
+        start = now + timedelta(minutes=60)
+    return {
+        "arrival_start": start,
+        "arrival_end": start + timedelta(minutes=30),
+        "test_sampled_at": now - timedelta(hours=1),
+    }
+
+
+@pytest.fixture
+def live_policy(place):
+    """Any day, any hour, no lead time: so page and API tests do not depend on the time they run."""
+    from datetime import time
+
+    from compliance.models import DeliveryPolicy
+
+    return DeliveryPolicy.objects.create(
+        community=place.community, weekdays="0123456", lead_days=0, gate_opens=time(0, 0), gate_closes=time(23, 59, 59)
+    )
+
+
+@pytest.fixture
+def live_filed(place, buy, live_policy):
+    from compliance.services.filings import filing_submit
+
+    return filing_submit(actor=place.leader.user, buy=buy, **filing_kwargs(now=None, **live_times()))
+
+
+@pytest.fixture
+def live_approved(place, live_filed):
+    from compliance.services.review import filing_approve
+
+    filing_approve(actor=place.committee.user, filing=live_filed)
+    live_filed.refresh_from_db()
+    return live_filed
