@@ -145,3 +145,8 @@ def test_dockerfile_builds_the_image_the_services_use():
     assert "collectstatic --noinput" in dockerfile
     for service in APP_SERVICES:
         assert SERVICES[service]["build"] == "."
+
+
+def test_image_never_contains_local_secrets_or_state():
+    ignored = {line.strip() for line in (BASE_DIR / ".dockerignore").read_text().splitlines()}
+    assert {".env", ".venv", "var", ".git"} <= ignored
