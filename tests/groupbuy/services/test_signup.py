@@ -417,5 +417,5 @@ def test_withdraw_below_moq_reopens_a_formed_buy_and_formed_notice_is_sent_once(
 
 def test_signup_is_a_short_fixed_number_of_queries(place, buy, django_assert_max_num_queries):
     signup(buy, place.neighbour, 1)
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(11):
         signup(buy, place.resident, 1)
