@@ -55,12 +55,24 @@ def notifications_for(*, user: User, limit: int = 50):
     return Notification.objects.filter(user=user).order_by("-created_at", "-id")[:limit]
 
 
-def community_memberships(*, community_id: int):
-    """Everyone in a community with their household and roles (committee page)."""
-    return (
-        Membership.objects.filter(community_id=community_id, is_active=True)
-        .select_related("user", "household__building", "led_building")
-        .order_by("household__building__sort_key", "household__building__label", "household__room", "user__username")
+def community_memberships(*, community_id: int, search: str = ""):
+    """Everyone in a community with their household and roles (committee page).
+
+    `search` matches a name or username, or an address such as `12-301` / `12`.
+    """
+    from django.db.models import Q
+
+    rows = Membership.objects.filter(community_id=community_id, is_active=True)
+    if search:
+        building, sep, room = search.partition("-")
+        match = Q(user__display_name__icontains=search) | Q(user__username__icontains=search)
+        if sep:
+            match |= Q(household__building__label=building.strip(), household__room=room.strip())
+        else:
+            match |= Q(household__building__label=search)
+        rows = rows.filter(match)
+    return rows.select_related("user", "household__building", "led_building").order_by(
+        "household__building__sort_key", "household__building__label", "household__room", "user__username"
     )
 
 

@@ -11,6 +11,7 @@ from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db.models import Q
 from django.forms.utils import ErrorDict
 from django.shortcuts import get_object_or_404, redirect, render
@@ -38,6 +39,9 @@ LOGIN_WINDOW = 5 * 60
 
 def _show_error(form, exc: ApplicationError) -> None:
     """Put a service refusal into the form: per-field messages where the detail names a field, else on top."""
+    if form._errors is None:  # not validated (a GET, or refused before validation): start with no errors
+        form._errors = ErrorDict()
+        form.cleaned_data = {}
     placed = False
     if isinstance(exc.detail, dict):
         for field, msgs in exc.detail.items():
@@ -101,10 +105,7 @@ class ThrottledLoginView(auth_views.LoginView):
             ratelimit.check("login-user", username, limit=LOGIN_USER_LIMIT, window=LOGIN_WINDOW)
         except RateLimited as exc:
             form = self.get_form()
-            # Refuse before authenticating: mark the form as checked, with only the throttle's message.
-            form._errors = ErrorDict()
-            form.cleaned_data = {}
-            form.add_error(None, str(exc.message))
+            _show_error(form, exc)  # refused before authenticating: the throttle's message only
             response = self.render_to_response(self.get_context_data(form=form))
             response.status_code = exc.status_code
             return response
@@ -305,10 +306,15 @@ def invites(request, community):
     return render(request, "accounts/invites.html", {"community": community, "form": form, "recent": recent})
 
 
+MEMBERS_PER_PAGE = 100
+
+
 @community_page(Action.MANAGE_ROLES)
 def members(request, community):
-    rows = list(selectors.community_memberships(community_id=community.pk))
-    return render(request, "accounts/members.html", {"community": community, "rows": rows})
+    q = (request.GET.get("q") or "").strip()
+    rows = selectors.community_memberships(community_id=community.pk, search=q)
+    page = Paginator(rows, MEMBERS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "accounts/members.html", {"community": community, "page": page, "rows": page, "q": q})
 
 
 @community_page(Action.MANAGE_ROLES)

@@ -255,3 +255,8 @@ def test_committee_of_another_community_is_refused_on_the_api(place, other_place
         assert response.status_code == 403
     request.refresh_from_db()
     assert request.status == "pending"
+
+
+def test_members_page_finds_by_address(place, web):
+    page = web(place.committee.user).get(f"/accounts/c/{place.community.pk}/members/", {"q": "12-302"})
+    assert [m.pk for m in page.context["rows"]] == [place.neighbour.pk]

@@ -359,3 +359,33 @@ def test_account_field_mistakes_do_not_count_towards_the_lockout(place):
             invite_redeem(code=code, client_ip="10.0.0.1", username="ok-name", password="123", display_name="赵")
         assert set(exc.value.detail) == {"password"}
     assert redeem_new(code).household_id == household.pk
+
+
+def test_redeem_page_with_a_wrong_code_asks_again_with_a_message(place, client):
+    issue_one(place)
+    page = client.get("/accounts/join/code/", {"code": "ZZZZ-ZZZZ-ZZZZ"})
+    assert page.status_code == 400
+    assert page.context["form"].error_code == "invite_invalid"
+    assert "ZZZZ-ZZZZ-ZZZZ" in page.content.decode()
+
+
+def test_redeem_page_offers_the_people_added_without_phone_to_claim(place, client):
+    household = HouseholdFactory(building=place.building, community=place.community, room="120")
+    granny = HouseholdMemberFactory(household=household, name="陈阿婆", created_by=place.committee.user)
+    code, _ = issue_one(place, household)
+    page = client.get("/accounts/join/code/", {"code": code})
+    assert "陈阿婆" in page.content.decode()
+    response = client.post(
+        "/accounts/join/code/",
+        {
+            "code": code,
+            "claim_member": granny.pk,
+            "display_name": "陈阿婆的女儿",
+            "username": "chen",
+            "password": PASSWORD,
+            "password2": PASSWORD,
+        },
+    )
+    assert response.status_code == 302
+    granny.refresh_from_db()
+    assert granny.user.username == "chen"
