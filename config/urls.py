@@ -12,12 +12,14 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("compliance/", include("compliance.urls")),
     path("buys/", include("groupbuy.urls")),
+    path("settlement/", include("groupbuy.settlement.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/", include("accounts.api_urls")),
     path("api/compliance/", include("compliance.api_urls")),
     path("api/", include("groupbuy.api_urls")),
+    path("api/settlement/", include("groupbuy.settlement.api_urls")),
 ]
 # Empty unless BENCH_FLOOR_ENABLED=1 (set only by bench/run.py for its own server).
 urlpatterns += bench_views.urlpatterns()

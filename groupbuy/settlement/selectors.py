@@ -288,3 +288,44 @@ def can_manage(user: User, buy: GroupBuy) -> bool:
 
 def can_hand_over(user: User, buy: GroupBuy) -> bool:
     return can(user, Action.HAND_OVER, buy.community_id)
+
+
+def ordered_per_item(*, buy: GroupBuy) -> dict[int, int]:
+    return dict(
+        EntryLine.objects.filter(entry__buy_id=buy.pk, entry__status=EntryStatus.ACTIVE)
+        .values("item_id")
+        .annotate(total=Sum("quantity"))
+        .values_list("item_id", "total")
+    )
+
+
+def donations(*, buy: GroupBuy):
+    return (
+        Donation.objects.filter(buy_id=buy.pk)
+        .select_related("item__offer", "recipient__building", "donor")
+        .order_by("pk")
+    )
+
+
+def vulnerable_households(*, buy: GroupBuy):
+    from accounts.models import Household
+
+    return Household.objects.filter(community_id=buy.community_id, is_vulnerable=True).select_related("building")
+
+
+def pickup_preview(*, buy: GroupBuy, code: str) -> dict[str, Any] | None:
+    """What the typed/scanned code would hand over (same buy only), for the volunteer to check."""
+    from groupbuy.settlement.services.distribution import normalize_code
+
+    pickup = (
+        PickupCode.objects.filter(code=normalize_code(code), buy_id=buy.pk)
+        .select_related("entry__household__building")
+        .first()
+    )
+    if pickup is None:
+        return None
+    lines = [
+        {"line": line, "title": line.item.offer.title, "unit": line.item.offer.unit, "quantity": _to_hand(line)}
+        for line in EntryLine.objects.filter(entry_id=pickup.entry_id).select_related("item__offer").order_by("pk")
+    ]
+    return {"pickup": pickup, "identity": identity(pickup.entry), "lines": lines}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.urls import reverse
+
 from accounts.models import Membership
 from accounts.notifications import notification_send
 from groupbuy.models import Entry
@@ -16,7 +18,7 @@ def entry_user_ids(entry: Entry) -> set[int]:
 
 
 def settlement_link(buy_id: int) -> str:
-    return f"/settlement/buys/{buy_id}/"
+    return reverse("settlement:hub", kwargs={"pk": buy_id})
 
 
 def notify_entry(*, entry: Entry, kind: str, dedupe_key: str, params: dict) -> None:
