@@ -48,6 +48,8 @@ class Result:
     statuses: dict[str, int]
     wrapped: int
     bytes: int
+    web_cpu_ms: float | None = None  # CPU per completed request: gunicorn workers
+    db_cpu_ms: float | None = None  # and PostgreSQL backends
 
     @property
     def rps(self) -> float:

@@ -149,7 +149,15 @@ class Bench:
     # --- scenarios --------------------------------------------------------------------------------
 
     def wrk(self, scenario: str, plan: Path, concurrency: int, seconds: float | None = None) -> Result:
-        return run_wrk(scenario, plan, port=self.port, concurrency=concurrency, seconds=seconds or self.args.seconds)
+        assert self.gunicorn is not None
+        meter = stack.CpuMeter(self.gunicorn.pid)
+        meter.start()
+        res = run_wrk(scenario, plan, port=self.port, concurrency=concurrency, seconds=seconds or self.args.seconds)
+        web, db = meter.stop()
+        if res.requests:
+            res.web_cpu_ms, res.db_cpu_ms = 1000 * web / res.requests, 1000 * db / res.requests
+            log(f"   CPU per request: web {res.web_cpu_ms:.2f} ms, db {res.db_cpu_ms:.2f} ms")
+        return res
 
     def floor(self, concurrency: int, seconds: float | None = None, *, record: bool = True) -> Result:
         from bench import endpoints
@@ -219,6 +227,11 @@ class Bench:
             wrapped=0,
             bytes=0,
         )
+        served = [r for r in results if r.requests and r.web_cpu_ms is not None]
+        if served:
+            n = sum(r.requests for r in served)
+            agg.web_cpu_ms = sum(r.web_cpu_ms * r.requests for r in served) / n  # type: ignore[operator]
+            agg.db_cpu_ms = sum(r.db_cpu_ms * r.requests for r in served) / n  # type: ignore[operator]
         if any(oversells):
             problems.append(f"OVERSOLD in {sum(1 for o in oversells if o)} trials: {oversells}")
         self.rows.append(
@@ -357,8 +370,8 @@ class Bench:
         out = OUT / "profile-signup.txt"
         seconds = max(5, int(self.args.seconds))
         spy = subprocess.Popen(
-            [str(pyspy), "record", "--pid", str(self.gunicorn.pid), "--subprocesses", "--format", "raw", "--rate",
-             "250", "--duration", str(seconds), "--output", str(out), "--nonblocking"],
+            [str(pyspy), "record", "--pid", str(self.gunicorn.pid), "--subprocesses", "--format", "raw", "--gil",
+             "--rate", "250", "--duration", str(seconds), "--output", str(out), "--nonblocking"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         time.sleep(1)
@@ -383,6 +396,7 @@ class Bench:
         f64 = self.floor(64)
         self.signups("hot buy", [self.hot[64]], 64, f64)
         self.signups(f"spread ({SPREAD_BUYS} buys)", self.spread, 32, f32)
+        self.data.retire(self.spread)
         self.cap_race()
         self.pages(f32)
         self.page_weight()
@@ -397,12 +411,21 @@ class Bench:
     def report(self, workers: int, elapsed: float) -> None:
         lines = []
         if getattr(self, "worker_sweep", None):
-            lines += ["Worker count (c=32, 5 s each): workers | floor req/s | hot buy sign-ups/s | p99 ms", ""]
+            lines += [
+                "Worker count (c=32; floor 4 s, hot buy 5 s each):",
+                "",
+                "| workers | floor req/s | hot buy sign-ups/s | hot p99 ms | × floor |",
+                "|---|---|---|---|---|",
+            ]
             for w, fl, hot in self.worker_sweep:
-                lines.append(f"  {w} | {fl.ok_per_s:.0f} | {hot.ok_per_s:.0f} | {hot.p99_ms:.0f}")
+                ratio = hot.ok_per_s / fl.ok_per_s if fl.ok_per_s else 0
+                lines.append(f"| {w} | {fl.ok_per_s:.0f} | {hot.ok_per_s:.0f} | {hot.p99_ms:.0f} | {ratio:.2f} |")
             lines.append("")
-        header = "| scenario | c | req/s | ok/s | p50 ms | p95 ms | p99 ms | errors | refusals | × floor | invariants |"
-        lines += [header, "|" + "---|" * 11]
+        header = (
+            "| scenario | c | req/s | ok/s | p50 ms | p95 ms | p99 ms | errors | refusals | × floor "
+            "| CPU ms/req web+db | invariants |"
+        )
+        lines += [header, "|" + "---|" * 12]
         for r in self.rows:
             res = r.result
             ratio = f"{r.ratio:.2f}" if r.ratio is not None else "1.00" if res.scenario == "floor" else "–"
@@ -410,7 +433,7 @@ class Bench:
             refusals = f"{res.refusals}" + (f" {json.dumps(res.codes)}" if res.codes else "")
             lines.append(
                 f"| {res.scenario} | {res.concurrency} | {res.rps:.0f} | {r.rate:.0f} | {res.p50_ms:.1f} | "
-                f"{res.p95_ms:.1f} | {res.p99_ms:.1f} | {res.errors} | {refusals} | {ratio} | {inv}"
+                f"{res.p95_ms:.1f} | {res.p99_ms:.1f} | {res.errors} | {refusals} | {ratio} | {cpu(res)} | {inv}"
                 + (f" ({r.note})" if r.note else "")
                 + " |"
             )
@@ -482,29 +505,46 @@ def stored_matches(res: Result, stored: int) -> list[str]:
     return [f"{res.ok} answered 2xx but {stored} entries stored"]
 
 
+def cpu(res: Result) -> str:
+    if res.web_cpu_ms is None or res.db_cpu_ms is None:
+        return "–"
+    return f"{res.web_cpu_ms:.1f}+{res.db_cpu_ms:.1f}"
+
+
 def verdict(ok: bool, target: str) -> str:
     return f"{'met' if ok else 'MISSED'} ({target})"
 
 
-def summarise_profile(path: Path, top: int = 25) -> None:
-    """Collapsed stacks -> the functions with the most inclusive samples (our code and the libraries)."""
+def summarise_profile(path: Path, top: int = 30) -> None:
+    """py-spy's collapsed stacks (GIL-holding samples only: Python CPU) -> where a request's time goes:
+    inclusive share of the project's own frames and DRF's, and the functions with the most self time."""
     inclusive: dict[str, int] = {}
+    own: dict[str, int] = {}
     total = 0
     for line in path.read_text(errors="replace").splitlines():
         stack_text, _, count = line.rpartition(" ")
-        if not count.isdigit():
+        frames = stack_text.split(";")
+        if not count.isdigit() or not any("handle_request" in f for f in frames):
             continue
         n = int(count)
         total += n
-        for frame in set(stack_text.split(";")):
+        for frame in set(frames):
             inclusive[frame] = inclusive.get(frame, 0) + n
+        own[frames[-1]] = own.get(frames[-1], 0) + n
     if not total:
         return
-    lines = [f"{100 * n / total:5.1f}%  {frame}" for frame, n in sorted(inclusive.items(), key=lambda kv: -kv[1])]
+    ours = re.compile(r"\((accounts|groupbuy|config|compliance)/|rest_framework/(views|authentication|serializers)\.py")
+    lines = [f"{total} samples in requests (py-spy --gil: Python CPU only)", "", "inclusive, project and DRF frames:"]
+    lines += [
+        f"{100 * n / total:5.1f}%  {frame}"
+        for frame, n in sorted(inclusive.items(), key=lambda kv: -kv[1])
+        if ours.search(frame)
+    ][:top]
+    lines += ["", "self time:"]
+    lines += [f"{100 * n / total:5.1f}%  {frame}" for frame, n in sorted(own.items(), key=lambda kv: -kv[1])][:top]
     (OUT / "profile-signup-top.txt").write_text("\n".join(lines) + "\n")
-    log(f"profile: {total} samples; top frames in {OUT / 'profile-signup-top.txt'}")
-    for ln in lines[:top]:
-        print("   ", ln, file=sys.stderr)
+    log(f"profile summary in {OUT / 'profile-signup-top.txt'}")
+    print("\n".join(lines), file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> None:

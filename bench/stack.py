@@ -251,3 +251,49 @@ def prepare_django(env: dict[str, str]) -> None:
 
     call_command("migrate", interactive=False, verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
+
+
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS  # utime, stime
+
+
+def db_backend_pids() -> list[int]:
+    import psycopg2
+
+    conn = psycopg2.connect(**PG_ADMIN)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [DB_NAME])
+            return [int(r[0]) for r in cur.fetchall()]
+    finally:
+        conn.close()
+
+
+class CpuMeter:
+    """CPU seconds used by the gunicorn workers and by the database backends serving them, between
+    start() and stop(): divided by requests it gives a per-request cost that machine load hardly changes."""
+
+    def __init__(self, master_pid: int):
+        self.master_pid = master_pid
+
+    def _sample(self) -> tuple[dict[int, float], dict[int, float]]:
+        web = {p: cpu_seconds(p) for p in worker_pids(self.master_pid)}
+        db = {p: cpu_seconds(p) for p in db_backend_pids()}
+        return web, db
+
+    def start(self) -> None:
+        self.before = self._sample()
+
+    def stop(self) -> tuple[float, float]:
+        after = self._sample()
+        web = sum(v - self.before[0].get(p, 0.0) for p, v in after[0].items())
+        db = sum(v - self.before[1].get(p, 0.0) for p, v in after[1].items())
+        return web, db
