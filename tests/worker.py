@@ -8,11 +8,11 @@ Usage, in a test module::
         ...commit rows, call a service that enqueues on commit...
         celery_worker_process.wait_for(lambda: Buy.objects.get(pk=pk).status == "closed")
 
-The worker is `celery -A config worker -B` in a subprocess, started once per
-test session on first use, against the pytest test database (same server,
-`test_<name>` database) and the same REDIS_URL as the tests. Its queue is
-purged at start. It is stopped (its own process group, by id) at the end of
-the session. Tests must be transactional (`django_db(transaction=True)`): the
+The worker is `celery -A config worker -B` in a subprocess, against the pytest
+test database (same server, `test_<name>` database) and the same REDIS_URL as
+the tests; its queue is purged at start. It is started once per test module on
+first use and stopped (its own process group, by id) at the end of that
+module. Tests must be transactional (`django_db(transaction=True)`): the
 worker only sees committed rows. While the fixture is active the test process
 publishes tasks to Redis instead of running them in-process, and
 settings.MEDIA_ROOT points at the worker's media folder so both see the same
@@ -152,8 +152,10 @@ def _stop(worker: WorkerProcess) -> None:
         pass
 
 
-@pytest.fixture(scope="session")
-def _celery_worker_session(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[WorkerProcess]:
+# Module scope: one start per test module that uses it (a few seconds), and no worker or beat left running
+# behind the modules that follow (their transactional tests must not meet a stray sweep).
+@pytest.fixture(scope="module")
+def _celery_worker_module(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[WorkerProcess]:
     with django_db_blocker.unblock():
         worker = _start(tmp_path_factory.mktemp("celery-worker"))
     try:
@@ -163,11 +165,11 @@ def _celery_worker_session(django_db_setup, django_db_blocker, tmp_path_factory)
 
 
 @pytest.fixture
-def celery_worker_process(_celery_worker_session, transactional_db, settings) -> Iterator[WorkerProcess]:
+def celery_worker_process(_celery_worker_module, transactional_db, settings) -> Iterator[WorkerProcess]:
     """The running worker; while in use, tasks go through Redis to it instead of running in-process."""
     from config.celery import app
 
-    worker = _celery_worker_session
+    worker = _celery_worker_module
     if worker.process.poll() is not None:
         pytest.fail(f"celery worker is not running:\n{worker.log_tail()}")
     settings.MEDIA_ROOT = str(worker.media_root)
