@@ -7,9 +7,10 @@ One command, on this machine, against loopback only:
   3. starts a Celery worker and beat, and gunicorn (sync workers, DEBUG off, production
      settings except the TLS redirect); picks the worker count by measuring 2..5 workers;
   4. drives each scenario with wrk + bench/plan.lua at fixed concurrency for a fixed time,
-     checks the invariants in the database after each, and prints one table.
+     checks the invariants in the database after each, and prints one table;
+  5. after the table's runs, profiles one more hot-buy run with py-spy (Python CPU only).
 
-Usage: .venv/bin/python bench/run.py [--seconds 10] [--workers N] [--profile] [--quick]
+Usage: .venv/bin/python bench/run.py [--seconds 10] [--workers N] [--no-profile] [--quick]
 Logs and plans go to var/bench/; the table is also written to var/bench/last-run.md.
 """
 
@@ -72,7 +73,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--seconds", type=float, default=10.0, help="length of each measured scenario")
     p.add_argument("--workers", type=int, default=0, help="gunicorn workers; 0 = measure 2..5 and pick")
     p.add_argument("--residents", type=int, default=8000)
-    p.add_argument("--profile", action="store_true", help="also record a py-spy profile of the sign-up path")
+    p.add_argument("--no-profile", dest="profile", action="store_false", help="skip the py-spy sign-up profile")
     p.add_argument("--quick", action="store_true", help="smoke run: 3 s scenarios, 3 cap trials, 2 workers")
     p.add_argument("--preload", action="store_true", help="gunicorn --preload (shared app pages)")
     args = p.parse_args(argv)
