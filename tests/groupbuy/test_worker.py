@@ -38,6 +38,8 @@ def test_worker_closes_a_buy_when_the_moq_is_reached(place, celery_worker_proces
     signup(buy, place.neighbour, 1)  # reaches the MOQ: formed here, closed by the worker after commit
 
     celery_worker_process.wait_for(lambda: GroupBuy.objects.get(pk=buy.pk).status == BuyStatus.CLOSED)
+    # It was the worker (not an in-process eager run) that did it.
+    celery_worker_process.wait_for(lambda: "groupbuy.tasks.close_group_buy" in celery_worker_process.log_tail(400))
     order = PurchaseOrder.objects.get(buy=buy)
     assert [(line.quantity, line.item_id) for line in order.lines.all()] == [(3, main_item(buy).pk)]
     expected = sorted([place.resident.user.pk, place.neighbour.user.pk, place.leader.user.pk])
