@@ -105,17 +105,36 @@ def box(kind: bytes, body: bytes) -> bytes:
     return struct.pack(">I", 8 + len(body)) + kind + body
 
 
+LOCATION = b"+31.2304+121.4737/"
+XMP_UUID = bytes.fromhex("BE7ACFCB97A942E89C71999491E3AFAC")
+
+
 def mp4_bytes(
     brand: bytes = b"isom",
     compatible=(b"isom", b"iso2", b"avc1", b"mp41"),
     payload: int = 1024,
     moov_last: bool = True,
+    location: bool = False,
 ) -> bytes:
-    """An ISO-BMFF skeleton: ftyp, mdat and moov (last, as cameras write it, or first)."""
+    """An ISO-BMFF skeleton: ftyp, mdat and moov (last, as cameras write it, or first).
+
+    With location, it carries what phones write: moov/udta/©xyz with the GPS
+    position, a moov/meta, a track-level udta with the device, and a top-level
+    XMP uuid box.
+    """
     ftyp = box(b"ftyp", brand + struct.pack(">I", 0x200) + b"".join(compatible))
-    mdat = box(b"mdat", b"\x00" * payload)
-    moov = box(b"moov", box(b"mvhd", b"\x00" * 100) + box(b"trak", box(b"tkhd", b"\x00" * 84)))
-    return ftyp + (mdat + moov if moov_last else moov + mdat)
+    mdat = box(b"mdat", b"\xab" * payload)
+    track = box(b"tkhd", b"\x11" * 84)
+    moov_body = box(b"mvhd", b"\x22" * 100)
+    extra = b""
+    if location:
+        xyz = box(b"\xa9xyz", struct.pack(">HH", len(LOCATION), 0x15C7) + LOCATION)
+        moov_body += box(b"udta", xyz + box(b"\xa9mak", b"PhoneMaker"))
+        moov_body += box(b"meta", b"\x00" * 4 + box(b"keys", b"com.apple.quicktime.location.ISO6709" + LOCATION))
+        track += box(b"udta", box(b"\xa9mod", b"Phone 12 Secret"))
+        extra = box(b"uuid", XMP_UUID + b"<x:xmpmeta>" + LOCATION + b"</x:xmpmeta>")
+    moov = box(b"moov", moov_body + box(b"trak", track))
+    return ftyp + (mdat + moov if moov_last else moov + mdat) + extra
 
 
 def ebml_bytes(doctype: bytes = b"webm", payload: int = 1024, doctype_size: bytes | None = None) -> bytes:

@@ -21,6 +21,7 @@ from config.uploads import (
     save_private,
     save_private_upload,
     save_processed_image,
+    scrub_mp4_metadata,
     validate_image_upload,
     validate_video_upload,
 )
@@ -426,6 +427,52 @@ def test_truncated_or_malformed_mp4_is_refused_as_corrupt(content):
     with pytest.raises(ValidationFailed) as caught:
         validate_video_upload(upload(content, name="clip.mp4"))
     assert (caught.value.code, caught.value.status_code) == ("video_corrupt", 400)
+
+
+@pytest.mark.parametrize("moov_last", [True, False])
+def test_stored_mp4_has_no_location_or_device_but_keeps_its_size_and_structure(settings, moov_last):
+    original = files.mp4_bytes(location=True, moov_last=moov_last)
+    for marker in (files.LOCATION, b"PhoneMaker", b"Phone 12 Secret", b"udta", b"xmpmeta"):
+        assert marker in original
+    file = upload(original, name="clip.mp4", content_type="video/mp4")
+    assert validate_video_upload(file) == "mp4"
+
+    name = save_private_upload(file, "videos", "mp4")
+
+    stored = (Path(settings.MEDIA_ROOT) / name).read_bytes()
+    assert len(stored) == len(original)
+    for marker in (files.LOCATION, b"PhoneMaker", b"Phone 12 Secret", b"udta", b"xmpmeta", b"keys"):
+        assert marker not in stored
+    assert stored.count(b"free") == 4  # moov/udta, moov/meta, trak/udta, the XMP uuid
+    # What playback needs is untouched, and the file still validates.
+    for kept in (b"\x11" * 84, b"\x22" * 100, b"\xab" * 1024, b"ftypisom"):
+        assert kept in stored
+    assert validate_video_upload(upload(stored, name="again.mp4")) == "mp4"
+
+
+def test_scrub_works_on_a_temporary_file_upload():
+    original = files.mp4_bytes(location=True)
+    file = TemporaryUploadedFile("clip.mp4", "video/mp4", len(original), None)
+    file.write(original)
+    file.seek(0)
+    try:
+        assert scrub_mp4_metadata(file) == 4
+        assert file.tell() == 0
+        assert files.LOCATION not in file.read()
+    finally:
+        file.close()
+
+
+def test_scrub_leaves_an_unwalkable_file_alone():
+    content = files.mp4_bytes(location=True) + b"junk"
+    data = io.BytesIO(content)
+    assert scrub_mp4_metadata(data) == 0
+    assert data.getvalue() == content
+
+
+def test_webm_is_stored_as_is(settings):
+    name = save_private_upload(upload(files.ebml_bytes(), name="c.webm"), "videos", "webm")
+    assert (Path(settings.MEDIA_ROOT) / name).read_bytes() == files.ebml_bytes()
 
 
 def test_empty_video_is_refused():
