@@ -59,11 +59,13 @@ class QuantitiesForm(forms.Form):
 
 
 class ProxyHouseholdForm(forms.Form):
-    household = forms.ChoiceField(label=_("Household (building-room)"))
+    """The household to order for, typed as its address (a compound has ~1,700; a select would be unusable)."""
 
-    def __init__(self, *args: Any, households: list, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["household"].choices = [("", "---")] + [(str(h.pk), h.label) for h in households]
+    label = forms.CharField(
+        label=_("Household (building-room, e.g. 12-301)"),
+        max_length=30,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "text"}),
+    )
 
 
 class ProxyMemberForm(forms.Form):

@@ -337,14 +337,11 @@ def my_entries(*, user: User, limit: int = 100) -> list[Entry]:
     return entries
 
 
-def proxy_households(*, community_id: int) -> QuerySet[Household]:
-    """Households a building leader or volunteer may sign up for (all of the community)."""
-    return (
-        Household.objects.filter(community_id=community_id)
-        .select_related("building")
-        .prefetch_related("members")
-        .order_by("building__sort_key", "building__label", "room")
-    )
+def household_by_label(*, community_id: int, label: str) -> Household | None:
+    """`12-301` -> the household of this community (proxy ordering), with its members."""
+    from accounts.selectors import household_by_label as by_label
+
+    return by_label(community_id=community_id, label=label)
 
 
 def household_get(*, community_id: int, household_id: Any) -> Household:

@@ -205,15 +205,16 @@ def proxy_signup(request: HttpRequest, pk: int) -> HttpResponse:
     """A building leader or volunteer signs up a household of the community (e.g. an elderly neighbour)."""
     buy = selectors.buy_get(user=request.user, buy_id=pk)
     require(request.user, Action.PROXY_ORDER, buy.community_id)
-    households = list(selectors.proxy_households(community_id=buy.community_id))
     source = request.POST if request.method == "POST" else request.GET
-    pick = ProxyHouseholdForm(source or None, households=households)
+    pick = ProxyHouseholdForm(source if "label" in source else None)
     household = None
     if pick.is_bound and pick.is_valid():
-        household = next((h for h in households if str(h.pk) == pick.cleaned_data["household"]), None)
+        household = selectors.household_by_label(community_id=buy.community_id, label=pick.cleaned_data["label"])
+        if household is None:
+            pick.add_error("label", _("There is no such household in this community."))
     context: dict[str, Any] = {"buy": buy, "pick": pick, "household": household}
     if household is None:
-        return render(request, "groupbuy/proxy.html", context, status=400 if request.method == "POST" else 200)
+        return render(request, "groupbuy/proxy.html", context, status=400 if pick.is_bound else 200)
     members = list(household.members.all())
     member_form = ProxyMemberForm(request.POST or None, members=members)
     form = QuantitiesForm(request.POST or None, items=buy.item_list)

@@ -307,12 +307,12 @@ def test_building_leader_signs_up_an_elderly_neighbour(place, web, buy):
     grandma = HouseholdMember.objects.create(household=household, name="张奶奶", phone="")
     client = web(place.building_leader.user)
     url = reverse("groupbuy:proxy_signup", args=[buy.pk])
-    text = page_text(client.get(url, {"household": household.pk}))
+    text = page_text(client.get(url, {"label": " 12-302 "}))
     assert "张奶奶" in text
     response = client.post(
         url,
         {
-            "household": household.pk,
+            "label": "12-302",
             "placed_for": grandma.pk,
             f"q_{main_item(buy).pk}": "2",
             "note": "",
@@ -335,17 +335,30 @@ def test_a_resident_cannot_order_for_another_household(place, web, buy):
     client = web(place.resident.user)
     url = reverse("groupbuy:proxy_signup", args=[buy.pk])
     assert client.get(url).status_code == 403
-    response = client.post(url, {"household": place.neighbour.household_id, f"q_{main_item(buy).pk}": "1"})
+    response = client.post(url, {"label": "12-302", f"q_{main_item(buy).pk}": "1"})
     assert response.status_code == 403
     assert 'data-code="forbidden"' in page_text(response)
     assert buy_state(buy) == before
 
 
-def test_proxy_ordering_refuses_a_household_of_another_community(place, other_place, web, buy):
+@pytest.mark.parametrize("label", ["99-999", "12", "abc"])
+def test_proxy_ordering_refuses_an_unknown_household(place, web, buy, label):
     before = buy_state(buy)
     response = web(place.building_leader.user).post(
-        reverse("groupbuy:proxy_signup", args=[buy.pk]),
-        {"household": other_place.resident.household_id, f"q_{main_item(buy).pk}": "1"},
+        reverse("groupbuy:proxy_signup", args=[buy.pk]), {"label": label, f"q_{main_item(buy).pk}": "1"}
     )
-    assert response.status_code == 400  # not one of this community's households
+    assert response.status_code == 400
+    assert "There is no such household in this community." in page_text(response)
+    assert f'value="{label}"' in page_text(response)
     assert buy_state(buy) == before
+
+
+def test_proxy_ordering_cannot_reach_a_household_of_another_community(place, other_place, web, buy):
+    """Both compounds have a 12-301: the label always means this buy's community."""
+    response = web(place.building_leader.user).post(
+        reverse("groupbuy:proxy_signup", args=[buy.pk]), {"label": "12-301", f"q_{main_item(buy).pk}": "1"}
+    )
+    assert response.status_code == 302
+    entry = Entry.objects.get(buy=buy)
+    assert entry.household_id == place.resident.household_id
+    assert not Entry.objects.filter(household=other_place.resident.household).exists()
