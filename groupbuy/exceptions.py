@@ -96,6 +96,10 @@ def no_items() -> ValidationFailed:
     return ValidationFailed(_("Choose at least one offer for the group buy."), code="no_items")
 
 
+def no_household() -> ValidationFailed:
+    return ValidationFailed(_("Choose the household this sign-up is for."), code="no_household")
+
+
 def invalid_member() -> ValidationFailed:
     return ValidationFailed(_("That person does not live in this household."), code="invalid_member")
 

@@ -162,8 +162,10 @@ def _unform_if_below(buy: GroupBuy, now: Any) -> bool:
     )
 
 
-def _authorize_for_household(actor: User, buy: GroupBuy, household: Household) -> None:
+def _authorize_for_household(actor: User, buy: GroupBuy, household: Household | None) -> None:
     membership = membership_for(actor, buy.community_id)
+    if household is None:
+        raise err.no_household()
     if membership is None or household.community_id != buy.community_id:
         raise err.wrong_community()
     actions = allowed_actions(actor, buy.community_id)

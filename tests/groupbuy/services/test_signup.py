@@ -270,6 +270,19 @@ def test_committee_staff_without_a_resident_role_cannot_sign_up(place, buy):
     assert buy_state(buy) == before
 
 
+def test_signup_without_a_household_is_refused(place, buy):
+    before = buy_state(buy)
+    refused(
+        "no_household",
+        signup_create,
+        actor=place.resident.user,
+        buy=buy,
+        household=None,
+        quantities={main_item(buy).pk: 1},
+    )
+    assert buy_state(buy) == before
+
+
 def test_placed_for_must_live_in_the_household(place, buy):
     stranger = HouseholdMemberFactory(household=place.resident.household)
     before = buy_state(buy)
