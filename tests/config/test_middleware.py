@@ -176,3 +176,13 @@ def test_multipart_over_the_request_cap_is_413_before_the_view(client, settings)
     assert response.status_code == 413
     assert json.loads(response.content)["code"] == "request_too_large"
     assert stored_files(settings) == []
+
+
+def test_uploaded_mp4_is_stored_without_its_location(client, settings):
+    response = post_file(
+        client, "/t/video/", files.mp4_bytes(location=True), name="VID_0001.mp4", content_type="video/mp4"
+    )
+    assert response.status_code == 201
+    stored = (Path(settings.MEDIA_ROOT) / response.json()["video"]).read_bytes()
+    assert len(stored) == len(files.mp4_bytes(location=True))
+    assert files.LOCATION not in stored
