@@ -289,10 +289,12 @@ def invites(request, community):
             _show_error(form, exc)
         else:
             base = request.build_absolute_uri(reverse("accounts:redeem"))
+            # A fixed mask skips segno's search over all eight (5x faster: a whole compound's sheet in a few
+            # seconds); any mask is valid QR and scans fine when printed.
             sheets = [
                 {
                     "issued": item,
-                    "qr": segno.make(f"{base}?code={item.code}", error="m").svg_inline(scale=3, border=2),
+                    "qr": segno.make(f"{base}?code={item.code}", error="m", mask=0).svg_inline(scale=3, border=2),
                 }
                 for item in issued
             ]

@@ -29,7 +29,7 @@ from config.errors import Conflict, NotFound, PermissionRefused, ValidationFaile
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 12  # 31**12 ~ 2**59: with the throttle below, guessing is hopeless
 MAX_VALID_DAYS = 90
-MAX_PER_ISSUE = 2000
+MAX_PER_ISSUE = 600  # one sheet prints in seconds; a whole compound is done building by building
 
 # Every redemption attempt counts (an atomic Redis INCR, never read-then-write);
 # past the limit the IP / the code prefix is locked out until the window ends.

@@ -389,3 +389,13 @@ def test_redeem_page_offers_the_people_added_without_phone_to_claim(place, clien
     assert response.status_code == 302
     granny.refresh_from_db()
     assert granny.user.username == "chen"
+
+
+def test_too_many_households_for_one_sheet_is_refused(place, monkeypatch):
+    monkeypatch.setattr(invite_services, "MAX_PER_ISSUE", 2)
+    with pytest.raises(ValidationFailed) as exc:
+        invite_codes_issue(
+            actor=place.committee.user, community_id=place.community.pk, building_ids=[place.building.pk]
+        )
+    assert exc.value.code == "invite_too_many"
+    assert InviteCode.objects.count() == 0
