@@ -203,3 +203,16 @@ def purchase_order_lines(*, buy_id: int) -> list[PurchaseOrderLine]:
         .select_related("item__offer")
         .order_by("id")
     )
+
+
+def filings_of_participant(*, user: User, community: Community) -> list[Filing]:
+    """Deliveries of the buys the user's household takes part in (latest first)."""
+    membership = membership_for(user, community.pk)
+    if membership is None:
+        return []
+    entries = Entry.objects.filter(buy__community=community, status=EntryStatus.ACTIVE)
+    if membership.household_id:
+        buy_ids = entries.filter(household_id=membership.household_id).values("buy_id")
+    else:
+        buy_ids = entries.filter(placed_by=user).values("buy_id")
+    return list(Filing.objects.filter(buy_id__in=buy_ids).select_related("buy").order_by("-arrival_start", "-id")[:20])

@@ -104,6 +104,7 @@ def community_home(request, community_id: int):
         "deliveries": list(selectors.deliveries_today(community=community))
         if Action.RECEIVE_GOODS in actions or Action.REVIEW_FILING in actions
         else [],
+        "my_deliveries": selectors.filings_of_participant(user=request.user, community=community),
         "my_buys": list(selectors.buys_to_file(community=community, leader=request.user))
         if Action.FILE_DELIVERY in actions
         else [],

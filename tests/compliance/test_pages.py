@@ -252,3 +252,10 @@ def test_community_page_lists_role_links(place, web):
     assert reverse("compliance:queue", args=[place.community.pk]) in body
     body = web(place.resident.user).get(reverse("compliance:community", args=[place.community.pk])).content.decode()
     assert reverse("compliance:queue", args=[place.community.pk]) not in body
+
+
+def test_resident_sees_the_delivery_of_their_buy_on_the_community_page(place, live_approved, web):
+    body = web(place.resident.user).get(reverse("compliance:community", args=[place.community.pk])).content.decode()
+    assert reverse("compliance:filing_detail", args=[live_approved.pk]) in body
+    body = web(place.neighbour.user).get(reverse("compliance:community", args=[place.community.pk])).content.decode()
+    assert reverse("compliance:filing_detail", args=[live_approved.pk]) not in body
