@@ -77,6 +77,9 @@ def buy_list(request: HttpRequest) -> HttpResponse:
         "membership": membership,
         "memberships": selectors.memberships_of(user=request.user) if request.GET.get("switch") else None,
         "buys": selectors.buy_list(user=request.user, community_id=membership.community_id),
+        "led_buys": selectors.buys_led_by(user=request.user, community_id=membership.community_id)
+        if Action.OPEN_BUY in actions
+        else [],
         "can_open": Action.OPEN_BUY in actions,
         "can_manage_suppliers": Action.MANAGE_SUPPLIERS in actions,
     }

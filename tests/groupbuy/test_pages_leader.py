@@ -307,3 +307,22 @@ def test_a_bad_photo_is_refused_with_its_code_and_leaves_nothing(place, web, off
     assert response.status_code == 400
     assert 'class="error"' in text_of(response)
     assert not OfferPhoto.objects.exists()
+
+
+def test_leader_finds_all_their_buys_including_ended_ones(place, web, buy):
+    failed = GroupBuyFactory(community=place.community, leader=place.leader.user, status=BuyStatus.FAILED, title="流团")
+    GroupBuyFactory(community=place.community, leader=place.other_leader.user, title="别人的团")
+    text = text_of(web(place.leader.user).get(reverse("groupbuy:buy_list")))
+    assert reverse("groupbuy:dashboard", args=[failed.pk]) in text
+    assert reverse("groupbuy:dashboard", args=[buy.pk]) in text
+    resident_text = text_of(web(place.resident.user).get(reverse("groupbuy:buy_list")))
+    assert "Buys you lead" not in resident_text
+    assert "流团" not in resident_text
+
+
+def test_open_pages_refresh_themselves_only_while_taking_sign_ups(place, web, buy):
+    client = web(place.leader.user)
+    assert "data-live-seconds" in text_of(client.get(reverse("groupbuy:dashboard", args=[buy.pk])))
+    GroupBuy.objects.filter(pk=buy.pk).update(status=BuyStatus.CLOSED)
+    assert "data-live-seconds" not in text_of(client.get(reverse("groupbuy:dashboard", args=[buy.pk])))
+    assert "data-live-seconds" not in text_of(client.get(reverse("groupbuy:buy_detail", args=[buy.pk])))
