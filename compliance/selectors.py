@@ -216,3 +216,12 @@ def filings_of_participant(*, user: User, community: Community) -> list[Filing]:
     else:
         buy_ids = entries.filter(placed_by=user).values("buy_id")
     return list(Filing.objects.filter(buy_id__in=buy_ids).select_related("buy").order_by("-arrival_start", "-id")[:20])
+
+
+def communities_of(*, user: User) -> list[Community]:
+    return [
+        m.community
+        for m in Membership.objects.filter(user=user, is_active=True)
+        .select_related("community")
+        .order_by("community__name")
+    ]

@@ -5,6 +5,7 @@ from compliance import views
 app_name = "compliance"
 
 urlpatterns = [
+    path("", views.index, name="index"),
     path("c/<int:community_id>/", views.community_home, name="community"),
     path("c/<int:community_id>/policy/", views.policy_edit, name="policy"),
     path("c/<int:community_id>/suspensions/", views.suspensions, name="suspensions"),

@@ -91,6 +91,15 @@ def qr_svg(data: str) -> str:
 
 
 @page
+def index(request):
+    """The deliveries page of the user's community (or a choice when they belong to several)."""
+    communities = selectors.communities_of(user=request.user)
+    if len(communities) == 1:
+        return redirect("compliance:community", community_id=communities[0].pk)
+    return render(request, "compliance/index.html", {"communities": communities})
+
+
+@page
 def community_home(request, community_id: int):
     community = _community(community_id, request.user, Action.VIEW)
     actions = allowed_actions(request.user, community)

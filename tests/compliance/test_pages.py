@@ -259,3 +259,9 @@ def test_resident_sees_the_delivery_of_their_buy_on_the_community_page(place, li
     assert reverse("compliance:filing_detail", args=[live_approved.pk]) in body
     body = web(place.neighbour.user).get(reverse("compliance:community", args=[place.community.pk])).content.decode()
     assert reverse("compliance:filing_detail", args=[live_approved.pk]) not in body
+
+
+def test_deliveries_link_leads_to_the_members_community(place, web):
+    response = web(place.resident.user).get(reverse("compliance:index"))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("compliance:community", args=[place.community.pk])
