@@ -7,6 +7,9 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import VolunteerGroup
 
+# The shared stylesheet makes form inputs full width; a checkbox stays small and sits before its label.
+CHECKBOX = forms.CheckboxInput(attrs={"style": "width:1.6rem;height:1.6rem;vertical-align:middle"})
+
 
 class AccountFields(forms.Form):
     display_name = forms.CharField(label=_("Your name"), max_length=60)
@@ -53,9 +56,13 @@ class JoinRequestForm(AccountFields):
 
 
 class IssueInvitesForm(forms.Form):
-    buildings = forms.TypedMultipleChoiceField(label=_("Buildings"), coerce=int, choices=())
+    buildings = forms.TypedMultipleChoiceField(
+        label=_("Buildings"), coerce=int, choices=(), widget=forms.SelectMultiple(attrs={"size": 8})
+    )
     valid_days = forms.IntegerField(label=_("Valid for (days)"), min_value=1, max_value=90, initial=14)
-    only_without_account = forms.BooleanField(label=_("Only households with nobody signed up yet"), required=False)
+    only_without_account = forms.BooleanField(
+        label=_("Only households with nobody signed up yet"), required=False, widget=CHECKBOX
+    )
 
     def __init__(self, *args, buildings=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -63,14 +70,14 @@ class IssueInvitesForm(forms.Form):
 
 
 class RolesForm(forms.Form):
-    is_team_leader = forms.BooleanField(label=_("team leader (团长)"), required=False)
-    is_building_leader = forms.BooleanField(label=_("building leader (楼团长)"), required=False)
+    is_team_leader = forms.BooleanField(label=_("team leader (团长)"), required=False, widget=CHECKBOX)
+    is_building_leader = forms.BooleanField(label=_("building leader (楼团长)"), required=False, widget=CHECKBOX)
     led_building = forms.TypedChoiceField(
         label=_("Building led"), coerce=int, empty_value=None, required=False, choices=()
     )
     volunteer_group = forms.ChoiceField(label=_("volunteer group"), choices=VolunteerGroup.choices, required=False)
-    is_gate_guard = forms.BooleanField(label=_("gate guard (门卫)"), required=False)
-    is_committee = forms.BooleanField(label=_("committee staff (居委)"), required=False)
+    is_gate_guard = forms.BooleanField(label=_("gate guard (门卫)"), required=False, widget=CHECKBOX)
+    is_committee = forms.BooleanField(label=_("committee staff (居委)"), required=False, widget=CHECKBOX)
 
     def __init__(self, *args, buildings=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -260,3 +260,27 @@ def test_committee_of_another_community_is_refused_on_the_api(place, other_place
 def test_members_page_finds_by_address(place, web):
     page = web(place.committee.user).get(f"/accounts/c/{place.community.pk}/members/", {"q": "12-302"})
     assert [m.pk for m in page.context["rows"]] == [place.neighbour.pk]
+
+
+@pytest.mark.parametrize("page", ["join-requests", "vulnerable", "households", "invites"])
+def test_committee_list_pages_have_a_fixed_query_count(place, web, django_assert_max_num_queries, page):
+    from accounts.factories import UserFactory
+    from accounts.services.invites import invite_codes_issue
+    from accounts.services.joining import join_request_create
+
+    for i in range(8):
+        join_request_create(
+            user=UserFactory(), community_id=place.community.pk, building_id=place.building.pk, room=f"9{i}"
+        )
+        person = household_member_add(
+            actor=place.committee.user,
+            community_id=place.community.pk,
+            building_id=place.building.pk,
+            room=f"8{i}",
+            name=f"老{i}",
+        )
+        household_set_vulnerable(actor=place.committee.user, household_id=person.household_id, is_vulnerable=True)
+    invite_codes_issue(actor=place.committee.user, community_id=place.community.pk, building_ids=[place.building.pk])
+    client = web(place.committee.user)
+    with django_assert_max_num_queries(10):
+        assert client.get(f"/accounts/c/{place.community.pk}/{page}/").status_code == 200
