@@ -102,7 +102,11 @@ def _first_photo_id() -> Subquery:
 
 
 def _items_queryset() -> QuerySet[BuyItem]:
-    return BuyItem.objects.select_related("offer").annotate(photo_id=_first_photo_id()).order_by("position", "id")
+    return (
+        BuyItem.objects.select_related("offer__supplier")
+        .annotate(photo_id=_first_photo_id())
+        .order_by("position", "id")
+    )
 
 
 def buy_list(*, user: User, community_id: int, states: tuple[str, ...] = LISTED_STATES) -> list[GroupBuy]:
@@ -227,8 +231,13 @@ def signup_list(*, buy: GroupBuy, contacts: bool = False) -> list[ListRow]:
     Public rows show `#seq building-room 王**` and quantities; with `contacts=True` (only after
     `require_contacts`) they also carry the contact person and phone."""
     items = {item.pk: item for item in getattr(buy, "item_list", None) or buy.items.all()}
-    lines = _lines_by_entry(buy)
     entries = _entries(buy, contacts=contacts)
+    if len(items) == 1:
+        # One item (the usual buy): an entry's units are its quantity of that item, no need to read lines.
+        (only,) = items
+        lines = {e.pk: [(only, e.units)] for e in entries}
+    else:
+        lines = _lines_by_entry(buy)
     placer_households = _placer_households(buy, entries) if contacts else {}
     rows = []
     for entry in entries:
@@ -414,7 +423,10 @@ def purchase_order(*, buy: GroupBuy) -> OrderView:
             if offer.supplier.name not in suppliers:
                 suppliers.append(offer.supplier.name)
         return OrderView(buy, True, lines, po.total_cost, po.total_amount, suppliers)
-    for item in BuyItem.objects.filter(buy_id=buy.pk).select_related("offer__supplier").order_by("position", "id"):
+    items = getattr(buy, "item_list", None)
+    if items is None:
+        items = list(BuyItem.objects.filter(buy_id=buy.pk).select_related("offer__supplier").order_by("position", "id"))
+    for item in items:
         offer = item.offer
         packs = -(-item.total_quantity // offer.pack_size) if offer.pack_size > 1 else 0
         lines.append(

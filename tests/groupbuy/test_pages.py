@@ -138,6 +138,29 @@ def test_buy_page_query_count_with_500_entries(place, web, buy, django_assert_ma
     assert text.count('class="seq"') == 500
 
 
+def test_buy_page_query_count_with_several_items_and_a_long_list(place, web, buy, django_assert_max_num_queries):
+    first = main_item(buy)
+    second = BuyItemFactory(buy=buy, offer__title="鸡蛋")
+    households = Household.objects.bulk_create(
+        [Household(community=place.community, building=place.other_building, room=str(2000 + n)) for n in range(200)]
+    )
+    entries = Entry.objects.bulk_create(
+        [
+            Entry(buy=buy, household=h, seq=n + 1, placed_by=place.building_leader.user, display_name=f"赵{n}", units=3)
+            for n, h in enumerate(households)
+        ]
+    )
+    EntryLine.objects.bulk_create(
+        [EntryLine(entry=e, item=first, quantity=1) for e in entries]
+        + [EntryLine(entry=e, item=second, quantity=2) for e in entries]
+    )
+    client = web(place.resident.user)
+    with django_assert_max_num_queries(8):
+        response = client.get(detail_url(buy))
+    text = page_text(response)
+    assert f"#200</span> 3-2199 赵** {first.offer.title} ×1, 鸡蛋 ×2" in text
+
+
 def test_buy_of_another_community_is_refused_with_a_code(place, other_place, web):
     foreign = GroupBuyFactory(community=other_place.community, leader=other_place.leader.user)
     before = buy_state(foreign)
