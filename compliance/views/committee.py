@@ -1,0 +1,203 @@
+"""Pages for committee staff: overview, policy, suspensions, review queue, audit."""
+
+from __future__ import annotations
+
+import csv
+
+from django.contrib import messages
+from django.http import HttpResponseRedirect, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.permissions import Action, allowed_actions
+from compliance import selectors
+from compliance.forms import (
+    PolicyForm,
+    RejectForm,
+    SuspensionForm,
+)
+from compliance.models import Filing, FilingStatus, Suspension
+from compliance.services import policy, review
+from compliance.services.audit import audit_chain_verify
+from compliance.views.common import community_for, filing_or_404, flash_error, page, show_error
+from config.errors import ApplicationError, PermissionRefused
+
+# --- overview ----------------------------------------------------------------
+
+
+@page
+def index(request):
+    """The deliveries page of the user's community (or a choice when they belong to several)."""
+    communities = selectors.communities_of(user=request.user)
+    if len(communities) == 1:
+        return redirect("compliance:community", community_id=communities[0].pk)
+    return render(request, "compliance/index.html", {"communities": communities})
+
+
+@page
+def community_home(request, community_id: int):
+    community = community_for(community_id, request.user, Action.VIEW)
+    actions = allowed_actions(request.user, community)
+    context = {
+        "community": community,
+        "actions": {a.value for a in actions},
+        "policy": selectors.policy_of(community=community),
+        "queue_count": Filing.objects.filter(community=community, status=FilingStatus.SUBMITTED).count()
+        if Action.REVIEW_FILING in actions
+        else None,
+        "deliveries": list(selectors.deliveries_today(community=community))
+        if Action.RECEIVE_GOODS in actions or Action.REVIEW_FILING in actions
+        else [],
+        "my_deliveries": selectors.filings_of_participant(user=request.user, community=community),
+        "my_buys": list(selectors.buys_to_file(community=community, leader=request.user))
+        if Action.FILE_DELIVERY in actions
+        else [],
+    }
+    return render(request, "compliance/community.html", context)
+
+
+# --- committee: policy, suspensions, queue, review, audit -------------------
+
+
+@page
+def policy_edit(request, community_id: int):
+    community = community_for(community_id, request.user, Action.EDIT_POLICY)
+    current = selectors.policy_of(community=community)
+    if request.method == "POST":
+        form = PolicyForm(request.POST)
+        if form.is_valid():
+            try:
+                policy.policy_update(actor=request.user, community=community, **form.cleaned_data)
+            except ApplicationError as exc:
+                show_error(request, form, exc)
+            else:
+                messages.success(request, _("Delivery policy saved."))
+                return redirect("compliance:policy", community_id=community.pk)
+    else:
+        form = PolicyForm(
+            initial={
+                "weekdays": sorted(current.weekday_set),
+                "lead_days": current.lead_days,
+                "gate_opens": current.gate_opens,
+                "gate_closes": current.gate_closes,
+            }
+        )
+    return render(request, "compliance/policy.html", {"community": community, "form": form, "policy": current})
+
+
+@page
+def suspensions(request, community_id: int):
+    community = community_for(community_id, request.user, Action.EDIT_POLICY)
+    form = SuspensionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            policy.suspension_create(actor=request.user, community=community, **form.cleaned_data)
+        except ApplicationError as exc:
+            show_error(request, form, exc)
+        else:
+            messages.success(request, _("Deliveries suspended. Affected deliveries are on hold."))
+            return redirect("compliance:suspensions", community_id=community.pk)
+    rows = list(selectors.suspensions_of(community=community, now=timezone.now())[:50])
+    return render(
+        request,
+        "compliance/suspensions.html",
+        {"community": community, "form": form, "suspensions": rows, "now": timezone.now()},
+    )
+
+
+@page
+@require_POST
+def suspension_lift(request, pk: int):
+    suspension = get_object_or_404(Suspension, pk=pk)
+    try:
+        policy.suspension_lift(actor=request.user, suspension=suspension)
+    except PermissionRefused:
+        raise
+    except ApplicationError as exc:
+        flash_error(request, exc)
+    else:
+        messages.success(request, _("Suspension lifted. Held deliveries are approved again."))
+    return redirect("compliance:suspensions", community_id=suspension.community_id)
+
+
+@page
+def queue(request, community_id: int):
+    community = community_for(community_id, request.user, Action.REVIEW_FILING)
+    rows = selectors.review_queue(community=community)
+    return render(
+        request,
+        "compliance/queue.html",
+        {"community": community, "filings": rows, "reject_form": RejectForm(), "me": request.user.pk},
+    )
+
+
+@page
+@require_POST
+def filing_approve(request, pk: int):
+    filing = filing_or_404(pk)
+    try:
+        slip = review.filing_approve(actor=request.user, filing=filing)
+    except PermissionRefused:
+        raise
+    except ApplicationError as exc:
+        flash_error(request, exc)
+    else:
+        messages.success(
+            request, _("Approved “%(title)s”. Slip %(code)s.") % {"title": filing.buy.title, "code": slip.display_code}
+        )
+    return back_to_queue(request, filing)
+
+
+@page
+@require_POST
+def filing_reject(request, pk: int):
+    filing = filing_or_404(pk)
+    form = RejectForm(request.POST)
+    try:
+        if not form.is_valid():
+            from compliance.exceptions import reason_required
+
+            raise reason_required()
+        review.filing_reject(actor=request.user, filing=filing, reason=form.cleaned_data["reason"])
+    except PermissionRefused:
+        raise
+    except ApplicationError as exc:
+        flash_error(request, exc)
+    else:
+        messages.success(request, _("Rejected “%(title)s”. The leader was told.") % {"title": filing.buy.title})
+    return back_to_queue(request, filing)
+
+
+def back_to_queue(request, filing: Filing) -> HttpResponseRedirect:
+    if request.POST.get("next") == "detail":
+        return redirect("compliance:filing_detail", pk=filing.pk)
+    return redirect("compliance:queue", community_id=filing.community_id)
+
+
+@page
+def audit(request, community_id: int):
+    community = community_for(community_id, request.user, Action.VIEW_AUDIT)
+    report = audit_chain_verify(community_id=community.pk) if request.GET.get("verify") else None
+    return render(
+        request,
+        "compliance/audit.html",
+        {"community": community, "events": selectors.audit_recent(community=community), "report": report},
+    )
+
+
+class Echo:
+    def write(self, value):
+        return value
+
+
+@page
+@require_GET
+def audit_csv(request, community_id: int):
+    community = community_for(community_id, request.user, Action.VIEW_AUDIT)
+    writer = csv.writer(Echo())
+    rows = (writer.writerow(row) for row in selectors.audit_csv_rows(community=community))
+    response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="audit-{community.pk}.csv"'
+    return response

@@ -1,0 +1,144 @@
+"""Pages at the gate: receiving volunteers, gate guards, and private files."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.models import Community
+from accounts.permissions import Action, can
+from compliance import selectors
+from compliance.forms import (
+    ArrivalForm,
+    DisinfectedForm,
+    GateForm,
+)
+from compliance.services import delivery, gate
+from compliance.views.common import filing_or_404, flash_error, page
+from config.errors import ApplicationError, PermissionRefused
+from config.media import serve_private
+
+# --- receiving volunteers ------------------------------------------------------
+
+
+def receiving_action(request, pk: int, call) -> HttpResponseRedirect:
+    filing = filing_or_404(pk)
+    try:
+        call(filing)
+    except PermissionRefused:
+        raise
+    except ApplicationError as exc:
+        flash_error(request, exc)
+    return redirect("compliance:filing_detail", pk=filing.pk)
+
+
+@page
+@require_POST
+def arrival(request, pk: int):
+    form = ArrivalForm(request.POST)
+    receivers = form.cleaned_data["receivers"] if form.is_valid() else ""
+    return receiving_action(
+        request, pk, lambda f: delivery.arrival_record(actor=request.user, filing=f, receivers=receivers)
+    )
+
+
+@page
+@require_POST
+def evidence_upload(request, pk: int):
+    return receiving_action(
+        request, pk, lambda f: delivery.evidence_add(actor=request.user, filing=f, upload=request.FILES.get("file"))
+    )
+
+
+@page
+@require_POST
+def disinfected(request, pk: int):
+    form = DisinfectedForm(request.POST)
+    finished_at = form.cleaned_data.get("finished_at") if form.is_valid() else None
+    if not form.is_valid():
+        messages.error(request, _("Enter a valid time."))
+        return redirect("compliance:filing_detail", pk=pk)
+    return receiving_action(
+        request, pk, lambda f: delivery.disinfection_finish(actor=request.user, filing=f, finished_at=finished_at)
+    )
+
+
+@page
+@require_POST
+def release(request, pk: int):
+    return receiving_action(request, pk, lambda f: delivery.delivery_release(actor=request.user, filing=f))
+
+
+@page
+def deliveries(request, community_id: int):
+    community = get_object_or_404(Community, pk=community_id)
+    if not (can(request.user, Action.RECEIVE_GOODS, community) or can(request.user, Action.REVIEW_FILING, community)):
+        raise PermissionDenied
+    return render(
+        request,
+        "compliance/deliveries.html",
+        {"community": community, "filings": list(selectors.deliveries_upcoming(community=community))},
+    )
+
+
+# --- gate guards ---------------------------------------------------------------
+
+
+@page
+def gate_check(request):
+    """Open the page, type or scan the code: the result shows at once (two taps)."""
+    communities = selectors.guard_communities(user=request.user)
+    if not communities:
+        raise PermissionDenied
+    chosen = communities[0]
+    wanted = request.GET.get("c")
+    if wanted:
+        chosen = next((c for c in communities if str(c.pk) == wanted), None)
+        if chosen is None:
+            raise PermissionDenied
+    form = GateForm(request.GET or None)
+    result = None
+    if request.GET.get("code") and form.is_valid():
+        try:
+            result = gate.slip_verify(actor=request.user, community=chosen, code=form.cleaned_data["code"])
+        except PermissionRefused:
+            raise
+        except ApplicationError as exc:
+            form.add_error(None, str(exc.message))
+    form = GateForm(initial={"code": ""}) if result else form
+    return render(
+        request,
+        "compliance/gate.html",
+        {"form": form, "result": result, "community": chosen, "communities": communities},
+    )
+
+
+# --- files (never from a public URL) ---------------------------------------------
+
+
+@page
+@require_GET
+def document_file(request, pk: int):
+    document = selectors.document_for_viewer(user=request.user, pk=pk)
+    if document is None:
+        raise Http404
+    if request.GET.get("thumb") and document.thumbnail:
+        return serve_private(request, document.thumbnail, content_type=document.content_type)
+    return serve_private(
+        request, document.file, content_type=document.content_type, download_name=f"{document.kind}-{document.pk}"
+    )
+
+
+@page
+@require_GET
+def evidence_file(request, pk: int):
+    evidence = selectors.evidence_for_viewer(user=request.user, pk=pk)
+    if evidence is None or not evidence.file:
+        raise Http404
+    if request.GET.get("thumb") and evidence.thumbnail:
+        return serve_private(request, evidence.thumbnail, content_type=evidence.content_type)
+    return serve_private(request, evidence.file, content_type=evidence.content_type)

@@ -1,0 +1,132 @@
+"""Pages for leaders: file a delivery, fix and resubmit, and the delivery status page everyone shares."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.permissions import Action, require
+from compliance import selectors
+from compliance.forms import (
+    ArrivalForm,
+    DisinfectedForm,
+    EvidenceForm,
+    FilingForm,
+    RejectForm,
+)
+from compliance.models import FilingStatus
+from compliance.services import delivery, filings
+from compliance.views.common import filing_or_404, page, qr_svg, show_error
+from config.errors import ApplicationError
+from groupbuy.models import GroupBuy
+
+# --- leaders: file, fix, status ----------------------------------------------
+
+
+@page
+def buy_delivery(request, buy_id: int):
+    """The delivery of a buy: its filing if there is one (for anyone who may see it), else the way to file."""
+    buy = get_object_or_404(GroupBuy.objects.select_related("community"), pk=buy_id)
+    require(request.user, Action.VIEW, buy.community_id)
+    found = selectors.filing_of_buy(buy_id=buy.pk)
+    if found is not None:
+        return redirect("compliance:filing_detail", pk=found.pk)
+    if buy.leader_id == request.user.pk:
+        return redirect("compliance:filing_create", buy_id=buy.pk)
+    return render(request, "compliance/no_filing.html", {"buy": buy})
+
+
+@page
+def filing_create(request, buy_id: int):
+    buy = get_object_or_404(GroupBuy.objects.select_related("community"), pk=buy_id)
+    require(request.user, Action.FILE_DELIVERY, buy.community_id)
+    if buy.leader_id != request.user.pk:
+        raise PermissionDenied
+    found = selectors.filing_of_buy(buy_id=buy.pk)
+    if found is not None:
+        return redirect("compliance:filing_detail", pk=found.pk)
+    if request.method == "POST":
+        form = FilingForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                filing = filings.filing_submit(actor=request.user, buy=buy, **form.service_kwargs())
+            except ApplicationError as exc:
+                show_error(request, form, exc)
+            else:
+                messages.success(request, _("Filed. The committee will review it."))
+                return redirect("compliance:filing_detail", pk=filing.pk)
+    else:
+        form = FilingForm(initial={"gate": buy.drop_point, "arrival_date": buy.delivery_date})
+    return render(
+        request,
+        "compliance/filing_form.html",
+        {
+            "buy": buy,
+            "form": form,
+            "policy": selectors.policy_of(community=buy.community_id),
+            "goods": selectors.purchase_order_lines(buy_id=buy.pk),
+        },
+    )
+
+
+@page
+def filing_edit(request, pk: int):
+    filing = filing_or_404(pk)
+    require(request.user, Action.FILE_DELIVERY, filing.community_id)
+    if filing.buy.leader_id != request.user.pk:
+        raise PermissionDenied
+    if filing.status not in (FilingStatus.REJECTED, FilingStatus.SUBMITTED):
+        return redirect("compliance:filing_detail", pk=filing.pk)
+    if request.method == "POST":
+        form = FilingForm(request.POST, request.FILES, documents_required=False)
+        if form.is_valid():
+            try:
+                filings.filing_resubmit(actor=request.user, filing=filing, **form.service_kwargs())
+            except ApplicationError as exc:
+                show_error(request, form, exc)
+            else:
+                messages.success(request, _("Resubmitted. The committee will review it again."))
+                return redirect("compliance:filing_detail", pk=filing.pk)
+    else:
+        form = FilingForm(initial=FilingForm.initial_from(filing), documents_required=False)
+    return render(
+        request,
+        "compliance/filing_form.html",
+        {
+            "buy": filing.buy,
+            "filing": filing,
+            "form": form,
+            "policy": selectors.policy_of(community=filing.community_id),
+            "goods": list(filing.lines.all()),
+        },
+    )
+
+
+@page
+def filing_detail(request, pk: int):
+    filing = filing_or_404(pk)
+    see = selectors.delivery_visibility(user=request.user, filing=filing)
+    if not see["delivery"]:
+        raise PermissionDenied
+    slip = getattr(filing, "slip", None) if see["slip"] else None
+    context = {
+        "filing": filing,
+        "buy": filing.buy,
+        "see": see,
+        "slip": slip,
+        "slip_qr": qr_svg(request.build_absolute_uri(reverse("compliance:gate") + f"?code={slip.code}"))
+        if slip
+        else "",
+        "evidence": list(filing.evidence.all()),
+        "release_at": delivery.release_earliest(filing),
+        "now": timezone.now(),
+        "reject_form": RejectForm(),
+        "arrival_form": ArrivalForm(),
+        "evidence_form": EvidenceForm(),
+        "disinfected_form": DisinfectedForm(),
+    }
+    return render(request, "compliance/filing_detail.html", context)
