@@ -99,6 +99,9 @@ class BuyCreateForm(forms.Form):
     )
     close_when_formed = forms.BooleanField(label=_("Close as soon as the minimum is reached"), required=False)
     drop_point = forms.CharField(label=_("Drop point"), max_length=120, required=False)
+    confirm_duplicate = forms.BooleanField(
+        label=_("Open it anyway, although a buy with this product is already running"), required=False
+    )
 
     def __init__(self, *args: Any, offers: list, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -116,6 +119,9 @@ class BuyCreateForm(forms.Form):
 
     def cap_fields(self) -> list[tuple[Any, forms.BoundField]]:
         return [(offer, self[f"cap_{offer.pk}"]) for offer in self.offer_list]
+
+    def chosen_offer_ids(self) -> list[int]:
+        return [int(o) for o in self.cleaned_data.get("offers", [])]
 
     def service_kwargs(self) -> dict[str, Any]:
         data = self.cleaned_data

@@ -262,11 +262,21 @@ def buy_create(request: HttpRequest) -> HttpResponse:
     if request.GET.get("offer"):
         initial["offers"] = [request.GET["offer"]]
     form = BuyCreateForm(request.POST or None, offers=offers, initial=initial)
-    context = {"form": form, "membership": membership, "offers": offers}
+    context: dict[str, Any] = {"form": form, "membership": membership, "offers": offers}
     if request.method == "GET":
+        context["duplicates"] = selectors.similar_open_buys(
+            community_id=membership.community_id,
+            offer_ids=[o.pk for o in offers if str(o.pk) in initial.get("offers", [])],
+        )
         return render(request, "groupbuy/buy_form.html", context)
     if not form.is_valid():
         return render(request, "groupbuy/buy_form.html", context, status=400)
+    duplicates = selectors.similar_open_buys(community_id=membership.community_id, offer_ids=form.chosen_offer_ids())
+    if duplicates and not form.cleaned_data.get("confirm_duplicate"):
+        # Two buys of the same product split demand and both may fail: ask before opening a second one.
+        context["duplicates"] = duplicates
+        context["ask_confirm"] = True
+        return render(request, "groupbuy/buy_form.html", context, status=409)
     try:
         buy = buy_services.group_buy_open(actor=request.user, community=membership.community, **form.service_kwargs())
     except ApplicationError as exc:

@@ -326,3 +326,22 @@ def test_open_pages_refresh_themselves_only_while_taking_sign_ups(place, web, bu
     GroupBuy.objects.filter(pk=buy.pk).update(status=BuyStatus.CLOSED)
     assert "data-live-seconds" not in text_of(client.get(reverse("groupbuy:dashboard", args=[buy.pk])))
     assert "data-live-seconds" not in text_of(client.get(reverse("groupbuy:buy_detail", args=[buy.pk])))
+
+
+def test_a_second_buy_of_the_same_product_asks_first(place, web, offer):
+    running = GroupBuyFactory(
+        community=place.community, leader=place.other_leader.user, item__offer=offer, title="已有的团"
+    )
+    client = web(place.leader.user)
+    shown = text_of(client.get(reverse("groupbuy:buy_create"), {"offer": offer.pk}))
+    assert reverse("groupbuy:buy_detail", args=[running.pk]) in shown
+    response = client.post(reverse("groupbuy:buy_create"), open_form(offer))
+    assert response.status_code == 409
+    text = text_of(response)
+    assert 'data-code="similar_buy_open"' in text
+    assert "已有的团" in text
+    assert 'value="土豆团"' in text
+    assert GroupBuy.objects.count() == 1
+    response = client.post(reverse("groupbuy:buy_create"), open_form(offer, confirm_duplicate="on"))
+    assert response.status_code == 302
+    assert GroupBuy.objects.count() == 2
