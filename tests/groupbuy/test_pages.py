@@ -385,3 +385,24 @@ def test_proxy_ordering_cannot_reach_a_household_of_another_community(place, oth
     entry = Entry.objects.get(buy=buy)
     assert entry.household_id == place.resident.household_id
     assert not Entry.objects.filter(household=other_place.resident.household).exists()
+
+
+def test_withdraw_from_my_orders(place, web, buy):
+    entry = signup(buy, place.resident, 1)
+    client = web(place.resident.user)
+    url = reverse("groupbuy:entry_withdraw", args=[buy.pk, entry.pk])
+    assert url in page_text(client.get(reverse("groupbuy:my_entries")))
+    response = client.post(url, {"next": "mine"})
+    assert response["Location"] == reverse("groupbuy:my_entries")
+    entry.refresh_from_db()
+    assert entry.status == EntryStatus.WITHDRAWN
+    assert url not in page_text(client.get(reverse("groupbuy:my_entries")))
+
+
+def test_my_orders_query_count(place, web, django_assert_max_num_queries):
+    for _ in range(15):
+        signup(GroupBuyFactory(community=place.community, leader=place.leader.user), place.resident, 1)
+    client = web(place.resident.user)
+    with django_assert_max_num_queries(7):
+        response = client.get(reverse("groupbuy:my_entries"))
+    assert page_text(response).count('<article class="card">') == 15
