@@ -297,7 +297,8 @@ def _lock_entry(entry_id: int) -> Entry:
 
 
 def _lock_open_buy(buy_id: int, now: Any) -> None:
-    if not GroupBuy.objects.select_for_update().filter(_open_buy_filter(buy_id, now)).values_list("pk").exists():
+    # Evaluated (list), so the row lock is really taken here, before the entry is locked.
+    if not list(GroupBuy.objects.select_for_update().filter(_open_buy_filter(buy_id, now)).values_list("pk")):
         raise _refusal_for(buy_id)
 
 
@@ -307,9 +308,6 @@ def signup_change(*, actor: User, entry: Entry, quantities: dict[int, int]) -> E
     _authorize_for_entry(actor, entry)
     parsed = _parse_quantities(quantities, allow_all_zero=True)
     lines = _lines_for(buy, parsed)
-    wanted = {pk: line for pk, line in lines.items() if line.quantity > 0}
-    if not wanted:
-        raise err.invalid_quantity({"hint": "withdraw"})
 
     with transaction.atomic():
         now = timezone.now()

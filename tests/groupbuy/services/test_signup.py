@@ -432,3 +432,28 @@ def test_signup_is_a_short_fixed_number_of_queries(place, buy, django_assert_max
     signup(buy, place.neighbour, 1)
     with django_assert_max_num_queries(11):
         signup(buy, place.resident, 1)
+
+
+def test_removing_one_line_keeps_the_others(place, buy):
+    extra = BuyItemFactory(buy=buy)
+    entry = signup_create(
+        actor=place.resident.user,
+        buy=buy,
+        household=place.resident.household,
+        quantities={main_item(buy).pk: 1, extra.pk: 2},
+    )
+    signup_change(actor=place.resident.user, entry=entry, quantities={main_item(buy).pk: 0})
+    assert [(line.item_id, line.quantity) for line in entry.lines.all()] == [(extra.pk, 2)]
+    assert main_item(buy).total_quantity == 0
+
+
+def test_change_and_withdraw_lock_the_buy_row_first(place, buy):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    entry = signup(buy, place.resident, 1)
+    with CaptureQueriesContext(connection) as queries:
+        signup_change(actor=place.resident.user, entry=entry, quantities={main_item(buy).pk: 2})
+    locks = [q["sql"] for q in queries.captured_queries if "FOR UPDATE" in q["sql"]]
+    assert '"groupbuy_groupbuy"' in locks[0]
+    assert '"groupbuy_entry"' in locks[1]
