@@ -39,6 +39,7 @@ WORKER_CHOICES = (2, 3, 4, 5)
 SPREAD_BUYS = 1000
 CAP = 100
 CAP_TRIALS = 20
+CAP_TRIAL_SECONDS = 2.0  # the cap fills in well under a second; the rest is refusals racing for it
 PAGE_ENTRIES = 500
 SESSIONS = 200
 DEADLINE_AFTER = 20.0  # seconds after the main run starts: it passes while the scenarios run
@@ -203,7 +204,7 @@ class Bench:
         results, oversells, problems, exact = [], [], [], 0
         for n, buy in enumerate(self.cap_buys):
             plan = self.signup_plan(f"cap-{n}", [buy])
-            res = self.wrk(f"cap race trial {n + 1}", plan, 32, 1.0)
+            res = self.wrk(f"cap race trial {n + 1}", plan, 32, CAP_TRIAL_SECONDS)
             results.append(res)
             oversells.append(self.data.oversell(buy))
             problems += self.data.check_buys([buy.id])
@@ -361,25 +362,42 @@ class Bench:
             )
         )
 
-    def profile(self, workers: int) -> None:
-        """py-spy on every worker during a hot-buy run: where the sign-up's time goes (var/bench/profile-*)."""
-        assert self.gunicorn is not None
+    def profile(self) -> None:
+        """py-spy on every worker during one more hot-buy run and one more buy-page run: where the time
+        goes (var/bench/profile-{signup,page}.txt and their -top.txt summaries)."""
+        from bench import endpoints
+
         pyspy = stack.VENV_BIN / "py-spy"
         if not pyspy.exists():
             log("py-spy not installed (pip install -r requirements-dev.txt): no profile")
             return
-        out = OUT / "profile-signup.txt"
         seconds = max(5, int(self.args.seconds))
+        page = [endpoints.page(endpoints.buy_page_path(self.page_buy), key) for key in self.world.sessions]
+        for name, plan in (
+            ("signup", self.signup_plan("profile", [self.profile_buy])),
+            ("page", write_plan("profile-page", page)),
+        ):
+            self.profile_one(name, plan, seconds)
+
+    def profile_one(self, name: str, plan: Path, seconds: int) -> None:
+        assert self.gunicorn is not None
+        out = OUT / f"profile-{name}.txt"
+        out.unlink(missing_ok=True)
         spy = subprocess.Popen(
-            [str(pyspy), "record", "--pid", str(self.gunicorn.pid), "--subprocesses", "--format", "raw", "--gil",
-             "--rate", "250", "--duration", str(seconds), "--output", str(out), "--nonblocking"],
+            [str(stack.VENV_BIN / "py-spy"), "record", "--pid", str(self.gunicorn.pid), "--subprocesses",
+             "--format", "raw", "--gil", "--rate", "250", "--duration", str(seconds), "--output", str(out),
+             "--nonblocking"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         time.sleep(1)
-        self.wrk("hot buy (profiled)", self.signup_plan("profile", [self.profile_buy]), 32, seconds)
-        spy.wait(timeout=seconds + 30)
+        self.wrk(f"{name} (profiled)", plan, 32, seconds)
+        try:
+            spy.wait(timeout=seconds + 30)
+        except subprocess.TimeoutExpired:
+            spy.kill()
+            spy.wait()
         if out.exists():
-            summarise_profile(out)
+            summarise_profile(out, OUT / f"profile-{name}-top.txt")
 
     # --- the run ----------------------------------------------------------------------------------
 
@@ -404,7 +422,7 @@ class Bench:
         self.deadline_close()
         self.memory()
         if self.args.profile:
-            self.profile(workers)
+            self.profile()
         self.report(workers, time.monotonic() - started)
 
     # --- output -----------------------------------------------------------------------------------
@@ -516,7 +534,7 @@ def verdict(ok: bool, target: str) -> str:
     return f"{'met' if ok else 'MISSED'} ({target})"
 
 
-def summarise_profile(path: Path, top: int = 30) -> None:
+def summarise_profile(path: Path, summary: Path, top: int = 30) -> None:
     """py-spy's collapsed stacks (GIL-holding samples only: Python CPU) -> where a request's time goes:
     inclusive share of the project's own frames and DRF's, and the functions with the most self time."""
     inclusive: dict[str, int] = {}
@@ -529,7 +547,8 @@ def summarise_profile(path: Path, top: int = 30) -> None:
             continue
         n = int(count)
         total += n
-        for frame in set(frames):
+        # Per function, not per line: "buy_get (groupbuy/selectors.py)".
+        for frame in {re.sub(r":\d+\)$", ")", f) for f in frames}:
             inclusive[frame] = inclusive.get(frame, 0) + n
         own[frames[-1]] = own.get(frames[-1], 0) + n
     if not total:
@@ -543,8 +562,8 @@ def summarise_profile(path: Path, top: int = 30) -> None:
     ][:top]
     lines += ["", "self time:"]
     lines += [f"{100 * n / total:5.1f}%  {frame}" for frame, n in sorted(own.items(), key=lambda kv: -kv[1])][:top]
-    (OUT / "profile-signup-top.txt").write_text("\n".join(lines) + "\n")
-    log(f"profile summary in {OUT / 'profile-signup-top.txt'}")
+    summary.write_text("\n".join(lines) + "\n")
+    log(f"profile summary in {summary}")
     print("\n".join(lines), file=sys.stderr)
 
 
