@@ -441,6 +441,7 @@ def donations(request: HttpRequest, pk: int) -> HttpResponse:
             "may_assign": may_assign,
             "vulnerable": selectors.vulnerable_households(buy=buy) if may_assign else [],
             "is_staff": is_payment_staff(request.user, buy),
+            "can_hand_over": selectors.can_hand_over(request.user, buy),
         },
         status=status,
     )

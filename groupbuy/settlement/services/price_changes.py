@@ -89,6 +89,10 @@ def price_change_propose(
     with stored_photos([evidence] if evidence else [], prefix="settlement/evidence") as names:
         try:
             with transaction.atomic():
+                # The item row lock orders this against a concurrent arrival record for the same item.
+                BuyItem.objects.select_for_update().filter(pk=item.pk).first()
+                if ItemArrival.objects.filter(item_id=item.pk).exists():
+                    raise Conflict(_("The goods of this item have already arrived."), code="arrival_already_recorded")
                 change = PriceChange.objects.create(
                     buy=buy,
                     item=item,
@@ -172,6 +176,13 @@ def _apply(
         GroupBuy.objects.filter(pk=entry.buy_id).update(**buy_fields)
         BuyItem.objects.filter(pk=item.pk).update(total_quantity=F("total_quantity") - qty)
     refund_excess(entry=entry, reason=RefundReason.PRICE_CHANGE)
+    if by_default:
+        notify_entry(
+            entry=entry,
+            kind="price_change_resolved",
+            dedupe_key=f"price_change:{change.pk}:default",
+            params={"item": item.offer.title, "choice": choice},
+        )
     return response
 
 
@@ -210,7 +221,9 @@ def price_change_respond(*, actor: User, change: PriceChange, entry: Entry, choi
     if entry.buy_id != change.buy_id:
         raise NotFound(code="not_found")
     with transaction.atomic():
-        change = PriceChange.objects.select_for_update().select_related("item", "buy").get(pk=change.pk)
+        change = (
+            PriceChange.objects.select_for_update(of=("self",)).select_related("item__offer", "buy").get(pk=change.pk)
+        )
         if change.status != ChangeStatus.OPEN:
             raise Conflict(_("This price change is already settled."), code="price_change_closed")
         if timezone.now() >= change.deadline:
@@ -228,7 +241,12 @@ def price_change_respond(*, actor: User, change: PriceChange, entry: Entry, choi
 def price_change_resolve(*, change_id: int) -> bool:
     """Resolve one change whose deadline passed (or that everybody answered). Idempotent."""
     with transaction.atomic():
-        change = PriceChange.objects.select_for_update().select_related("item", "buy").filter(pk=change_id).first()
+        change = (
+            PriceChange.objects.select_for_update(of=("self",))
+            .select_related("item__offer", "buy")
+            .filter(pk=change_id)
+            .first()
+        )
         if change is None or change.status != ChangeStatus.OPEN:
             return False
         if change.deadline > timezone.now() and _pending_entries(change):

@@ -61,12 +61,15 @@ def arrivals_record(*, actor: User, buy: GroupBuy, arrived: dict[Any, Any]) -> l
                 code="shortage_above_ordered",
                 detail={"item": item_id, "ordered": ordered.get(item_id, 0)},
             )
-    if PriceChange.objects.filter(item_id__in=wanted, status=ChangeStatus.OPEN).exists():
-        raise Conflict(_("A price change for this item is still waiting for answers."), code="price_change_open")
-
     result = []
     try:
         with transaction.atomic():
+            # Item rows locked in pk order: a price change proposed meanwhile waits, then sees the arrival.
+            list(BuyItem.objects.select_for_update().filter(pk__in=wanted).order_by("pk").values_list("pk"))
+            if PriceChange.objects.filter(item_id__in=wanted, status=ChangeStatus.OPEN).exists():
+                raise Conflict(
+                    _("A price change for this item is still waiting for answers."), code="price_change_open"
+                )
             for item_id in sorted(wanted):
                 result.append(_record_item(actor=actor, buy=buy, item=items[item_id], arrived=wanted[item_id]))
     except IntegrityError:
