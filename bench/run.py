@@ -152,6 +152,7 @@ class Bench:
 
     def wrk(self, scenario: str, plan: Path, concurrency: int, seconds: float | None = None) -> Result:
         assert self.gunicorn is not None
+        self.settle()
         meter = stack.CpuMeter(self.gunicorn.pid)
         meter.start()
         res = run_wrk(scenario, plan, port=self.port, concurrency=concurrency, seconds=seconds or self.args.seconds)
@@ -160,6 +161,21 @@ class Bench:
             res.web_cpu_ms, res.db_cpu_ms = 1000 * web / res.requests, 1000 * db / res.requests
             log(f"   CPU per request: web {res.web_cpu_ms:.2f} ms, db {res.db_cpu_ms:.2f} ms")
         return res
+
+    def settle(self, limit: float = 10.0) -> None:
+        """Wait until the workers are idle: requests still queued from the last run (wrk stops reading
+        at its deadline, gunicorn still serves what it accepted) must not be counted in the next one."""
+        assert self.gunicorn is not None
+        workers = stack.worker_pids(self.gunicorn.pid)
+        end = time.monotonic() + limit
+        last = sum(stack.cpu_seconds(p) for p in workers)
+        while time.monotonic() < end:
+            time.sleep(0.25)
+            now = sum(stack.cpu_seconds(p) for p in workers)
+            if now - last < 0.02:  # under 8% of one core across all workers
+                return
+            last = now
+        log("workers still busy after the last run; measuring anyway")
 
     def floor(self, concurrency: int, seconds: float | None = None, *, record: bool = True) -> Result:
         from bench import endpoints
