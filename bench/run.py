@@ -191,6 +191,7 @@ class Bench:
     def signups(self, scenario: str, buys: list, concurrency: int, floor: Result | None) -> Row:
         plan = self.signup_plan(f"{scenario}-c{concurrency}", buys)
         res = self.wrk(scenario, plan, concurrency)
+        self.settle()
         ids = [b.id for b in buys]
         problems = self.data.check_buys(ids)
         stored = self.data.entries_in(ids)
@@ -222,6 +223,7 @@ class Bench:
             plan = self.signup_plan(f"cap-{n}", [buy])
             res = self.wrk(f"cap race trial {n + 1}", plan, 32, CAP_TRIAL_SECONDS)
             results.append(res)
+            self.settle()
             oversells.append(self.data.oversell(buy))
             problems += self.data.check_buys([buy.id])
             stored = self.data.entries_in([buy.id])
