@@ -2,12 +2,15 @@
 no phones in public payloads, read-only fields not settable, query counts pinned."""
 
 import datetime
+import io
 import json
 from decimal import Decimal
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
+from PIL import Image
 
 from groupbuy.factories import (
     BuyItemFactory,
@@ -18,7 +21,7 @@ from groupbuy.factories import (
     main_item,
     signup,
 )
-from groupbuy.models import BuyStatus, Entry, EntryStatus, GroupBuy, Offer, Supplier
+from groupbuy.models import BuyStatus, Entry, EntryStatus, GroupBuy, Offer, OfferPhoto, Supplier
 
 
 @pytest.fixture
@@ -442,3 +445,31 @@ def test_schema_lists_the_group_buy_api(place, api):
         assert path in paths, path
     params = paths["/api/buys/{id}/entries/"]["post"]["parameters"]
     assert any(p["name"] == "Idempotency-Key" and p["in"] == "header" for p in params)
+
+
+def test_offer_photo_upload_is_pending_until_processed(place, api, offer, django_capture_on_commit_callbacks):
+    data = io.BytesIO()
+    Image.new("RGB", (40, 30), (0, 128, 0)).save(data, "PNG")
+    client = api(place.leader.user)
+    url = reverse("api-offer-photos", args=[offer.pk])
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = client.post(url, {"upload": SimpleUploadedFile("a.png", data.getvalue())}, format="multipart")
+    assert response.status_code == 201, response.content
+    assert (response.json()["status"], response.json()["thumbnail_url"]) == ("pending", None)
+    for callback in callbacks:
+        callback()
+    photo = api(place.resident.user).get(reverse("api-offer", args=[offer.pk])).json()["photos"][0]
+    assert photo["status"] == "ready"
+    assert photo["thumbnail_url"] == reverse("groupbuy:offer_photo", args=[photo["id"], "thumb"])
+
+    bad = SimpleUploadedFile("b.jpg", b"<html>not an image</html>")
+    refused(client.post(url, {"upload": bad}, format="multipart"), 400, "image_format_not_allowed")
+    assert OfferPhoto.objects.count() == 1
+    refused(
+        api(place.resident.user).post(
+            url, {"upload": SimpleUploadedFile("c.png", data.getvalue())}, format="multipart"
+        ),
+        403,
+        "forbidden",
+    )
+    assert OfferPhoto.objects.count() == 1
