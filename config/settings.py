@@ -126,7 +126,7 @@ if REDIS_URL:
 else:
     # A broker that needs no server: worker and beat still run in the demo.
     _broker_dir = Path(env.str("CELERY_BROKER_DIR", default=str(VAR_DIR / "celery-broker")))
-    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_URL = "filesystem://localhost/"  # a hostname, or Kombu warns on every connection
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir),
         "data_folder_out": str(_broker_dir),

@@ -168,7 +168,7 @@ def test_without_redis_url_the_broker_is_the_filesystem_transport(tmp_path):
     found = probe_broker(
         REDIS_URL="", CELERY_BROKER_DIR=str(broker_dir), DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}"
     )
-    assert found["url"] == "filesystem://"
+    assert found["url"] == "filesystem://localhost/"
     assert found["driver"] == "filesystem"
     assert found["folder_in"] == found["folder_out"] == str(broker_dir)
     assert found["control"] == str(broker_dir / "control")  # not ./control in the working directory
