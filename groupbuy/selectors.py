@@ -18,7 +18,7 @@ from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts.display import public_identity
-from accounts.models import Community, Household, HouseholdMember, Membership, User, VolunteerGroup
+from accounts.models import Household, HouseholdMember, Membership, User, VolunteerGroup
 from accounts.permissions import Action, allowed_actions, membership_for
 from groupbuy import exceptions as err
 from groupbuy.models import (
@@ -309,15 +309,6 @@ def require_contacts(*, user: User, buy: GroupBuy) -> None:
     raise err.forbidden()
 
 
-def require_leader(*, user: User, buy: GroupBuy) -> None:
-    """Pages that only make sense for the buy's leader (the services check again when acting)."""
-    require_member(user=user, community_id=buy.community_id)
-    if Action.OPEN_BUY not in allowed_actions(user, buy.community_id):
-        raise err.forbidden()
-    if buy.leader_id != user.pk:
-        raise err.not_your_buy()
-
-
 def live_entry_for(*, buy: GroupBuy, household_id: int | None, rows: list[ListRow] | None = None) -> Entry | None:
     """The household's live entry in the buy (from an already loaded list when given)."""
     if household_id is None:
@@ -327,7 +318,7 @@ def live_entry_for(*, buy: GroupBuy, household_id: int | None, rows: list[ListRo
     return Entry.objects.filter(buy_id=buy.pk, household_id=household_id, status=EntryStatus.ACTIVE).first()
 
 
-def entry_get(*, user: User, buy: GroupBuy, entry_id: Any) -> Entry:
+def entry_get(*, buy: GroupBuy, entry_id: Any) -> Entry:
     """An entry of this buy (the service decides whether the user may change it)."""
     entry = Entry.objects.select_related("buy", "household__building").filter(pk=_as_id(entry_id), buy=buy).first()
     if entry is None:
@@ -509,7 +500,3 @@ def photo_get(*, user: User, photo_id: Any) -> OfferPhoto:
         raise err.not_found()
     require_member(user=user, community_id=photo.offer.supplier.community_id)
     return photo
-
-
-def community_get(*, community_id: int) -> Community:
-    return Community.objects.get(pk=community_id)

@@ -13,7 +13,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -34,14 +33,8 @@ from groupbuy.forms import (
 )
 from groupbuy.models import GroupBuy, PhotoStatus
 from groupbuy.services import buys as buy_services
+from groupbuy.services import catalog
 from groupbuy.services import signup as signup_services
-
-
-def _catalog():
-    # Imported when used: the catalog services are written alongside these pages.
-    from groupbuy.services import catalog
-
-    return catalog
 
 
 def page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -165,7 +158,7 @@ def buy_join(request: HttpRequest, pk: int) -> HttpResponse:
 @page
 def entry_change(request: HttpRequest, pk: int, entry_pk: int) -> HttpResponse:
     buy = selectors.buy_get(user=request.user, buy_id=pk)
-    entry = selectors.entry_get(user=request.user, buy=buy, entry_id=entry_pk)
+    entry = selectors.entry_get(buy=buy, entry_id=entry_pk)
     form = QuantitiesForm(request.POST, items=buy.item_list, with_note=False)
     if not form.is_valid():
         return _detail(request, buy, change_form=form, status=400)
@@ -185,7 +178,7 @@ def entry_change(request: HttpRequest, pk: int, entry_pk: int) -> HttpResponse:
 @page
 def entry_withdraw(request: HttpRequest, pk: int, entry_pk: int) -> HttpResponse:
     buy = selectors.buy_get(user=request.user, buy_id=pk)
-    entry = selectors.entry_get(user=request.user, buy=buy, entry_id=entry_pk)
+    entry = selectors.entry_get(buy=buy, entry_id=entry_pk)
     try:
         signup_services.signup_withdraw(actor=request.user, entry=entry)
     except ApplicationError as exc:
@@ -404,7 +397,7 @@ def supplier_list(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return render(request, "groupbuy/suppliers.html", context, status=400)
     try:
-        supplier = _catalog().supplier_create(actor=request.user, community=membership.community, **form.cleaned_data)
+        supplier = catalog.supplier_create(actor=request.user, community=membership.community, **form.cleaned_data)
     except ApplicationError as exc:
         add_application_error(form, exc)
         return render(request, "groupbuy/suppliers.html", context, status=exc.status_code)
@@ -439,10 +432,10 @@ def supplier_detail(request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, "groupbuy/supplier_detail.html", context, status=400)
     try:
         if which == "supplier":
-            _catalog().supplier_update(actor=request.user, supplier=supplier, **form.cleaned_data)
+            catalog.supplier_update(actor=request.user, supplier=supplier, **form.cleaned_data)
             messages.success(request, _("Supplier saved."))
             return redirect("groupbuy:supplier_detail", pk=supplier.pk)
-        offer = _catalog().offer_create(actor=request.user, supplier=supplier, **offer_form.cleaned_data)
+        offer = catalog.offer_create(actor=request.user, supplier=supplier, **offer_form.cleaned_data)
     except ApplicationError as exc:
         add_application_error(bound, exc)
         return render(request, "groupbuy/supplier_detail.html", context, status=exc.status_code)
@@ -471,10 +464,10 @@ def offer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, "groupbuy/offer_detail.html", context, status=400)
     try:
         if which == "offer":
-            _catalog().offer_update(actor=request.user, offer=offer, **form.cleaned_data)
+            catalog.offer_update(actor=request.user, offer=offer, **form.cleaned_data)
             messages.success(request, _("Offer saved."))
         else:
-            _catalog().offer_photo_add(actor=request.user, offer=offer, upload=photo_form.cleaned_data["upload"])
+            catalog.offer_photo_add(actor=request.user, offer=offer, upload=photo_form.cleaned_data["upload"])
             messages.success(request, _("Photo received; it appears once it has been processed."))
     except ApplicationError as exc:
         add_application_error(bound, exc)
@@ -493,7 +486,3 @@ def offer_photo(request: HttpRequest, pk: int, variant: str) -> HttpResponse:
     if photo.status != PhotoStatus.READY or not fieldfile:
         raise err.not_found()
     return serve_private(request, fieldfile)
-
-
-def buy_link(buy: GroupBuy) -> str:
-    return reverse("groupbuy:buy_detail", kwargs={"pk": buy.pk})
