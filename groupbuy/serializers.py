@@ -254,6 +254,11 @@ class BuyCreateIn(serializers.Serializer):
     allocation_rule = serializers.CharField(required=False, default=AllocationRule.FCFS)
     close_when_formed = serializers.BooleanField(required=False, default=False)
     drop_point = serializers.CharField(required=False, allow_blank=True, default="")
+    confirm_duplicate = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Open even though a buy of the same offer is running (otherwise 409 similar_buy_open).",
+    )
 
 
 class CancelIn(serializers.Serializer):

@@ -473,3 +473,14 @@ def test_offer_photo_upload_is_pending_until_processed(place, api, offer, django
         "forbidden",
     )
     assert OfferPhoto.objects.count() == 1
+
+
+def test_a_second_buy_of_the_same_offer_needs_confirmation(place, api, offer):
+    running = GroupBuyFactory(community=place.community, leader=place.other_leader.user, item__offer=offer)
+    client = api(place.leader.user)
+    body = refused(client.post(reverse("api-buys"), open_payload(place, offer), format="json"), 409, "similar_buy_open")
+    assert body["detail"] == {"buys": [running.pk]}
+    assert GroupBuy.objects.count() == 1
+    response = client.post(reverse("api-buys"), open_payload(place, offer, confirm_duplicate=True), format="json")
+    assert response.status_code == 201
+    assert GroupBuy.objects.count() == 2
