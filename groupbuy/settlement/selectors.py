@@ -135,7 +135,6 @@ def my_entry(*, user: User, buy: GroupBuy) -> Entry | None:
     qs = qs.prefetch_related(
         Prefetch("lines", queryset=EntryLine.objects.select_related("item__offer").order_by("pk")),
         Prefetch("refunds", queryset=Refund.objects.order_by("pk")),
-        Prefetch("price_responses", queryset=PriceChangeResponse.objects.all()),
     )
     return qs.filter(status=EntryStatus.ACTIVE).first() or qs.order_by("-seq").first()
 

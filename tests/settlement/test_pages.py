@@ -49,7 +49,7 @@ def test_reconciliation_page_with_200_entries_has_a_fixed_query_count(
 ):
     buy, _item, entries = big_buy
     client = web(place.data_volunteer.user)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(8):
         response = client.get(reverse("settlement:reconcile", kwargs={"pk": buy.pk}))
     assert response.status_code == 200
     body = response.content.decode()
@@ -173,3 +173,30 @@ def test_leader_pages_render(closed, place, web, name):
 def test_pages_of_another_community_are_not_found(closed, other_place, web):
     response = web(other_place.leader.user).get(reverse("settlement:hub", kwargs={"pk": closed.buy.pk}))
     assert response.status_code == 404
+
+
+def test_hub_query_count_does_not_grow_with_history(closed, place, web, django_assert_max_num_queries):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from groupbuy.settlement.services.after_sales import after_sales_report
+    from groupbuy.settlement.services.price_changes import price_change_propose, price_change_respond
+
+    pickup_codes_issue(actor=place.leader.user, buy=closed.buy)
+    for item, price in ((closed.main, "60"), (closed.extra, "21")):
+        change = price_change_propose(
+            actor=place.leader.user,
+            buy=closed.buy,
+            item_id=item.pk,
+            new_price=price,
+            reason="up",
+            deadline=timezone.now() + timedelta(hours=1),
+        )
+        price_change_respond(actor=place.resident.user, change=change, entry=closed.resident_entry, choice="accept")
+    for i in range(3):
+        after_sales_report(actor=place.neighbour.user, entry=closed.neighbour_entry, kind="missing", description=f"{i}")
+    client = web(place.resident.user)
+    with django_assert_max_num_queries(14):
+        response = client.get(reverse("settlement:hub", kwargs={"pk": closed.buy.pk}))
+    assert response.status_code == 200
