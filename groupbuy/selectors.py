@@ -53,10 +53,13 @@ def memberships_of(*, user: User) -> list[Membership]:
     )
 
 
-def current_membership(*, user: User, community_id: Any = None) -> Membership | None:
+def current_membership(
+    *, user: User, community_id: Any = None, memberships: list[Membership] | None = None
+) -> Membership | None:
     """The membership a page works in: the one asked for (`?community=`), else the user's first.
     Primes the permission cache so later `can()` calls in the request cost no query."""
-    memberships = memberships_of(user=user)
+    if memberships is None:
+        memberships = memberships_of(user=user)
     chosen = None
     wanted = _as_id(community_id)
     if wanted is not None:

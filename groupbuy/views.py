@@ -62,13 +62,16 @@ def _new_key() -> str:
 @require_GET
 @page
 def buy_list(request: HttpRequest) -> HttpResponse:
-    membership = selectors.current_membership(user=request.user, community_id=request.GET.get("community"))
+    memberships = selectors.memberships_of(user=request.user)
+    membership = selectors.current_membership(
+        user=request.user, community_id=request.GET.get("community"), memberships=memberships
+    )
     if membership is None:
         return render(request, "groupbuy/buy_list.html", {"membership": None, "buys": []})
     actions = allowed_actions(request.user, membership.community_id)
     context = {
         "membership": membership,
-        "memberships": selectors.memberships_of(user=request.user) if request.GET.get("switch") else None,
+        "memberships": memberships,
         "buys": selectors.buy_list(user=request.user, community_id=membership.community_id),
         "led_buys": selectors.buys_led_by(user=request.user, community_id=membership.community_id)
         if Action.OPEN_BUY in actions

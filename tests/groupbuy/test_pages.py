@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.factories import MembershipFactory
 from accounts.models import Household, HouseholdMember
 from groupbuy.factories import BuyItemFactory, GroupBuyFactory, buy_state, main_item, signup
 from groupbuy.models import BuyStatus, Entry, EntryLine, EntryStatus, GroupBuy, MoqKind
@@ -406,3 +407,15 @@ def test_my_orders_query_count(place, web, django_assert_max_num_queries):
     with django_assert_max_num_queries(7):
         response = client.get(reverse("groupbuy:my_entries"))
     assert page_text(response).count('<article class="card">') == 15
+
+
+def test_someone_in_two_communities_switches_between_them(place, other_place, web, buy):
+    MembershipFactory(user=place.resident.user, household=other_place.neighbour.household)
+    theirs = GroupBuyFactory(community=other_place.community, leader=other_place.leader.user, title="B小区的团")
+    client = web(place.resident.user)
+    text = page_text(client.get(reverse("groupbuy:buy_list")))
+    assert buy.title in text
+    assert f'href="?community={other_place.community.pk}"' in text
+    text = page_text(client.get(reverse("groupbuy:buy_list"), {"community": other_place.community.pk}))
+    assert theirs.title in text
+    assert buy.title not in text
