@@ -497,3 +497,78 @@ class DonationListApi(APIView):
         return Response(
             SettlementDonationOut(Donation.objects.select_related("recipient").get(pk=donation.pk)).data, status=201
         )
+
+
+class SettlementDonationActionIn(serializers.Serializer):
+    action = serializers.ChoiceField(choices=[("assign", "assign"), ("paid", "paid"), ("delivered", "delivered")])
+    recipient_id = serializers.IntegerField(required=False, allow_null=True)
+
+
+class DonationActionApi(APIView):
+    @extend_schema(
+        request=SettlementDonationActionIn, responses=SettlementDonationOut, operation_id="settlement_donation_action"
+    )
+    def post(self, request: Request, donation_pk: int) -> Response:
+        donation = Donation.objects.select_related("buy").filter(pk=donation_pk).first()
+        if donation is None:
+            raise NotFound(code="not_found")
+        selectors.get_buy(user=request.user, buy_id=donation.buy_id)
+        data = _valid(SettlementDonationActionIn, request)
+        if data["action"] == "assign":
+            donation = after_sales_services.donation_assign(
+                actor=request.user, donation=donation, recipient_id=data.get("recipient_id")
+            )
+        elif data["action"] == "paid":
+            donation = after_sales_services.donation_mark_paid(actor=request.user, donation=donation)
+        else:
+            donation = distribution_services.donation_hand_over(actor=request.user, donation=donation)
+        return Response(SettlementDonationOut(Donation.objects.select_related("recipient").get(pk=donation.pk)).data)
+
+
+class SettlementPickLineOut(serializers.Serializer):
+    line_id = serializers.IntegerField(source="line.pk")
+    item = serializers.CharField(source="title")
+    unit = serializers.CharField()
+    quantity = serializers.IntegerField()
+
+
+class SettlementPickHouseholdOut(serializers.Serializer):
+    entry_id = serializers.IntegerField(source="entry.pk")
+    seq = serializers.IntegerField(source="entry.seq")
+    household = serializers.CharField(source="entry.household.label")
+    name = serializers.CharField(source="entry.display_name")
+    note = serializers.CharField(source="entry.note")
+    pickup_state = serializers.CharField(source="pickup.state", allow_null=True, default=None)
+    lines = SettlementPickLineOut(many=True)
+
+
+class SettlementPickDonationOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    household = serializers.CharField(source="recipient.label")
+    item = serializers.CharField(source="item.offer.title")
+    quantity = serializers.IntegerField()
+    state = serializers.CharField()
+
+
+class SettlementPickBuildingOut(serializers.Serializer):
+    building_id = serializers.IntegerField(source="building.pk")
+    building = serializers.CharField(source="building.label")
+    handed = serializers.IntegerField()
+    total = serializers.IntegerField()
+    households = SettlementPickHouseholdOut(many=True)
+    donations = SettlementPickDonationOut(many=True)
+
+
+class PickListApi(APIView):
+    @extend_schema(responses=SettlementPickBuildingOut(many=True), operation_id="settlement_pick_list")
+    def get(self, request: Request, pk: int) -> Response:
+        """Per building: households, items and quantities to hand over, and donated portions (free)."""
+        buy = selectors.get_buy(user=request.user, buy_id=pk)
+        if not selectors.can_hand_over(request.user, buy):
+            raise PermissionRefused(code="forbidden")
+        try:
+            building_id = int(request.query_params.get("building", 0)) or None
+        except ValueError:
+            building_id = None
+        groups = selectors.pick_list(buy=buy, building_id=building_id)
+        return Response(SettlementPickBuildingOut(groups, many=True).data)

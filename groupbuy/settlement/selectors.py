@@ -32,6 +32,8 @@ from groupbuy.settlement.models import (
 from groupbuy.settlement.services.common import is_payment_staff, money
 
 MONEY_FIELD = DecimalField(max_digits=12, decimal_places=2)
+# Shown (never stored) when everything paid for an entry has been refunded.
+REFUNDED = "refunded"
 
 
 def get_buy(*, user: User, buy_id: int) -> GroupBuy:
@@ -73,6 +75,9 @@ def money_of(entry: Entry) -> dict[str, Any]:
     paid = payment.paid if payment else ZERO
     pending = payment.marked_amount if payment else ZERO
     net = paid - entry.refunded
+    state = payment.state if payment else PaymentState.UNPAID
+    if paid > 0 and pending == 0 and entry.refunded >= paid:
+        state = REFUNDED
     return {
         "owed": owed,
         "paid": paid,
@@ -80,7 +85,7 @@ def money_of(entry: Entry) -> dict[str, Any]:
         "refunded": entry.refunded,
         "due": money(owed - net - pending),
         "balance": money(net - owed),  # > 0: paid too much and not yet refunded
-        "state": payment.state if payment else PaymentState.UNPAID,
+        "state": state,
         "method": payment.method if payment else "",
         "marked_at": payment.marked_at if payment else None,
         "payment": payment,
@@ -121,7 +126,7 @@ def reconciliation(*, user: User, buy: GroupBuy, unpaid_hours: int = 24, state: 
     totals["outstanding"] = totals["expected"] - (totals["confirmed"] - totals["refunded"])
     if state == "attention":
         rows = [r for r in rows if r["overdue"] or r["mismatch"] or r["overpaid"] or r["state"] == PaymentState.MARKED]
-    elif state in PaymentState.values:
+    elif state in (*PaymentState.values, REFUNDED):
         rows = [r for r in rows if r["state"] == state]
     return {"buy": buy, "rows": rows, "totals": dict(totals), "counts": dict(counts), "unpaid_hours": unpaid_hours}
 

@@ -147,3 +147,52 @@ def test_beat_task_resolves_due_price_changes(closed, place):
     # Withdrawn by default (dearer): the resident's extra line is gone, nothing was charged.
     assert Payment.objects.filter(state=PaymentState.CONFIRMED).count() == 0
     assert PriceChange.objects.get().responses.get().choice == "withdraw"
+
+
+def test_pick_list_and_donations_through_the_api(closed, place, api):
+    from accounts.models import Household
+
+    Household.objects.filter(pk=place.neighbour.household_id).update(is_vulnerable=True)
+    r = api(place.resident.user).post(
+        f"/api/settlement/buys/{closed.buy.pk}/donations/", {"item_id": closed.extra.pk, "quantity": 2}, format="json"
+    )
+    assert r.status_code == 201
+    donation_id = r.json()["id"]
+    r = api(place.resident.user).post(
+        f"/api/settlement/donations/{donation_id}/",
+        {"action": "assign", "recipient_id": place.neighbour.household_id},
+        format="json",
+    )
+    assert (r.status_code, r.json()["code"]) == (403, "forbidden")
+    r = api(place.leader.user).post(
+        f"/api/settlement/donations/{donation_id}/",
+        {"action": "assign", "recipient_id": place.neighbour.household_id},
+        format="json",
+    )
+    assert r.json()["recipient"] == "12-302"
+    groups = api(place.building_leader.user).get(f"/api/settlement/buys/{closed.buy.pk}/pick-list/").json()
+    assert [h["household"] for h in groups[0]["households"]] == ["12-301", "12-302"]
+    assert groups[0]["donations"] == [
+        {"id": donation_id, "household": "12-302", "item": closed.extra.offer.title, "quantity": 2, "state": "pledged"}
+    ]
+    assert api(place.resident.user).get(f"/api/settlement/buys/{closed.buy.pk}/pick-list/").status_code == 403
+
+
+def test_fully_refunded_entry_shows_as_refunded(closed, place, api):
+    from groupbuy.settlement.services.price_changes import price_change_propose, price_change_respond
+
+    entry = closed.neighbour_entry
+    payment_mark(actor=place.neighbour.user, entry=entry, amount="413", method="wechat")
+    api(place.leader.user).post(f"/api/settlement/entries/{entry.pk}/payment/confirm/", {}, format="json")
+    change = price_change_propose(
+        actor=place.leader.user,
+        buy=closed.buy,
+        item_id=closed.main.pk,
+        new_price="108",
+        reason="x",
+        deadline=timezone.now() + timedelta(hours=1),
+    )
+    price_change_respond(actor=place.neighbour.user, change=change, entry=entry, choice="withdraw")
+    rows = api(place.leader.user).get(f"/api/settlement/buys/{closed.buy.pk}/reconciliation/").json()["rows"]
+    row = next(r for r in rows if r["entry_id"] == entry.pk)
+    assert (row["state"], row["owed"], row["refunded"]) == ("refunded", "0.00", "413.00")
