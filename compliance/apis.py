@@ -80,7 +80,7 @@ class SuspensionListApi(APIView):
     def get(self, request, community_id: int):
         community = get_object_or_404(Community, pk=community_id)
         require(request.user, Action.VIEW, community)
-        rows = selectors.suspensions_of(community=community, now=None)[:100]
+        rows = selectors.suspensions_of(community=community)[:100]
         return Response(SuspensionOutSerializer(rows, many=True).data)
 
     @extend_schema(request=SuspensionInSerializer, responses={201: SuspensionOutSerializer})

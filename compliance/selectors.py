@@ -35,8 +35,8 @@ def suspensions_overlapping(*, community_id: int, start: datetime, end: datetime
     ).order_by("starts_at", "id")
 
 
-def suspensions_of(*, community: Community, now: datetime) -> QuerySet[Suspension]:
-    """Current and future suspensions first; lifted and past ones after."""
+def suspensions_of(*, community: Community) -> QuerySet[Suspension]:
+    """Latest first."""
     return Suspension.objects.filter(community=community).select_related("created_by", "lifted_by")
 
 
@@ -67,13 +67,6 @@ def filing_detail(*, pk: int) -> Filing | None:
 
 def filing_of_buy(*, buy_id: int) -> Filing | None:
     return Filing.objects.filter(buy_id=buy_id).only("pk").first()
-
-
-def filings_of_community(*, community: Community, statuses: list[str] | None = None) -> QuerySet[Filing]:
-    qs = Filing.objects.filter(community=community).select_related("buy").order_by("arrival_start", "id")
-    if statuses:
-        qs = qs.filter(status__in=statuses)
-    return qs
 
 
 def is_participant(*, user: User, buy: GroupBuy) -> bool:

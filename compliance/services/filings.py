@@ -116,8 +116,10 @@ def filing_submit(
         raise errors.not_your_buy()
     now = now or timezone.now()
     fields = _clean_fields(gate=gate or buy.drop_point, vehicle_plate=vehicle_plate, driver_name=driver_name)
+    if Filing.objects.filter(buy=buy).exists():
+        raise errors.already_filed()
     if buy.status not in FILABLE_STATES:
-        raise errors.already_filed() if Filing.objects.filter(buy=buy).exists() else errors.buy_not_ready()
+        raise errors.buy_not_ready()
     if not PurchaseOrder.objects.filter(buy=buy).exists():
         raise errors.no_purchase_order()
     timing = {"arrival_start": arrival_start, "arrival_end": arrival_end, "test_sampled_at": test_sampled_at}

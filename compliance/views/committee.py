@@ -99,7 +99,7 @@ def suspensions(request, community_id: int):
         else:
             messages.success(request, _("Deliveries suspended. Affected deliveries are on hold."))
             return redirect("compliance:suspensions", community_id=community.pk)
-    rows = list(selectors.suspensions_of(community=community, now=timezone.now())[:50])
+    rows = list(selectors.suspensions_of(community=community)[:50])
     return render(
         request,
         "compliance/suspensions.html",
