@@ -7,24 +7,37 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.generics import ListAPIView
+from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import selectors
 from accounts.models import Notification
+from accounts.permissions import Action, require
 from accounts.serializers import (
+    HouseholdMemberInSerializer,
+    HouseholdMemberOutSerializer,
+    HouseholdOutSerializer,
+    InvitesInSerializer,
+    IssuedInviteOutSerializer,
     JoinDecisionInSerializer,
     JoinRequestInSerializer,
     JoinRequestOutSerializer,
     MarkReadOutSerializer,
+    MemberRowSerializer,
     NotificationOutSerializer,
     RedeemInSerializer,
     RedeemOutSerializer,
+    RolesInSerializer,
+    VulnerableInSerializer,
 )
+from accounts.services.households import household_member_add, household_set_vulnerable
 from accounts.services.inbox import notification_mark_read
-from accounts.services.invites import invite_redeem
+from accounts.services.invites import invite_codes_issue, invite_redeem
 from accounts.services.joining import join_request_create, join_request_decide
+from accounts.services.roles import membership_set_roles
 from accounts.utils import client_ip
 from accounts.views import LOGIN_IP_LIMIT, LOGIN_USER_LIMIT, LOGIN_WINDOW
 from config import ratelimit
@@ -154,3 +167,70 @@ class NotificationReadAllApi(APIView):
     @extend_schema(request=None, responses=MarkReadOutSerializer)
     def post(self, request):
         return Response({"marked": notification_mark_read(user=request.user)})
+
+
+# --- committee -------------------------------------------------------------
+
+
+class CommunityMembersApi(ListAPIView):
+    """Members of a community with their roles (committee staff), paginated."""
+
+    serializer_class = MemberRowSerializer
+    pagination_class = LimitOffsetPagination
+
+    @extend_schema(
+        parameters=[OpenApiParameter("q", str, required=False, description="name, username or address (12-301)")]
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        community_id = self.kwargs["community_id"]
+        require(self.request.user, Action.MANAGE_ROLES, community_id)
+        return selectors.community_memberships(community_id=community_id, search=self.request.query_params.get("q", ""))
+
+
+class MembershipRolesApi(APIView):
+    """Set every role flag of one membership at once (committee staff of its community)."""
+
+    @extend_schema(request=RolesInSerializer, responses=MemberRowSerializer)
+    def put(self, request, pk: int):
+        data = RolesInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        membership = membership_set_roles(actor=request.user, membership_id=pk, **data.validated_data)
+        return Response(MemberRowSerializer(membership).data)
+
+
+class HouseholdVulnerableApi(APIView):
+    @extend_schema(request=VulnerableInSerializer, responses=HouseholdOutSerializer)
+    def put(self, request, pk: int):
+        data = VulnerableInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        household = household_set_vulnerable(
+            actor=request.user, household_id=pk, is_vulnerable=data.validated_data["is_vulnerable"]
+        )
+        return Response(HouseholdOutSerializer(household).data)
+
+
+class HouseholdMemberCreateApi(APIView):
+    """Add a person without a phone (committee staff; a building leader in their building)."""
+
+    @extend_schema(request=HouseholdMemberInSerializer, responses={201: HouseholdMemberOutSerializer})
+    def post(self, request, community_id: int):
+        data = HouseholdMemberInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        person = household_member_add(actor=request.user, community_id=community_id, **data.validated_data)
+        return Response(HouseholdMemberOutSerializer(person).data, status=status.HTTP_201_CREATED)
+
+
+class InvitesIssueApi(APIView):
+    """Issue one code per household. The codes are in this response only: store or print them now."""
+
+    @extend_schema(request=InvitesInSerializer, responses={201: IssuedInviteOutSerializer(many=True)})
+    def post(self, request, community_id: int):
+        data = InvitesInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        issued = invite_codes_issue(actor=request.user, community_id=community_id, **data.validated_data)
+        response = Response(IssuedInviteOutSerializer(issued, many=True).data, status=status.HTTP_201_CREATED)
+        response["Cache-Control"] = "no-store"
+        return response

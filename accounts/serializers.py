@@ -66,3 +66,70 @@ class NotificationOutSerializer(serializers.Serializer):
 
 class MarkReadOutSerializer(serializers.Serializer):
     marked = serializers.IntegerField()
+
+
+class MemberRowSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    user_id = serializers.IntegerField()
+    name = serializers.CharField(source="user.__str__")
+    household = serializers.CharField(source="household.label", allow_null=True, default=None)
+    is_team_leader = serializers.BooleanField()
+    is_building_leader = serializers.BooleanField()
+    led_building_id = serializers.IntegerField(allow_null=True)
+    volunteer_group = serializers.CharField()
+    is_gate_guard = serializers.BooleanField()
+    is_committee = serializers.BooleanField()
+
+
+class RolesInSerializer(serializers.Serializer):
+    is_team_leader = serializers.BooleanField(default=False)
+    is_building_leader = serializers.BooleanField(default=False)
+    led_building_id = serializers.IntegerField(required=False, allow_null=True, default=None)
+    volunteer_group = serializers.ChoiceField(
+        choices=["", "procurement", "data", "receiving"], required=False, allow_blank=True, default=""
+    )
+    is_gate_guard = serializers.BooleanField(default=False)
+    is_committee = serializers.BooleanField(default=False)
+
+
+class VulnerableInSerializer(serializers.Serializer):
+    is_vulnerable = serializers.BooleanField()
+
+
+class HouseholdOutSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    label = serializers.CharField()
+    is_vulnerable = serializers.BooleanField()
+
+
+class HouseholdMemberInSerializer(serializers.Serializer):
+    building_id = serializers.IntegerField()
+    room = serializers.CharField(max_length=20)
+    name = serializers.CharField(max_length=60)
+    note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    phone = serializers.CharField(max_length=20, required=False, allow_blank=True, default="", write_only=True)
+
+
+class HouseholdMemberOutSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    household = serializers.CharField(source="household.label")
+    name = serializers.CharField()
+    note = serializers.CharField()
+    has_account = serializers.SerializerMethodField()
+
+    def get_has_account(self, obj) -> bool:
+        return obj.user_id is not None
+
+
+class InvitesInSerializer(serializers.Serializer):
+    building_ids = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    household_ids = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    valid_days = serializers.IntegerField(default=14)
+    only_without_account = serializers.BooleanField(default=False)
+
+
+class IssuedInviteOutSerializer(serializers.Serializer):
+    household_id = serializers.IntegerField(source="household.pk")
+    household = serializers.CharField(source="household.label")
+    code = serializers.CharField(source="display_code", help_text="Shown once: only a hash is stored.")
+    expires_at = serializers.DateTimeField(source="invite.expires_at")
