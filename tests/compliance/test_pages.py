@@ -12,7 +12,7 @@ from django.utils import timezone
 from compliance.models import Filing, FilingStatus, Slip
 from compliance.services.delivery import arrival_record, evidence_add
 from compliance.services.filings import filing_submit
-from groupbuy.models import BuyStatus
+from groupbuy.models import BuyStatus, GroupBuy
 
 from .conftest import MP4_BYTES, documents, filing_kwargs, live_times, make_ordered_buy, stored_files
 
@@ -234,8 +234,7 @@ def test_receiving_volunteer_walks_the_delivery_through_pages(place, live_approv
     client.post(reverse("compliance:disinfected", args=[pk]), {"finished_at": ""})
     response = client.post(reverse("compliance:release", args=[pk]), follow=True)
     assert "30 minutes after disinfection" in response.content.decode()
-    live_approved.refresh_from_db()
-    assert live_approved.buy.status == BuyStatus.DISINFECTED
+    assert GroupBuy.objects.get(pk=live_approved.buy_id).status == BuyStatus.DISINFECTED
 
 
 def test_audit_page_verifies_and_exports(place, live_filed, web):
@@ -265,3 +264,24 @@ def test_deliveries_link_leads_to_the_members_community(place, web):
     response = web(place.resident.user).get(reverse("compliance:index"))
     assert response.status_code == 302
     assert response["Location"] == reverse("compliance:community", args=[place.community.pk])
+
+
+def test_leader_fixes_a_rejected_filing_through_the_page(place, live_filed, web):
+    from compliance.services.review import filing_reject
+
+    filing_reject(actor=place.committee.user, filing=live_filed, reason="plate unreadable")
+    client = web(place.leader.user)
+    url = reverse("compliance:filing_edit", args=[live_filed.pk])
+    page = client.get(url).content.decode()
+    assert "plate unreadable" in page
+    assert 'value="沪A12345"' in page
+
+    data = form_data(live_times(), vehicle_plate="沪B 54321")
+    for kind in ("qualification", "vehicle_pass", "test_report"):
+        data.pop(kind)  # keep the documents already filed
+    response = client.post(url, data)
+    assert response.status_code == 302
+    live_filed.refresh_from_db()
+    assert (live_filed.status, live_filed.vehicle_plate, live_filed.revision) == (FilingStatus.SUBMITTED, "沪B54321", 2)
+    assert live_filed.documents.count() == 3
+    assert GroupBuy.objects.get(pk=live_filed.buy_id).status == BuyStatus.FILED
