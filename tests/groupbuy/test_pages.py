@@ -419,3 +419,13 @@ def test_someone_in_two_communities_switches_between_them(place, other_place, we
     text = page_text(client.get(reverse("groupbuy:buy_list"), {"community": other_place.community.pk}))
     assert theirs.title in text
     assert buy.title not in text
+
+
+def test_staff_without_the_resident_role_get_no_join_form_and_are_refused(place, web, buy):
+    client = web(place.gate_guard.user)
+    assert reverse("groupbuy:buy_join", args=[buy.pk]) not in page_text(client.get(detail_url(buy)))
+    before = buy_state(buy)
+    response = join(client, buy, "1")
+    assert response.status_code == 403
+    assert 'data-code="forbidden"' in page_text(response)
+    assert buy_state(buy) == before
