@@ -19,7 +19,7 @@ from accounts.models import User
 from accounts.permissions import Action, require
 from compliance import exceptions as errors
 from compliance.files import StoredDocument, delete_stored, store_document, validate_document_upload
-from compliance.models import DocumentKind, Filing, FilingDocument, FilingLine, FilingStatus
+from compliance.models import DocumentKind, Filing, FilingDocument, FilingLine, FilingStatus, Slip
 from compliance.selectors import policy_of
 from compliance.services.audit import audit_append
 from compliance.services.policy import filing_rule_violations, policy_lock
@@ -29,6 +29,13 @@ from groupbuy.services.transitions import buy_transition
 
 DOCUMENT_KINDS = [DocumentKind.QUALIFICATION, DocumentKind.VEHICLE_PASS, DocumentKind.TEST_REPORT]
 FILABLE_STATES = [BuyStatus.CLOSED, BuyStatus.ORDERED]
+EDITABLE_STATES = (FilingStatus.SUBMITTED, FilingStatus.REJECTED, FilingStatus.APPROVED, FilingStatus.ON_HOLD)
+# Where the buy must be for a filing in this state to be refiled (back to "filed").
+BUY_STATE_BEFORE_REFILE = {
+    FilingStatus.REJECTED: BuyStatus.ORDERED,
+    FilingStatus.APPROVED: BuyStatus.APPROVED,
+    FilingStatus.ON_HOLD: BuyStatus.ON_HOLD,
+}
 _PLATE_RE = re.compile(r"^[\w·\-]{4,12}$")
 
 
@@ -189,14 +196,18 @@ def filing_resubmit(
     gate: str = "",
     now: datetime | None = None,
 ) -> Filing:
-    """Fix a rejected (or still pending) filing and send it to the queue again. Documents given replace the old ones."""
+    """Fix a filing and send it to the review queue again; documents given replace the old ones.
+
+    Works for a pending or rejected filing, and also for an approved or held one whose goods have not
+    arrived (new driver, new day after a suspension): its slip is then revoked and it is reviewed again.
+    """
     buy = filing.buy
     require(actor, Action.FILE_DELIVERY, filing.community_id)
     if buy.leader_id != actor.pk:
         raise errors.not_your_buy()
     now = now or timezone.now()
     fields = _clean_fields(gate=gate or filing.gate, vehicle_plate=vehicle_plate, driver_name=driver_name)
-    if filing.status not in (FilingStatus.REJECTED, FilingStatus.SUBMITTED):
+    if filing.status not in EDITABLE_STATES:
         raise errors.invalid_state()
     timing = {"arrival_start": arrival_start, "arrival_end": arrival_end, "test_sampled_at": test_sampled_at}
     _check_rules(community_id=filing.community_id, now=now, **timing)
@@ -207,11 +218,15 @@ def filing_resubmit(
             policy = policy_lock(community_id=filing.community_id)
             _check_rules(community_id=filing.community_id, now=now, locked=policy, **timing)
             current = Filing.objects.select_for_update().get(pk=filing.pk)
-            if current.status == FilingStatus.REJECTED:
-                if not buy_transition(buy_id=buy.pk, from_states=[BuyStatus.ORDERED], to_state=BuyStatus.FILED):
-                    raise errors.invalid_state()
+            if current.status in BUY_STATE_BEFORE_REFILE:
+                if not buy_transition(
+                    buy_id=buy.pk, from_states=[BUY_STATE_BEFORE_REFILE[current.status]], to_state=BuyStatus.FILED
+                ):
+                    raise errors.invalid_state()  # e.g. the goods already arrived
             elif current.status != FilingStatus.SUBMITTED:
                 raise errors.invalid_state()
+            # A slip for the old details must not open the gate any more.
+            slip_revoked = Slip.objects.filter(filing_id=filing.pk).delete()[0] > 0
             revision = current.revision + 1
             Filing.objects.filter(pk=filing.pk).update(
                 status=FilingStatus.SUBMITTED,
@@ -220,6 +235,7 @@ def filing_resubmit(
                 reviewed_at=None,
                 reviewed_by=None,
                 reject_reason="",
+                held_by=None,
                 **fields,
                 **timing,
             )
@@ -246,6 +262,7 @@ def filing_resubmit(
                     **fields,
                     **timing,
                     "replaced_documents": [d.kind for d in stored],
+                    "slip_revoked": slip_revoked,
                     "goods": [[line.title, line.quantity, line.unit] for line in lines],
                 },
                 now=now,

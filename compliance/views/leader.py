@@ -18,11 +18,12 @@ from compliance.forms import (
     FilingForm,
     RejectForm,
 )
-from compliance.models import FilingStatus
 from compliance.services import delivery, filings
 from compliance.views.common import filing_or_404, page, qr_svg, show_error
 from config.errors import ApplicationError
-from groupbuy.models import GroupBuy
+from groupbuy.models import BuyStatus, GroupBuy
+
+EDITABLE_BUY_STATES = (BuyStatus.ORDERED, BuyStatus.FILED, BuyStatus.APPROVED, BuyStatus.ON_HOLD)
 
 # --- leaders: file, fix, status ----------------------------------------------
 
@@ -79,7 +80,7 @@ def filing_edit(request, pk: int):
     require(request.user, Action.FILE_DELIVERY, filing.community_id)
     if filing.buy.leader_id != request.user.pk:
         raise PermissionDenied
-    if filing.status not in (FilingStatus.REJECTED, FilingStatus.SUBMITTED):
+    if filing.status not in filings.EDITABLE_STATES or filing.buy.status not in EDITABLE_BUY_STATES:
         return redirect("compliance:filing_detail", pk=filing.pk)
     if request.method == "POST":
         form = FilingForm(request.POST, request.FILES, documents_required=False)
@@ -124,6 +125,9 @@ def filing_detail(request, pk: int):
         "evidence": list(filing.evidence.all()),
         "release_at": delivery.release_earliest(filing),
         "now": timezone.now(),
+        "can_edit": see["edit"]
+        and filing.status in filings.EDITABLE_STATES
+        and filing.buy.status in EDITABLE_BUY_STATES,
         "reject_form": RejectForm(),
         "arrival_form": ArrivalForm(),
         "evidence_form": EvidenceForm(),

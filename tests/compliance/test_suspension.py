@@ -167,3 +167,50 @@ def test_policy_update_is_audited_and_validated(place):
             gate_closes=time(17),
         )
     assert DeliveryPolicy.objects.get(community=place.community).weekdays == "024"
+
+
+def test_leader_refiles_a_held_delivery_for_another_day_and_the_old_slip_stops_working(place, approved):
+    from compliance.models import Slip
+    from compliance.services.filings import filing_resubmit
+
+    old_code = approved.slip.code
+    suspend(place, ends_at=ARRIVAL_END + timedelta(hours=1))
+    new_start = ARRIVAL_START + timedelta(days=1)
+    filing_resubmit(
+        actor=place.leader.user,
+        filing=approved,
+        arrival_start=new_start,
+        arrival_end=new_start + timedelta(hours=2),
+        vehicle_plate="沪A12345",
+        driver_name="李师傅",
+        test_sampled_at=new_start - timedelta(hours=20),
+        now=new_start - timedelta(hours=18),
+    )
+    assert status_of(approved) == (FilingStatus.SUBMITTED, BuyStatus.FILED)
+    assert approved.held_by is None
+    assert not Slip.objects.exists()
+    gate = slip_verify(actor=place.gate_guard.user, community=place.community, code=old_code, now=new_start)
+    assert gate.result == "invalid"
+    assert AuditEvent.objects.filter(kind="filing_resubmitted").get().data["slip_revoked"] is True
+
+
+def test_refiling_after_the_goods_arrived_is_refused(place, approved):
+    from compliance.services.filings import filing_resubmit
+
+    arrival_record(actor=place.receiving_volunteer.user, filing=approved, now=ARRIVAL_START)
+    with pytest.raises(ApplicationError) as exc:
+        filing_resubmit(
+            actor=place.leader.user,
+            filing=approved,
+            arrival_start=ARRIVAL_START + timedelta(days=1),
+            arrival_end=ARRIVAL_END + timedelta(days=1),
+            vehicle_plate="沪A12345",
+            driver_name="李师傅",
+            test_sampled_at=ARRIVAL_START + timedelta(hours=5),
+            now=ARRIVAL_START + timedelta(hours=6),
+        )
+    assert exc.value.code == "invalid_state"
+    assert status_of(approved) == (FilingStatus.APPROVED, BuyStatus.ARRIVED)
+    from compliance.models import Slip
+
+    assert Slip.objects.filter(filing=approved).exists()
