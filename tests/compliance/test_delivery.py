@@ -221,3 +221,32 @@ def test_only_receiving_team_and_committee_record_arrival(place, approved, role)
         arrival_record(actor=getattr(place, role).user, filing=approved, now=ARRIVAL_START)
     assert exc.value.code == "forbidden"
     assert buy_status(approved) == BuyStatus.APPROVED
+
+
+def _pending_evidence(filing, user, content: bytes) -> Evidence:
+    from config.uploads import save_private
+
+    name = save_private(content, "compliance/incoming", "jpg")
+    return Evidence.objects.create(filing=filing, kind="photo", source=name, uploaded_by=user)
+
+
+def test_photo_that_fails_processing_is_marked_failed_and_its_file_removed(place, arrived):
+    before = stored_files(settings.MEDIA_ROOT)
+    evidence = _pending_evidence(arrived, place.receiving_volunteer.user, b"\xff\xd8\xff" + b"garbage" * 10)
+    assert evidence_process(evidence_id=evidence.pk) is False
+    evidence.refresh_from_db()
+    assert (evidence.status, evidence.source.name) == (EvidenceStatus.FAILED, "")
+    assert evidence.error_code
+    assert stored_files(settings.MEDIA_ROOT) == before
+
+
+def test_repair_task_processes_photos_whose_enqueue_was_lost(place, arrived):
+    from django.utils import timezone
+
+    from compliance.tasks import repair_pending_evidence
+
+    evidence = _pending_evidence(arrived, place.receiving_volunteer.user, jpeg_bytes())
+    Evidence.objects.filter(pk=evidence.pk).update(created_at=timezone.now() - timedelta(minutes=10))
+    assert repair_pending_evidence() == 1  # tasks run eagerly in tests
+    evidence.refresh_from_db()
+    assert evidence.status == EvidenceStatus.READY
