@@ -28,6 +28,10 @@ def add_application_error(form: forms.Form, exc: ApplicationError) -> None:
     form.add_error(target, str(exc.message))
 
 
+# Chinese input methods often type full-width digits (２); read them as the digits they are.
+_FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+
+
 class QuantitiesForm(forms.Form):
     """One text box per item of the buy (`q_<item id>`); blank means none."""
 
@@ -43,7 +47,7 @@ class QuantitiesForm(forms.Form):
                 label=item.offer.title,
                 required=False,
                 max_length=12,
-                widget=forms.TextInput(attrs={"inputmode": "numeric", "pattern": "[0-9]*", "size": 4}),
+                widget=forms.TextInput(attrs={"inputmode": "numeric", "size": 4}),
             )
 
     def quantity_fields(self) -> list[tuple[Any, forms.BoundField]]:
@@ -53,7 +57,7 @@ class QuantitiesForm(forms.Form):
         """{item id: what was typed}; blank boxes are 0. The service checks the values."""
         result: dict[int, Any] = {}
         for item in self.items:
-            raw = (self.cleaned_data.get(f"q_{item.pk}") or "").strip()
+            raw = (self.cleaned_data.get(f"q_{item.pk}") or "").strip().translate(_FULLWIDTH_DIGITS)
             result[item.pk] = raw or 0
         return result
 

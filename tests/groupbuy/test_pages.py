@@ -195,6 +195,11 @@ def test_resident_joins_and_sees_their_number(place, web, buy):
     assert "You are #1 in the list" in text
 
 
+def test_full_width_digits_from_a_chinese_keyboard_are_understood(place, web, buy):
+    assert join(web(place.resident.user), buy, "２").status_code == 302
+    assert Entry.objects.get(buy=buy).units == 2
+
+
 def test_the_same_form_sent_twice_makes_one_entry(place, web, buy):
     client = web(place.resident.user)
     assert join(client, buy, "2", idempotency_key="form-abc").status_code == 302
