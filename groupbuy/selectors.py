@@ -361,7 +361,12 @@ def household_by_label(*, community_id: int, label: str) -> Household | None:
     """`12-301` -> the household of this community (proxy ordering), with its members."""
     from accounts.selectors import household_by_label as by_label
 
+    # Typed on a phone with a Chinese IME: full-width digits and dash (１２－３０１).
+    label = (label or "").translate(_FULLWIDTH).replace(" ", "")
     return by_label(community_id=community_id, label=label)
+
+
+_FULLWIDTH = str.maketrans("０１２３４５６７８９－—", "0123456789--")
 
 
 def household_get(*, community_id: int, household_id: Any) -> Household:

@@ -336,7 +336,7 @@ def test_building_leader_signs_up_an_elderly_neighbour(place, web, buy):
     grandma = HouseholdMember.objects.create(household=household, name="张奶奶", phone="")
     client = web(place.building_leader.user)
     url = reverse("groupbuy:proxy_signup", args=[buy.pk])
-    text = page_text(client.get(url, {"label": " 12-302 "}))
+    text = page_text(client.get(url, {"label": " １２－３０２ "}))
     assert "张奶奶" in text
     response = client.post(
         url,
