@@ -118,3 +118,65 @@ def invalid_field(field: str, message: Any = None) -> ValidationFailed:
 
 def not_found() -> NotFound:
     return NotFound()
+
+
+# --- pools, packs (issue 6) -------------------------------------------------
+
+
+def pool_formed() -> Conflict:
+    return Conflict(_("The pool has already formed: members can no longer join or leave."), code="pool_formed")
+
+
+def pool_closed() -> Conflict:
+    return Conflict(_("This pool no longer takes members."), code="pool_closed")
+
+
+def already_in_pool() -> Conflict:
+    return Conflict(_("Your community already has a buy in this pool."), code="already_in_pool")
+
+
+def buy_already_pooled() -> Conflict:
+    return Conflict(_("This buy is already part of a pool."), code="buy_already_pooled")
+
+
+def not_pooled() -> Conflict:
+    return Conflict(_("This buy is not part of a pool."), code="not_pooled")
+
+
+def pool_deadline_later() -> ValidationFailed:
+    return ValidationFailed(
+        _("A member buy's deadline cannot be later than the pool's deadline."), code="pool_deadline_later"
+    )
+
+
+def pool_offers_differ() -> ValidationFailed:
+    return ValidationFailed(_("Only buys of the same offers can be pooled."), code="pool_offers_differ")
+
+
+def pool_not_invited() -> PermissionRefused:
+    return PermissionRefused(
+        _("This pool has not been offered to your community; ask its leader to offer it."), code="pool_not_invited"
+    )
+
+
+def pool_host_cannot_leave() -> Conflict:
+    return Conflict(_("The buy that started the pool cannot leave it."), code="pool_host_cannot_leave")
+
+
+def pool_minimum_needed() -> Conflict:
+    return Conflict(
+        _("The pool has formed and this change would take it below the supplier's minimum (起送量)."),
+        code="pool_minimum_needed",
+    )
+
+
+def same_community() -> ValidationFailed:
+    return ValidationFailed(_("Choose a neighbouring community, not this one."), code="same_community")
+
+
+def invalid_tolerance(detail: Any = None) -> ValidationFailed:
+    return ValidationFailed(
+        _("The extra you would take to fill a pack must be between 0 and the pack size."),
+        code="invalid_tolerance",
+        detail=detail,
+    )

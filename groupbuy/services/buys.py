@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -27,15 +27,18 @@ from groupbuy.models import (
     BuyStatus,
     DistributionMode,
     Entry,
-    EntryLine,
     EntryStatus,
     GroupBuy,
     MoqKind,
     Offer,
+    Pool,
+    PoolMember,
+    PoolMemberStatus,
 )
 from groupbuy.notifications import notify_buy, participant_user_ids
 from groupbuy.services.catalog import offer_photos_requeue
-from groupbuy.services.purchase_order import purchase_order_build
+from groupbuy.services.pools import pool_id_for_buy, pool_lock_for_buy, pools_sweep
+from groupbuy.services.purchase_order import entries_allocate, purchase_order_build
 from groupbuy.services.signup import _as_int
 from groupbuy.services.transitions import buy_transition
 
@@ -221,22 +224,25 @@ def group_buy_close(*, buy_id: int) -> bool:
         ):
             return False
         buy = GroupBuy.objects.get(pk=buy_id)
-        EntryLine.objects.filter(entry__buy_id=buy_id, entry__status=EntryStatus.ACTIVE).update(allocated=F("quantity"))
+        entries_allocate(buy_id=buy_id)
         purchase_order_build(buy=buy)
         notify_buy(buy=buy, kind="buy_closed", user_ids=participant_user_ids(buy_id=buy_id))
     return True
 
 
-def group_buy_fail(*, buy_id: int, now: datetime.datetime | None = None) -> bool:
+def group_buy_fail(*, buy_id: int, now: datetime.datetime | None = None, pooled: bool = False) -> bool:
     """Fail an open buy whose deadline passed below the MOQ (流团): release entries, tell everyone.
-    True if this call did it."""
+    True if this call did it. A buy in a pool fails only with its pool (`pooled=True`, from pool_fail)."""
     now = now or timezone.now()
+    where = Q(deadline__lte=now)
+    if not pooled:
+        where &= ~Q(pk__in=PoolMember.objects.filter(status=PoolMemberStatus.ACTIVE).values("buy_id"))
     with transaction.atomic():
         if not buy_transition(
             buy_id=buy_id,
             from_states=[BuyStatus.OPEN],
             to_state=BuyStatus.FAILED,
-            where=Q(deadline__lte=now),
+            where=where,
             ended_at=now,
         ):
             return False
@@ -268,7 +274,12 @@ def group_buys_sweep(*, now: datetime.datetime | None = None) -> dict[str, int]:
     ).order_by("formed_at", "pk")
     for buy_id in list(lost.values_list("pk", flat=True)[:SWEEP_BATCH]):
         done["repaired"] += group_buy_close(buy_id=buy_id)
-    due_open = GroupBuy.objects.filter(status=BuyStatus.OPEN, deadline__lte=now).order_by("deadline", "pk")
+    done["pools_failed"] = pools_sweep(now=now)
+    due_open = (
+        GroupBuy.objects.filter(status=BuyStatus.OPEN, deadline__lte=now)
+        .exclude(pk__in=PoolMember.objects.filter(status=PoolMemberStatus.ACTIVE).values("buy_id"))
+        .order_by("deadline", "pk")
+    )
     for buy_id in list(due_open.values_list("pk", flat=True)[:SWEEP_BATCH]):
         done["failed"] += group_buy_fail(buy_id=buy_id, now=now)
     done["photos"] = offer_photos_requeue(now=now)
@@ -295,6 +306,13 @@ def group_buy_cancel(*, actor: User, buy: GroupBuy, reason: str) -> GroupBuy:
         raise err.invalid_field("reason")
     now = timezone.now()
     with transaction.atomic():
+        # A member of a pool that has not formed leaves it first (pool row, then the buy); once the pool
+        # formed, a member cannot drop out alone (the supplier's minimum was met with it).
+        pool_id = pool_lock_for_buy(buy_id=buy.pk)
+        if pool_id is not None:
+            from groupbuy.services.pools import pool_cancel_member
+
+            pool_cancel_member(pool_id=pool_id, buy_id=buy.pk, now=now)
         if not buy_transition(
             buy_id=buy.pk,
             from_states=CANCELLABLE,
@@ -353,6 +371,9 @@ def group_buy_update(*, actor: User, buy: GroupBuy, **fields: Any) -> GroupBuy:
     if "deadline" in fields:
         if deadline <= now:
             raise err.invalid_deadline()
+        pool_id = pool_id_for_buy(buy.pk)
+        if pool_id is not None and deadline > Pool.objects.values_list("deadline", flat=True).get(pk=pool_id):
+            raise err.pool_deadline_later()
         cleaned["deadline"] = deadline
     delivery_date = fields.get("delivery_date", buy.delivery_date)
     if (

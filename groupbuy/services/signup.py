@@ -25,9 +25,10 @@ Concurrency design (PostgreSQL, READ COMMITTED):
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
@@ -38,6 +39,15 @@ from accounts.permissions import Action, allowed_actions, membership_for
 from config.enqueue import enqueue_on_commit
 from groupbuy import exceptions as err
 from groupbuy.models import SIGNUP_STATES, BuyItem, BuyStatus, Entry, EntryLine, EntryStatus, GroupBuy, moq_reached_q
+from groupbuy.services.pools import (
+    PoolChanged,
+    pool_apply_delta,
+    pool_form_if_reached,
+    pool_lock_for_buy,
+    pool_verify,
+)
+
+T = TypeVar("T")
 
 MAX_LINE_QUANTITY = 9999
 MAX_KEY_LENGTH = 64
@@ -78,6 +88,29 @@ def _parse_quantities(quantities: Any, *, allow_all_zero: bool = False) -> dict[
         parsed[item_id] = q
     if not allow_all_zero and not any(parsed.values()):
         raise err.invalid_quantity()
+    return parsed
+
+
+def _parse_tolerances(buy: GroupBuy, tolerances: Any, quantities: dict[int, int]) -> dict[int, int]:
+    """{item id: extra units the household would take to fill a pack}, each 0..the offer's pack size, only
+    for items the entry orders."""
+    if tolerances in (None, {}):
+        return {}
+    if not isinstance(tolerances, dict):
+        raise err.invalid_tolerance()
+    parsed: dict[int, int] = {}
+    for raw_id, raw_t in tolerances.items():
+        item_id = _as_int(raw_id)
+        t = _as_int(raw_t)
+        if item_id is None or t is None or item_id in parsed:
+            raise err.invalid_tolerance({"item": str(raw_id)[:20]})
+        parsed[item_id] = t
+    sizes = dict(BuyItem.objects.filter(buy_id=buy.pk, pk__in=list(parsed)).values_list("pk", "offer__pack_size"))
+    for item_id, t in parsed.items():
+        if item_id not in sizes:
+            raise err.unknown_item({"items": [item_id]})
+        if not 0 <= t <= sizes[item_id] or (t and not quantities.get(item_id)):
+            raise err.invalid_tolerance({"item": item_id, "pack_size": sizes[item_id]})
     return parsed
 
 
@@ -214,9 +247,11 @@ def signup_create(
     idempotency_key: str = "",
     placed_for: HouseholdMember | None = None,
     note: str = "",
+    tolerances: dict[int, int] | None = None,
 ) -> Entry:
     """Join `buy` for `household` (own household, or another one by proxy). Returns the new entry,
-    or the existing one when `idempotency_key` was already used for this household (a repeated request)."""
+    or the existing one when `idempotency_key` was already used for this household (a repeated request).
+    `tolerances` ({item id: units}) is "I'd take up to N more if it fills a pack" for pack-size offers."""
     idempotency_key = (idempotency_key or "").strip()
     if len(idempotency_key) > MAX_KEY_LENGTH:
         raise err.invalid_field("idempotency_key")
@@ -233,43 +268,18 @@ def signup_create(
     if len(note) > Entry._meta.get_field("note").max_length:
         raise err.invalid_field("note")
 
-    lines = _lines_for(buy, _parse_quantities(quantities))
+    parsed_quantities = _parse_quantities(quantities)
+    lines = _lines_for(buy, parsed_quantities)
     lines = {pk: line for pk, line in lines.items() if line.quantity > 0}
+    extra = _parse_tolerances(buy, tolerances, parsed_quantities)
     units, main_units, amount = _totals(lines)
     _check_household_limit(buy, units)
     display_name = _display_name(actor, household, placed_for)
 
     try:
-        with transaction.atomic():
-            now = timezone.now()
-            # The row lock on the buy: taken here, by the UPDATE that also checks state and deadline.
-            bumped = GroupBuy.objects.filter(_open_buy_filter(buy.pk, now)).update(
-                last_seq=F("last_seq") + 1,
-                entry_count=F("entry_count") + 1,
-                total_units=F("total_units") + units,
-                main_units=F("main_units") + main_units,
-                total_amount=F("total_amount") + amount,
-            )
-            if bumped != 1:
-                raise _refusal_for(buy.pk)
-            seq = GroupBuy.objects.values_list("last_seq", flat=True).get(pk=buy.pk)
-            _apply_item_deltas({pk: line.quantity for pk, line in lines.items()})
-            entry = Entry.objects.create(
-                buy_id=buy.pk,
-                household=household,
-                seq=seq,
-                placed_by=actor,
-                placed_for=placed_for,
-                display_name=display_name[:60],
-                note=note,
-                units=units,
-                amount=amount,
-                idempotency_key=idempotency_key,
-            )
-            EntryLine.objects.bulk_create(
-                [EntryLine(entry=entry, item_id=pk, quantity=line.quantity) for pk, line in sorted(lines.items())]
-            )
-            _form_if_reached(buy)
+        return _retry_if_pool_changed(
+            lambda: _create(buy, household, actor, placed_for, display_name, note, idempotency_key, lines, extra)
+        )
     except IntegrityError as exc:
         constraint = _constraint_name(exc)
         # The same request sent twice at once: the other copy committed first. Either unique index may be
@@ -285,6 +295,85 @@ def signup_create(
             live = Entry.objects.filter(buy_id=buy.pk, household=household, status=EntryStatus.ACTIVE).first()
             raise err.already_signed_up(live.pk if live else None) from exc
         raise
+
+
+def _retry_if_pool_changed(work: Callable[[], T]) -> T:
+    """Run `work` (one transaction); if the buy joined or left a pool between reading its membership and
+    taking its lock, run it again (the next attempt locks the right pool first)."""
+    for _attempt in range(4):
+        try:
+            return work()
+        except PoolChanged:
+            continue
+    return work()
+
+
+def _lock_pool_then_buy_counters(buy: GroupBuy, now: Any, **changes: Any) -> int | None:
+    """Lock the buy's pool (if any), then bump the buy's counters with the UPDATE that also takes its row lock
+    and checks state and deadline. Returns the locked pool id."""
+    pool_id = pool_lock_for_buy(buy_id=buy.pk)
+    if GroupBuy.objects.filter(_open_buy_filter(buy.pk, now)).update(**changes) != 1:
+        raise _refusal_for(buy.pk)
+    pool_verify(buy_id=buy.pk, pool_id=pool_id)
+    return pool_id
+
+
+def _after_counts_changed(buy: GroupBuy, pool_id: int | None, main_units: int, amount: Decimal, now: Any) -> None:
+    """Form (or un-form) the buy — or, for a pooled buy, add the change to the pool and form the whole pool."""
+    if pool_id is None:
+        # Only a decrease can take a formed buy below its MOQ.
+        if not _form_if_reached(buy) and (main_units < 0 or amount < 0):
+            _unform_if_below(buy, now)
+        return
+    pool_apply_delta(pool_id=pool_id, main_units=main_units, amount=amount)
+    if main_units > 0 or amount > 0:
+        pool_form_if_reached(pool_id=pool_id)
+
+
+def _create(
+    buy: GroupBuy,
+    household: Household,
+    actor: User,
+    placed_for: HouseholdMember | None,
+    display_name: str,
+    note: str,
+    idempotency_key: str,
+    lines: dict[int, _Line],
+    extra: dict[int, int],
+) -> Entry:
+    units, main_units, amount = _totals(lines)
+    with transaction.atomic():
+        now = timezone.now()
+        pool_id = _lock_pool_then_buy_counters(
+            buy,
+            now,
+            last_seq=F("last_seq") + 1,
+            entry_count=F("entry_count") + 1,
+            total_units=F("total_units") + units,
+            main_units=F("main_units") + main_units,
+            total_amount=F("total_amount") + amount,
+        )
+        seq = GroupBuy.objects.values_list("last_seq", flat=True).get(pk=buy.pk)
+        _apply_item_deltas({pk: line.quantity for pk, line in lines.items()})
+        entry = Entry.objects.create(
+            buy_id=buy.pk,
+            household=household,
+            seq=seq,
+            placed_by=actor,
+            placed_for=placed_for,
+            display_name=display_name[:60],
+            note=note,
+            units=units,
+            amount=amount,
+            idempotency_key=idempotency_key,
+        )
+        EntryLine.objects.bulk_create(
+            [
+                EntryLine(entry=entry, item_id=pk, quantity=line.quantity, tolerance=extra.get(pk, 0))
+                for pk, line in sorted(lines.items())
+            ]
+        )
+        _after_counts_changed(buy, pool_id, main_units, amount, now)
     return entry
 
 
@@ -302,16 +391,38 @@ def _lock_open_buy(buy_id: int, now: Any) -> None:
         raise _refusal_for(buy_id)
 
 
-def signup_change(*, actor: User, entry: Entry, quantities: dict[int, int]) -> Entry:
-    """Set the entry's quantities (absolute; 0 removes a line). To leave the list, withdraw instead."""
+def _lock_pool_then_open_buy(buy_id: int, now: Any) -> int | None:
+    """Lock the buy's pool (if any), then the buy (evaluated, so the row lock is really taken here, before the
+    entry is locked). Returns the locked pool id."""
+    pool_id = pool_lock_for_buy(buy_id=buy_id)
+    _lock_open_buy(buy_id, now)
+    pool_verify(buy_id=buy_id, pool_id=pool_id)
+    return pool_id
+
+
+def signup_change(
+    *, actor: User, entry: Entry, quantities: dict[int, int], tolerances: dict[int, int] | None = None
+) -> Entry:
+    """Set the entry's quantities (absolute; 0 removes a line). To leave the list, withdraw instead.
+    `tolerances` ({item id: units}), when given, replaces the lines' tolerances (items not mentioned keep theirs)."""
     buy = entry.buy
     _authorize_for_entry(actor, entry)
     parsed = _parse_quantities(quantities, allow_all_zero=True)
     lines = _lines_for(buy, parsed)
+    if tolerances:
+        current_q = dict(EntryLine.objects.filter(entry_id=entry.pk).values_list("item_id", "quantity"))
+        extra = _parse_tolerances(buy, tolerances, {**current_q, **parsed})
+    else:
+        extra = {}
+    _retry_if_pool_changed(lambda: _change(buy, entry, lines, extra))
+    entry.refresh_from_db()
+    return entry
 
+
+def _change(buy: GroupBuy, entry: Entry, lines: dict[int, _Line], extra: dict[int, int]) -> None:
     with transaction.atomic():
         now = timezone.now()
-        _lock_open_buy(buy.pk, now)
+        pool_id = _lock_pool_then_open_buy(buy.pk, now)
         locked = _lock_entry(entry.pk)
         current = {line.item_id: line for line in locked.lines.select_related("item")}
         # Lines not mentioned keep their quantity.
@@ -320,6 +431,8 @@ def signup_change(*, actor: User, entry: Entry, quantities: dict[int, int]) -> E
         final = {pk: q for pk, q in final.items() if q > 0}
         if not final:
             raise err.invalid_quantity({"hint": "withdraw"})
+        if any(t and pk not in final for pk, t in extra.items()):
+            raise err.invalid_tolerance()
         final_lines = _lines_for(buy, final)
         units, main_units, amount = _totals(final_lines)
         _check_household_limit(buy, units)
@@ -333,25 +446,30 @@ def signup_change(*, actor: User, entry: Entry, quantities: dict[int, int]) -> E
         _apply_item_deltas(deltas)
         for pk, q in final.items():
             if pk in current:
-                if current[pk].quantity != q:
-                    EntryLine.objects.filter(pk=current[pk].pk).update(quantity=q)
+                tolerance = extra.get(pk, current[pk].tolerance)
+                if current[pk].quantity != q or current[pk].tolerance != tolerance:
+                    EntryLine.objects.filter(pk=current[pk].pk).update(quantity=q, tolerance=tolerance)
             else:
-                EntryLine.objects.create(entry_id=locked.pk, item_id=pk, quantity=q)
+                EntryLine.objects.create(entry_id=locked.pk, item_id=pk, quantity=q, tolerance=extra.get(pk, 0))
         EntryLine.objects.filter(entry_id=locked.pk).exclude(item_id__in=list(final)).delete()
         Entry.objects.filter(pk=locked.pk).update(units=units, amount=amount, updated_at=now)
-        if not _form_if_reached(buy):
-            _unform_if_below(buy, now)
+        _after_counts_changed(buy, pool_id, main_units - old_main, amount - locked.amount, now)
+
+
+def signup_withdraw(*, actor: User, entry: Entry) -> Entry:
+    """Leave the list before the deadline. The number is not reused; the household may join again.
+    In a formed pool, a withdrawal that would take the pool below its MOQ is refused (pool_minimum_needed)."""
+    buy = entry.buy
+    _authorize_for_entry(actor, entry)
+    _retry_if_pool_changed(lambda: _withdraw(buy, entry))
     entry.refresh_from_db()
     return entry
 
 
-def signup_withdraw(*, actor: User, entry: Entry) -> Entry:
-    """Leave the list before the deadline. The number is not reused; the household may join again."""
-    buy = entry.buy
-    _authorize_for_entry(actor, entry)
+def _withdraw(buy: GroupBuy, entry: Entry) -> None:
     with transaction.atomic():
         now = timezone.now()
-        _lock_open_buy(buy.pk, now)
+        pool_id = _lock_pool_then_open_buy(buy.pk, now)
         locked = _lock_entry(entry.pk)
         current = list(locked.lines.select_related("item"))
         main_units = sum(line.quantity for line in current if line.item.is_main)
@@ -363,6 +481,7 @@ def signup_withdraw(*, actor: User, entry: Entry) -> Entry:
         )
         _apply_item_deltas({line.item_id: -line.quantity for line in current})
         Entry.objects.filter(pk=locked.pk).update(status=EntryStatus.WITHDRAWN, updated_at=now)
-        _unform_if_below(buy, now)
-    entry.refresh_from_db()
-    return entry
+        if pool_id is None:
+            _unform_if_below(buy, now)
+        else:
+            pool_apply_delta(pool_id=pool_id, main_units=-main_units, amount=-locked.amount)

@@ -1,0 +1,480 @@
+"""Threshold pooling across compounds (区区合作, 团团联合) and helper leaders (帮卖).
+
+A pool joins member buys of several communities for the same offers. The
+supplier's MOQ applies to the pool's total; each member buy keeps its own
+residents, deadline (no later than the pool's), drop point, purchase-order
+lines, filing and distribution.
+
+Locking (PostgreSQL, READ COMMITTED) — one order everywhere: the Pool row,
+then member buys in primary-key order.
+
+* Sign-up paths on a pooled buy lock the pool first (`pool_lock_for_buy`),
+  then the buy; after the buy lock they re-read the membership and retry the
+  whole transaction if it changed meanwhile (a join/leave committed between),
+  so no path ever waits for the pool while holding a buy lock.
+* Pool counters (`main_units`, `total_amount`) are the sum of the member
+  buys' counters and change only by conditional UPDATEs under the pool lock.
+* Reaching the MOQ forms the pool and every member buy in the same
+  transaction. Once formed, the total is never allowed below the MOQ: a
+  withdrawal that would take it there is refused (pool_minimum_needed), and
+  members can no longer leave; the CheckConstraint pool_formed_at_moq is
+  the last line of defence.
+* At the pool deadline below the MOQ the sweep fails the pool and every
+  member buy together (the per-buy sweep leaves pooled buys alone).
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Community, Membership, User
+from accounts.notifications import notification_send, register
+from accounts.permissions import Action, allowed_actions, membership_for
+from config.enqueue import enqueue_on_commit
+from groupbuy import exceptions as err
+from groupbuy.models import (
+    BuyItem,
+    BuyStatus,
+    DistributionMode,
+    GroupBuy,
+    MoqKind,
+    Pool,
+    PoolInvitation,
+    PoolMember,
+    PoolMemberStatus,
+    PoolStatus,
+    moq_reached_q,
+)
+from groupbuy.notifications import buy_link
+
+register("pool_offered", _("{community} invites your community to pool “{title}” to reach the supplier's minimum."))
+register("pool_joined", _("{community} joined your pool “{title}”."))
+register("pool_left", _("{community} left your pool “{title}”."))
+
+SWEEP_BATCH = 200
+
+
+class PoolChanged(Exception):
+    """The buy joined or left a pool between reading its membership and locking it: retry the transaction."""
+
+
+# --- the hooks sign-up paths call --------------------------------------------------------------------------
+
+
+def pool_id_for_buy(buy_id: int) -> int | None:
+    return (
+        PoolMember.objects.filter(buy_id=buy_id, status=PoolMemberStatus.ACTIVE)
+        .values_list("pool_id", flat=True)
+        .first()
+    )
+
+
+def pool_lock_for_buy(*, buy_id: int) -> int | None:
+    """Lock the pool `buy_id` belongs to (if any) and return its id. Call before taking the buy's lock."""
+    pool_id = pool_id_for_buy(buy_id)
+    if pool_id is not None:
+        list(Pool.objects.select_for_update().filter(pk=pool_id).values_list("pk"))
+    return pool_id
+
+
+def pool_verify(*, buy_id: int, pool_id: int | None) -> None:
+    """After the buy lock: the membership read before must still hold (join/leave take the buy lock too)."""
+    if pool_id_for_buy(buy_id) != pool_id:
+        raise PoolChanged
+
+
+def pool_apply_delta(*, pool_id: int, main_units: int, amount: Decimal) -> None:
+    """Add a member buy's counter change to the pool (caller holds the pool lock). A decrease in a formed
+    pool is refused when it would take the total below the MOQ."""
+    if not main_units and not amount:
+        return
+    rows = Pool.objects.filter(pk=pool_id)
+    if main_units < 0 or amount < 0:
+        rows = rows.filter(
+            Q(status=PoolStatus.OPEN)
+            | Q(moq_kind=MoqKind.UNITS, main_units__gte=F("moq") - main_units)
+            | Q(moq_kind=MoqKind.AMOUNT, total_amount__gte=F("moq") - amount)
+        )
+    if rows.update(main_units=F("main_units") + main_units, total_amount=F("total_amount") + amount) != 1:
+        raise err.pool_minimum_needed()
+
+
+def pool_form_if_reached(*, pool_id: int) -> bool:
+    """Compare-and-swap open -> formed when the pool total reaches the MOQ, and form every member buy in the
+    same transaction (member buys locked in primary-key order). Caller holds the pool lock."""
+    from groupbuy import tasks
+
+    now = timezone.now()
+    if not Pool.objects.filter(moq_reached_q(), pk=pool_id, status=PoolStatus.OPEN).update(
+        status=PoolStatus.FORMED, formed_at=now
+    ):
+        return False
+    member_ids = list(
+        PoolMember.objects.filter(pool_id=pool_id, status=PoolMemberStatus.ACTIVE).values_list("buy_id", flat=True)
+    )
+    locked = list(
+        GroupBuy.objects.select_for_update()
+        .filter(pk__in=member_ids)
+        .order_by("pk")
+        .values_list("pk", "status", "close_when_formed")
+    )
+    for buy_id, status, close_when_formed in locked:
+        if status != BuyStatus.OPEN:
+            continue
+        GroupBuy.objects.filter(pk=buy_id, status=BuyStatus.OPEN).update(status=BuyStatus.FORMED, formed_at=now)
+        enqueue_on_commit(tasks.notify_buy_formed, buy_id)
+        if close_when_formed:
+            enqueue_on_commit(tasks.close_group_buy, buy_id)
+    return True
+
+
+# --- leaders' actions ---------------------------------------------------------------------------------------
+
+
+def _require_leader_in(actor: User, community_id: int) -> Membership:
+    membership = membership_for(actor, community_id)
+    if membership is None:
+        raise err.wrong_community()
+    if Action.OPEN_BUY not in allowed_actions(actor, community_id):
+        raise err.forbidden()
+    return membership
+
+
+def _require_buy_leader(actor: User, buy: GroupBuy) -> None:
+    _require_leader_in(actor, buy.community_id)
+    if buy.leader_id != actor.pk:
+        raise err.not_your_buy()
+
+
+def _lock_pool_open(pool_id: int, now: datetime.datetime) -> Pool:
+    pool = Pool.objects.select_for_update().filter(pk=pool_id).first()
+    if pool is None:
+        raise err.not_found()
+    if pool.status == PoolStatus.FORMED:
+        raise err.pool_formed()
+    if pool.status != PoolStatus.OPEN or pool.deadline <= now:
+        raise err.pool_closed()
+    return pool
+
+
+def _lock_buy_open(buy_id: int, now: datetime.datetime) -> GroupBuy:
+    buy = GroupBuy.objects.select_for_update().filter(pk=buy_id).first()
+    if buy is None:
+        raise err.not_found()
+    if buy.status == BuyStatus.FORMED:
+        raise err.pool_formed() if pool_id_for_buy(buy_id) else err.invalid_state()
+    if buy.status != BuyStatus.OPEN or buy.deadline <= now:
+        raise err.group_buy_closed()
+    return buy
+
+
+def _offer_set(buy_id: int) -> tuple[frozenset[int], int | None]:
+    rows = list(BuyItem.objects.filter(buy_id=buy_id).values_list("offer_id", "is_main"))
+    return frozenset(o for o, _m in rows), next((o for o, m in rows if m), None)
+
+
+def pool_create(*, actor: User, buy: GroupBuy) -> Pool:
+    """The leader turns their open buy into a pool: its MOQ and deadline become the pool's."""
+    _require_buy_leader(actor, buy)
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            locked = _lock_buy_open(buy.pk, now)
+            if pool_id_for_buy(buy.pk) is not None:
+                raise err.buy_already_pooled()
+            pool = Pool.objects.create(
+                host_buy=locked,
+                created_by=actor,
+                moq_kind=locked.moq_kind,
+                moq=locked.moq,
+                deadline=locked.deadline,
+                main_units=locked.main_units,
+                total_amount=locked.total_amount,
+                member_count=1,
+            )
+            PoolMember.objects.create(pool=pool, buy=locked, community_id=locked.community_id, added_by=actor)
+    except IntegrityError as exc:  # a second pool_create at the same moment
+        raise err.buy_already_pooled() from exc
+    return pool
+
+
+def _get_or_create_pool(actor: User, buy: GroupBuy) -> Pool:
+    pool_id = pool_id_for_buy(buy.pk)
+    if pool_id is not None:
+        return Pool.objects.get(pk=pool_id)
+    return pool_create(actor=actor, buy=buy)
+
+
+def pool_offer(*, actor: User, pool: Pool, community: Community) -> PoolInvitation:
+    """The host leader offers the pool to a neighbouring community; its leaders are told. Repeats are harmless."""
+    host = pool.host_buy
+    _require_buy_leader(actor, host)
+    if community.pk == host.community_id:
+        raise err.same_community()
+    if pool.status != PoolStatus.OPEN or pool.deadline <= timezone.now():
+        raise err.pool_formed() if pool.status == PoolStatus.FORMED else err.pool_closed()
+    invitation, created = PoolInvitation.objects.get_or_create(
+        pool=pool, community=community, defaults={"invited_by": actor}
+    )
+    if created:
+        leaders = Membership.objects.filter(community=community, is_team_leader=True, is_active=True).values_list(
+            "user_id", flat=True
+        )
+        transaction.on_commit(
+            lambda: notification_send(
+                user_ids=list(leaders),
+                kind="pool_offered",
+                dedupe_key=f"pool:{pool.pk}:offered:{community.pk}",
+                params={"title": host.title, "community": host.community.name, "pool_id": pool.pk},
+                link=f"/buys/pools/{pool.pk}/",
+                community_id=community.pk,
+            )
+        )
+    return invitation
+
+
+def _clean_member_fields(pool: Pool, fields: dict[str, Any], now: datetime.datetime) -> dict[str, Any]:
+    deadline = fields.get("deadline") or pool.deadline
+    if not isinstance(deadline, datetime.datetime) or timezone.is_naive(deadline) or deadline <= now:
+        raise err.invalid_deadline()
+    if deadline > pool.deadline:
+        raise err.pool_deadline_later()
+    delivery_date = fields.get("delivery_date") or pool.host_buy.delivery_date
+    if (
+        not isinstance(delivery_date, datetime.date)
+        or isinstance(delivery_date, datetime.datetime)
+        or delivery_date < timezone.localdate(deadline)
+    ):
+        raise err.invalid_deadline(_("The delivery date cannot be before the deadline."))
+    drop_point = (fields.get("drop_point") or "").strip()
+    if len(drop_point) > 120:
+        raise err.invalid_field("drop_point")
+    mode = fields.get("distribution_mode") or DistributionMode.BUILDING
+    if mode not in DistributionMode.values:
+        raise err.invalid_field("distribution_mode")
+    limit = fields.get("household_limit")
+    if limit in ("", None):
+        limit = None
+    elif isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 9999:
+        raise err.invalid_field("household_limit")
+    title = (fields.get("title") or pool.host_buy.title).strip()
+    if len(title) > 120:
+        raise err.invalid_field("title")
+    return {
+        "deadline": deadline,
+        "delivery_date": delivery_date,
+        "drop_point": drop_point,
+        "distribution_mode": mode,
+        "household_limit": limit,
+        "title": title,
+    }
+
+
+def _add_member(
+    *, actor: User, pool_id: int, community: Community, buy: GroupBuy | None, fields: dict[str, Any], is_helper: bool
+) -> GroupBuy:
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            pool = _lock_pool_open(pool_id, now)
+            host = GroupBuy.objects.get(pk=pool.host_buy_id)
+            if buy is None:
+                cleaned = _clean_member_fields(pool, fields, now)
+                buy = GroupBuy.objects.create(
+                    community=community,
+                    leader=actor,
+                    description=host.description,
+                    kind=host.kind,
+                    status=BuyStatus.OPEN,
+                    moq_kind=pool.moq_kind,
+                    moq=pool.moq,
+                    allocation_rule=host.allocation_rule,
+                    close_when_formed=host.close_when_formed,
+                    opened_at=now,
+                    **cleaned,
+                )
+                BuyItem.objects.bulk_create(
+                    [
+                        BuyItem(
+                            buy=buy,
+                            offer_id=item.offer_id,
+                            is_main=item.is_main,
+                            unit_price=item.unit_price,
+                            supplier_cost=item.supplier_cost,
+                            position=item.position,
+                        )
+                        for item in host.items.order_by("position", "pk")
+                    ]
+                )
+            else:
+                buy = _lock_buy_open(buy.pk, now)
+                if buy.deadline > pool.deadline:
+                    raise err.pool_deadline_later()
+                if _offer_set(buy.pk) != _offer_set(host.pk):
+                    raise err.pool_offers_differ()
+                if pool_id_for_buy(buy.pk) is not None:
+                    raise err.buy_already_pooled()
+                prices = dict(BuyItem.objects.filter(buy_id=host.pk).values_list("offer_id", "unit_price"))
+                if dict(BuyItem.objects.filter(buy_id=buy.pk).values_list("offer_id", "unit_price")) != prices:
+                    raise err.pool_offers_differ()
+            if PoolMember.objects.filter(pool=pool, community=community, status=PoolMemberStatus.ACTIVE).exists():
+                raise err.already_in_pool()
+            PoolMember.objects.create(pool=pool, buy=buy, community=community, added_by=actor, is_helper=is_helper)
+            Pool.objects.filter(pk=pool.pk).update(
+                member_count=F("member_count") + 1,
+                main_units=F("main_units") + buy.main_units,
+                total_amount=F("total_amount") + buy.total_amount,
+            )
+            pool_form_if_reached(pool_id=pool.pk)
+            transaction.on_commit(
+                lambda: notification_send(
+                    user_ids=[host.leader_id],
+                    kind="pool_joined",
+                    dedupe_key=f"pool:{pool_id}:joined:{buy.pk}",
+                    params={"title": host.title, "community": community.name, "pool_id": pool_id},
+                    link=buy_link(host.pk),
+                    community_id=host.community_id,
+                )
+            )
+    except IntegrityError as exc:  # the same community joining twice at once
+        raise err.already_in_pool() from exc
+    return buy
+
+
+def pool_join(*, actor: User, pool: Pool, community: Community, buy: GroupBuy | None = None, **fields: Any) -> GroupBuy:
+    """A leader of `community` (invited by the host) joins the pool: with an existing open buy of theirs for
+    the same offers at the same prices (`buy`), or with a new member buy made from the pool's items
+    (`deadline` no later than the pool's, `drop_point` = their gate, `delivery_date`, `distribution_mode`,
+    `household_limit`, `title`). Returns the member buy."""
+    _require_leader_in(actor, community.pk)
+    if buy is not None:
+        if buy.community_id != community.pk:
+            raise err.wrong_community()
+        if buy.leader_id != actor.pk:
+            raise err.not_your_buy()
+    if community.pk == pool.host_buy.community_id:
+        raise err.already_in_pool()
+    if not PoolInvitation.objects.filter(pool=pool, community=community).exists():
+        raise err.pool_not_invited()
+    return _add_member(actor=actor, pool_id=pool.pk, community=community, buy=buy, fields=fields, is_helper=False)
+
+
+def pool_share(*, actor: User, buy: GroupBuy, community: Community, **fields: Any) -> GroupBuy:
+    """帮卖: the buy's leader shares it into another community where they are also a leader. The new member
+    buy's sign-ups count toward the original buy's MOQ (the buy becomes a pool if it was not one)."""
+    _require_buy_leader(actor, buy)
+    _require_leader_in(actor, community.pk)
+    if community.pk == buy.community_id:
+        raise err.same_community()
+    pool = _get_or_create_pool(actor, buy)
+    if pool.host_buy_id != buy.pk:
+        raise err.buy_already_pooled()
+    return _add_member(actor=actor, pool_id=pool.pk, community=community, buy=None, fields=fields, is_helper=True)
+
+
+def pool_leave(*, actor: User, buy: GroupBuy) -> GroupBuy:
+    """A member buy leaves its pool before the pool forms: the pool total drops by the buy's counters. The buy
+    goes on alone with its own MOQ (and forms at once if it reaches it)."""
+    from groupbuy.services.signup import _form_if_reached
+
+    _require_buy_leader(actor, buy)
+    now = timezone.now()
+    with transaction.atomic():
+        pool_id = pool_id_for_buy(buy.pk)
+        if pool_id is None:
+            raise err.not_pooled()
+        pool = Pool.objects.select_for_update().filter(pk=pool_id).first()
+        if pool is None:
+            raise err.not_pooled()
+        if pool.status == PoolStatus.FORMED:
+            raise err.pool_formed()
+        if pool.host_buy_id == buy.pk:
+            raise err.pool_host_cannot_leave()
+        locked = GroupBuy.objects.select_for_update().get(pk=buy.pk)
+        if pool.status != PoolStatus.OPEN or locked.status != BuyStatus.OPEN:
+            raise err.pool_closed()
+        left = PoolMember.objects.filter(pool_id=pool_id, buy_id=buy.pk, status=PoolMemberStatus.ACTIVE).update(
+            status=PoolMemberStatus.LEFT, left_at=now
+        )
+        if left != 1:
+            raise err.not_pooled()
+        Pool.objects.filter(pk=pool_id, status=PoolStatus.OPEN).update(
+            member_count=F("member_count") - 1,
+            main_units=F("main_units") - locked.main_units,
+            total_amount=F("total_amount") - locked.total_amount,
+        )
+        if locked.deadline > now:
+            _form_if_reached(locked)
+        host = GroupBuy.objects.select_related("community").get(pk=pool.host_buy_id)
+        community_name = locked.community.name
+        transaction.on_commit(
+            lambda: notification_send(
+                user_ids=[host.leader_id],
+                kind="pool_left",
+                dedupe_key=f"pool:{pool_id}:left:{buy.pk}:{now.isoformat()}",
+                params={"title": host.title, "community": community_name, "pool_id": pool_id},
+                link=buy_link(host.pk),
+                community_id=host.community_id,
+            )
+        )
+    buy.refresh_from_db()
+    return buy
+
+
+# --- workers ------------------------------------------------------------------------------------------------
+
+
+def pool_fail(*, pool_id: int, now: datetime.datetime | None = None) -> bool:
+    """At the pool deadline below the MOQ: the pool and every open member buy fail together (流团)."""
+    from groupbuy.services.buys import group_buy_fail
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        if not Pool.objects.filter(pk=pool_id, status=PoolStatus.OPEN, deadline__lte=now).update(
+            status=PoolStatus.FAILED, ended_at=now
+        ):
+            return False
+        member_ids = list(
+            PoolMember.objects.filter(pool_id=pool_id, status=PoolMemberStatus.ACTIVE).values_list("buy_id", flat=True)
+        )
+        list(GroupBuy.objects.select_for_update().filter(pk__in=member_ids).order_by("pk").values_list("pk"))
+        for buy_id in sorted(member_ids):
+            group_buy_fail(buy_id=buy_id, now=now, pooled=True)
+    return True
+
+
+def pools_sweep(*, now: datetime.datetime | None = None) -> int:
+    """Beat: fail the pools whose deadline passed below the MOQ. Safe to repeat (each step is a CAS)."""
+    now = now or timezone.now()
+    due = Pool.objects.filter(status=PoolStatus.OPEN, deadline__lte=now).order_by("deadline", "pk")
+    return sum(pool_fail(pool_id=pool_id, now=now) for pool_id in list(due.values_list("pk", flat=True)[:SWEEP_BATCH]))
+
+
+def pool_cancel_member(*, pool_id: int, buy_id: int, now: datetime.datetime) -> None:
+    """The leader cancels a pooled buy (inside group_buy_cancel, pool row already locked): allowed only before
+    the pool forms; the buy leaves the pool and its counters leave the total. The host may cancel only once
+    no other member is left (the pool then ends)."""
+    pool = Pool.objects.get(pk=pool_id)
+    if pool.status == PoolStatus.FORMED:
+        raise err.pool_formed()
+    locked = GroupBuy.objects.select_for_update().get(pk=buy_id)
+    if pool.host_buy_id == buy_id and pool.member_count > 1:
+        raise err.pool_host_cannot_leave()
+    PoolMember.objects.filter(pool_id=pool_id, buy_id=buy_id, status=PoolMemberStatus.ACTIVE).update(
+        status=PoolMemberStatus.LEFT, left_at=now
+    )
+    changes: dict[str, Any] = {
+        "member_count": F("member_count") - 1,
+        "main_units": F("main_units") - locked.main_units,
+        "total_amount": F("total_amount") - locked.total_amount,
+    }
+    if pool.host_buy_id == buy_id:
+        changes.update(status=PoolStatus.FAILED, ended_at=now)
+    Pool.objects.filter(pk=pool_id, status=PoolStatus.OPEN).update(**changes)
