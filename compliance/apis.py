@@ -115,7 +115,16 @@ class QueueApi(APIView):
 
 
 class FilingCreateApi(APIView):
+    """GET: the delivery filing of a buy (for anyone who may see it). POST: file it (the buy's leader)."""
+
     parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(responses=FilingDetailSerializer)
+    def get(self, request, buy_id: int):
+        found = selectors.filing_of_buy(buy_id=buy_id)
+        if found is None:
+            raise NotFound()
+        return Response(_detail(request, found))
 
     @extend_schema(request=FilingInSerializer, responses={201: FilingDetailSerializer})
     def post(self, request, buy_id: int):

@@ -218,3 +218,10 @@ def communities_of(*, user: User) -> list[Community]:
         .select_related("community")
         .order_by("community__name")
     ]
+
+
+def suspensions_current(*, community: Community, now: datetime) -> list[Suspension]:
+    """Suspensions in force now or announced for later (for everyone to see)."""
+    return list(
+        Suspension.objects.filter(community=community, lifted_at__isnull=True, ends_at__gt=now).order_by("starts_at")
+    )

@@ -44,6 +44,7 @@ def community_home(request, community_id: int):
         "community": community,
         "actions": {a.value for a in actions},
         "policy": selectors.policy_of(community=community),
+        "suspensions": selectors.suspensions_current(community=community, now=timezone.now()),
         "queue_count": Filing.objects.filter(community=community, status=FilingStatus.SUBMITTED).count()
         if Action.REVIEW_FILING in actions
         else None,

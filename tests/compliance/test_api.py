@@ -172,3 +172,10 @@ def test_compliance_endpoints_are_in_the_openapi_schema(place, api):
         "/api/compliance/communities/{community_id}/audit/verify/",
     ):
         assert (path in paths) if paths is not None else (path in text)
+
+
+def test_filing_of_a_buy_is_readable_by_its_participants(place, live_approved, api):
+    response = api(place.resident.user).get(f"/api/compliance/buys/{live_approved.buy_id}/filing/")
+    assert response.status_code == 200
+    assert response.json()["id"] == live_approved.pk
+    assert api(place.neighbour.user).get(f"/api/compliance/buys/{live_approved.buy_id}/filing/").status_code == 403

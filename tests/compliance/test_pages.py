@@ -285,3 +285,34 @@ def test_leader_fixes_a_rejected_filing_through_the_page(place, live_filed, web)
     assert (live_filed.status, live_filed.vehicle_plate, live_filed.revision) == (FilingStatus.SUBMITTED, "沪B54321", 2)
     assert live_filed.documents.count() == 3
     assert GroupBuy.objects.get(pk=live_filed.buy_id).status == BuyStatus.FILED
+
+
+def test_everyone_sees_a_current_suspension_on_the_community_page(place, web):
+    from compliance.services.policy import suspension_create
+
+    suspension_create(
+        actor=place.committee.user,
+        community=place.community,
+        starts_at=timezone.now(),
+        ends_at=timezone.now() + timedelta(days=3),
+        reason="positive case in building 7",
+    )
+    body = web(place.resident.user).get(reverse("compliance:community", args=[place.community.pk])).content.decode()
+    assert "positive case in building 7" in body
+
+
+def test_filing_detail_page_query_count_is_fixed(
+    place, live_approved, web, django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    arrival_record(actor=place.receiving_volunteer.user, filing=live_approved)
+    client = web(place.resident.user)
+    url = reverse("compliance:filing_detail", args=[live_approved.pk])
+    client.get(url)
+    for _ in range(5):
+        evidence_add(
+            actor=place.receiving_volunteer.user, filing=live_approved, upload=SimpleUploadedFile("v.mp4", MP4_BYTES)
+        )
+    with django_assert_max_num_queries(9):
+        assert client.get(url).status_code == 200
