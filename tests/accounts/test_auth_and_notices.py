@@ -167,3 +167,16 @@ def test_no_phone_number_on_pages_a_resident_sees(place, web, url):
     for m in (place.resident, place.neighbour, place.leader, place.committee):
         assert m.user.phone
         assert m.user.phone not in body
+
+
+def test_a_forged_forwarded_for_header_does_not_escape_the_login_throttle(place, client):
+    for i in range(account_views.LOGIN_IP_LIMIT):
+        client.post(
+            "/accounts/login/", {"username": f"nobody{i}", "password": "wrong"}, HTTP_X_FORWARDED_FOR=f"1.2.3.{i}"
+        )
+    response = client.post(
+        "/accounts/login/",
+        {"username": place.resident.user.username, "password": PASSWORD},
+        HTTP_X_FORWARDED_FOR="9.9.9.9",
+    )
+    assert response.status_code == 429

@@ -399,3 +399,29 @@ def test_too_many_households_for_one_sheet_is_refused(place, monkeypatch):
         )
     assert exc.value.code == "invite_too_many"
     assert InviteCode.objects.count() == 0
+
+
+def test_api_guessing_is_locked_out_with_a_coded_429(place, api):
+    code, household = issue_one(place)
+    client = api()
+    for i in range(invite_services.IP_LIMIT):
+        guess = client.post(
+            "/api/invites/redeem/",
+            {
+                "code": "".join(invite_services.ALPHABET[(i * 7 + k) % 31] for k in range(12)),
+                "username": "late",
+                "password": PASSWORD,
+                "display_name": "迟",
+            },
+            format="json",
+        )
+        assert guess.status_code == 400
+        assert guess.json()["code"] == "invite_invalid"
+    locked = client.post(
+        "/api/invites/redeem/",
+        {"code": code, "username": "late", "password": PASSWORD, "display_name": "迟"},
+        format="json",
+    )
+    assert locked.status_code == 429
+    assert locked.json()["code"] == "rate_limited"
+    assert InviteCode.objects.get(household=household).used_at is None
