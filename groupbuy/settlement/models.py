@@ -3,6 +3,7 @@ pickup codes, after-sales reports and donations.
 
 The money of one entry:
     owed     = Entry.amount (0 once the entry is withdrawn/released) + sum(Adjustment.amount)
+               (Entry.amount counts ordered quantities; adjustments bring it to what is handed over)
     paid     = Payment.paid (confirmed transfers only)
     refunded = sum(Refund.amount)
 A settled entry has paid - refunded == owed. Services keep it so by creating a
@@ -67,12 +68,14 @@ class Payment(models.Model):
 
 
 class AdjustmentReason(models.TextChoices):
+    PACKS = "packs", _("whole packs: cut or tolerance filled at close")
     SHORTAGE = "shortage", _("shortage")
     AFTER_SALES = "after_sales", _("after-sales")
 
 
 class Adjustment(models.Model):
-    """A credit (negative) on what an entry owes, beyond Entry.amount. Append-only."""
+    """A change of what an entry owes beyond Entry.amount (which counts ordered quantities): negative for
+    shortages, after-sales refunds and pack cuts, positive for a filled pack tolerance. Append-only."""
 
     entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="adjustments")
     buy = models.ForeignKey(GroupBuy, on_delete=models.CASCADE, related_name="adjustments")

@@ -10,6 +10,7 @@ from accounts.factories import HouseholdFactory, MembershipFactory, UserFactory
 from groupbuy.factories import BuyItemFactory, GroupBuyFactory, main_item, signup
 from groupbuy.models import BuyStatus, Entry, GroupBuy
 from groupbuy.services.buys import group_buy_close
+from groupbuy.settlement.services.hooks import settlement_buy_closed
 
 
 class ClosedBuy:
@@ -41,6 +42,7 @@ class ClosedBuy:
         for membership, qty in extra_signups:
             signup(self.buy, membership, qty)
         assert group_buy_close(buy_id=self.buy.pk)
+        settlement_buy_closed(buy_id=self.buy.pk)  # the close hook (idempotent if the close service calls it)
         self.refresh()
 
     def refresh(self):

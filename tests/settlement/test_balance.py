@@ -14,6 +14,7 @@ from groupbuy.services.signup import signup_change, signup_withdraw
 from groupbuy.settlement.models import Adjustment, ChangeDefault, PriceChange, Refund, RefundState
 from groupbuy.settlement.selectors import entries_with_money, money_of
 from groupbuy.settlement.services.after_sales import after_sales_report, after_sales_resolve
+from groupbuy.settlement.services.hooks import settlement_buy_closed
 from groupbuy.settlement.services.payments import (
     payment_confirm,
     payment_mark,
@@ -77,6 +78,7 @@ def test_money_balances_for_every_settled_entry(
     # Top the buy up to its minimum so it forms, then close it.
     signup_change(actor=place.resident.user, entry=entry(entries[place.resident.pk]), quantities={main.pk: 6})
     assert group_buy_close(buy_id=buy.pk)
+    settlement_buy_closed(buy_id=buy.pk)
     buy = GroupBuy.objects.get(pk=buy.pk)
     live = [m for m in members if m is not quitter]
     for i, m in enumerate(live):
@@ -149,3 +151,88 @@ def test_money_balances_for_every_settled_entry(
         total_refunded += info["refunded"]
         total_owed += info["owed"]
     assert total_paid - total_refunded == total_owed
+
+
+def test_whole_packs_at_close_are_charged_or_refunded_and_still_balance(place):
+    """Pack of 10: 6 + 3 (tolerance 2) + 5 firm = 14 -> one pack; the last firm units are cut (5 -> 1)."""
+    third = make_residents(place, 1)[0]
+    buy = GroupBuyFactory(
+        community=place.community,
+        leader=place.leader.user,
+        item__offer__unit_price=Decimal("10.00"),
+        item__offer__supplier_cost=Decimal("8.00"),
+        item__offer__pack_size=10,
+    )
+    main = main_item(buy)
+    a = signup(buy, place.resident, 6)
+    b = signup(buy, place.neighbour, 3, tolerances={main.pk: 2})
+    c = signup(buy, third, 5)
+    for membership, e in ((place.resident, a), (place.neighbour, b), (third, c)):
+        pay_due(place, entry(e.pk), membership)
+    assert group_buy_close(buy_id=buy.pk)
+    assert settlement_buy_closed(buy_id=buy.pk) == 1
+    assert settlement_buy_closed(buy_id=buy.pk) == 0  # idempotent
+    assert dict(EntryLine.objects.filter(item=main).values_list("entry_id", "allocated")) == {a.pk: 6, b.pk: 3, c.pk: 1}
+    refund = Refund.objects.get()
+    assert (refund.entry_id, refund.amount) == (c.pk, Decimal("40.00"))
+
+    # The price goes up to 12: the resident accepts, the neighbour (3 ordered, tolerance) accepts, the third
+    # (cut to 1) does not answer and is withdrawn at the deadline.
+    change = price_change_propose(
+        actor=place.leader.user,
+        buy=GroupBuy.objects.get(pk=buy.pk),
+        item_id=main.pk,
+        new_price="12.00",
+        reason="price up",
+        deadline=timezone.now() + timedelta(hours=1),
+    )
+    price_change_respond(actor=place.resident.user, change=change, entry=entry(a.pk), choice="accept")
+    price_change_respond(actor=place.neighbour.user, change=change, entry=entry(b.pk), choice="accept")
+    PriceChange.objects.filter(pk=change.pk).update(deadline=timezone.now() - timedelta(seconds=1))
+    price_changes_sweep()
+    assert entry(c.pk).status == EntryStatus.WITHDRAWN
+    for membership, e in ((place.resident, a), (place.neighbour, b)):
+        pay_due(place, entry(e.pk), membership)
+    # A shortage on top: 7 of the 9 still wanted arrive.
+    arrivals_record(actor=place.leader.user, buy=GroupBuy.objects.get(pk=buy.pk), arrived={main.pk: 7})
+    for r in Refund.objects.filter(buy=buy):
+        refund_mark_paid_back(actor=place.leader.user, refund=r)
+        refund_confirm(actor=place.data_volunteer.user, refund=r)
+    for e in entries_with_money(buy=buy):
+        info = money_of(e)
+        assert info["paid"] - info["refunded"] == info["owed"], info
+        if e.status == EntryStatus.ACTIVE:
+            assert info["owed"] == EntryLine.objects.get(entry=e).allocated * Decimal("12.00")
+        else:
+            assert info["owed"] == 0
+
+
+def test_tolerance_filled_at_close_is_charged(place):
+    buy = GroupBuyFactory(
+        community=place.community,
+        leader=place.leader.user,
+        item__offer__unit_price=Decimal("10.00"),
+        item__offer__supplier_cost=Decimal("8.00"),
+        item__offer__pack_size=10,
+    )
+    main = main_item(buy)
+    signup(buy, place.resident, 15)  # firm 17 = one pack + 7; the tolerance of 3 fills a second pack
+    b = signup(buy, place.neighbour, 2, tolerances={main.pk: 3})
+    pay_due(place, entry(b.pk), place.neighbour)
+    assert group_buy_close(buy_id=buy.pk)
+    settlement_buy_closed(buy_id=buy.pk)
+    info = money_of(entries_with_money(buy=buy).get(pk=b.pk))
+    assert (info["owed"], info["paid"], info["due"]) == (Decimal("50.00"), Decimal("20.00"), Decimal("30.00"))
+    # Accepting a new price moves the tolerance units to the new price too: 5 units x 11.
+    change = price_change_propose(
+        actor=place.leader.user,
+        buy=GroupBuy.objects.get(pk=buy.pk),
+        item_id=main.pk,
+        new_price="11.00",
+        reason="price up",
+        deadline=timezone.now() + timedelta(hours=1),
+    )
+    response = price_change_respond(actor=place.neighbour.user, change=change, entry=entry(b.pk), choice="accept")
+    assert response.amount_delta == Decimal("5.00")
+    info = money_of(entries_with_money(buy=buy).get(pk=b.pk))
+    assert info["owed"] == Decimal("55.00")

@@ -200,7 +200,7 @@ def donation_add(*, actor: User, buy: GroupBuy, item_id: Any, quantity: Any, rec
             buy=buy, item=item, quantity=qty, amount=money(item.unit_price * qty), donor=actor, recipient=recipient
         )
         if buy.status == BuyStatus.CLOSED:
-            purchase_order_recompute(buy_id=buy.pk)
+            purchase_order_recompute(buy_id=buy.pk, item_ids=[item.pk])
     return donation
 
 
@@ -226,5 +226,6 @@ def donation_mark_paid(*, actor: User, donation: Donation) -> Donation:
 
 def purchase_order_include_donations(*, buy_id: int) -> None:
     """Hook for the close service: after the purchase order is built, add donated portions."""
-    if Donation.objects.filter(buy_id=buy_id).exists():
-        purchase_order_recompute(buy_id=buy_id)
+    item_ids = list(Donation.objects.filter(buy_id=buy_id).values_list("item_id", flat=True).distinct())
+    if item_ids:
+        purchase_order_recompute(buy_id=buy_id, item_ids=item_ids)

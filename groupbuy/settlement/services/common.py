@@ -149,39 +149,50 @@ def reason_for_inactive(entry: Entry) -> str:
 # --- the purchase order ----------------------------------------------------
 
 
-def purchase_order_recompute(*, buy_id: int) -> PurchaseOrder:
-    """Rebuild the buy's purchase order from live entry lines and donations.
+def line_units(line: EntryLine) -> int:
+    """Units the line gets: its allocation once the buy closed (whole packs, shortages), else its quantity."""
+    return line.allocated if line.allocated is not None else line.quantity
 
-    Called after a price change is resolved and after donations change. Idempotent.
-    """
+
+def purchase_order_recompute(*, buy_id: int, item_ids: list[int] | None = None) -> PurchaseOrder:
+    """Rebuild the purchase order lines of `item_ids` (all items if None) from the live entries'
+    allocations plus donated portions. Called after a price change is resolved and after donations
+    change; other items' lines are left as the close service built them. Idempotent."""
     buy = GroupBuy.objects.get(pk=buy_id)
     order, _created = PurchaseOrder.objects.get_or_create(buy=buy)
+    items = list(buy.items.select_related("offer").order_by("pk"))
+    if item_ids is not None:
+        items = [item for item in items if item.pk in set(item_ids)]
     wanted: dict[int, int] = {}
-    for item_id, qty in EntryLine.objects.filter(entry__buy_id=buy_id, entry__status=EntryStatus.ACTIVE).values_list(
+    for line in EntryLine.objects.filter(
+        entry__buy_id=buy_id, entry__status=EntryStatus.ACTIVE, item_id__in=[i.pk for i in items]
+    ).only("item_id", "quantity", "allocated"):
+        wanted[line.item_id] = wanted.get(line.item_id, 0) + line_units(line)
+    for item_id, qty in Donation.objects.filter(buy_id=buy_id, item_id__in=[i.pk for i in items]).values_list(
         "item_id", "quantity"
     ):
         wanted[item_id] = wanted.get(item_id, 0) + qty
-    for item_id, qty in Donation.objects.filter(buy_id=buy_id).values_list("item_id", "quantity"):
-        wanted[item_id] = wanted.get(item_id, 0) + qty
-    total_cost = ZERO
-    total_amount = ZERO
-    keep = []
-    for item in buy.items.select_related("offer").order_by("pk"):
+    for item in items:
         qty = wanted.get(item.pk, 0)
         if qty == 0:
+            order.lines.filter(item=item).delete()
             continue
         pack = item.offer.pack_size
-        packs = math.ceil(qty / pack) if pack > 1 else 0
-        amount = money(item.supplier_cost * qty)
         PurchaseOrderLine.objects.update_or_create(
             order=order,
             item=item,
-            defaults={"quantity": qty, "packs": packs, "unit_cost": item.supplier_cost, "amount": amount},
+            defaults={
+                "quantity": qty,
+                "packs": math.ceil(qty / pack) if pack > 1 else 0,
+                "unit_cost": item.supplier_cost,
+                "amount": money(item.supplier_cost * qty),
+            },
         )
-        keep.append(item.pk)
-        total_cost += amount
-        total_amount += item.unit_price * qty
-    order.lines.exclude(item_id__in=keep).delete()
+    total_cost = ZERO
+    total_amount = ZERO
+    for line in order.lines.select_related("item"):
+        total_cost += line.amount
+        total_amount += line.item.unit_price * line.quantity
     PurchaseOrder.objects.filter(pk=order.pk).update(total_cost=money(total_cost), total_amount=money(total_amount))
     order.refresh_from_db()
     return order

@@ -19,6 +19,8 @@ from accounts.models import User
 from config.errors import Conflict, NotFound, ValidationFailed
 from groupbuy.models import BuyItem, BuyKind, Entry, EntryLine, EntryStatus, GroupBuy, Offer
 from groupbuy.settlement.models import (
+    Adjustment,
+    AdjustmentReason,
     ChangeDefault,
     ChangeStatus,
     ItemArrival,
@@ -28,6 +30,7 @@ from groupbuy.settlement.models import (
     ResponseChoice,
 )
 from groupbuy.settlement.services.common import (
+    line_units,
     lock_payment,
     money,
     parse_money,
@@ -141,10 +144,11 @@ def _apply(
     if entry.status != EntryStatus.ACTIVE or line is None:
         return None
     qty = line.quantity
-    if choice == ResponseChoice.ACCEPT:
-        delta = money((change.new_price - change.old_price) * qty)
-    else:
-        delta = money(-change.old_price * qty)
+    # Entry.amount counts ordered units; whole-pack cuts/fills at close live in adjustments, and move too.
+    pack_units = line_units(line) - qty
+    unit_delta = change.new_price - change.old_price if choice == ResponseChoice.ACCEPT else -change.old_price
+    delta = money(unit_delta * qty)
+    pack_delta = money(unit_delta * pack_units)
     try:
         with transaction.atomic():
             response = PriceChangeResponse.objects.create(
@@ -152,13 +156,21 @@ def _apply(
                 entry=entry,
                 choice=choice,
                 quantity=qty,
-                amount_delta=delta,
+                amount_delta=delta + pack_delta,
                 by_default=by_default,
                 decided_by=actor,
             )
     except IntegrityError:
         return None
     item = change.item
+    if pack_delta:
+        Adjustment.objects.create(
+            entry=entry,
+            buy_id=entry.buy_id,
+            amount=pack_delta,
+            reason=AdjustmentReason.PACKS,
+            source_key=f"price_change:{change.pk}:{line.pk}",
+        )
     if choice == ResponseChoice.ACCEPT:
         Entry.objects.filter(pk=entry.pk).update(amount=F("amount") + delta)
         GroupBuy.objects.filter(pk=entry.buy_id).update(total_amount=F("total_amount") + delta)
@@ -210,7 +222,7 @@ def _resolve_locked(change: PriceChange) -> None:
     PriceChange.objects.filter(pk=change.pk, status=ChangeStatus.OPEN).update(
         status=ChangeStatus.RESOLVED, resolved_at=timezone.now()
     )
-    purchase_order_recompute(buy_id=change.buy_id)
+    purchase_order_recompute(buy_id=change.buy_id, item_ids=[change.item_id])
 
 
 def price_change_respond(*, actor: User, change: PriceChange, entry: Entry, choice: str) -> PriceChangeResponse:

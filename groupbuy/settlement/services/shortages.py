@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
@@ -22,6 +21,7 @@ from groupbuy.settlement.models import (
     RefundReason,
 )
 from groupbuy.settlement.services.common import (
+    line_units,
     lock_payment,
     money,
     parse_quantity,
@@ -48,12 +48,11 @@ def arrivals_record(*, actor: User, buy: GroupBuy, arrived: dict[Any, Any]) -> l
         if item_id not in items:
             raise ValidationFailed(_("That item is not in this buy."), code="unknown_item", detail={"item": raw_id})
         wanted[item_id] = parse_quantity(raw_qty, field=f"item_{item_id}")
-    ordered = dict(
-        EntryLine.objects.filter(entry__buy_id=buy.pk, entry__status=EntryStatus.ACTIVE, item_id__in=wanted)
-        .values("item_id")
-        .annotate(total=Sum("quantity"))
-        .values_list("item_id", "total")
-    )
+    ordered: dict[int, int] = {}
+    for line in EntryLine.objects.filter(
+        entry__buy_id=buy.pk, entry__status=EntryStatus.ACTIVE, item_id__in=wanted
+    ).only("item_id", "quantity", "allocated"):
+        ordered[line.item_id] = ordered.get(line.item_id, 0) + line_units(line)
     for item_id, qty in wanted.items():
         if qty > ordered.get(item_id, 0):
             raise ValidationFailed(
@@ -83,31 +82,35 @@ def _record_item(*, actor: User, buy: GroupBuy, item: BuyItem, arrived: int) -> 
         .select_related("entry__buy")
         .order_by("entry__seq")
     )
-    ordered = sum(line.quantity for line in lines)
+    # What each line was due to get before the shortage: its allocation at close (whole packs) or quantity.
+    before = [line_units(line) for line in lines]
     record = ItemArrival.objects.create(
-        item=item, buy=buy, ordered=ordered, arrived=arrived, rule=buy.allocation_rule, recorded_by=actor
+        item=item, buy=buy, ordered=sum(before), arrived=arrived, rule=buy.allocation_rule, recorded_by=actor
     )
-    shares = allocate(buy.allocation_rule, [line.quantity for line in lines], arrived)
+    shares = allocate(buy.allocation_rule, before, arrived)
     for line, share in zip(lines, shares, strict=True):
         line.allocated = share
     EntryLine.objects.bulk_update(lines, ["allocated"])
-    short = sorted((line for line in lines if line.allocated < line.quantity), key=lambda line: line.entry_id)
-    for line in short:
+    short = sorted(
+        ((line, due) for line, due in zip(lines, before, strict=True) if line.allocated < due),
+        key=lambda pair: pair[0].entry_id,
+    )
+    for line, due in short:
         entry = line.entry
         lock_payment(entry)
         Adjustment.objects.create(
             entry=entry,
             buy=buy,
-            amount=money(-(line.quantity - line.allocated) * item.unit_price),
+            amount=money(-(due - line.allocated) * item.unit_price),
             reason=AdjustmentReason.SHORTAGE,
             source_key=f"shortage:{line.pk}",
-            note=f"{item.offer.title}: {line.allocated}/{line.quantity}",
+            note=f"{item.offer.title}: {line.allocated}/{due}",
         )
         refund_excess(entry=entry, reason=RefundReason.SHORTAGE)
         notify_entry(
             entry=entry,
             kind="shortage_recorded",
             dedupe_key=f"shortage:{line.pk}",
-            params={"item": item.offer.title, "allocated": line.allocated, "ordered": line.quantity},
+            params={"item": item.offer.title, "allocated": line.allocated, "ordered": due},
         )
     return record
