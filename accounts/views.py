@@ -49,9 +49,7 @@ def _show_error(form, exc: ApplicationError) -> None:
                 for msg in msgs:
                     form.add_error(field, str(msg))
                 placed = True
-    if not placed or not isinstance(exc.detail, dict):
-        form.add_error(None, str(exc.message))
-    elif exc.code not in ("invalid",):
+    if not placed or exc.code != "invalid":  # a plain "fix the fields" summary adds nothing to field messages
         form.add_error(None, str(exc.message))
     form.error_code = exc.code
 
