@@ -316,3 +316,22 @@ def test_filing_detail_page_query_count_is_fixed(
         )
     with django_assert_max_num_queries(9):
         assert client.get(url).status_code == 200
+
+
+def test_every_page_renders_for_its_role(place, other_place, live_approved, web):
+    c = place.community.pk
+    committee = web(place.committee.user)
+    for name in ("community", "policy", "suspensions", "queue", "deliveries", "audit"):
+        response = committee.get(reverse(f"compliance:{name}", args=[c]))
+        assert response.status_code == 200, name
+    assert live_approved.vehicle_plate in committee.get(reverse("compliance:deliveries", args=[c])).content.decode()
+    unfiled = make_ordered_buy(place, leader=place.other_leader)
+    response = web(place.resident.user).get(reverse("compliance:buy_delivery", args=[unfiled.pk]))
+    assert "has not been filed yet" in response.content.decode()
+    response = web(place.other_leader.user).get(reverse("compliance:buy_delivery", args=[unfiled.pk]))
+    assert response["Location"] == reverse("compliance:filing_create", args=[unfiled.pk])
+    from accounts.factories import MembershipFactory
+
+    MembershipFactory(user=place.resident.user, household__building__community=other_place.community)
+    body = web(place.resident.user).get(reverse("compliance:index")).content.decode()
+    assert other_place.community.name in body
