@@ -4,9 +4,14 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
+# Loopback only: the demo runs with DEBUG on. `make run HOST=0.0.0.0` to try it from a phone on the LAN
+# (then also ALLOWED_HOSTS=<this machine's address>).
+HOST ?= 127.0.0.1
 # The demo is a developer's run: DEBUG on unless the environment says otherwise
 # (manage.py defaults the same way; Celery has no such default, so say it here).
 DEMO_ENV := DEBUG=$${DEBUG:-true}
+# Run a command in a process group of its own (portable: no setsid on macOS).
+OWN_GROUP := $(PY) -c 'import os, sys; os.setpgrp(); os.execvp(sys.argv[1], sys.argv[1:])'
 
 .PHONY: run test test-fast lint format bench install migrate seed clean
 
@@ -27,17 +32,24 @@ seed: migrate
 # The demo: SQLite, a filesystem Celery broker (no server), demo data; web + worker + beat.
 run: seed
 	@mkdir -p var
-	@echo "Jielong demo: http://127.0.0.1:$(PORT)/  (logins printed above; Ctrl-C stops everything)"
-	@# On Ctrl-C / TERM / exit: stop the background worker and beat once, and wait for them.
-	@trap 'trap - EXIT INT TERM; kill $$(jobs -p) 2>/dev/null; wait' EXIT INT TERM; \
-	$(DEMO_ENV) $(PY) -m celery -A config worker --loglevel=warning --concurrency=2 & \
-	$(DEMO_ENV) $(PY) -m celery -A config beat --loglevel=warning & \
-	$(DEMO_ENV) $(PY) manage.py runserver 0.0.0.0:$(PORT)
+	@echo "Jielong demo: http://$(HOST):$(PORT)/  (logins printed above; Ctrl-C stops everything)"
+	@# Worker and beat run in their own process groups, so Ctrl-C (or a TERM to the whole group)
+	@# reaches only runserver; when it ends, the trap stops worker and beat with one TERM each and
+	@# waits. (A group signal would also hit the worker's pool children, which can hang its shutdown.)
+	@trap 'trap "" INT TERM; trap - EXIT; kill $$(jobs -p) 2>/dev/null; wait' EXIT INT TERM; \
+	$(DEMO_ENV) $(OWN_GROUP) $(PY) -m celery -A config worker --loglevel=warning --concurrency=2 & \
+	$(DEMO_ENV) $(OWN_GROUP) $(PY) -m celery -A config beat --loglevel=warning & \
+	$(DEMO_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
 
 # The suite, on real PostgreSQL and Redis (loopback by default, or DATABASE_URL / REDIS_URL).
 test: install
 	@$(PY) -m config.check_services
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# While developing: everything except the tests that start real workers, inject faults or drive a browser.
+test-fast: install
+	@$(PY) -m config.check_services
+	$(PY) -m pytest -m "not worker and not faults and not browser" $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .
