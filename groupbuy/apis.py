@@ -139,6 +139,7 @@ class BuyEntriesApi(APIView):
             buy=buy,
             household=household,
             quantities=data["quantities"],
+            tolerances=data.get("tolerances"),
             idempotency_key=request.headers.get("Idempotency-Key", ""),
             placed_for=placed_for,
             note=data.get("note", ""),
@@ -153,7 +154,9 @@ class EntryDetailApi(APIView):
         """Change quantities (absolute; 0 removes a line) until the deadline or the close."""
         entry = selectors.entry_get_any(user=request.user, entry_id=pk)
         data = _valid(s.EntryChangeIn, request.data)
-        entry = signup_services.signup_change(actor=request.user, entry=entry, quantities=data["quantities"])
+        entry = signup_services.signup_change(
+            actor=request.user, entry=entry, quantities=data["quantities"], tolerances=data.get("tolerances")
+        )
         return Response(s.EntryOut(selectors.entry_get_any(user=request.user, entry_id=entry.pk)).data)
 
 

@@ -50,8 +50,28 @@ class QuantitiesForm(forms.Form):
                 widget=forms.TextInput(attrs={"inputmode": "numeric", "size": 4}),
             )
 
-    def quantity_fields(self) -> list[tuple[Any, forms.BoundField]]:
-        return [(item, self[f"q_{item.pk}"]) for item in self.items]
+            if item.offer.pack_size > 1:
+                self.fields[f"t_{item.pk}"] = forms.CharField(
+                    label=_("…and up to this many more if it fills a pack of %(n)s") % {"n": item.offer.pack_size},
+                    required=False,
+                    max_length=12,
+                    widget=forms.TextInput(attrs={"inputmode": "numeric", "size": 4}),
+                )
+
+    def quantity_fields(self) -> list[tuple[Any, forms.BoundField, forms.BoundField | None]]:
+        return [
+            (item, self[f"q_{item.pk}"], self[f"t_{item.pk}"] if f"t_{item.pk}" in self.fields else None)
+            for item in self.items
+        ]
+
+    def tolerances(self) -> dict[int, Any] | None:
+        """{item id: extra units to fill a pack} for the boxes filled in (blank: none / unchanged)."""
+        result: dict[int, Any] = {}
+        for item in self.items:
+            raw = (self.cleaned_data.get(f"t_{item.pk}") or "").strip().translate(_FULLWIDTH_DIGITS)
+            if raw:
+                result[item.pk] = raw
+        return result or None
 
     def quantities(self) -> dict[int, Any]:
         """{item id: what was typed}; blank boxes are 0. The service checks the values."""

@@ -45,10 +45,6 @@ class QuantitiesField(serializers.Field):
     """Passed to the service untouched: it refuses bad ids and quantities with coded errors."""
 
     def to_internal_value(self, data: Any) -> Any:
-        if not isinstance(data, dict):
-            from groupbuy import exceptions as err
-
-            raise err.invalid_quantity()
         return data
 
     def to_representation(self, value: Any) -> Any:
@@ -58,6 +54,10 @@ class QuantitiesField(serializers.Field):
 class LineOut(serializers.Serializer):
     item_id = serializers.IntegerField()
     quantity = serializers.IntegerField()
+
+
+class EntryLineOut(LineOut):
+    tolerance = serializers.IntegerField(help_text="Extra units the household would take to fill a pack.")
 
 
 class ProgressOut(serializers.Serializer):
@@ -177,12 +177,12 @@ class EntryOut(serializers.Serializer):
 
         return public_identity(entry.household.label, entry.display_name)
 
-    @extend_schema_field(LineOut(many=True))
+    @extend_schema_field(EntryLineOut(many=True))
     def get_lines(self, entry: Any) -> list[dict[str, int]]:
-        lines = getattr(entry, "prefetched_lines", None)
-        if lines is None:
-            lines = entry.lines.all()
-        return [{"item_id": line.item_id, "quantity": line.quantity} for line in lines]
+        return [
+            {"item_id": line.item_id, "quantity": line.quantity, "tolerance": line.tolerance}
+            for line in entry.lines.all()
+        ]
 
 
 class BuyDetailOut(BuyOut):
@@ -220,6 +220,10 @@ class PurchaseOrderOut(serializers.Serializer):
 
 class EntryCreateIn(serializers.Serializer):
     quantities = QuantitiesField()
+    tolerances = QuantitiesField(
+        required=False,
+        help_text="Pack-size items: buy item id -> extra units you would take to fill a pack (0..pack size).",
+    )
     note = serializers.CharField(required=False, allow_blank=True, default="")
     household_id = serializers.IntegerField(
         required=False, allow_null=True, help_text="Proxy ordering: another household of the community."
@@ -231,6 +235,9 @@ class EntryCreateIn(serializers.Serializer):
 
 class EntryChangeIn(serializers.Serializer):
     quantities = QuantitiesField(help_text="Absolute quantities; 0 removes a line.")
+    tolerances = QuantitiesField(
+        required=False, help_text="Pack-size items: extra units to fill a pack (items not given keep theirs)."
+    )
 
 
 class BuyItemIn(serializers.Serializer):

@@ -147,6 +147,7 @@ def buy_join(request: HttpRequest, pk: int) -> HttpResponse:
             buy=buy,
             household=membership.household,
             quantities=form.quantities(),
+            tolerances=form.tolerances(),
             idempotency_key=request.POST.get("idempotency_key", "")[:64],
             note=form.cleaned_data.get("note", ""),
         )
@@ -166,7 +167,9 @@ def entry_change(request: HttpRequest, pk: int, entry_pk: int) -> HttpResponse:
     if not form.is_valid():
         return _detail(request, buy, change_form=form, status=400)
     try:
-        signup_services.signup_change(actor=request.user, entry=entry, quantities=form.quantities())
+        signup_services.signup_change(
+            actor=request.user, entry=entry, quantities=form.quantities(), tolerances=form.tolerances()
+        )
     except ApplicationError as exc:
         add_application_error(form, exc)
         if request.POST.get("next") == "mine":
@@ -230,6 +233,7 @@ def proxy_signup(request: HttpRequest, pk: int) -> HttpResponse:
             buy=buy,
             household=household,
             quantities=form.quantities(),
+            tolerances=form.tolerances(),
             idempotency_key=request.POST.get("idempotency_key", "")[:64],
             placed_for=placed_for,
             note=form.cleaned_data.get("note", ""),

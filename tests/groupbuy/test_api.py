@@ -484,3 +484,25 @@ def test_a_second_buy_of_the_same_offer_needs_confirmation(place, api, offer):
     response = client.post(reverse("api-buys"), open_payload(place, offer, confirm_duplicate=True), format="json")
     assert response.status_code == 201
     assert GroupBuy.objects.count() == 2
+
+
+def test_tolerance_for_pack_size_items(place, api, buy):
+    eggs = BuyItemFactory(buy=buy, offer__pack_size=6)
+    client = api(place.resident.user)
+    before = buy_state(buy)
+    for bad in ({str(eggs.pk): 7}, {str(eggs.pk): "x"}, "2"):
+        response = client.post(entries_url(buy), {"quantities": {str(eggs.pk): 4}, "tolerances": bad}, format="json")
+        refused(response, 400, "invalid_tolerance")
+    assert buy_state(buy) == before
+    response = client.post(
+        entries_url(buy), {"quantities": {str(eggs.pk): 4}, "tolerances": {str(eggs.pk): 2}}, format="json"
+    )
+    assert response.status_code == 201
+    assert response.json()["lines"] == [{"item_id": eggs.pk, "quantity": 4, "tolerance": 2}]
+    entry_id = response.json()["id"]
+    response = client.patch(
+        reverse("api-entry", args=[entry_id]),
+        {"quantities": {str(eggs.pk): 5}, "tolerances": {str(eggs.pk): 1}},
+        format="json",
+    )
+    assert response.json()["lines"] == [{"item_id": eggs.pk, "quantity": 5, "tolerance": 1}]

@@ -434,3 +434,25 @@ def test_staff_without_the_resident_role_get_no_join_form_and_are_refused(place,
     assert response.status_code == 403
     assert 'data-code="forbidden"' in page_text(response)
     assert buy_state(buy) == before
+
+
+def test_pack_size_items_take_a_tolerance_to_fill_a_pack(place, web, buy):
+    eggs = BuyItemFactory(buy=buy, offer__title="鸡蛋", offer__pack_size=6)
+    client = web(place.resident.user)
+    text = page_text(client.get(detail_url(buy)))
+    assert f'name="t_{eggs.pk}"' in text
+    assert f'name="t_{main_item(buy).pk}"' not in text  # no packs, no tolerance box
+    before = buy_state(buy)
+    response = client.post(
+        reverse("groupbuy:buy_join", args=[buy.pk]), {f"q_{eggs.pk}": "4", f"t_{eggs.pk}": "9", "note": ""}
+    )
+    assert response.status_code == 400
+    assert 'value="9"' in page_text(response)
+    assert "between 0 and the pack size" in page_text(response)
+    assert buy_state(buy) == before
+    response = client.post(
+        reverse("groupbuy:buy_join", args=[buy.pk]), {f"q_{eggs.pk}": "4", f"t_{eggs.pk}": "2", "note": ""}
+    )
+    assert response.status_code == 302
+    line = EntryLine.objects.get(entry__buy=buy)
+    assert (line.item_id, line.quantity, line.tolerance) == (eggs.pk, 4, 2)
