@@ -227,15 +227,13 @@ def pool_offer(*, actor: User, pool: Pool, community: Community) -> PoolInvitati
         leaders = Membership.objects.filter(community=community, is_team_leader=True, is_active=True).values_list(
             "user_id", flat=True
         )
-        transaction.on_commit(
-            lambda: notification_send(
-                user_ids=list(leaders),
-                kind="pool_offered",
-                dedupe_key=f"pool:{pool.pk}:offered:{community.pk}",
-                params={"title": host.title, "community": host.community.name, "pool_id": pool.pk},
-                link=f"/buys/pools/{pool.pk}/",
-                community_id=community.pk,
-            )
+        notification_send(
+            user_ids=list(leaders),
+            kind="pool_offered",
+            dedupe_key=f"pool:{pool.pk}:offered:{community.pk}",
+            params={"title": host.title, "community": host.community.name, "pool_id": pool.pk},
+            link=f"/buys/pools/{pool.pk}/",
+            community_id=community.pk,
         )
     return invitation
 
@@ -333,15 +331,13 @@ def _add_member(
                 total_amount=F("total_amount") + buy.total_amount,
             )
             pool_form_if_reached(pool_id=pool.pk)
-            transaction.on_commit(
-                lambda: notification_send(
-                    user_ids=[host.leader_id],
-                    kind="pool_joined",
-                    dedupe_key=f"pool:{pool_id}:joined:{buy.pk}",
-                    params={"title": host.title, "community": community.name, "pool_id": pool_id},
-                    link=buy_link(host.pk),
-                    community_id=host.community_id,
-                )
+            notification_send(
+                user_ids=[host.leader_id],
+                kind="pool_joined",
+                dedupe_key=f"pool:{pool_id}:joined:{buy.pk}",
+                params={"title": host.title, "community": community.name, "pool_id": pool_id},
+                link=buy_link(host.pk),
+                community_id=host.community_id,
             )
     except IntegrityError as exc:  # the same community joining twice at once
         raise err.already_in_pool() from exc
@@ -414,15 +410,13 @@ def pool_leave(*, actor: User, buy: GroupBuy) -> GroupBuy:
             _form_if_reached(locked)
         host = GroupBuy.objects.select_related("community").get(pk=pool.host_buy_id)
         community_name = locked.community.name
-        transaction.on_commit(
-            lambda: notification_send(
-                user_ids=[host.leader_id],
-                kind="pool_left",
-                dedupe_key=f"pool:{pool_id}:left:{buy.pk}:{now.isoformat()}",
-                params={"title": host.title, "community": community_name, "pool_id": pool_id},
-                link=buy_link(host.pk),
-                community_id=host.community_id,
-            )
+        notification_send(
+            user_ids=[host.leader_id],
+            kind="pool_left",
+            dedupe_key=f"pool:{pool_id}:left:{buy.pk}:{now.isoformat()}",
+            params={"title": host.title, "community": community_name, "pool_id": pool_id},
+            link=buy_link(host.pk),
+            community_id=host.community_id,
         )
     buy.refresh_from_db()
     return buy
