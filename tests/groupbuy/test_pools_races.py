@@ -64,8 +64,8 @@ def test_a_member_leaving_while_others_sign_up_never_leaves_a_formed_pool_below_
         pool, host, member = make_pool(place, other_place, 10)
         for m in households(other_place, 6, f"L{_round}-"):
             signup(member, m, 1)  # the member brings 6 of the 10
-        calls = [lambda m=m: signup(host, m, 1) for m in households(place, 8, f"R{_round}-")]
-        calls.insert(4, lambda: pool_leave(actor=other_place.leader.user, buy=member))
+        calls = [lambda m=m, host=host: signup(host, m, 1) for m in households(place, 8, f"R{_round}-")]
+        calls.insert(4, lambda member=member: pool_leave(actor=other_place.leader.user, buy=member))
 
         results = run_together(calls)
 

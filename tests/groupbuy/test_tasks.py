@@ -51,4 +51,10 @@ def test_fail_task_only_fails_due_open_buys(place):
 def test_sweep_task_reports_what_it_did(place):
     buy = GroupBuyFactory(community=place.community, leader=place.leader.user)
     GroupBuy.objects.filter(pk=buy.pk).update(deadline=timezone.now() - datetime.timedelta(seconds=1))
-    assert tasks.sweep_group_buys.delay().get() == {"closed": 0, "failed": 1, "repaired": 0, "pools_failed": 0, "photos": 0}
+    assert tasks.sweep_group_buys.delay().get() == {
+        "closed": 0,
+        "failed": 1,
+        "repaired": 0,
+        "pools_failed": 0,
+        "photos": 0,
+    }
