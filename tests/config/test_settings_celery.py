@@ -219,3 +219,39 @@ def test_demo_worker_consumes_a_task_sent_through_the_filesystem_broker(tmp_path
         except subprocess.TimeoutExpired:
             worker.kill()
             worker.wait()
+
+
+@pytest.mark.worker
+def test_demo_beat_sends_the_deadline_sweep_through_the_filesystem_broker(tmp_path):
+    """`make run`'s beat starts without any server and publishes the sweep that closes buys at their deadline."""
+    broker = tmp_path / "broker"
+    env = app_env(REDIS_URL="", CELERY_BROKER_DIR=str(broker), DATABASE_URL="sqlite:///:memory:")
+    clean = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp"), **env}
+    log_path = tmp_path / "beat.log"
+    with log_path.open("w") as log:
+        beat = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "config", "beat", "--loglevel=INFO"]
+            + ["--schedule", str(tmp_path / "beat-schedule")],
+            cwd=BASE_DIR,
+            env=clean,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def sent_sweeps() -> list[Path]:
+        if not broker.is_dir():
+            return []
+        return [p for p in broker.iterdir() if p.is_file() and "groupbuy.tasks.sweep_group_buys" in p.read_text()]
+
+    try:
+        deadline = time.monotonic() + 90
+        while not sent_sweeps() and beat.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert sent_sweeps(), log_path.read_text()[-3000:]
+    finally:
+        beat.terminate()
+        try:
+            beat.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            beat.kill()
+            beat.wait()
