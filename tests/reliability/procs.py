@@ -6,6 +6,7 @@ They all run against the pytest test database (committed rows only: tests are tr
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -51,6 +52,7 @@ class Proc:
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 20.0) -> None:
         """Signal this process's own group (it was started in a new session), then kill it if it hangs."""
         if self.process.poll() is not None:
+            self._reap_group()
             return
         try:
             os.killpg(self.process.pid, sig)
@@ -60,6 +62,22 @@ class Proc:
             self.process.wait(timeout=timeout)
         except ProcessLookupError:
             pass
+        self._reap_group()
+
+    def _reap_group(self, timeout: float = 10.0) -> None:
+        """Wait until no process of the group is left (pool children, embedded beat), so none keeps a
+        database session open; SIGKILL stragglers."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                os.killpg(self.process.pid, 0)
+            except ProcessLookupError:
+                return
+            if time.monotonic() > deadline:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                return
+            time.sleep(0.05)
 
     def kill(self) -> None:
         """SIGKILL the whole group at once: no warm shutdown, nothing handed back to the broker."""
