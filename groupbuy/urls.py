@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from groupbuy import views
+from groupbuy import pool_views, views
 
 app_name = "groupbuy"
 
@@ -23,4 +23,14 @@ urlpatterns = [
     path("suppliers/<int:pk>/", views.supplier_detail, name="supplier_detail"),
     path("offers/<int:pk>/", views.offer_detail, name="offer_detail"),
     re_path(r"^photos/(?P<pk>[0-9]+)/(?P<variant>thumb|full)/$", views.offer_photo, name="offer_photo"),
+    # Pools across compounds, helper leaders, the leaders' board (groupbuy/pool_views.py).
+    path("board/", pool_views.board, name="board"),
+    path("pools/<int:pk>/", pool_views.pool_detail, name="pool_detail"),
+    path("pools/<int:pk>/offer/", pool_views.pool_offer, name="pool_offer"),
+    path("pools/<int:pk>/join/", pool_views.pool_join, name="pool_join"),
+    path("<int:pk>/coordination/", pool_views.buy_coordination, name="buy_coordination"),
+    path("<int:pk>/pool/", pool_views.pool_start, name="pool_start"),
+    path("<int:pk>/pool/leave/", pool_views.pool_leave, name="pool_leave"),
+    path("<int:pk>/share/", pool_views.share_form, name="pool_share_form"),
+    path("<int:pk>/share/send/", pool_views.pool_share, name="pool_share"),
 ]

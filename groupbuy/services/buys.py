@@ -26,6 +26,7 @@ from groupbuy.models import (
     BuyKind,
     BuyStatus,
     DistributionMode,
+    DuplicateBuyNotice,
     Entry,
     EntryStatus,
     GroupBuy,
@@ -196,7 +197,27 @@ def group_buy_open(
                 for n, i in enumerate(parsed)
             ]
         )
+        duplicate_buys_record(buy=buy, actor=actor)
     return buy
+
+
+def duplicate_buys_record(*, buy: GroupBuy, actor: User) -> list[DuplicateBuyNotice]:
+    """Opening a buy next to a running one for the same offer (or same supplier and category) in the same
+    community within 7 days is allowed, but recorded so other leaders see it on the board. The page and the
+    API show the duplicates first (pool_selectors.duplicate_buys) and offer to join or pool instead."""
+    from groupbuy.pool_selectors import duplicate_buys
+
+    offer_ids = list(BuyItem.objects.filter(buy=buy).values_list("offer_id", flat=True))
+    found = duplicate_buys(community_id=buy.community_id, offer_ids=offer_ids, exclude_buy_id=buy.pk)
+    return DuplicateBuyNotice.objects.bulk_create(
+        [
+            DuplicateBuyNotice(
+                buy=buy, other_buy=d.buy, community_id=buy.community_id, opened_by=actor, reason=d.reason
+            )
+            for d in found
+        ],
+        ignore_conflicts=True,
+    )
 
 
 def _require_leader(actor: User, buy: GroupBuy) -> None:

@@ -1,0 +1,263 @@
+"""Pages for pools across compounds, helper leaders (帮卖), the leaders' board and leader reputation.
+Thin: read through groupbuy.pool_selectors, write through one service in groupbuy.services.pools; a refused
+action re-renders the page with the service's coded message."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.models import Community, Membership
+from accounts.permissions import Action, allowed_actions
+from config.errors import ApplicationError
+from groupbuy import pool_selectors, selectors
+from groupbuy.models import Pool
+from groupbuy.services import pools as pool_services
+from groupbuy.views import page
+
+
+class MemberBuyForm(forms.Form):
+    community = forms.ModelChoiceField(queryset=Community.objects.none(), label=gettext_lazy("your community"))
+    drop_point = forms.CharField(label=gettext_lazy("drop point (your gate)"), max_length=120)
+    deadline = forms.DateTimeField(
+        label=gettext_lazy("order deadline (截单)"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    delivery_date = forms.DateField(
+        label=gettext_lazy("planned delivery date"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+class OfferPoolForm(forms.Form):
+    community = forms.ModelChoiceField(queryset=Community.objects.none(), label=gettext_lazy("neighbouring community"))
+
+
+def _led_communities(user: Any, exclude: set[int]) -> Any:
+    ids = Membership.objects.filter(user=user, is_active=True, is_team_leader=True).values_list(
+        "community_id", flat=True
+    )
+    return Community.objects.filter(pk__in=ids).exclude(pk__in=exclude).order_by("name")
+
+
+def _member_form(request: HttpRequest, pool: Pool, exclude: set[int], data: Any = None) -> MemberBuyForm:
+    form = MemberBuyForm(
+        data,
+        initial={
+            "deadline": timezone.localtime(pool.deadline).strftime("%Y-%m-%dT%H:%M"),
+            "delivery_date": pool.host_buy.delivery_date,
+        },
+    )
+    form.fields["community"].queryset = _led_communities(request.user, exclude)
+    return form
+
+
+def _pool_page(request: HttpRequest, pool_id: int, *, status: int = 200, **extra: Any) -> HttpResponse:
+    view = pool_selectors.pool_view(user=request.user, pool_id=pool_id)
+    pool = view.pool
+    member_ids = {m.buy_id for m in view.members}
+    in_pool = {c for c in Pool.objects.filter(pk=pool.pk).values_list("members__community_id", flat=True) if c}
+    is_host_leader = view.host.leader_id == request.user.pk
+    offer_form = extra.pop("offer_form", None)
+    if offer_form is None and is_host_leader:
+        offer_form = OfferPoolForm()
+    if offer_form is not None:
+        offer_form.fields["community"].queryset = Community.objects.filter(
+            district=view.host.community.district
+        ).exclude(pk__in=in_pool)
+    join_form = extra.pop("join_form", None) or _member_form(request, pool, in_pool)
+    my_buys = [m for m in view.members if m.buy_id in set(selectors_led(request.user, member_ids))]
+    try:
+        order = pool_selectors.pool_purchase_order(user=request.user, pool_id=pool.pk)
+    except ApplicationError:
+        order = None
+    context = {
+        "view": view,
+        "pool": pool,
+        "is_host_leader": is_host_leader,
+        "offer_form": offer_form if is_host_leader else None,
+        "join_form": join_form if join_form.fields["community"].queryset.exists() else None,
+        "my_buys": my_buys,
+        "order": order,
+        "reputation": pool_selectors.leader_reputation(leader_id=view.host.leader_id),
+        **extra,
+    }
+    return render(request, "groupbuy/pools/pool_detail.html", context, status=status)
+
+
+def selectors_led(user: Any, buy_ids: set[int]) -> list[int]:
+    from groupbuy.models import GroupBuy
+
+    return list(GroupBuy.objects.filter(pk__in=buy_ids, leader=user).values_list("pk", flat=True))
+
+
+@require_GET
+@page
+def pool_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _pool_page(request, pk)
+
+
+@require_POST
+@page
+def pool_start(request: HttpRequest, pk: int) -> HttpResponse:
+    buy = selectors.buy_get(user=request.user, buy_id=pk, with_items=False)
+    pool = pool_services.pool_create(actor=request.user, buy=buy)
+    messages.success(request, _("The buy is now a pool: offer it to neighbouring communities."))
+    return redirect("groupbuy:pool_detail", pk=pool.pk)
+
+
+@require_POST
+@page
+def pool_offer(request: HttpRequest, pk: int) -> HttpResponse:
+    pool = Pool.objects.select_related("host_buy__community").filter(pk=pk).first()
+    view = pool_selectors.pool_view(user=request.user, pool_id=pk)
+    form = OfferPoolForm(request.POST)
+    form.fields["community"].queryset = Community.objects.filter(district=view.host.community.district)
+    if not form.is_valid():
+        return _pool_page(request, pk, offer_form=form, status=400)
+    try:
+        pool_services.pool_offer(actor=request.user, pool=pool, community=form.cleaned_data["community"])
+    except ApplicationError as exc:
+        form.add_error(None, exc.message)
+        return _pool_page(request, pk, offer_form=form, status=exc.status_code)
+    messages.success(request, _("Offered: its leaders are told."))
+    return redirect("groupbuy:pool_detail", pk=pk)
+
+
+@require_POST
+@page
+def pool_join(request: HttpRequest, pk: int) -> HttpResponse:
+    pool = Pool.objects.select_related("host_buy").filter(pk=pk).first()
+    pool_selectors.pool_view(user=request.user, pool_id=pk)
+    form = _member_form(request, pool, set(), request.POST)
+    if not form.is_valid():
+        return _pool_page(request, pk, join_form=form, status=400)
+    data = form.cleaned_data
+    try:
+        buy = pool_services.pool_join(
+            actor=request.user,
+            pool=pool,
+            community=data["community"],
+            drop_point=data["drop_point"],
+            deadline=data["deadline"],
+            delivery_date=data["delivery_date"],
+        )
+    except ApplicationError as exc:
+        form.add_error(None, exc.message)
+        return _pool_page(request, pk, join_form=form, status=exc.status_code)
+    messages.success(request, _("Your community's buy is in the pool; its residents can sign up now."))
+    return redirect("groupbuy:buy_detail", pk=buy.pk)
+
+
+@require_POST
+@page
+def pool_leave(request: HttpRequest, pk: int) -> HttpResponse:
+    buy = selectors.buy_get(user=request.user, buy_id=pk, with_items=False)
+    pool = pool_selectors.pool_for_buy(buy_id=buy.pk)
+    try:
+        pool_services.pool_leave(actor=request.user, buy=buy)
+    except ApplicationError as exc:
+        if pool is None:
+            raise
+        return _pool_page(request, pool.pk, action_error=exc, status=exc.status_code)
+    messages.success(request, _("Your buy left the pool and goes on alone with its own minimum."))
+    return redirect("groupbuy:buy_detail", pk=buy.pk)
+
+
+@require_POST
+@page
+def pool_share(request: HttpRequest, pk: int) -> HttpResponse:
+    """帮卖: share the buy into another community the leader also leads."""
+    buy = selectors.buy_get(user=request.user, buy_id=pk, with_items=False)
+    form = MemberBuyForm(request.POST)
+    form.fields["community"].queryset = _led_communities(request.user, {buy.community_id})
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            member = pool_services.pool_share(
+                actor=request.user,
+                buy=buy,
+                community=data["community"],
+                drop_point=data["drop_point"],
+                deadline=data["deadline"],
+                delivery_date=data["delivery_date"],
+            )
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Shared: sign-ups there count toward this buy's minimum."))
+            return redirect("groupbuy:buy_detail", pk=member.pk)
+    return render(request, "groupbuy/pools/share.html", {"buy": buy, "form": form}, status=400)
+
+
+@require_GET
+@page
+def share_form(request: HttpRequest, pk: int) -> HttpResponse:
+    buy = selectors.buy_get(user=request.user, buy_id=pk, with_items=False)
+    form = MemberBuyForm(
+        initial={
+            "deadline": timezone.localtime(buy.deadline).strftime("%Y-%m-%dT%H:%M"),
+            "delivery_date": buy.delivery_date,
+        }
+    )
+    form.fields["community"].queryset = _led_communities(request.user, {buy.community_id})
+    return render(request, "groupbuy/pools/share.html", {"buy": buy, "form": form})
+
+
+@require_GET
+@page
+def board(request: HttpRequest) -> HttpResponse:
+    memberships = selectors.memberships_of(user=request.user)
+    membership = selectors.current_membership(
+        user=request.user, community_id=request.GET.get("community"), memberships=memberships
+    )
+    if membership is None or Action.OPEN_BUY not in allowed_actions(request.user, membership.community_id):
+        return render(request, "groupbuy/pools/board.html", {"membership": membership, "rows": {}}, status=403)
+    cid = membership.community_id
+    context = {
+        "membership": membership,
+        "memberships": memberships,
+        "rows": pool_selectors.leaders_board(user=request.user, community_id=cid),
+        "notices": pool_selectors.duplicate_notices(community_id=cid),
+        "offered": pool_selectors.pools_offered_to(community_id=cid),
+        "now": timezone.now(),
+        "week": datetime.timedelta(days=7),
+    }
+    return render(request, "groupbuy/pools/board.html", context)
+
+
+@require_GET
+@page
+def buy_coordination(request: HttpRequest, pk: int) -> HttpResponse:
+    """Per buy: its pool (own count and the pool's progress), "N more fills the next box", duplicates and the
+    leader's reputation. Linked from the buy page."""
+    buy = selectors.buy_get(user=request.user, buy_id=pk, with_items=False)
+    return render(request, "groupbuy/pools/coordination.html", buy_panel_context(user=request.user, buy=buy))
+
+
+def buy_panel_context(*, user: Any, buy: Any) -> dict[str, Any]:
+    """What the buy page shows about coordination (also used by the include groupbuy/pools/_buy_panel.html)."""
+    pool = pool_selectors.pool_for_buy(buy_id=buy.pk)
+    is_leader = buy.leader_id == user.pk
+    return {
+        "buy": buy,
+        "pool": pool,
+        "pool_view": pool_selectors.pool_view(user=user, pool_id=pool.pk) if pool else None,
+        "packs": pool_selectors.pack_status(buy=buy),
+        "reputation": pool_selectors.leader_reputation(leader_id=buy.leader_id),
+        "is_leader": is_leader,
+        "duplicates": pool_selectors.duplicate_buys(
+            community_id=buy.community_id,
+            offer_ids=list(buy.items.values_list("offer_id", flat=True)),
+            exclude_buy_id=buy.pk,
+        )
+        if is_leader
+        else [],
+    }
