@@ -1,6 +1,6 @@
 from django.urls import path
 
-from groupbuy import apis
+from groupbuy import apis, pool_apis
 
 urlpatterns = [
     path("buys/", apis.BuyListApi.as_view(), name="api-buys"),
@@ -18,4 +18,13 @@ urlpatterns = [
     path("suppliers/<int:pk>/offers/", apis.SupplierOffersApi.as_view(), name="api-supplier-offers"),
     path("offers/<int:pk>/", apis.OfferDetailApi.as_view(), name="api-offer"),
     path("offers/<int:pk>/photos/", apis.OfferPhotosApi.as_view(), name="api-offer-photos"),
+    # Pools across compounds, 帮卖, the leaders' board (groupbuy/pool_apis.py).
+    path("pools/<int:pk>/", pool_apis.PoolDetailApi.as_view(), name="api-pool"),
+    path("pools/<int:pk>/offer/", pool_apis.PoolOfferApi.as_view(), name="api-pool-offer"),
+    path("pools/<int:pk>/join/", pool_apis.PoolJoinApi.as_view(), name="api-pool-join"),
+    path("buys/<int:pk>/pool/", pool_apis.BuyPoolApi.as_view(), name="api-buy-pool"),
+    path("buys/<int:pk>/pool/leave/", pool_apis.BuyLeavePoolApi.as_view(), name="api-buy-pool-leave"),
+    path("buys/<int:pk>/share/", pool_apis.BuyShareApi.as_view(), name="api-buy-share"),
+    path("buys/<int:pk>/coordination/", pool_apis.BuyCoordinationApi.as_view(), name="api-buy-coordination"),
+    path("board/", pool_apis.BoardApi.as_view(), name="api-board"),
 ]
