@@ -13,22 +13,22 @@ from accounts.permissions import Action, require
 from compliance import selectors
 from compliance.models import Filing, Suspension
 from compliance.serializers import (
+    ApprovalSlipSerializer,
     ArrivalSerializer,
     AuditReportSerializer,
+    DeliveryEvidenceInSerializer,
+    DeliveryEvidenceSerializer,
+    DeliveryPolicyOutSerializer,
+    DeliveryPolicySerializer,
     DisinfectedSerializer,
-    EvidenceInSerializer,
-    EvidenceSerializer,
     FilingDetailSerializer,
     FilingInSerializer,
     FilingOutSerializer,
-    PolicyOutSerializer,
-    PolicySerializer,
-    RejectSerializer,
-    SlipSerializer,
+    FilingRejectSerializer,
+    SlipVerifyInSerializer,
+    SlipVerifyOutSerializer,
     SuspensionInSerializer,
     SuspensionOutSerializer,
-    VerifyInSerializer,
-    VerifyOutSerializer,
 )
 from compliance.services import delivery, filings, gate, policy, review
 from compliance.services.audit import audit_chain_verify
@@ -49,30 +49,30 @@ def _detail(request, filing: Filing) -> dict:
     if not see["delivery"]:
         raise PermissionRefused(code="forbidden")
     data = FilingOutSerializer(filing).data
-    data["evidence"] = EvidenceSerializer(filing.evidence.all(), many=True).data
+    data["evidence"] = DeliveryEvidenceSerializer(filing.evidence.all(), many=True).data
     data["documents"] = (
         FilingDetailSerializer().fields["documents"].to_representation(filing.documents.all())
         if see["documents"]
         else []
     )
     slip = getattr(filing, "slip", None) if see["slip"] else None
-    data["slip"] = SlipSerializer(slip).data if slip else None
+    data["slip"] = ApprovalSlipSerializer(slip).data if slip else None
     return data
 
 
 class PolicyApi(APIView):
-    @extend_schema(responses=PolicyOutSerializer)
+    @extend_schema(responses=DeliveryPolicyOutSerializer)
     def get(self, request, community_id: int):
         require(request.user, Action.VIEW, community_id)
-        return Response(PolicySerializer(selectors.policy_of(community=community_id)).data)
+        return Response(DeliveryPolicySerializer(selectors.policy_of(community=community_id)).data)
 
-    @extend_schema(request=PolicySerializer, responses=PolicyOutSerializer)
+    @extend_schema(request=DeliveryPolicySerializer, responses=DeliveryPolicyOutSerializer)
     def put(self, request, community_id: int):
         community = get_object_or_404(Community, pk=community_id)
-        serializer = PolicySerializer(data=request.data)
+        serializer = DeliveryPolicySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         result = policy.policy_update(actor=request.user, community=community, **serializer.validated_data)
-        return Response(PolicySerializer(result).data)
+        return Response(DeliveryPolicySerializer(result).data)
 
 
 class SuspensionListApi(APIView):
@@ -164,7 +164,7 @@ class FilingApproveApi(APIView):
 class FilingRejectApi(APIView):
     parser_classes = [JSONParser, FormParser]
 
-    @extend_schema(request=RejectSerializer, responses=FilingDetailSerializer)
+    @extend_schema(request=FilingRejectSerializer, responses=FilingDetailSerializer)
     def post(self, request, pk: int):
         filing = _filing(pk)
         review.filing_reject(actor=request.user, filing=filing, reason=str(request.data.get("reason", "")))
@@ -184,11 +184,11 @@ class ArrivalApi(APIView):
 class EvidenceApi(APIView):
     parser_classes = [MultiPartParser, FormParser]
 
-    @extend_schema(request=EvidenceInSerializer, responses={201: EvidenceSerializer})
+    @extend_schema(request=DeliveryEvidenceInSerializer, responses={201: DeliveryEvidenceSerializer})
     def post(self, request, pk: int):
         filing = _filing(pk)
         evidence = delivery.evidence_add(actor=request.user, filing=filing, upload=request.FILES.get("file"))
-        return Response(EvidenceSerializer(evidence).data, status=201)
+        return Response(DeliveryEvidenceSerializer(evidence).data, status=201)
 
 
 class DisinfectedApi(APIView):
@@ -210,10 +210,10 @@ class ReleaseApi(APIView):
 
 
 class VerifySlipApi(APIView):
-    @extend_schema(request=VerifyInSerializer, responses=VerifyOutSerializer)
+    @extend_schema(request=SlipVerifyInSerializer, responses=SlipVerifyOutSerializer)
     def post(self, request, community_id: int):
         community = get_object_or_404(Community, pk=community_id)
-        serializer = VerifyInSerializer(data=request.data)
+        serializer = SlipVerifyInSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         result = gate.slip_verify(actor=request.user, community=community, code=serializer.validated_data["code"])
         filing = result.slip.filing if result.slip else None

@@ -7,7 +7,7 @@ from rest_framework import serializers
 from compliance.models import WEEKDAY_NAMES
 
 
-class PolicySerializer(serializers.Serializer):
+class DeliveryPolicySerializer(serializers.Serializer):
     weekdays = serializers.ListField(
         child=serializers.IntegerField(min_value=0, max_value=6), help_text="0 = Monday … 6 = Sunday"
     )
@@ -25,7 +25,7 @@ class PolicySerializer(serializers.Serializer):
         }
 
 
-class PolicyOutSerializer(serializers.Serializer):
+class DeliveryPolicyOutSerializer(serializers.Serializer):
     weekdays = serializers.ListField(child=serializers.IntegerField())
     weekday_names = serializers.ListField(child=serializers.CharField())
     lead_days = serializers.IntegerField()
@@ -64,13 +64,13 @@ class FilingInSerializer(serializers.Serializer):
         return {**data, "documents": documents}
 
 
-class LineSerializer(serializers.Serializer):
+class FilingLineSerializer(serializers.Serializer):
     title = serializers.CharField()
     unit = serializers.CharField()
     quantity = serializers.IntegerField()
 
 
-class DocumentSerializer(serializers.Serializer):
+class FilingDocumentSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     kind = serializers.CharField()
     content_type = serializers.CharField()
@@ -82,7 +82,7 @@ class DocumentSerializer(serializers.Serializer):
         return reverse("compliance:document_file", kwargs={"pk": obj.pk})
 
 
-class EvidenceSerializer(serializers.Serializer):
+class DeliveryEvidenceSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     kind = serializers.CharField()
     status = serializers.CharField()
@@ -95,7 +95,7 @@ class EvidenceSerializer(serializers.Serializer):
         return reverse("compliance:evidence_file", kwargs={"pk": obj.pk}) if obj.status == "ready" else None
 
 
-class SlipSerializer(serializers.Serializer):
+class ApprovalSlipSerializer(serializers.Serializer):
     code = serializers.CharField(source="display_code")
     valid_from = serializers.DateTimeField()
     valid_until = serializers.DateTimeField()
@@ -117,16 +117,16 @@ class FilingOutSerializer(serializers.Serializer):
     arrived_at = serializers.DateTimeField(allow_null=True)
     disinfected_at = serializers.DateTimeField(allow_null=True)
     released_at = serializers.DateTimeField(allow_null=True)
-    lines = LineSerializer(many=True)
+    lines = FilingLineSerializer(many=True)
 
 
 class FilingDetailSerializer(FilingOutSerializer):
-    documents = DocumentSerializer(many=True, required=False)
-    evidence = EvidenceSerializer(many=True)
-    slip = SlipSerializer(required=False, allow_null=True)
+    documents = FilingDocumentSerializer(many=True, required=False)
+    evidence = DeliveryEvidenceSerializer(many=True)
+    slip = ApprovalSlipSerializer(required=False, allow_null=True)
 
 
-class RejectSerializer(serializers.Serializer):
+class FilingRejectSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=300)
 
 
@@ -138,21 +138,21 @@ class DisinfectedSerializer(serializers.Serializer):
     finished_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
 
 
-class EvidenceInSerializer(serializers.Serializer):
+class DeliveryEvidenceInSerializer(serializers.Serializer):
     file = serializers.FileField()
 
 
-class VerifyInSerializer(serializers.Serializer):
+class SlipVerifyInSerializer(serializers.Serializer):
     code = serializers.CharField(max_length=20)
 
 
-class VerifyOutSerializer(serializers.Serializer):
+class SlipVerifyOutSerializer(serializers.Serializer):
     result = serializers.CharField()
     message = serializers.CharField()
     vehicle_plate = serializers.CharField(allow_null=True)
     arrival_start = serializers.DateTimeField(allow_null=True)
     arrival_end = serializers.DateTimeField(allow_null=True)
-    goods = LineSerializer(many=True)
+    goods = FilingLineSerializer(many=True)
 
 
 class AuditReportSerializer(serializers.Serializer):
