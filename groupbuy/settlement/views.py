@@ -41,6 +41,7 @@ from groupbuy.settlement.models import (
     PriceChange,
     Refund,
 )
+from groupbuy.settlement.providers import PaymentRequest, get_provider
 from groupbuy.settlement.services import after_sales as after_sales_services
 from groupbuy.settlement.services import distribution as distribution_services
 from groupbuy.settlement.services import payments as payment_services
@@ -94,10 +95,17 @@ def _hub_context(request: HttpRequest, buy, *, pay_form=None) -> dict[str, Any]:
     if pickup is not None:
         url = request.build_absolute_uri(reverse("settlement:handover", kwargs={"pk": buy.pk})) + f"?code={pickup.code}"
         qr = _qr_svg(url)
+    instructions = ""
+    if info and info["due"] > 0:
+        provider = get_provider(info["payment"].provider if info["payment"] else "manual")
+        instructions = provider.start_payment(
+            PaymentRequest(entry_id=entry.pk, amount=info["due"], payee_hint=buy.leader.display_name)
+        ).instructions
     return {
         "buy": buy,
         "entry": entry,
         "money": info,
+        "pay_instructions": instructions,
         "pay_form": pay_form or PaymentForm(initial={"amount": info["due"] if info and info["due"] > 0 else ""}),
         "open_changes": selectors.open_price_changes_for_entry(entry=entry) if entry else [],
         "changes": selectors.price_changes(buy=buy),

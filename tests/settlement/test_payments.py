@@ -172,3 +172,16 @@ def test_cancelled_buy_refunds_every_payment(place):
     assert refunds_create_for_released_entries(buy_id=buy.pk) == 0
     refund = Refund.objects.get()
     assert (refund.entry_id, refund.amount, refund.reason) == (a.pk, a.amount, RefundReason.FAILED)
+
+
+def test_manual_transfer_provider_never_confirms_by_itself():
+    from groupbuy.settlement.providers import ManualTransferProvider, PaymentProvider, PaymentRequest, get_provider
+
+    provider = get_provider("manual")
+    assert isinstance(provider, ManualTransferProvider)
+    assert isinstance(provider, PaymentProvider)
+    assert provider.needs_human_confirmation is True
+    result = provider.start_payment(PaymentRequest(entry_id=1, amount=Decimal("10"), payee_hint="王"))
+    assert result.confirmed is False
+    assert result.instructions
+    assert provider.start_refund(entry_id=1, amount=Decimal("10")).confirmed is False
