@@ -20,6 +20,7 @@ from config.errors import ApplicationError
 from groupbuy.models import BuyKind, GroupBuy, Supplier
 from groupbuy.services.buys import group_buy_open
 from groupbuy.services.catalog import offer_create, supplier_create
+from groupbuy.services.pools import pool_create, pool_join, pool_offer
 from groupbuy.services.signup import signup_create
 
 logger = logging.getLogger(__name__)
@@ -77,9 +78,24 @@ def _offers(leader: User, community: Community) -> dict[str, Any]:
     }
 
 
-def seed_groupbuy_demo(community: Community, leaders: Iterable[Any], residents: Iterable[Any]) -> None:
+def seed_groupbuy_demo(
+    community: Community,
+    leaders: Iterable[Any],
+    residents: Iterable[Any],
+    neighbours: Iterable[tuple[Community, Iterable[Any], Iterable[Any]]] = (),
+) -> None:
     """Create demo suppliers, offers and open buys led by `leaders` (team-leader Memberships or Users of
-    `community`), with sign-ups from `residents` (Memberships or Users with a household). Idempotent."""
+    `community`), with sign-ups from `residents` (Memberships or Users with a household). Idempotent.
+    With `neighbours` ((community, leaders, residents) of small compounds nearby), also a tofu pool with an
+    MOQ of 100 that none of them reaches alone, and a 10-斤-box offer 3 斤 short of the next box."""
+    leaders, residents = list(leaders), list(residents)
+    _seed_core(community, leaders, residents)
+    neighbours = list(neighbours)
+    if neighbours:
+        seed_pool_demo(community, leaders, residents, neighbours)
+
+
+def _seed_core(community: Community, leaders: list[Any], residents: list[Any]) -> None:
     if Supplier.objects.filter(community=community, name=DEMO_SUPPLIER).exists():
         return
     leader_users = [m.user for m in (_membership(p, community) for p in leaders) if m is not None]
@@ -157,3 +173,112 @@ def seed_groupbuy_demo(community: Community, leaders: Iterable[Any], residents: 
                 )
             except ApplicationError as exc:  # e.g. a resident without sign-up rights: skip them
                 logger.info("seed_groupbuy_demo: %s skipped for %s (%s)", buy, member, exc.code)
+
+
+POOL_SUPPLIER = "老王豆制品（三小区拼团）"
+
+
+def _people(community: Community, leaders: Iterable[Any], residents: Iterable[Any]) -> tuple[User | None, list]:
+    leader_users = [m.user for m in (_membership(p, community) for p in leaders) if m is not None]
+    people = [m for m in (_membership(p, community) for p in residents) if m is not None and m.household_id]
+    return (leader_users[0] if leader_users else None), people
+
+
+def _sign(buy: GroupBuy, member: Membership, quantities: dict[int, int], **kwargs: Any) -> None:
+    try:
+        signup_create(
+            actor=member.user,
+            buy=buy,
+            household=member.household,
+            quantities=quantities,
+            idempotency_key=f"demo-{buy.pk}-{member.household_id}",
+            **kwargs,
+        )
+    except ApplicationError as exc:
+        logger.info("seed_pool_demo: %s skipped for %s (%s)", buy, member, exc.code)
+
+
+def seed_pool_demo(
+    community: Community,
+    leaders: Iterable[Any],
+    residents: Iterable[Any],
+    neighbours: Iterable[tuple[Community, Iterable[Any], Iterable[Any]]],
+) -> None:
+    """Three compounds pool a tofu order (MOQ 100 boxes; ~50 + 24 + 30 sign up): it forms once, every member
+    buy together, each with its own gate, filing and distribution. Plus a 10-斤 box offer with 17 斤 signed
+    up: "3 斤 more fills the next box". Idempotent (keyed on the pool supplier's name)."""
+    if Supplier.objects.filter(community=community, name=POOL_SUPPLIER).exists():
+        return
+    lead, people = _people(community, leaders, residents)
+    if lead is None:
+        logger.warning("seed_pool_demo: no leader in %s; nothing seeded", community)
+        return
+    now = timezone.now()
+    today = timezone.localdate()
+    supplier = supplier_create(
+        actor=lead, community=community, name=POOL_SUPPLIER, categories="豆制品,蔬菜", is_supply_guaranteed=True
+    )
+    tofu = offer_create(
+        actor=lead,
+        supplier=supplier,
+        title="豆腐套餐（老豆腐、豆干、腐竹）",
+        unit="份",
+        unit_price="59",
+        supplier_cost="52",
+        category="豆制品",
+        description="起送 100 份：一个小区凑不齐，三个小区一起拼。",
+    )
+    greens = offer_create(
+        actor=lead,
+        supplier=supplier,
+        title="散装青菜（按斤，10 斤一箱发货）",
+        unit="斤",
+        unit_price="4",
+        supplier_cost="3.2",
+        pack_size=10,
+        category="蔬菜",
+    )
+    common = {
+        "kind": BuyKind.FAIR,
+        "moq_kind": "units",
+        "distribution_mode": "building",
+        "deadline": now + datetime.timedelta(days=1),
+        "delivery_date": today + datetime.timedelta(days=2),
+    }
+    host = group_buy_open(
+        actor=lead,
+        community=community,
+        title="豆腐套餐 三小区拼团",
+        items=[{"offer_id": tofu.pk}],
+        moq=100,
+        drop_point=f"{community.name} 北门",
+        description="供应商起送 100 份，和梅园、竹园一起拼团；各小区自己报备、自己分发。",
+        **common,
+    )
+    pool = pool_create(actor=lead, buy=host)
+    members: list[tuple[GroupBuy, list[Membership], int]] = [(host, people, 1)]
+    for n, (neighbour, n_leaders, n_residents) in enumerate(neighbours):
+        n_lead, n_people = _people(neighbour, n_leaders, n_residents)
+        if n_lead is None:
+            continue
+        pool_offer(actor=lead, pool=pool, community=neighbour)
+        buy = pool_join(actor=n_lead, pool=pool, community=neighbour, drop_point=f"{neighbour.name} 东门")
+        members.append((buy, n_people, 4 + n))
+    for buy, members_people, quantity in members:
+        item_id = buy.items.values_list("pk", flat=True).get()
+        for member in members_people:
+            _sign(buy, member, {item_id: quantity})
+
+    box = group_buy_open(
+        actor=lead,
+        community=community,
+        title="散装青菜 按斤拼箱",
+        items=[{"offer_id": greens.pk}],
+        moq=10,
+        drop_point=f"{community.name} 北门",
+        description="按斤报名，供应商整箱（10 斤）发货；可填“凑箱可多要几斤”。",
+        **common,
+    )
+    box_item = box.items.get()
+    for member, (quantity, tolerance) in zip(people, [(7, 0), (6, 0), (4, 0)], strict=False):
+        _sign(box, member, {box_item.pk: quantity}, tolerances={box_item.pk: tolerance})

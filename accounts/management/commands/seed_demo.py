@@ -212,7 +212,7 @@ class Command(BaseCommand):
                     ("竹园小区（演示）", "徐汇区", "演示路 15 号", "c_"),
                 )
             ]
-        self._seed_groupbuys(main)
+        self._seed_groupbuys(main, small)
         self._report(main, small)
 
     def _people_without_accounts(self, community: Community) -> None:
@@ -242,7 +242,7 @@ class Command(BaseCommand):
                 )
         HouseholdMember.objects.bulk_create(rows)
 
-    def _seed_groupbuys(self, main: Seeded) -> None:
+    def _seed_groupbuys(self, main: Seeded, small: list[Seeded]) -> None:
         # groupbuy.demo is written by another part of the project and may not exist yet: only that
         # module's absence is tolerated; any error inside it is a real error.
         try:
@@ -252,7 +252,8 @@ class Command(BaseCommand):
                 raise
             self.stdout.write("(groupbuy demo data not available yet: skipped)")
             return
-        seed_groupbuy_demo(main.community, main.leaders, main.residents)
+        neighbours = [(s.community, s.leaders, s.residents) for s in small]
+        seed_groupbuy_demo(main.community, main.leaders, main.residents, neighbours)
 
     def _report(self, main: Seeded, small: list[Seeded]) -> None:
         c = main.community
