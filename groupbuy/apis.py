@@ -275,10 +275,10 @@ class SupplierOffersApi(APIView):
         offers = selectors.offers_of(community_id=supplier.community_id, supplier_id=supplier.pk)
         return Response(s.OfferOut(offers, many=True).data)
 
-    @extend_schema(request=s.OfferIn, responses={201: s.OfferOut, **ERRORS})
+    @extend_schema(request=s.OfferCreateIn, responses={201: s.OfferOut, **ERRORS})
     def post(self, request: Request, pk: int) -> Response:
         supplier = selectors.supplier_get(user=request.user, supplier_id=pk)
-        data = _valid(s.OfferIn, request.data)
+        data = _valid(s.OfferCreateIn, request.data)
         offer = catalog.offer_create(actor=request.user, supplier=supplier, **data)
         return Response(
             s.OfferOut(selectors.offer_get(user=request.user, offer_id=offer.pk)).data, status=status.HTTP_201_CREATED

@@ -329,7 +329,7 @@ class OfferOut(serializers.Serializer):
     photos = PhotoOut(many=True, source="photos.all")
 
 
-class OfferIn(serializers.Serializer):
+class OfferCreateIn(serializers.Serializer):
     title = serializers.CharField(allow_blank=True)
     unit = serializers.CharField(allow_blank=True)
     unit_price = serializers.CharField(help_text="Yuan, e.g. 59 or 12.50.")
