@@ -518,6 +518,9 @@ def pick_list(request: HttpRequest, pk: int) -> HttpResponse:
     if not selectors.can_hand_over(request.user, buy):
         raise PermissionRefused(code="forbidden")
     building = _int(request.GET.get("building"), 0) or None
+    membership = membership_for(request.user, buy.community_id)
+    if building is None and membership and membership.is_building_leader and not membership.is_team_leader:
+        building = membership.led_building_id  # a building leader starts with their own building
     groups = selectors.pick_list(buy=buy, building_id=building)
     if request.GET.get("format") == "xlsx":
         return xlsx_response(exports.pick_list_table(buy=buy, groups=groups))

@@ -200,3 +200,16 @@ def test_hub_query_count_does_not_grow_with_history(closed, place, web, django_a
     with django_assert_max_num_queries(14):
         response = client.get(reverse("settlement:hub", kwargs={"pk": closed.buy.pk}))
     assert response.status_code == 200
+
+
+def test_building_leader_pick_list_starts_with_their_building(closed, place, web):
+    people = make_residents(place, 1)  # a household in the other building
+    from tests.settlement.conftest import ClosedBuy
+
+    closed = ClosedBuy(place, extra_signups=[(people[0], 1)])
+    body = web(place.building_leader.user).get(reverse("settlement:pick_list", kwargs={"pk": closed.buy.pk}))
+    text = body.content.decode()
+    assert "王resident" in text
+    assert people[0].user.display_name not in text
+    everyone = web(place.leader.user).get(reverse("settlement:pick_list", kwargs={"pk": closed.buy.pk}))
+    assert people[0].user.display_name in everyone.content.decode()
