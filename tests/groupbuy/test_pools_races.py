@@ -84,3 +84,43 @@ def test_a_member_leaving_while_others_sign_up_never_leaves_a_formed_pool_below_
             assert GroupBuy.objects.get(pk=host.pk).status == BuyStatus.OPEN
         else:
             assert pool.status == PoolStatus.FORMED
+
+
+def test_signups_racing_a_buy_joining_the_pool_are_all_counted_in_the_pool(place, other_place):
+    from groupbuy.factories import BuyItemFactory, main_item
+
+    host = GroupBuyFactory(community=place.community, leader=place.leader.user, moq=Decimal("1000"))
+    pool = pool_create(actor=place.leader.user, buy=host)
+    pool_offer(actor=place.leader.user, pool=pool, community=other_place.community)
+    own = GroupBuyFactory(
+        community=other_place.community,
+        leader=other_place.leader.user,
+        item=None,
+        deadline=pool.deadline,
+        moq=Decimal("1000"),  # never forms alone: a formed buy cannot join (invalid_state)
+    )
+    BuyItemFactory(buy=own, offer=main_item(host).offer, is_main=True)
+    calls = [lambda m=m: signup(own, m, 1) for m in households(other_place, 16, "J")]
+    calls.insert(
+        8,
+        lambda: pool_join(actor=other_place.leader.user, pool=pool, community=other_place.community, buy=own),
+    )
+
+    results = run_together(calls)
+
+    assert [r for r in results if r[0] != "ok"] == []
+    assert_pool_counts_members(pool, [host, own])
+    assert pool.main_units == 16
+
+
+def test_signups_racing_pool_create_are_all_counted_in_the_pool(place):
+    host = GroupBuyFactory(community=place.community, leader=place.leader.user, moq=Decimal("1000"))
+    calls = [lambda m=m: signup(host, m, 1) for m in households(place, 16, "K")]
+    calls.insert(8, lambda: pool_create(actor=place.leader.user, buy=host))
+
+    results = run_together(calls)
+
+    assert all(kind == "ok" for kind, _ in results)
+    pool = Pool.objects.get(host_buy=host)
+    assert_pool_counts_members(pool, [host])
+    assert pool.main_units == 16
