@@ -11,10 +11,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Q, Sum
+from django.db.models import F as models_F
 from django.utils import timezone
 
-from accounts.models import User
-from accounts.permissions import Action, allowed_actions, membership_for
+from accounts.models import Membership, User
+from accounts.permissions import Action, allowed_actions
 from groupbuy import exceptions as err
 from groupbuy.models import (
     SIGNUP_STATES,
@@ -118,8 +119,14 @@ def pool_for_buy(*, buy_id: int) -> Pool | None:
     return member.pool if member else None
 
 
-def _may_see(user: User, community_ids: set[int]) -> bool:
-    return any(membership_for(user, cid) is not None for cid in community_ids)
+def _may_see(user: User, community_ids: set[int], *, leaders_only: bool = False) -> bool:
+    """One query, however many communities are in the pool."""
+    if not user.is_authenticated:
+        return False
+    rows = Membership.objects.filter(user=user, community_id__in=community_ids, is_active=True)
+    if leaders_only:
+        rows = rows.filter(is_team_leader=True)
+    return rows.exists()
 
 
 def pool_view(*, user: User, pool_id: Any) -> PoolView:
@@ -200,7 +207,8 @@ def pool_purchase_order(*, user: User, pool_id: Any) -> list[SupplierOrder]:
     member_communities = set(
         PoolMember.objects.filter(pool=pool, status=PoolMemberStatus.ACTIVE).values_list("community_id", flat=True)
     )
-    if not any(Action.OPEN_BUY in allowed_actions(user, cid) for cid in member_communities):
+    # Team leaders hold OPEN_BUY (accounts.permissions); one query for every member community.
+    if not _may_see(user, member_communities, leaders_only=True):
         raise err.forbidden()
     lines = (
         PurchaseOrderLine.objects.filter(
@@ -422,3 +430,29 @@ def _as_id(value: Any) -> int:
         return int(str(value))
     except (TypeError, ValueError):
         raise err.not_found() from None
+
+
+@dataclass
+class PackDifference:
+    entry_id: int
+    item_id: int
+    quantity: int  # what the household ordered (firm)
+    allocated: int  # what the close gave them (cut remainder, or firm + filled tolerance)
+    unit_price: Decimal
+
+    @property
+    def amount(self) -> Decimal:
+        """Positive: the household owes this much more (tolerance filled); negative: refund (cut)."""
+        return (self.allocated - self.quantity) * self.unit_price
+
+
+def pack_differences(*, buy_id: int) -> list[PackDifference]:
+    """Lines of a closed buy whose pack allocation differs from the ordered quantity, in 接龙 order — for
+    settlement to charge filled tolerances and refund cut units (Entry.amount stays the firm order)."""
+    rows = (
+        EntryLine.objects.filter(entry__buy_id=buy_id, entry__status=EntryStatus.ACTIVE, allocated__isnull=False)
+        .exclude(allocated=models_F("quantity"))
+        .order_by("entry__seq", "item_id")
+        .values_list("entry_id", "item_id", "quantity", "allocated", "item__unit_price")
+    )
+    return [PackDifference(*row) for row in rows]

@@ -20,7 +20,7 @@ from accounts.models import Community, Membership
 from accounts.permissions import Action, allowed_actions
 from config.errors import ApplicationError
 from groupbuy import pool_selectors, selectors
-from groupbuy.models import Pool
+from groupbuy.models import GroupBuy, Pool
 from groupbuy.services import pools as pool_services
 from groupbuy.views import page
 
@@ -73,7 +73,8 @@ def _pool_page(request: HttpRequest, pool_id: int, *, status: int = 200, **extra
             district=view.host.community.district
         ).exclude(pk__in=in_pool)
     join_form = extra.pop("join_form", None) or _member_form(request, pool, in_pool)
-    my_buys = [m for m in view.members if m.buy_id in set(selectors_led(request.user, member_ids))]
+    led = set(_led_buy_ids(request.user, member_ids))
+    my_buys = [m for m in view.members if m.buy_id in led]
     try:
         order = pool_selectors.pool_purchase_order(user=request.user, pool_id=pool.pk)
     except ApplicationError:
@@ -92,9 +93,7 @@ def _pool_page(request: HttpRequest, pool_id: int, *, status: int = 200, **extra
     return render(request, "groupbuy/pools/pool_detail.html", context, status=status)
 
 
-def selectors_led(user: Any, buy_ids: set[int]) -> list[int]:
-    from groupbuy.models import GroupBuy
-
+def _led_buy_ids(user: Any, buy_ids: set[int]) -> list[int]:
     return list(GroupBuy.objects.filter(pk__in=buy_ids, leader=user).values_list("pk", flat=True))
 
 

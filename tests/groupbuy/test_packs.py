@@ -132,3 +132,21 @@ def test_tolerance_can_be_changed_and_is_refused_on_a_change_above_the_pack(plac
     assert info.value.code == "invalid_tolerance"
     assert buy_state(buy) == before
     assert list(entry.lines.values_list("quantity", "tolerance")) == [(4, 1)]
+
+
+@pytest.mark.django_db
+def test_pack_differences_tell_settlement_what_to_charge_and_refund(place, box_buy):
+    from groupbuy.pool_selectors import pack_differences
+
+    buy, item = box_buy
+    a, b, c = people(place, 3)
+    first = signup(buy, a, 7, tolerances={item.pk: 2})
+    second = signup(buy, b, 6)
+    signup(buy, c, 4)
+    assert group_buy_close(buy_id=buy.pk)
+    # 17 firm + 2 tolerance cannot fill a second box of 10: one box; 7 for a, 3 of 6 for b, 0 of 4 for c.
+    diffs = [(d.entry_id, d.quantity, d.allocated, d.amount) for d in pack_differences(buy_id=buy.pk)]
+    price = item.unit_price
+    third = buy.entries.get(seq=3)
+    assert diffs == [(second.pk, 6, 3, -3 * price), (third.pk, 4, 0, -4 * price)]
+    assert first.lines.get().allocated == 7

@@ -16,6 +16,12 @@ from groupbuy.services.pools import pool_create, pool_join, pool_offer
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _english(settings):
+    # The assertions read the English source strings (the zh-Hans catalogue translates them).
+    settings.LANGUAGE_CODE = "en"
+
+
 @pytest.fixture
 def pooled(place, other_place):
     other_place.community.district = place.community.district = "徐汇区"
@@ -127,3 +133,20 @@ def test_opening_a_duplicate_buy_is_allowed_and_recorded_for_other_leaders(place
     assert "opened next to another buy" in body.content.decode()
     panel = web(place.other_leader.user).get(reverse("groupbuy:buy_coordination", args=[second.pk]))
     assert "第一团" in panel.content.decode()
+
+
+def test_pool_page_is_a_fixed_number_of_queries(place, other_place, web, pooled, django_assert_max_num_queries):
+    pool, host, member = pooled
+    client = web(place.leader.user)
+    url = reverse("groupbuy:pool_detail", args=[pool.pk])
+    client.get(url)
+    with django_assert_max_num_queries(30) as captured:
+        client.get(url)
+    small = len(captured.captured_queries)
+    for n in range(3):
+        community = CommunityFactory(district="徐汇区")
+        leader = MembershipFactory(community=community, is_team_leader=True)
+        pool_offer(actor=place.leader.user, pool=pool, community=community)
+        pool_join(actor=leader.user, pool=pool, community=community, drop_point=f"门{n}")
+    with django_assert_max_num_queries(small):
+        client.get(url)
