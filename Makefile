@@ -44,10 +44,11 @@ run: seed
 # The suite, on real PostgreSQL and Redis (loopback by default, or DATABASE_URL / REDIS_URL).
 test: install
 	@$(PY) -m config.check_services
-	@# The browser tests drive Debian's Chromium (Playwright's own browser download cannot work here), with a CJK font.
-	@test -x /usr/bin/chromium -a -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc || ! command -v apt-get >/dev/null || \
+	@# The browser tests drive Debian's Chromium (Playwright's own browser download cannot work here), with a CJK font;
+	@# tests/test_translations.py extracts the marked strings with GNU gettext (xgettext), as makemessages does.
+	@test -x /usr/bin/chromium -a -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc -a -x /usr/bin/xgettext || ! command -v apt-get >/dev/null || \
 		{ $$([ "$$(id -u)" = 0 ] || echo sudo) apt-get update -qq && \
-		$$([ "$$(id -u)" = 0 ] || echo sudo) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; }
+		$$([ "$$(id -u)" = 0 ] || echo sudo) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei gettext >/dev/null; }
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # While developing: everything except the tests that start real workers, inject faults or drive a browser.
