@@ -401,9 +401,10 @@ def leader_reputation(*, leader_id: int) -> Reputation:
     except ImportError:  # pragma: no cover
         notes.append("after_sales")
     else:
-        reports = AfterSalesReport.objects.filter(buy__leader_id=leader_id)
-        opened = reports.count()
-        resolved = reports.filter(state=ReportState.RESOLVED).count()
+        totals = AfterSalesReport.objects.filter(buy__leader_id=leader_id).aggregate(
+            opened=Count("pk"), resolved=Count("pk", filter=Q(state=ReportState.RESOLVED))
+        )
+        opened, resolved = totals["opened"], totals["resolved"]
     markups = [
         (price - cost) * 100 / cost
         for price, cost in BuyItem.objects.filter(buy__leader_id=leader_id, supplier_cost__gt=0).values_list(
