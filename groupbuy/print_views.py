@@ -1,0 +1,88 @@
+"""Printables for residents without phones, and the buy's charts page. Read-only views (no service calls).
+
+- Sign-up sheet per building (A4): the buy's items, prices, minimum, deadline and drop point, who in the
+  building has already signed up (masked), and blank numbered lines to write on. A building leader posts it in
+  the lobby, collects it and enters the lines with proxy ordering.
+- Pick list per building (A4): households by room with what to hand over, a tick box and a signature column;
+  one building per printed page.
+- Stats: sign-up progress over time and distribution per building as inline SVG.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from accounts.permissions import Action, membership_for, require
+from accounts.selectors import buildings_of
+from groupbuy import charts, selectors
+from groupbuy.settlement import selectors as settlement_selectors
+from groupbuy.views import page
+
+DEFAULT_BLANK_LINES = 18
+MAX_BLANK_LINES = 60
+
+
+def _int(value: Any, default: int, *, low: int = 0, high: int = 10**9) -> int:
+    try:
+        return max(low, min(int(value), high))
+    except (TypeError, ValueError):
+        return default
+
+
+def _building_choice(request: HttpRequest, community_id: int) -> int | None:
+    """?building=<id> or ?building=all; without it a building leader (who is not also a team leader) starts
+    with their own building, everyone else with all of them."""
+    raw = request.GET.get("building")
+    chosen = _int(raw, 0) or None
+    if raw is None:
+        membership = membership_for(request.user, community_id)
+        if membership and membership.is_building_leader and not membership.is_team_leader:
+            chosen = membership.led_building_id
+    return chosen
+
+
+@require_GET
+@page
+def signup_sheet(request: HttpRequest, pk: int) -> HttpResponse:
+    """Paper 接龙 for one building (or every building, one per page): anyone who may order for neighbours."""
+    buy = selectors.buy_get(user=request.user, buy_id=pk)
+    require(request.user, Action.PROXY_ORDER, buy.community_id)
+    building_id = _building_choice(request, buy.community_id)
+    buildings = list(buildings_of(community_id=buy.community_id))
+    if building_id is not None:
+        buildings = [b for b in buildings if b.pk == building_id]
+    by_building: dict[int, list[selectors.ListRow]] = {}
+    for row in selectors.signup_list(buy=buy):
+        by_building.setdefault(row.entry.household.building_id, []).append(row)
+    blank = _int(request.GET.get("lines"), DEFAULT_BLANK_LINES, low=1, high=MAX_BLANK_LINES)
+    sheets = [{"building": b, "rows": by_building.get(b.pk, []), "blank": range(1, blank + 1)} for b in buildings]
+    context = {"buy": buy, "sheets": sheets, "building_id": building_id, "all_buildings": building_id is None}
+    return render(request, "groupbuy/print/signup_sheet.html", context)
+
+
+@require_GET
+@page
+def pick_list(request: HttpRequest, pk: int) -> HttpResponse:
+    """The pick list laid out for A4 paper, one building per page (volunteers and building leaders)."""
+    buy = settlement_selectors.get_buy(user=request.user, buy_id=pk)
+    require(request.user, Action.HAND_OVER, buy.community_id)
+    building_id = _building_choice(request, buy.community_id)
+    groups = settlement_selectors.pick_list(buy=buy, building_id=building_id)
+    return render(request, "groupbuy/print/pick_list.html", {"buy": buy, "groups": groups, "building_id": building_id})
+
+
+@require_GET
+@page
+def buy_stats(request: HttpRequest, pk: int) -> HttpResponse:
+    """Charts for anyone in the community: how the list filled up, and how distribution is going."""
+    buy = selectors.buy_get(user=request.user, buy_id=pk)
+    context = {
+        "buy": buy,
+        "progress_chart": charts.signup_progress(buy=buy),
+        "distribution_chart": charts.distribution_bars(buy=buy),
+    }
+    return render(request, "groupbuy/charts/stats.html", context)
