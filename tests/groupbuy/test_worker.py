@@ -97,3 +97,42 @@ def test_worker_reencodes_an_offer_photo_after_commit(place, celery_worker_proce
         assert stored.size == (320, 200)
         assert dict(stored.getexif()) == {}
     assert default_storage.exists(photo.thumbnail.name)
+
+
+def test_worker_closes_every_member_of_a_pool_and_beat_fails_a_pool_together(place, other_place, celery_worker_process):
+    from groupbuy.models import Pool, PoolStatus
+    from groupbuy.services.pools import pool_create, pool_join, pool_offer
+
+    host = GroupBuyFactory(
+        community=place.community, leader=place.leader.user, moq=Decimal("3"), close_when_formed=True
+    )
+    pool = pool_create(actor=place.leader.user, buy=host)
+    pool_offer(actor=place.leader.user, pool=pool, community=other_place.community)
+    member = pool_join(actor=other_place.leader.user, pool=pool, community=other_place.community, drop_point="东门")
+    signup(host, place.resident, 1)
+    signup(member, other_place.resident, 2)  # the pool reaches 3: both form; the worker closes both
+
+    celery_worker_process.wait_for(
+        lambda: (
+            set(GroupBuy.objects.filter(pk__in=[host.pk, member.pk]).values_list("status", flat=True))
+            == {BuyStatus.CLOSED}
+        )
+    )
+    orders = dict(PurchaseOrder.objects.filter(buy__in=[host, member]).values_list("buy_id", "lines__quantity"))
+    assert orders == {host.pk: 1, member.pk: 2}
+
+    # A second pool below its MOQ at its deadline: the beat fails it and both members together.
+    host2 = GroupBuyFactory(community=place.community, leader=place.leader.user, moq=Decimal("10"))
+    pool2 = pool_create(actor=place.leader.user, buy=host2)
+    pool_offer(actor=place.leader.user, pool=pool2, community=other_place.community)
+    member2 = pool_join(actor=other_place.leader.user, pool=pool2, community=other_place.community, drop_point="东门")
+    signup(member2, other_place.neighbour, 2)
+    soon = timezone.now() + datetime.timedelta(seconds=1)
+    Pool.objects.filter(pk=pool2.pk).update(deadline=soon)
+    GroupBuy.objects.filter(pk__in=[host2.pk, member2.pk]).update(deadline=soon)
+
+    celery_worker_process.wait_for(lambda: Pool.objects.get(pk=pool2.pk).status == PoolStatus.FAILED, timeout=30)
+    assert set(GroupBuy.objects.filter(pk__in=[host2.pk, member2.pk]).values_list("status", flat=True)) == {
+        BuyStatus.FAILED
+    }
+    assert set(member2.entries.values_list("status", flat=True)) == {EntryStatus.RELEASED}
