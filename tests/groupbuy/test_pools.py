@@ -237,3 +237,25 @@ def test_a_member_buy_cannot_move_its_deadline_past_the_pools(place, other_place
     member.refresh_from_db()
     assert member.deadline < pool.deadline
     assert timezone.now() < member.deadline
+
+
+def test_a_pool_counted_in_yuan_forms_on_the_total_amount(place, other_place):
+    host = GroupBuyFactory(community=place.community, leader=place.leader.user, moq_kind="amount", moq=Decimal("500"))
+    pool = pool_create(actor=place.leader.user, buy=host)
+    pool_offer(actor=place.leader.user, pool=pool, community=other_place.community)
+    member = join(other_place, pool)
+    signup(host, place.resident, 5)  # 5 × 59 = 295
+    pool.refresh_from_db()
+    assert (pool.status, pool.total_amount) == (PoolStatus.OPEN, Decimal("295.00"))
+    signup(member, other_place.resident, 4)  # + 236 = 531
+    pool.refresh_from_db()
+    assert (pool.status, pool.total_amount) == (PoolStatus.FORMED, Decimal("531.00"))
+    assert GroupBuy.objects.get(pk=member.pk).status == BuyStatus.FORMED
+
+
+def test_only_the_host_buy_can_be_shared_and_only_before_forming(place, other_place, host, pool):
+    member = join(other_place, pool)
+    MembershipFactory(user=other_place.leader.user, community=place.community, is_team_leader=True)
+    before = pool_state(pool)
+    refused("buy_already_pooled", pool_share, actor=other_place.leader.user, buy=member, community=place.community)
+    assert pool_state(pool) == before
