@@ -11,6 +11,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from config.errors import ApplicationError
 from groupbuy.models import AllocationRule, BuyKind, DistributionMode, MoqKind
@@ -180,7 +181,7 @@ class CancelForm(forms.Form):
 
 
 class SupplierForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=120)
+    name = forms.CharField(label=pgettext_lazy("supplier", "Name"), max_length=120)
     contact_name = forms.CharField(label=_("Contact person"), max_length=60, required=False)
     phone = forms.CharField(label=_("Phone"), max_length=30, required=False)
     categories = forms.CharField(label=_("Categories (comma-separated)"), max_length=200, required=False)
