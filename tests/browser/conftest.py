@@ -126,6 +126,30 @@ REFLOW_JS = """
 """
 
 
+# Big tap targets: buttons, button-like links and form fields at least 44 CSS px tall (and buttons as wide);
+# checkboxes and radios at least 24 px, or inside a label that is at least 44 px tall (WCAG 2.5.5 / 2.5.8).
+TAP_JS = """
+() => {
+  const small = [];
+  for (const el of document.querySelectorAll("button, a.btn, input, select, textarea")) {
+    if (el.type === "hidden" || el.closest("[hidden]")) continue;
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0) continue;
+    const what = `${el.tagName.toLowerCase()}[${el.getAttribute("name") || el.getAttribute("class") || ""}]`;
+    const size = `${what} ${Math.round(r.width)}x${Math.round(r.height)}`;
+    if (el.type === "checkbox" || el.type === "radio") {
+      const label = el.closest("label") || (el.id && document.querySelector(`label[for="${el.id}"]`));
+      const labelTall = label && label.getBoundingClientRect().height >= 44;
+      if (Math.min(r.width, r.height) < 24 && !labelTall) small.push(size);
+    } else if (r.height < 44 || (!["INPUT", "TEXTAREA", "SELECT"].includes(el.tagName) && r.width < 44)) {
+      small.push(size);
+    }
+  }
+  return small;
+}
+"""
+
+
 @pytest.fixture(scope="module")
 def chromium():
     """One browser per test module. Playwright's sync API keeps an asyncio loop running in this thread while
@@ -205,6 +229,8 @@ class Browser:
         assert contrast["checked"] > 0, f"{where}: no text found to check"
         for failure in contrast["failures"]:
             self.problems.append(f"{where} contrast: {failure}")
+        for small in self.page.evaluate(TAP_JS):
+            self.problems.append(f"{where} small tap target: {small}")
         reflow = self.page.evaluate(REFLOW_JS)
         if reflow["overflow"] > 1:
             self.problems.append(

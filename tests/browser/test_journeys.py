@@ -40,7 +40,7 @@ def test_resident_redeems_an_invite_joins_pays_and_shows_a_pickup_code(place, br
 
     household = HouseholdFactory(community=place.community, building=place.building, room="303")
     code = invite_codes_issue(actor=place.committee.user, community_id=place.community.pk, household_ids=[household.pk])
-    buy, item = _buy(place)
+    buy, item = _buy(place, household_limit=4)
     me = browse()
 
     # The QR on the committee's paper opens the redeem page with the code filled in.
@@ -55,9 +55,16 @@ def test_resident_redeems_an_invite_joins_pays_and_shows_a_pickup_code(place, br
     assert (membership.household_id, membership.is_resident) == (household.pk, True)
     assert "12-303" in me.success_message()
 
-    # Join with 2, then change to 3.
+    # Too many is refused with a message, and what was typed stays; then join with 2 and change to 3.
     me.visit(reverse("groupbuy:buy_detail", args=[buy.pk]))
     assert progress_width(me) == 0
+    me.page.fill(f"form[action$='/join/'] input[name=q_{item.pk}]", "5")
+    me.page.fill("form[action$='/join/'] [name=note]", "请放门口")
+    me.submit("form[action$='/join/']")
+    assert me.page.locator("form[action$='/join/'] [role=alert]").get_attribute("data-code") == "over_household_limit"
+    assert me.page.input_value(f"form[action$='/join/'] input[name=q_{item.pk}]") == "5"
+    assert me.page.input_value("form[action$='/join/'] [name=note]") == "请放门口"
+    assert not Entry.objects.filter(buy=buy).exists()
     me.page.fill(f"form[action$='/join/'] input[name=q_{item.pk}]", "2")
     me.submit("form[action$='/join/']")
     assert "#1" in me.success_message()

@@ -62,6 +62,24 @@ def test_the_reflow_check_catches_a_page_wider_than_the_phone_at_200_percent(bro
     browser.problems.clear()
 
 
+def test_the_tap_target_check_catches_small_buttons_and_checkboxes(browse):
+    browser = _bare(browse)
+    browser.page.set_content(
+        '<button style="font-size:12px;padding:2px">tiny</button><input type="checkbox" name="pick">'
+        '<label style="display:block;min-height:48px"><input type="checkbox" name="ok"> big label</label>'
+    )
+    browser.check()
+    assert [p.split(": ", 1)[1] for p in browser.problems if "tap target" in p] == [
+        "button[] "
+        + browser.page.evaluate(
+            "() => { const r = document.querySelector('button').getBoundingClientRect();"
+            " return Math.round(r.width) + 'x' + Math.round(r.height); }"
+        ),
+        "input[pick] 13x13",
+    ]
+    browser.problems.clear()
+
+
 def test_requests_to_other_sites_are_blocked_and_reported(browse):
     browser = _bare(browse)
     browser.page.set_content('<img src="http://cdn.example.com/pixel.png" alt="">')
