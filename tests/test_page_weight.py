@@ -15,7 +15,6 @@ import pytest
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.urls import reverse
-from django.utils import translation
 
 from accounts.models import Household
 from groupbuy.factories import GroupBuyFactory, main_item
@@ -71,11 +70,11 @@ def _report():
         REPORT.write_text(json.dumps(MEASURED, indent=2, ensure_ascii=False))
 
 
-@pytest.fixture(params=["zh-hans", "en"])
-def lang(request, settings):
-    settings.LANGUAGE_CODE = request.param
-    with translation.override(request.param):
-        yield request.param
+def both_languages(client, name: str, url: str) -> None:
+    """Weigh the page in Chinese (the default) and in English (as chosen with the language switch)."""
+    for lang in ("zh-hans", "en"):
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = lang
+        weigh(f"{name} {lang}", client.get(url))
 
 
 def long_list(place, buy, n=500) -> None:
@@ -111,45 +110,38 @@ def big_buy(place):
     return buy
 
 
-def test_buy_list_is_light(place, web, lang):
+def test_buy_list_is_light(place, web):
     for n in range(12):
         GroupBuyFactory(community=place.community, leader=place.leader.user, title=f"第{n}团 蔬菜套餐")
-    weigh(f"buy list (12 buys) {lang}", web(place.resident.user).get(reverse("groupbuy:buy_list")))
+    both_languages(web(place.resident.user), "buy list (12 buys)", reverse("groupbuy:buy_list"))
 
 
-def test_buy_page_with_500_entries_is_light(place, web, big_buy, lang):
-    weigh(
-        f"buy page (500 entries) {lang}",
-        web(place.resident.user).get(reverse("groupbuy:buy_detail", args=[big_buy.pk])),
-    )
+def test_buy_page_with_500_entries_is_light(place, web, big_buy):
+    url = reverse("groupbuy:buy_detail", args=[big_buy.pk])
+    both_languages(web(place.resident.user), "buy page (500 entries)", url)
 
 
-def test_leader_dashboard_with_500_entries_is_light(place, web, big_buy, lang):
-    weigh(
-        f"dashboard (500 entries) {lang}",
-        web(place.leader.user).get(reverse("groupbuy:dashboard", args=[big_buy.pk])),
-    )
-
-
-def test_reconciliation_with_500_entries_is_light(place, web, big_buy, lang):
+def test_leader_pages_with_500_entries_are_light(place, web, big_buy):
+    client = web(place.leader.user)
+    both_languages(client, "dashboard (500 entries)", reverse("groupbuy:dashboard", args=[big_buy.pk]))
+    both_languages(client, "charts (500 entries)", reverse("printables:stats", args=[big_buy.pk]))
+    sheets = reverse("printables:signup_sheet", args=[big_buy.pk]) + "?building=all"
+    both_languages(client, "sign-up sheets, all buildings (500 entries)", sheets)
     GroupBuy.objects.filter(pk=big_buy.pk).update(status=BuyStatus.CLOSED)
-    weigh(
-        f"reconciliation (500 entries) {lang}",
-        web(place.leader.user).get(reverse("settlement:reconcile", args=[big_buy.pk])),
-    )
+    both_languages(client, "reconciliation (500 entries)", reverse("settlement:reconcile", args=[big_buy.pk]))
 
 
-def test_filing_and_gate_pages_are_light(place, web, lang):
+def test_filing_and_gate_pages_are_light(place, web):
     from compliance.services.filings import filing_submit
     from compliance.services.review import filing_approve
     from tests.compliance.conftest import NOW, filing_kwargs, make_ordered_buy
 
     buy = make_ordered_buy(place)
     filing = filing_submit(actor=place.leader.user, buy=buy, **filing_kwargs())
-    weigh(f"filing {lang}", web(place.committee.user).get(reverse("compliance:filing_detail", args=[filing.pk])))
+    both_languages(web(place.committee.user), "filing", reverse("compliance:filing_detail", args=[filing.pk]))
     slip = filing_approve(actor=place.committee.user, filing=filing, now=NOW)
     client = web(place.gate_guard.user)
-    weigh(f"gate verify {lang}", client.get(reverse("compliance:gate"), {"code": slip.code}))
+    both_languages(client, "gate verify", reverse("compliance:gate") + f"?code={slip.code}")
 
 
 def test_a_page_linking_a_foreign_asset_is_caught():

@@ -32,6 +32,11 @@ def test_reading_pages_and_joining_work_without_javascript(place, browse):
     assert "鸡蛋团" in me.text()
     me.visit(reverse("home"))
     me.visit(reverse("accounts:notifications"))
+    me.visit(reverse("printables:stats", args=[buy.pk]))
+    assert me.page.locator("svg polyline").count() == 1
+    helper = browse(place.building_leader.user, javascript=False)
+    helper.visit(reverse("printables:signup_sheet", args=[buy.pk]))
+    assert helper.page.locator("td.blank").count() > 0
 
 
 def _bare(browse):
