@@ -7,7 +7,7 @@ or English depending on who looks at it and when.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
@@ -20,14 +20,25 @@ MESSAGES: dict[str, Any] = {
 }
 
 
-def register(kind: str, message: Any) -> None:
+# kind -> {param: {stored code: label}}: params stored as a code (e.g. a refund reason) read as their label,
+# translated when the notice is read.
+LABELS: dict[str, dict[str, Mapping[str, Any]]] = {}
+
+
+def register(kind: str, message: Any, *, labels: Mapping[str, Mapping[str, Any]] | None = None) -> None:
     MESSAGES[kind] = message
+    if labels:
+        LABELS[kind] = dict(labels)
 
 
 def render(notification: Notification) -> str:
     template = MESSAGES.get(notification.kind, MESSAGES["generic"])
+    params = dict(notification.params)
+    for name, choices in LABELS.get(notification.kind, {}).items():
+        if isinstance(params.get(name), str) and params[name] in choices:
+            params[name] = str(choices[params[name]])
     try:
-        return str(template).format(**notification.params)
+        return str(template).format(**params)
     except (KeyError, IndexError, ValueError):
         return str(notification.params.get("text", notification.kind))
 
