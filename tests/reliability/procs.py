@@ -10,6 +10,7 @@ import contextlib
 import http.client
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -178,6 +179,8 @@ def start_beat(tmp: Path, env: dict[str, str], *, name: str) -> Proc:
 
 def start_redis(tmp: Path, port: int) -> Proc:
     """A throwaway redis-server for one test (never the machine's shared one): no persistence."""
+    if shutil.which("redis-server") is None:
+        pytest.fail("the Redis outage test needs redis-server on PATH (Debian: apt-get install redis-server)")
     command = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
     command += ["--appendonly", "no", "--dir", str(tmp)]
     proc = _spawn(f"redis-{port}", command, dict(os.environ), tmp)

@@ -10,6 +10,7 @@ audit rows are still append-only, and every entry's money is the same as before 
 import datetime
 import json
 import os
+import shutil
 import subprocess
 import sys
 from decimal import Decimal
@@ -96,6 +97,9 @@ def _run(command, env, **kwargs):
 
 
 def test_dump_and_restore_keeps_audit_chains_valid_and_money_balanced(place, other_place, tmp_path, restored_database):
+    missing = [tool for tool in ("pg_dump", "pg_restore") if shutil.which(tool) is None]
+    if missing:
+        pytest.fail(f"the backup test needs {missing} on PATH (Debian: apt-get install postgresql-client)")
     closed = settled_buy_with_a_refund(place)
     for n in range(5):
         audit_append(community_id=place.community.pk, kind="filing_submitted", actor=place.leader.user, data={"n": n})
