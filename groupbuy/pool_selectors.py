@@ -34,6 +34,7 @@ from groupbuy.models import (
     PurchaseOrderLine,
 )
 from groupbuy.services.packs import units_to_fill_next_pack
+from groupbuy.services.pools import pool_id_for_buy
 
 DUPLICATE_WINDOW = datetime.timedelta(days=7)
 
@@ -457,3 +458,50 @@ def pack_differences(*, buy_id: int) -> list[PackDifference]:
         .values_list("entry_id", "item_id", "quantity", "allocated", "item__unit_price")
     )
     return [PackDifference(*row) for row in rows]
+
+
+@dataclass
+class BuyPagePanel:
+    pool: Pool | None
+    packs: list[PackStatus]
+
+
+def buy_page_panel(*, buy: GroupBuy) -> BuyPagePanel:
+    """The light part of the coordination panel for the buy page: the pool's progress (one query, only when the
+    buy is pooled — `buy.pool_id` annotated by the buy selector, else looked up) and "N more fills the next box"
+    from the already loaded items (one query, only when an item ships in packs)."""
+    pool_id = buy.pool_id if hasattr(buy, "pool_id") else pool_id_for_buy(buy.pk)
+    pool = Pool.objects.filter(pk=pool_id).first() if pool_id else None
+    items = [i for i in getattr(buy, "item_list", []) if i.offer.pack_size > 1]
+    packs: list[PackStatus] = []
+    if items:
+        tolerances = dict(
+            EntryLine.objects.filter(item__in=items, entry__status=EntryStatus.ACTIVE)
+            .values("item_id")
+            .annotate(t=Sum("tolerance"))
+            .values_list("item_id", "t")
+        )
+        for item in items:
+            size, tol = item.offer.pack_size, tolerances.get(item.pk) or 0
+            packs.append(
+                PackStatus(
+                    item_id=item.pk,
+                    offer_title=item.offer.title,
+                    unit=item.offer.unit,
+                    pack_size=size,
+                    firm=item.total_quantity,
+                    tolerance=tol,
+                    full_packs=item.total_quantity // size,
+                    missing=units_to_fill_next_pack(item.total_quantity, tol, size),
+                )
+            )
+    return BuyPagePanel(pool=pool, packs=packs)
+
+
+def active_pool_id_subquery() -> Any:
+    """For annotating buys with `pool_id` (the active pool they belong to) at no extra query."""
+    from django.db.models import OuterRef, Subquery
+
+    return Subquery(
+        PoolMember.objects.filter(buy_id=OuterRef("pk"), status=PoolMemberStatus.ACTIVE).values("pool_id")[:1]
+    )

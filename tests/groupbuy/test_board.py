@@ -102,3 +102,25 @@ def test_the_host_cannot_cancel_while_other_communities_are_in_the_pool(place, o
     group_buy_cancel(actor=other_place.leader.user, buy=member, reason="小区封控")
     pool.refresh_from_db()
     assert (pool.member_count, GroupBuy.objects.get(pk=member.pk).status) == (1, BuyStatus.CANCELLED)
+
+
+def test_buy_page_panel_shows_the_pool_and_the_next_box_from_loaded_items(
+    place, other_place, django_assert_num_queries
+):
+    from groupbuy import selectors
+
+    host = GroupBuyFactory(community=place.community, leader=place.leader.user, moq=Decimal("30"), item=None)
+    item = BuyItemFactory(buy=host, is_main=True, offer__pack_size=10, offer__unit="斤")
+    signup(host, place.resident, 7, tolerances={item.pk: 2})
+    pool = pool_create(actor=place.leader.user, buy=host)
+    buy = selectors.buy_get(user=place.resident.user, buy_id=host.pk)
+    buy.pool_id = pool.pk  # as annotated by the buy selector
+    with django_assert_num_queries(2):
+        panel = pool_selectors.buy_page_panel(buy=buy)
+    assert panel.pool == pool
+    assert [(p.firm, p.tolerance, p.missing) for p in panel.packs] == [(7, 2, 1)]
+    plain = GroupBuyFactory(community=place.community, leader=place.leader.user)
+    plain = selectors.buy_get(user=place.resident.user, buy_id=plain.pk)
+    plain.pool_id = None
+    with django_assert_num_queries(0):
+        assert pool_selectors.buy_page_panel(buy=plain) == pool_selectors.BuyPagePanel(pool=None, packs=[])
