@@ -151,3 +151,25 @@ def test_a_join_request_cannot_approve_itself(place, api):
     request = JoinRequest.objects.get(user=applicant)
     assert (request.status, request.decided_by_id) == ("pending", None)
     assert not applicant.memberships.exists()
+
+
+def test_a_filing_cannot_be_submitted_already_approved(place, api):
+    from compliance.models import DeliveryPolicy, Filing, FilingStatus, Slip
+    from tests.compliance.conftest import make_ordered_buy
+    from tests.compliance.test_api import filing_payload
+
+    DeliveryPolicy.objects.create(
+        community=place.community, weekdays="0123456", lead_days=0, gate_opens="00:00", gate_closes="23:59:59"
+    )
+    buy = make_ordered_buy(place)
+
+    response = api(place.leader.user).post(
+        f"/api/compliance/buys/{buy.pk}/filing/",
+        filing_payload(status="approved", revision=9, approved_by=place.leader.user.pk, buy_id=0),
+        format="multipart",
+    )
+
+    assert response.status_code == 201, response.json()
+    filing = Filing.objects.get()
+    assert (filing.status, filing.revision, filing.buy_id) == (FilingStatus.SUBMITTED, 1, buy.pk)
+    assert not Slip.objects.exists()
