@@ -36,6 +36,7 @@ from django.utils import timezone
 
 from accounts.models import Household, HouseholdMember, User
 from accounts.permissions import Action, allowed_actions, membership_for
+from config import ratelimit
 from config.enqueue import enqueue_on_commit
 from groupbuy import exceptions as err
 from groupbuy.models import SIGNUP_STATES, BuyItem, BuyStatus, Entry, EntryLine, EntryStatus, GroupBuy, moq_reached_q
@@ -52,6 +53,10 @@ T = TypeVar("T")
 MAX_LINE_QUANTITY = 9999
 MAX_KEY_LENGTH = 64
 _DIGITS = re.compile(r"^[0-9]{1,12}$")
+# Sign-up attempts (own or by proxy) per person per minute, counted by the API and the pages before
+# signup_create: a script cannot flood a buy; a volunteer typing a paper list stays well under it.
+SIGNUP_LIMIT = 30
+SIGNUP_WINDOW = 60
 
 
 @dataclass(frozen=True)
@@ -236,6 +241,11 @@ def _display_name(actor: User, household: Household, placed_for: HouseholdMember
 def _constraint_name(exc: IntegrityError) -> str:
     diag = getattr(exc.__cause__, "diag", None)
     return getattr(diag, "constraint_name", "") or ""
+
+
+def signup_throttle(*, actor: User) -> None:
+    """Count one sign-up attempt by `actor` (atomic Redis limiter); RateLimited (429) over the limit."""
+    ratelimit.check("signup", str(actor.pk), limit=SIGNUP_LIMIT, window=SIGNUP_WINDOW)
 
 
 def signup_create(
