@@ -36,6 +36,7 @@ from groupbuy.models import (
     PurchaseOrder,
     Supplier,
 )
+from groupbuy.pool_selectors import active_pool_id_subquery
 
 # Buys residents see on the "open buys" list: still taking sign-ups or on their way to them.
 LISTED_STATES = (*SIGNUP_STATES, BuyStatus.CLOSED, BuyStatus.ORDERED)
@@ -152,7 +153,7 @@ def buy_get(*, user: User, buy_id: Any, with_items: bool = True) -> GroupBuy:
     """A buy the user may see: 404 (not_found) when it does not exist, 403 (wrong_community) when it
     belongs to a community the user is not in."""
     pk = _as_id(buy_id)
-    rows = GroupBuy.objects.select_related("community", "leader")
+    rows = GroupBuy.objects.select_related("community", "leader").annotate(pool_id=active_pool_id_subquery())
     if with_items:
         rows = rows.prefetch_related(Prefetch("items", queryset=_items_queryset()))
     buy = rows.filter(pk=pk).first()

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.permissions import Action, allowed_actions, require
 from config.errors import ApplicationError
 from groupbuy import exceptions as err
-from groupbuy import exports, selectors
+from groupbuy import exports, pool_selectors, selectors
 from groupbuy.forms import (
     BuyCreateForm,
     CancelForm,
@@ -121,6 +121,7 @@ def _detail(
         "is_leader": buy.leader_id == request.user.pk,
         "may_see_contacts": selectors.may_see_contacts(user=request.user, buy=buy),
         "idempotency_key": _new_key(),
+        "panel": pool_selectors.buy_page_panel(buy=buy),  # pool progress, next-box fill (issue 6)
     }
     return render(request, "groupbuy/buy_detail.html", context, status=status)
 
@@ -142,6 +143,7 @@ def buy_join(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         if membership.household is None:
             raise err.forbidden()
+        signup_services.signup_throttle(actor=request.user)
         entry = signup_services.signup_create(
             actor=request.user,
             buy=buy,
@@ -228,6 +230,7 @@ def proxy_signup(request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, "groupbuy/proxy.html", context, status=400)
     placed_for = next((m for m in members if str(m.pk) == member_form.cleaned_data["placed_for"]), None)
     try:
+        signup_services.signup_throttle(actor=request.user)
         entry = signup_services.signup_create(
             actor=request.user,
             buy=buy,

@@ -150,3 +150,11 @@ def test_pool_page_is_a_fixed_number_of_queries(place, other_place, web, pooled,
         pool_join(actor=leader.user, pool=pool, community=community, drop_point=f"门{n}")
     with django_assert_max_num_queries(small):
         client.get(url)
+
+
+def test_member_buy_page_shows_its_own_count_and_the_pools_progress(other_place, web, pooled):
+    pool, _host, member = pooled
+    body = web(other_place.resident.user).get(reverse("groupbuy:buy_detail", args=[member.pk])).content.decode()
+    assert "This community: 4" in body
+    assert "Pool: 7 of 10" in body.replace(".00", "")
+    assert reverse("groupbuy:pool_detail", args=[pool.pk]) in body
