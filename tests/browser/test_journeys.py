@@ -145,6 +145,7 @@ def test_leader_opens_a_buy_with_a_photo_closes_it_downloads_the_order_and_files
     signup(buy, place.neighbour, 3)
     leader.visit(reverse("groupbuy:dashboard", args=[buy.pk]))
     assert progress_width(leader) == 100
+    assert leader.page.locator("svg[role=img] circle").count() == 2  # the chart: one step per sign-up
 
     # Close now, download the purchase order, mark it ordered.
     leader.submit("form[action$='/close/']")
