@@ -122,6 +122,7 @@ class BuyEntriesApi(APIView):
     @extend_schema(parameters=[IDEMPOTENCY_HEADER], request=s.EntryCreateIn, responses={201: s.EntryOut, **ERRORS})
     def post(self, request: Request, pk: int) -> Response:
         """Sign up (接龙) for one's own household, or for another household of the community (proxy)."""
+        signup_services.signup_throttle(actor=request.user)
         buy = selectors.buy_get(user=request.user, buy_id=pk, with_items=False)
         membership = selectors.require_member(user=request.user, community_id=buy.community_id)
         data = _valid(s.EntryCreateIn, request.data)
