@@ -22,5 +22,7 @@ urlpatterns = [
     path("api/", include("groupbuy.api_urls")),
     path("api/settlement/", include("groupbuy.settlement.api_urls")),
 ]
+# Unknown URLs under /api/ answer in the API's coded JSON, like every other API error.
+handler404 = "config.errors.not_found"
 # Empty unless BENCH_FLOOR_ENABLED=1 (set only by bench/run.py for its own server).
 urlpatterns += bench_views.urlpatterns()

@@ -7,7 +7,7 @@ import dataclasses
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -163,7 +163,20 @@ class BuyCoordinationApi(APIView):
 
 
 class BoardApi(APIView):
-    @extend_schema(responses={200: OpenApiTypes.OBJECT, **ERRORS})
+    @extend_schema(
+        responses={
+            200: inline_serializer(
+                name="BoardGroupOut",
+                fields={
+                    "supplier": serializers.CharField(),
+                    "category": serializers.CharField(),
+                    "buys": serializers.ListField(child=serializers.DictField()),
+                },
+                many=True,
+            ),
+            **ERRORS,
+        }
+    )
     def get(self, request: Request) -> Response:
         """Leaders' board: open and upcoming buys of the community and pooled neighbours by supplier/category."""
         membership = selectors.current_membership(user=request.user, community_id=request.query_params.get("community"))

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import reverse
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -25,6 +24,10 @@ class ErrorOut(serializers.Serializer):
 
 
 # --- shared bits ------------------------------------------------------------------------------------------------
+
+
+# Photo links are null while there is no (processed) photo.
+NULLABLE_URL = serializers.URLField(allow_null=True, read_only=True)
 
 
 def photo_url(photo_id: int | None, variant: str = "thumb") -> str | None:
@@ -98,7 +101,7 @@ class BuyItemOut(serializers.Serializer):
     total_quantity = serializers.IntegerField()
     photo_url = serializers.SerializerMethodField()
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(NULLABLE_URL)
     def get_photo_url(self, item: Any) -> str | None:
         return photo_url(getattr(item, "photo_id", None))
 
@@ -126,7 +129,7 @@ class BuyOut(serializers.Serializer):
     items = BuyItemOut(many=True, source="item_list")
     photo_url = serializers.SerializerMethodField()
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(NULLABLE_URL)
     def get_photo_url(self, buy: Any) -> str | None:
         return photo_url(getattr(buy, "photo_id", None))
 
@@ -306,11 +309,11 @@ class PhotoOut(serializers.Serializer):
     thumbnail_url = serializers.SerializerMethodField()
     image_url = serializers.SerializerMethodField()
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(NULLABLE_URL)
     def get_thumbnail_url(self, photo: Any) -> str | None:
         return photo_url(photo.pk, "thumb") if photo.status == PhotoStatus.READY else None
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(NULLABLE_URL)
     def get_image_url(self, photo: Any) -> str | None:
         return photo_url(photo.pk, "full") if photo.status == PhotoStatus.READY else None
 
