@@ -42,6 +42,7 @@ from groupbuy.services.pools import pool_id_for_buy, pool_lock_for_buy, pools_sw
 from groupbuy.services.purchase_order import entries_allocate, purchase_order_build
 from groupbuy.services.signup import _as_int
 from groupbuy.services.transitions import buy_transition
+from groupbuy.settlement.services.hooks import refunds_create_for_released_entries, settlement_buy_closed
 
 MAX_CAP = 1_000_000
 MAX_MOQ = Decimal("99999999")
@@ -247,6 +248,8 @@ def group_buy_close(*, buy_id: int) -> bool:
         buy = GroupBuy.objects.get(pk=buy_id)
         entries_allocate(buy_id=buy_id)
         purchase_order_build(buy=buy)
+        # Pack cuts / filled tolerances change what entries owe; donated portions join the order.
+        settlement_buy_closed(buy_id=buy_id)
         notify_buy(buy=buy, kind="buy_closed", user_ids=participant_user_ids(buy_id=buy_id))
     return True
 
@@ -269,6 +272,7 @@ def group_buy_fail(*, buy_id: int, now: datetime.datetime | None = None, pooled:
             return False
         buy = GroupBuy.objects.get(pk=buy_id)
         _release_entries(buy_id)
+        refunds_create_for_released_entries(buy_id=buy_id)
         notify_buy(buy=buy, kind="buy_failed", user_ids=participant_user_ids(buy_id=buy_id, statuses=["released"]))
     return True
 
@@ -343,6 +347,7 @@ def group_buy_cancel(*, actor: User, buy: GroupBuy, reason: str) -> GroupBuy:
         ):
             raise err.invalid_state()
         _release_entries(buy.pk)
+        refunds_create_for_released_entries(buy_id=buy.pk)
         buy.refresh_from_db()
         notify_buy(
             buy=buy,

@@ -426,6 +426,7 @@ def signup_change(
         extra = {}
     _retry_if_pool_changed(lambda: _change(buy, entry, lines, extra))
     entry.refresh_from_db()
+    _refund_if_paid(entry.pk)
     return entry
 
 
@@ -473,7 +474,20 @@ def signup_withdraw(*, actor: User, entry: Entry) -> Entry:
     _authorize_for_entry(actor, entry)
     _retry_if_pool_changed(lambda: _withdraw(buy, entry))
     entry.refresh_from_db()
+    _refund_if_paid(entry.pk)
     return entry
+
+
+def _refund_if_paid(entry_id: int) -> None:
+    """Money already confirmed beyond what the entry now owes becomes a refund (settlement decides how much).
+
+    The exists() is only a shortcut for the common unpaid case: a payment confirmed after it runs goes
+    through settlement's confirmation, which refunds any excess under the same payment-row lock."""
+    from groupbuy.settlement.models import Payment
+    from groupbuy.settlement.services.hooks import refunds_create_for_entry
+
+    if Payment.objects.filter(entry_id=entry_id, paid__gt=0).exists():
+        refunds_create_for_entry(entry_id=entry_id)
 
 
 def _withdraw(buy: GroupBuy, entry: Entry) -> None:
