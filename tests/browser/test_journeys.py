@@ -244,6 +244,14 @@ def test_building_leader_orders_for_an_elderly_neighbour_and_hands_out_with_pick
     buy, item = _buy(place, moq=Decimal("3"))
     bleader = browse(place.building_leader.user)
 
+    # A paper sheet for the lobby first: neighbours without phones write their room and quantity on it.
+    bleader.visit(reverse("groupbuy:buy_detail", args=[buy.pk]))
+    with bleader.page.expect_navigation():
+        bleader.page.click(f"a[href$='{reverse('printables:signup_sheet', args=[buy.pk])}']")
+    bleader.check()
+    assert bleader.page.locator("section.sheet").count() == 1  # their own building
+    assert bleader.page.locator("td.blank").count() > 10
+
     bleader.visit(reverse("groupbuy:buy_detail", args=[buy.pk]))
     with bleader.page.expect_navigation():
         bleader.page.click(f"a[href$='{reverse('groupbuy:proxy_signup', args=[buy.pk])}']")
