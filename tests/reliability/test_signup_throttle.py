@@ -20,6 +20,18 @@ from groupbuy.services.signup import SIGNUP_LIMIT
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _one_window(monkeypatch):
+    """The limiter's windows are fixed minutes of the wall clock; keep every request of a test in one of them
+    (otherwise a test running across a minute boundary would see the count start again)."""
+    import types
+
+    from config import ratelimit
+
+    now = ratelimit.time.time()
+    monkeypatch.setattr(ratelimit, "time", types.SimpleNamespace(time=lambda: now - now % 60 + 1))
+
+
 def buys(place, count):
     return [
         GroupBuyFactory(community=place.community, leader=place.leader.user, moq=Decimal("99")) for _ in range(count)
