@@ -1,6 +1,16 @@
 from django.contrib import admin
 
-from compliance.models import AuditEvent, DeliveryPolicy, Evidence, Filing, FilingDocument, FilingLine, Slip, Suspension
+from compliance.models import (
+    AuditEvent,
+    AuditHead,
+    DeliveryPolicy,
+    Evidence,
+    Filing,
+    FilingDocument,
+    FilingLine,
+    Slip,
+    Suspension,
+)
 
 
 @admin.register(DeliveryPolicy)
@@ -100,3 +110,36 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Filing parts and the chain heads change only through the services (the heads under a row lock)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(FilingLine)
+class FilingLineAdmin(ReadOnlyAdmin):
+    list_display = ["filing", "item", "title", "unit", "quantity"]
+    list_select_related = ["filing"]
+
+
+@admin.register(FilingDocument)
+class FilingDocumentAdmin(ReadOnlyAdmin):
+    list_display = ["filing", "kind", "content_type", "uploaded_at"]
+    list_filter = ["kind"]
+    exclude = ["file", "thumbnail"]
+    list_select_related = ["filing"]
+
+
+@admin.register(AuditHead)
+class AuditHeadAdmin(ReadOnlyAdmin):
+    list_display = ["community", "seq", "last_hash"]
+    list_select_related = ["community"]

@@ -1,15 +1,19 @@
-"""Admin for operators. Buys, sign-ups and purchase orders are read-only here: their counters and
+"""Admin for operators. Buys, sign-ups, pools and purchase orders are read-only here: their counters and
 states change only through the services (conditional UPDATEs), never by editing a row."""
 
 from django.contrib import admin
 
 from groupbuy.models import (
     BuyItem,
+    DuplicateBuyNotice,
     Entry,
     EntryLine,
     GroupBuy,
     Offer,
     OfferPhoto,
+    Pool,
+    PoolInvitation,
+    PoolMember,
     PurchaseOrder,
     PurchaseOrderLine,
     Supplier,
@@ -96,3 +100,88 @@ class PurchaseOrderAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("buy", "total_cost", "total_amount", "created_at")
     list_select_related = ("buy",)
     inlines = [PurchaseOrderLineInline]
+
+
+class PoolMemberInline(ReadOnlyMixin, admin.TabularInline):
+    model = PoolMember
+    fields = ("buy", "community", "status", "is_helper", "added_by", "joined_at", "left_at")
+    readonly_fields = fields
+    extra = 0
+
+
+class PoolInvitationInline(ReadOnlyMixin, admin.TabularInline):
+    model = PoolInvitation
+    fields = ("community", "invited_by", "created_at")
+    readonly_fields = fields
+    extra = 0
+
+
+@admin.register(Pool)
+class PoolAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = (
+        "__str__",
+        "host_buy",
+        "status",
+        "moq_kind",
+        "moq",
+        "main_units",
+        "total_amount",
+        "member_count",
+        "deadline",
+    )
+    list_filter = ("status", "moq_kind")
+    search_fields = ("host_buy__title",)
+    date_hierarchy = "deadline"
+    list_select_related = ("host_buy",)
+    inlines = [PoolMemberInline, PoolInvitationInline]
+
+
+@admin.register(PoolMember)
+class PoolMemberAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("pool", "buy", "community", "status", "is_helper", "joined_at", "left_at")
+    list_filter = ("status", "is_helper")
+    search_fields = ("buy__title", "community__name")
+    list_select_related = ("pool", "buy", "community")
+
+
+@admin.register(PoolInvitation)
+class PoolInvitationAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("pool", "community", "invited_by", "created_at")
+    search_fields = ("community__name",)
+    list_select_related = ("pool", "community", "invited_by")
+
+
+@admin.register(DuplicateBuyNotice)
+class DuplicateBuyNoticeAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("buy", "other_buy", "community", "opened_by", "reason", "created_at")
+    list_filter = ("reason",)
+    search_fields = ("buy__title", "other_buy__title", "community__name")
+    list_select_related = ("buy", "other_buy", "community", "opened_by")
+
+
+# Rows otherwise shown only inline, registered on their own so operators can search across buys.
+@admin.register(OfferPhoto)
+class OfferPhotoAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("offer", "status", "error_code", "position", "created_at")
+    list_filter = ("status",)
+    list_select_related = ("offer",)
+    exclude = ("source", "image", "thumbnail")
+
+
+@admin.register(BuyItem)
+class BuyItemAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("buy", "offer", "is_main", "unit_price", "supplier_cost", "cap", "total_quantity")
+    search_fields = ("buy__title", "offer__title")
+    list_select_related = ("buy", "offer")
+
+
+@admin.register(EntryLine)
+class EntryLineAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("entry", "item", "quantity", "tolerance", "allocated")
+    list_select_related = ("entry__buy", "item__offer")
+
+
+@admin.register(PurchaseOrderLine)
+class PurchaseOrderLineAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("order", "item", "quantity", "packs", "unit_cost", "amount")
+    list_select_related = ("order__buy", "item__offer")

@@ -1,8 +1,11 @@
 from django.contrib import admin
 
 from groupbuy.settlement.models import (
+    Adjustment,
+    AfterSalesPhoto,
     AfterSalesReport,
     Donation,
+    HandoverLine,
     ItemArrival,
     Payment,
     PickupCode,
@@ -74,3 +77,29 @@ class AfterSalesReportAdmin(ReadOnlyAdmin):
 class DonationAdmin(ReadOnlyAdmin):
     list_display = ["buy", "item", "quantity", "amount", "recipient", "state"]
     list_filter = ["state"]
+
+
+@admin.register(Adjustment)
+class AdjustmentAdmin(ReadOnlyAdmin):
+    list_display = ["entry", "buy", "amount", "reason", "source_key", "created_at"]
+    list_filter = ["reason"]
+    list_select_related = ["entry", "buy"]
+
+
+@admin.register(PriceChangeResponse)
+class PriceChangeResponseAdmin(ReadOnlyAdmin):
+    list_display = ["change", "entry", "choice", "quantity", "amount_delta", "by_default", "created_at"]
+    list_filter = ["choice", "by_default"]
+    list_select_related = ["change", "entry"]
+
+
+@admin.register(HandoverLine)
+class HandoverLineAdmin(ReadOnlyAdmin):
+    list_display = ["pickup", "line", "expected", "handed"]
+    list_select_related = ["pickup", "line"]
+
+
+@admin.register(AfterSalesPhoto)
+class AfterSalesPhotoAdmin(ReadOnlyAdmin):
+    list_display = ["report", "path"]
+    list_select_related = ["report"]
