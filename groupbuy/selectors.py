@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from accounts.display import public_identity
@@ -37,6 +37,7 @@ from groupbuy.models import (
     Supplier,
 )
 from groupbuy.pool_selectors import active_pool_id_subquery
+from groupbuy.services.packs import allocate_packs
 
 # Buys residents see on the "open buys" list: still taking sign-ups or on their way to them.
 LISTED_STATES = (*SIGNUP_STATES, BuyStatus.CLOSED, BuyStatus.ORDERED)
@@ -414,7 +415,7 @@ class OrderView:
 
 def purchase_order(*, buy: GroupBuy) -> OrderView:
     """Per offer: units (and whole packs) to order and what they cost, from the frozen PurchaseOrder
-    once the buy is closed; before that, a preview from the live counters."""
+    once the buy is closed; before that, a preview of the order the close would build now."""
     po = (
         PurchaseOrder.objects.filter(buy_id=buy.pk)
         .prefetch_related(Prefetch("lines__item", queryset=BuyItem.objects.select_related("offer__supplier")))
@@ -440,28 +441,54 @@ def purchase_order(*, buy: GroupBuy) -> OrderView:
             if offer.supplier.name not in suppliers:
                 suppliers.append(offer.supplier.name)
         return OrderView(buy, True, lines, po.total_cost, po.total_amount, suppliers)
+    return _purchase_order_preview(buy)
+
+
+def _purchase_order_preview(buy: GroupBuy) -> OrderView:
+    """What `entries_allocate` + `purchase_order_build` would order if the buy closed now: the same pack
+    arithmetic (`allocate_packs`: full packs from the firm units, plus one if the remainder plus the
+    tolerances fill it), the same lines (items with nothing to order are left out) and the same totals.
+    The allocation's total depends only on the sums of firm units and tolerances, so one aggregated request
+    per item gives what the close's per-entry allocation adds up to."""
     items = getattr(buy, "item_list", None)
     if items is None:
         items = list(BuyItem.objects.filter(buy_id=buy.pk).select_related("offer__supplier").order_by("position", "id"))
+    tolerances: dict[int, int] = {}
+    if any(item.offer.pack_size > 1 for item in items):
+        tolerances = dict(
+            EntryLine.objects.filter(entry__buy_id=buy.pk, entry__status=EntryStatus.ACTIVE, tolerance__gt=0)
+            .values("item_id")
+            .annotate(t=Sum("tolerance"))
+            .values_list("item_id", "t")
+        )
+    lines: list[OrderLine] = []
+    suppliers: list[str] = []
+    total_cost = Decimal("0")
+    total_amount = Decimal("0")
     for item in items:
         offer = item.offer
-        packs = -(-item.total_quantity // offer.pack_size) if offer.pack_size > 1 else 0
+        size = offer.pack_size
+        quantity = sum(allocate_packs([(item.total_quantity, tolerances.get(item.pk) or 0)], size).allocated)
+        if quantity <= 0:
+            continue
+        amount = item.supplier_cost * quantity
+        total_cost += amount
+        total_amount += item.unit_price * quantity
         lines.append(
             OrderLine(
                 title=offer.title,
                 unit=offer.unit,
-                quantity=item.total_quantity,
-                packs=packs,
-                pack_size=offer.pack_size,
+                quantity=quantity,
+                packs=quantity // size if size > 1 else 0,
+                pack_size=size,
                 unit_cost=item.supplier_cost,
-                amount=item.supplier_cost * item.total_quantity,
+                amount=amount,
                 unit_price=item.unit_price,
             )
         )
         if offer.supplier.name not in suppliers:
             suppliers.append(offer.supplier.name)
-    total_cost = sum((line.amount for line in lines), Decimal("0"))
-    return OrderView(buy, False, lines, total_cost, buy.total_amount, suppliers)
+    return OrderView(buy, False, lines, total_cost, total_amount, suppliers)
 
 
 # --- suppliers and offers ---------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from config.errors import ApplicationError
 from groupbuy import selectors
 from groupbuy.factories import BuyItemFactory, GroupBuyFactory, main_item, signup
 from groupbuy.models import BuyStatus, GroupBuy, OfferPhoto, PhotoStatus
+from groupbuy.services.buys import group_buy_close
 from groupbuy.services.signup import signup_create, signup_withdraw
 
 
@@ -118,17 +119,63 @@ def test_only_ready_photos_are_shown(place, buy):
     assert selectors.buy_get(user=place.resident.user, buy_id=buy.pk).photo_id == ready.pk
 
 
-def test_purchase_order_preview_counts_packs(place, buy):
+def test_purchase_order_preview_orders_whole_packs_like_the_close(place, buy):
     eggs = BuyItemFactory(buy=buy, offer__pack_size=6, supplier_cost=Decimal("10.00"))
 
     signup_create(actor=place.resident.user, buy=buy, household=place.resident.household, quantities={eggs.pk: 7})
     order = selectors.purchase_order(buy=buy)
     assert order.is_final is False
-    assert [(line.quantity, line.packs, line.amount) for line in order.lines] == [
-        (0, 0, Decimal("0.00")),
-        (7, 2, Decimal("70.00")),
+    # One full box of 6; the 7th egg fills no box (no tolerance), so it is not ordered. The main item has
+    # no sign-ups, so like the close the preview has no line for it.
+    assert [(line.title, line.quantity, line.packs, line.amount) for line in order.lines] == [
+        (eggs.offer.title, 6, 1, Decimal("60.00")),
     ]
-    assert order.total_cost == Decimal("70.00")
+    assert (order.total_cost, order.total_amount) == (Decimal("60.00"), eggs.unit_price * 6)
+
+
+def order_snapshot(order):
+    return (
+        [(line.title, line.quantity, line.packs, line.unit_cost, line.amount, line.unit_price) for line in order.lines],
+        order.total_cost,
+        order.total_amount,
+        order.supplier_names,
+    )
+
+
+def test_purchase_order_preview_equals_the_order_built_at_close(place):
+    buy = GroupBuyFactory(
+        community=place.community,
+        leader=place.leader.user,
+        moq=Decimal("10"),
+        item__offer__pack_size=10,
+        item__offer__unit_price=Decimal("8.00"),
+        item__offer__supplier_cost=Decimal("6.50"),
+    )
+    rice = main_item(buy)  # boxes of 10: firm 16 + tolerances 5 fill a second box
+    eggs = BuyItemFactory(buy=buy, offer__pack_size=6, supplier_cost=Decimal("10.00"))  # 7 firm: the 7th is cut
+    BuyItemFactory(buy=buy)  # nobody wants it: no line
+    for membership, quantities, tolerances in [
+        (place.resident, {rice.pk: 7, eggs.pk: 4}, {rice.pk: 2}),
+        (place.neighbour, {rice.pk: 5, eggs.pk: 3}, {}),
+        (place.building_leader, {rice.pk: 4}, {rice.pk: 3}),
+    ]:
+        signup_create(
+            actor=membership.user,
+            buy=buy,
+            household=membership.household,
+            quantities=quantities,
+            tolerances=tolerances,
+        )
+    buy.refresh_from_db()
+    assert buy.status == BuyStatus.FORMED
+    preview = selectors.purchase_order(buy=buy)
+    assert preview.is_final is False
+    assert [(line.quantity, line.packs) for line in preview.lines] == [(20, 2), (6, 1)]
+
+    assert group_buy_close(buy_id=buy.pk)
+    final = selectors.purchase_order(buy=GroupBuy.objects.get(pk=buy.pk))
+    assert final.is_final is True
+    assert order_snapshot(preview) == order_snapshot(final)
 
 
 def test_my_entries_include_proxy_entries_i_placed(place, buy):
