@@ -445,22 +445,26 @@ def purchase_order(*, buy: GroupBuy) -> OrderView:
 
 
 def _purchase_order_preview(buy: GroupBuy) -> OrderView:
-    """What `entries_allocate` + `purchase_order_build` would order if the buy closed now: the same pack
-    arithmetic (`allocate_packs`: full packs from the firm units, plus one if the remainder plus the
-    tolerances fill it), the same lines (items with nothing to order are left out) and the same totals.
-    The allocation's total depends only on the sums of firm units and tolerances, so one aggregated request
-    per item gives what the close's per-entry allocation adds up to."""
+    """What the close would order now (`entries_allocate`, `purchase_order_build`, then settlement adding
+    donated portions): per item the live entries' units through the same `allocate_packs` (full packs from
+    the firm units, plus one if the remainder plus the tolerances fill it), plus donations; items with
+    nothing to order are left out. The allocation's total depends only on the sums of firm units and
+    tolerances, so one aggregated request per item gives what the close's per-entry allocation adds up to."""
+    from groupbuy.settlement.models import Donation
+
     items = getattr(buy, "item_list", None)
     if items is None:
         items = list(BuyItem.objects.filter(buy_id=buy.pk).select_related("offer__supplier").order_by("position", "id"))
-    tolerances: dict[int, int] = {}
-    if any(item.offer.pack_size > 1 for item in items):
-        tolerances = dict(
-            EntryLine.objects.filter(entry__buy_id=buy.pk, entry__status=EntryStatus.ACTIVE, tolerance__gt=0)
-            .values("item_id")
-            .annotate(t=Sum("tolerance"))
-            .values_list("item_id", "t")
-        )
+    wanted = {
+        item_id: (firm, tolerance)
+        for item_id, firm, tolerance in EntryLine.objects.filter(entry__buy_id=buy.pk, entry__status=EntryStatus.ACTIVE)
+        .values("item_id")
+        .annotate(firm=Sum("quantity"), tolerance=Sum("tolerance"))
+        .values_list("item_id", "firm", "tolerance")
+    }
+    donated = dict(
+        Donation.objects.filter(buy_id=buy.pk).values("item_id").annotate(q=Sum("quantity")).values_list("item_id", "q")
+    )
     lines: list[OrderLine] = []
     suppliers: list[str] = []
     total_cost = Decimal("0")
@@ -468,7 +472,8 @@ def _purchase_order_preview(buy: GroupBuy) -> OrderView:
     for item in items:
         offer = item.offer
         size = offer.pack_size
-        quantity = sum(allocate_packs([(item.total_quantity, tolerances.get(item.pk) or 0)], size).allocated)
+        firm, tolerance = wanted.get(item.pk, (0, 0))
+        quantity = sum(allocate_packs([(firm, tolerance)], size).allocated) + (donated.get(item.pk) or 0)
         if quantity <= 0:
             continue
         amount = item.supplier_cost * quantity
@@ -479,7 +484,7 @@ def _purchase_order_preview(buy: GroupBuy) -> OrderView:
                 title=offer.title,
                 unit=offer.unit,
                 quantity=quantity,
-                packs=quantity // size if size > 1 else 0,
+                packs=-(-quantity // size) if size > 1 else 0,  # whole packs, or packs rounded up with donations
                 pack_size=size,
                 unit_cost=item.supplier_cost,
                 amount=amount,

@@ -11,6 +11,7 @@ from groupbuy.factories import BuyItemFactory, GroupBuyFactory, main_item, signu
 from groupbuy.models import BuyStatus, GroupBuy, OfferPhoto, PhotoStatus
 from groupbuy.services.buys import group_buy_close
 from groupbuy.services.signup import signup_create, signup_withdraw
+from groupbuy.settlement.services.after_sales import donation_add
 
 
 @pytest.fixture
@@ -142,7 +143,8 @@ def order_snapshot(order):
     )
 
 
-def test_purchase_order_preview_equals_the_order_built_at_close(place):
+@pytest.mark.parametrize("donate", [False, True], ids=["entries", "with-donations"])
+def test_purchase_order_preview_equals_the_order_built_at_close(place, donate):
     buy = GroupBuyFactory(
         community=place.community,
         leader=place.leader.user,
@@ -153,7 +155,7 @@ def test_purchase_order_preview_equals_the_order_built_at_close(place):
     )
     rice = main_item(buy)  # boxes of 10: firm 16 + tolerances 5 fill a second box
     eggs = BuyItemFactory(buy=buy, offer__pack_size=6, supplier_cost=Decimal("10.00"))  # 7 firm: the 7th is cut
-    BuyItemFactory(buy=buy)  # nobody wants it: no line
+    spare = BuyItemFactory(buy=buy, cap=5)  # nobody signs up for it
     for membership, quantities, tolerances in [
         (place.resident, {rice.pk: 7, eggs.pk: 4}, {rice.pk: 2}),
         (place.neighbour, {rice.pk: 5, eggs.pk: 3}, {}),
@@ -171,6 +173,11 @@ def test_purchase_order_preview_equals_the_order_built_at_close(place):
     preview = selectors.purchase_order(buy=buy)
     assert preview.is_final is False
     assert [(line.quantity, line.packs) for line in preview.lines] == [(20, 2), (6, 1)]
+    if donate:  # donated portions join the order at close (a capped item reserves them on its counter)
+        donation_add(actor=place.leader.user, buy=buy, item_id=eggs.pk, quantity=2)
+        donation_add(actor=place.leader.user, buy=buy, item_id=spare.pk, quantity=1)
+        preview = selectors.purchase_order(buy=buy)
+        assert [(line.quantity, line.packs) for line in preview.lines] == [(20, 2), (8, 2), (1, 0)]
 
     assert group_buy_close(buy_id=buy.pk)
     final = selectors.purchase_order(buy=GroupBuy.objects.get(pk=buy.pk))
