@@ -291,3 +291,40 @@ def test_money_shows_yuan_with_two_decimals_in_both_languages(value, shown):
     for lang in ("zh-hans", "en"):
         with translation.override(lang):
             assert template.render(Context({"value": value})) == shown
+
+
+# --- notices ------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "params", "zh", "en"),
+    [
+        (
+            "refund_due",
+            {"title": "豆腐", "amount": "12.00", "reason": "after_sales"},
+            "“豆腐”：应退您 12.00 元（售后）。",
+            "“豆腐”: a refund of 12.00 yuan is due to you (after-sales).",
+        ),
+        (
+            "price_change_resolved",
+            {"title": "豆腐", "item": "豆腐套餐", "choice": "withdraw"},
+            "“豆腐”：豆腐套餐 的改价已确定：撤回。",
+            "“豆腐”: the price change for 豆腐套餐 is settled: withdraw.",
+        ),
+        (
+            "after_sales_resolved",
+            {"title": "豆腐", "resolution": "replacement"},
+            "“豆腐”：您反映的问题已处理：换货。",
+            "“豆腐”: your report was resolved: replacement.",
+        ),
+    ],
+)
+def test_a_notice_reads_in_the_readers_language_codes_included(kind, params, zh, en):
+    from accounts.models import Notification
+    from accounts.notifications import render
+
+    notice = Notification(kind=kind, params=params)
+    with translation.override("zh-hans"):
+        assert render(notice) == zh
+    with translation.override("en"):
+        assert render(notice) == en

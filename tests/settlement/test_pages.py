@@ -55,7 +55,7 @@ def test_reconciliation_page_with_200_entries_has_a_fixed_query_count(
     body = response.content.decode()
     assert body.count('<tr id="e') == 200
     total = sum((e.amount for e in entries), Decimal("0"))
-    assert f"<b>{total}</b>" in body
+    assert f"<b>¥{total}</b>" in body  # money shows as ¥ with two decimals
     # The same 200 rows export as CSV and XLSX.
     csv = client.get(reverse("settlement:reconcile", kwargs={"pk": buy.pk}) + "?format=csv")
     assert csv.status_code == 200
