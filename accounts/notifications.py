@@ -20,8 +20,8 @@ MESSAGES: dict[str, Any] = {
 }
 
 
-# kind -> {param: {stored code: label}}: params stored as a code (e.g. a refund reason) read as their label,
-# translated when the notice is read.
+# kind -> {param: {stored code: label}}: params stored as a code (e.g. a refund reason) or a list of codes read
+# as their labels, translated when the notice is read.
 LABELS: dict[str, dict[str, Mapping[str, Any]]] = {}
 
 
@@ -35,8 +35,11 @@ def render(notification: Notification) -> str:
     template = MESSAGES.get(notification.kind, MESSAGES["generic"])
     params = dict(notification.params)
     for name, choices in LABELS.get(notification.kind, {}).items():
-        if isinstance(params.get(name), str) and params[name] in choices:
-            params[name] = str(choices[params[name]])
+        value = params.get(name)
+        if isinstance(value, str) and value in choices:
+            params[name] = str(choices[value])
+        elif isinstance(value, list):  # several codes, e.g. the fields a leader changed
+            params[name] = ", ".join(str(choices.get(v, v)) if isinstance(v, str) else str(v) for v in value)
     try:
         return str(template).format(**params)
     except (KeyError, IndexError, ValueError):

@@ -23,7 +23,17 @@ register(
     _("“{title}” did not reach its minimum order by the deadline (流团). Your sign-up was released."),
 )
 register("buy_cancelled", _("“{title}” was cancelled by its leader: {reason}"))
-register("buy_changed", _("“{title}” was changed: {text}"))
+# What changed is stored as field names and read in the reader's language.
+register(
+    "buy_changed",
+    _("“{title}” was changed: {fields}"),
+    labels={
+        "fields": {
+            name: GroupBuy._meta.get_field(name).verbose_name
+            for name in ("title", "description", "drop_point", "deadline", "delivery_date")
+        }
+    },
+)
 
 
 def buy_link(buy_id: int) -> str:

@@ -312,6 +312,12 @@ def test_money_shows_yuan_with_two_decimals_in_both_languages(value, shown):
             "“豆腐”: the price change for 豆腐套餐 is settled: withdraw.",
         ),
         (
+            "buy_changed",
+            {"title": "豆腐", "text": "截单时间", "fields": ["deadline", "delivery_date"]},
+            "“豆腐”有变动：截单时间, 计划送货日期",
+            "“豆腐” was changed: order deadline (截单), planned delivery date",
+        ),
+        (
             "after_sales_resolved",
             {"title": "豆腐", "resolution": "replacement"},
             "“豆腐”：您反映的问题已处理：换货。",
