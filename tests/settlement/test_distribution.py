@@ -151,3 +151,16 @@ def test_pickup_code_is_single_use_under_a_race(place):
         t.join()
     assert sorted(outcomes) == ["ok"] + ["pickup_code_used"] * 3
     assert HandoverLine.objects.filter(pickup__code=code).count() == 2
+
+
+@pytest.mark.django_db
+def test_buy_completes_when_the_last_household_got_its_goods(closed, place):
+    released(closed)
+    codes = list(PickupCode.objects.filter(buy=closed.buy).order_by("pk").values_list("code", flat=True))
+    assert len(codes) == 2
+    pickup_hand_over(actor=place.leader.user, buy=closed.buy, code=codes[0])
+    assert GroupBuy.objects.get(pk=closed.buy.pk).status == BuyStatus.DISTRIBUTING
+    pickup_hand_over(actor=place.leader.user, buy=closed.buy, code=codes[1])
+    buy = GroupBuy.objects.get(pk=closed.buy.pk)
+    assert buy.status == BuyStatus.COMPLETED
+    assert buy.ended_at is not None

@@ -119,8 +119,24 @@ def pickup_hand_over(
         HandoverLine.objects.bulk_create(
             [HandoverLine(pickup=pickup, line_id=pk, expected=expected[pk], handed=amounts[pk]) for pk in expected]
         )
+    # Checked after our own commit, so of two last hand-overs racing, the later one sees both.
+    buy_complete_if_handed_out(buy_id=buy.pk)
     pickup.refresh_from_db()
     return pickup
+
+
+def buy_complete_if_handed_out(*, buy_id: int) -> bool:
+    """distributing -> completed once every live entry's goods were handed over (CAS: once only)."""
+    waiting = (
+        Entry.objects.filter(buy_id=buy_id, status=EntryStatus.ACTIVE)
+        .exclude(pickup__state__in=[PickupState.HANDED_OVER, PickupState.PARTIAL])
+        .exists()
+    )
+    if waiting:
+        return False
+    return buy_transition(
+        buy_id=buy_id, from_states=[BuyStatus.DISTRIBUTING], to_state=BuyStatus.COMPLETED, ended_at=timezone.now()
+    )
 
 
 def donation_hand_over(*, actor: User, donation: Donation) -> Donation:
