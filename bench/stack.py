@@ -177,7 +177,11 @@ def start_gunicorn(env: dict[str, str], workers: int, *, preload: bool = False) 
     if preload:
         argv.append("--preload")
     proc = Proc(f"gunicorn-w{workers}", argv, env)
-    wait_http(f"http://{HOST}:{port}/accounts/login/", proc)
+    try:
+        wait_http(f"http://{HOST}:{port}/accounts/login/", proc)
+    except BaseException:
+        proc.stop()  # never leave a server behind when it failed to come up
+        raise
     # Every worker imports the app lazily on its first request: touch each a few times.
     for _ in range(workers * 4):
         try:
