@@ -136,10 +136,10 @@ class Soak:
 
     def run(self) -> int:
         self.setup()
-        worker, beat = stack.start_celery(self.env)
-        self.gunicorn = stack.start_gunicorn(self.env, self.args.workers)
-        procs = [worker, beat, self.gunicorn]
+        procs = list(stack.start_celery(self.env))
         try:
+            self.gunicorn = stack.start_gunicorn(self.env, self.args.workers)
+            procs.append(self.gunicorn)
             self.rate = self.args.rate
             log(f"soak: {self.rate:.0f} sign-ups/s for {self.args.seconds:.0f}s, {self.args.workers} workers")
             self.t0 = time.monotonic() + 0.5
