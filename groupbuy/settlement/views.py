@@ -481,12 +481,18 @@ def donation_action(request: HttpRequest, donation_pk: int) -> HttpResponse:
 # --- distribution --------------------------------------------------------------------------------------------------
 
 
-@require_GET
-@page
-def distribution(request: HttpRequest, pk: int) -> HttpResponse:
+def _buy_for_hand_over(request: HttpRequest, pk: int):
+    """The buy, if the user may hand out its goods (building leaders, volunteers, the leader)."""
     buy = selectors.get_buy(user=request.user, buy_id=pk)
     if not selectors.can_hand_over(request.user, buy):
         raise PermissionRefused(code="forbidden")
+    return buy
+
+
+@require_GET
+@page
+def distribution(request: HttpRequest, pk: int) -> HttpResponse:
+    buy = _buy_for_hand_over(request, pk)
     return render(
         request,
         "settlement/distribution.html",
@@ -514,9 +520,7 @@ def issue_codes(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @page
 def pick_list(request: HttpRequest, pk: int) -> HttpResponse:
-    buy = selectors.get_buy(user=request.user, buy_id=pk)
-    if not selectors.can_hand_over(request.user, buy):
-        raise PermissionRefused(code="forbidden")
+    buy = _buy_for_hand_over(request, pk)
     building = _int(request.GET.get("building"), 0) or None
     membership = membership_for(request.user, buy.community_id)
     if building is None and membership and membership.is_building_leader and not membership.is_team_leader:
@@ -531,18 +535,14 @@ def pick_list(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @page
 def gate_queue(request: HttpRequest, pk: int) -> HttpResponse:
-    buy = selectors.get_buy(user=request.user, buy_id=pk)
-    if not selectors.can_hand_over(request.user, buy):
-        raise PermissionRefused(code="forbidden")
+    buy = _buy_for_hand_over(request, pk)
     return render(request, "settlement/queue.html", {"buy": buy, "entries": selectors.gate_queue(buy=buy)})
 
 
 @require_http_methods(["GET", "POST"])
 @page
 def handover(request: HttpRequest, pk: int) -> HttpResponse:
-    buy = selectors.get_buy(user=request.user, buy_id=pk)
-    if not selectors.can_hand_over(request.user, buy):
-        raise PermissionRefused(code="forbidden")
+    buy = _buy_for_hand_over(request, pk)
     initial = {"code": request.GET.get("code", "")}
     form = HandoverForm(request.POST or None, initial=initial)
     preview = None
