@@ -169,6 +169,12 @@ class GroupBuy(models.Model):
     total_amount = models.DecimalField(default=Decimal("0"), **MONEY)
     entry_count = models.IntegerField(default=0)  # live entries
     last_seq = models.IntegerField(default=0)  # last 接龙 number handed out; never reused
+    # The pool this buy is an active member of: a copy of its active PoolMember row, written only by
+    # groupbuy.services.pools while holding this buy's row lock, so the sign-up UPDATE can check it on the
+    # very row it locks (no second read after the lock).
+    current_pool = models.ForeignKey(
+        "Pool", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
 
     created_at = models.DateTimeField(auto_now_add=True)
     opened_at = models.DateTimeField(null=True, blank=True)

@@ -166,6 +166,16 @@ def buy_get(*, user: User, buy_id: Any, with_items: bool = True) -> GroupBuy:
     return buy
 
 
+def buy_for_signup(*, user: User, buy_id: Any) -> GroupBuy:
+    """A buy to sign up to: its own row only (no joins, no pool subquery: the sign-up checks its state and pool
+    on the row it locks). Same refusals as buy_get."""
+    buy = GroupBuy.objects.filter(pk=_as_id(buy_id)).first()
+    if buy is None:
+        raise err.not_found()
+    require_member(user=user, community_id=buy.community_id)
+    return buy
+
+
 @dataclass
 class Progress:
     counts_units: bool

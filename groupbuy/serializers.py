@@ -182,9 +182,11 @@ class EntryOut(serializers.Serializer):
 
     @extend_schema_field(EntryLineOut(many=True))
     def get_lines(self, entry: Any) -> list[dict[str, int]]:
+        # An entry just made carries the lines it wrote (signup_create); otherwise they are read or prefetched.
+        lines = getattr(entry, "written_lines", None)
         return [
             {"item_id": line.item_id, "quantity": line.quantity, "tolerance": line.tolerance}
-            for line in entry.lines.all()
+            for line in (entry.lines.all() if lines is None else lines)
         ]
 
 

@@ -11,7 +11,10 @@ then member buys in primary-key order.
 * Sign-up paths on a pooled buy lock the pool first (`pool_lock_for_buy`),
   then the buy; after the buy lock they re-read the membership and retry the
   whole transaction if it changed meanwhile (a join/leave committed between),
-  so no path ever waits for the pool while holding a buy lock.
+  so no path ever waits for the pool while holding a buy lock. A new sign-up
+  does the re-read inside its counter UPDATE: the membership is mirrored on
+  the buy's own row (`GroupBuy.current_pool`, written here under the buy
+  lock), and the UPDATE matches only while it is still the pool it locked.
 * Pool counters (`main_units`, `total_amount`) are the sum of the member
   buys' counters and change only by conditional UPDATEs under the pool lock.
 * Reaching the MOQ forms the pool and every member buy in the same
@@ -76,11 +79,22 @@ def pool_id_for_buy(buy_id: int) -> int | None:
     )
 
 
+def _mirror_membership(*, buy_id: int, pool_id: int | None) -> None:
+    """Copy the buy's active membership onto its row (GroupBuy.current_pool). Caller holds the buy's row lock
+    (or created the buy in this transaction), as for the PoolMember change itself."""
+    GroupBuy.objects.filter(pk=buy_id).update(current_pool_id=pool_id)
+
+
+def pool_lock(*, pool_id: int) -> None:
+    """Take the pool's row lock (evaluated here). Call before taking a member buy's lock."""
+    list(Pool.objects.select_for_update().filter(pk=pool_id).values_list("pk"))
+
+
 def pool_lock_for_buy(*, buy_id: int) -> int | None:
     """Lock the pool `buy_id` belongs to (if any) and return its id. Call before taking the buy's lock."""
     pool_id = pool_id_for_buy(buy_id)
     if pool_id is not None:
-        list(Pool.objects.select_for_update().filter(pk=pool_id).values_list("pk"))
+        pool_lock(pool_id=pool_id)
     return pool_id
 
 
@@ -200,6 +214,7 @@ def pool_create(*, actor: User, buy: GroupBuy) -> Pool:
                 member_count=1,
             )
             PoolMember.objects.create(pool=pool, buy=locked, community_id=locked.community_id, added_by=actor)
+            _mirror_membership(buy_id=locked.pk, pool_id=pool.pk)
     except IntegrityError as exc:  # a second pool_create at the same moment
         raise err.buy_already_pooled() from exc
     return pool
@@ -325,6 +340,7 @@ def _add_member(
             if PoolMember.objects.filter(pool=pool, community=community, status=PoolMemberStatus.ACTIVE).exists():
                 raise err.already_in_pool()
             PoolMember.objects.create(pool=pool, buy=buy, community=community, added_by=actor, is_helper=is_helper)
+            _mirror_membership(buy_id=buy.pk, pool_id=pool.pk)
             Pool.objects.filter(pk=pool.pk).update(
                 member_count=F("member_count") + 1,
                 main_units=F("main_units") + buy.main_units,
@@ -401,6 +417,7 @@ def pool_leave(*, actor: User, buy: GroupBuy) -> GroupBuy:
         )
         if left != 1:
             raise err.not_pooled()
+        _mirror_membership(buy_id=buy.pk, pool_id=None)
         Pool.objects.filter(pk=pool_id, status=PoolStatus.OPEN).update(
             member_count=F("member_count") - 1,
             main_units=F("main_units") - locked.main_units,
@@ -464,6 +481,7 @@ def pool_cancel_member(*, pool_id: int, buy_id: int, now: datetime.datetime) -> 
     PoolMember.objects.filter(pool_id=pool_id, buy_id=buy_id, status=PoolMemberStatus.ACTIVE).update(
         status=PoolMemberStatus.LEFT, left_at=now
     )
+    _mirror_membership(buy_id=buy_id, pool_id=None)
     changes: dict[str, Any] = {
         "member_count": F("member_count") - 1,
         "main_units": F("main_units") - locked.main_units,

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -38,12 +38,25 @@ from accounts.models import Household, HouseholdMember, User
 from accounts.permissions import Action, allowed_actions, membership_for
 from config import ratelimit
 from config.enqueue import enqueue_on_commit
+from config.errors import ApplicationError
 from groupbuy import exceptions as err
-from groupbuy.models import SIGNUP_STATES, BuyItem, BuyStatus, Entry, EntryLine, EntryStatus, GroupBuy, moq_reached_q
+from groupbuy.models import (
+    SIGNUP_STATES,
+    BuyItem,
+    BuyStatus,
+    Entry,
+    EntryLine,
+    EntryStatus,
+    GroupBuy,
+    MoqKind,
+    moq_reached_q,
+)
 from groupbuy.services.pools import (
     PoolChanged,
     pool_apply_delta,
     pool_form_if_reached,
+    pool_id_for_buy,
+    pool_lock,
     pool_lock_for_buy,
     pool_verify,
 )
@@ -266,12 +279,6 @@ def signup_create(
     if len(idempotency_key) > MAX_KEY_LENGTH:
         raise err.invalid_field("idempotency_key")
     _authorize_for_household(actor, buy, household)
-    if idempotency_key:
-        existing = Entry.objects.filter(buy_id=buy.pk, idempotency_key=idempotency_key).first()
-        if existing is not None:
-            if existing.household_id != household.pk:
-                raise err.idempotency_key_reused()
-            return existing
     if placed_for is not None and placed_for.household_id != household.pk:
         raise err.invalid_member()
     note = (note or "").strip()
@@ -286,25 +293,36 @@ def signup_create(
     _check_household_limit(buy, units)
     display_name = _display_name(actor, household, placed_for)
 
+    # A repeated request (same idempotency key) is answered with the entry it made. The key is looked up
+    # only when the attempt fails (unique index, closed buy, cap reached), not before every sign-up: the
+    # attempt rolls back whole, so trying first changes nothing.
     try:
         return _retry_if_pool_changed(
             lambda: _create(buy, household, actor, placed_for, display_name, note, idempotency_key, lines, extra)
         )
     except IntegrityError as exc:
-        constraint = _constraint_name(exc)
-        # The same request sent twice at once: the other copy committed first. Either unique index may be
-        # the one that caught it, so look for the key first.
-        existing = (
-            Entry.objects.filter(buy_id=buy.pk, idempotency_key=idempotency_key).first() if idempotency_key else None
-        )
+        existing = _replayed(buy, household, idempotency_key)
         if existing is not None:
-            if existing.household_id != household.pk:
-                raise err.idempotency_key_reused() from exc
             return existing
-        if constraint == "entry_one_live_per_household":
+        if _constraint_name(exc) == "entry_one_live_per_household":
             live = Entry.objects.filter(buy_id=buy.pk, household=household, status=EntryStatus.ACTIVE).first()
             raise err.already_signed_up(live.pk if live else None) from exc
         raise
+    except ApplicationError:
+        existing = _replayed(buy, household, idempotency_key)
+        if existing is not None:
+            return existing
+        raise
+
+
+def _replayed(buy: GroupBuy, household: Household, idempotency_key: str) -> Entry | None:
+    """The entry an earlier request with this key made, if any; a key used by another household is refused."""
+    if not idempotency_key:
+        return None
+    existing = Entry.objects.filter(buy_id=buy.pk, idempotency_key=idempotency_key).first()
+    if existing is not None and existing.household_id != household.pk:
+        raise err.idempotency_key_reused()
+    return existing
 
 
 def _retry_if_pool_changed(work: Callable[[], T]) -> T:
@@ -318,14 +336,57 @@ def _retry_if_pool_changed(work: Callable[[], T]) -> T:
     return work()
 
 
-def _lock_pool_then_buy_counters(buy: GroupBuy, now: Any, **changes: Any) -> int | None:
-    """Lock the buy's pool (if any), then bump the buy's counters with the UPDATE that also takes its row lock
-    and checks state and deadline. Returns the locked pool id."""
-    pool_id = pool_lock_for_buy(buy_id=buy.pk)
-    if GroupBuy.objects.filter(_open_buy_filter(buy.pk, now)).update(**changes) != 1:
+_UNSET = object()
+
+
+@dataclass(frozen=True)
+class _Counted:
+    seq: int  # the 接龙 number this entry gets
+    status: str  # the buy's status after the UPDATE
+    reached: bool  # the buy's own counters are at or past its MOQ
+
+
+def _count_new_entry(buy: GroupBuy, pool_id: int | None, now: Any, units: int, main_units: int, amount: Decimal):
+    """One statement: take the buy's row lock, check it is open, before its deadline and still in the pool the
+    caller locked (`current_pool`), add the entry to the counters, and return the new number, the status and
+    whether the MOQ is reached (UPDATE ... RETURNING; PostgreSQL re-checks the WHERE on the row it waited for).
+    None when no row matched. Raw SQL because the ORM's update() cannot return columns; it is plain SQL that
+    SQLite (3.35+, the demo) runs too."""
+    qn = connection.ops.quote_name
+    pool_match = f"{qn('current_pool_id')} IS NULL" if pool_id is None else f"{qn('current_pool_id')} = %s"
+    sql = (
+        f"UPDATE {qn(GroupBuy._meta.db_table)} SET last_seq = last_seq + 1, entry_count = entry_count + 1, "
+        "total_units = total_units + %s, main_units = main_units + %s, total_amount = total_amount + %s "
+        f"WHERE id = %s AND status IN ({', '.join(['%s'] * len(SIGNUP_STATES))}) AND deadline > %s AND {pool_match} "
+        "RETURNING last_seq, status, CASE WHEN moq_kind = %s THEN main_units >= moq ELSE total_amount >= moq END"
+    )
+    params: list[Any] = [units, main_units, connection.ops.adapt_decimalfield_value(amount), buy.pk]
+    params += [str(state) for state in SIGNUP_STATES]
+    params.append(connection.ops.adapt_datetimefield_value(now))
+    params += [] if pool_id is None else [pool_id]
+    params.append(str(MoqKind.UNITS))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return None if row is None else _Counted(seq=row[0], status=row[1], reached=bool(row[2]))
+
+
+def _lock_pool_then_count(buy: GroupBuy, now: Any, units: int, main_units: int, amount: Decimal):
+    """Lock the buy's pool (if any), then count the entry on the buy (which takes its row lock). Returns the
+    locked pool id and what the UPDATE returned."""
+    pool_id = getattr(buy, "current_pool_id", _UNSET)
+    if pool_id is _UNSET:  # a buy loaded without the column: read the membership
+        pool_id = pool_id_for_buy(buy.pk)
+    if pool_id is not None:
+        pool_lock(pool_id=pool_id)
+    counted = _count_new_entry(buy, pool_id, now, units, main_units, amount)
+    if counted is None:
+        state = GroupBuy.objects.filter(pk=buy.pk).values("status", "deadline", "current_pool_id").first()
+        if state is not None and state["current_pool_id"] != pool_id:
+            buy.current_pool_id = state["current_pool_id"]  # joined or left a pool meanwhile: retry with it
+            raise PoolChanged
         raise _refusal_for(buy.pk)
-    pool_verify(buy_id=buy.pk, pool_id=pool_id)
-    return pool_id
+    return pool_id, counted
 
 
 def _after_counts_changed(buy: GroupBuy, pool_id: int | None, main_units: int, amount: Decimal, now: Any) -> None:
@@ -354,21 +415,12 @@ def _create(
     units, main_units, amount = _totals(lines)
     with transaction.atomic():
         now = timezone.now()
-        pool_id = _lock_pool_then_buy_counters(
-            buy,
-            now,
-            last_seq=F("last_seq") + 1,
-            entry_count=F("entry_count") + 1,
-            total_units=F("total_units") + units,
-            main_units=F("main_units") + main_units,
-            total_amount=F("total_amount") + amount,
-        )
-        seq = GroupBuy.objects.values_list("last_seq", flat=True).get(pk=buy.pk)
+        pool_id, counted = _lock_pool_then_count(buy, now, units, main_units, amount)
         _apply_item_deltas({pk: line.quantity for pk, line in lines.items()})
         entry = Entry.objects.create(
             buy_id=buy.pk,
             household=household,
-            seq=seq,
+            seq=counted.seq,
             placed_by=actor,
             placed_for=placed_for,
             display_name=display_name[:60],
@@ -377,13 +429,22 @@ def _create(
             amount=amount,
             idempotency_key=idempotency_key,
         )
-        EntryLine.objects.bulk_create(
+        entry.written_lines = EntryLine.objects.bulk_create(
             [
                 EntryLine(entry=entry, item_id=pk, quantity=line.quantity, tolerance=extra.get(pk, 0))
                 for pk, line in sorted(lines.items())
             ]
         )
-        _after_counts_changed(buy, pool_id, main_units, amount, now)
+        status_now = counted.status
+        if pool_id is not None:  # the pool's total decides, and may form every member buy
+            _after_counts_changed(buy, pool_id, main_units, amount, now)
+            status_now = GroupBuy.objects.values_list("status", flat=True).get(pk=buy.pk)
+        elif counted.status == BuyStatus.OPEN and counted.reached and _form_if_reached(buy):
+            status_now = BuyStatus.FORMED
+    # What the answer needs is in hand: the buy as this sign-up left it and the lines just written.
+    buy.status = status_now
+    entry.buy = buy
+    entry.household = household
     return entry
 
 

@@ -141,6 +141,51 @@ def test_sign_up_with_an_idempotency_key_twice_makes_one_entry(place, api, buy):
     assert (buy.total_units, buy.entry_count) == (2, 1)
 
 
+def test_sign_up_request_is_a_fixed_number_of_queries(place, api, buy, django_assert_num_queries):
+    """The hot endpoint, whole request with a real token: token, buy, membership, items, then BEGIN, the counters
+    UPDATE ... RETURNING, the item, the entry, its lines, COMMIT (a savepoint pair here); the answer is built from
+    what was written."""
+    from rest_framework.authtoken.models import Token
+
+    item = main_item(buy)
+    client = api()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=place.resident.user).key}")
+    with django_assert_num_queries(10):
+        response = client.post(
+            entries_url(buy), {"quantities": {str(item.pk): 1}}, format="json", headers={"Idempotency-Key": "pin-1"}
+        )
+    assert response.status_code == 201, response.content
+
+
+def test_sign_up_answer_is_the_entry_as_stored(place, api, buy):
+    """The answer is built from the rows just written; it must say what a fresh read says, forming included."""
+    client = api(place.resident.user)
+    answer = client.post(entries_url(buy), {"quantities": {str(main_item(buy).pk): 3}}, format="json").json()
+    stored = next(e for e in client.get(reverse("api-my-entries")).json() if e["id"] == answer["id"])
+    assert answer == stored
+    assert answer["buy_status"] == BuyStatus.FORMED  # 3 units reach the MOQ of 3
+    assert answer["lines"] == [{"item_id": main_item(buy).pk, "quantity": 3, "tolerance": 0}]
+
+
+def test_a_repeated_sign_up_after_the_close_still_gets_its_entry(place, api, buy):
+    """No idempotency read before the attempt: a phone retrying after the buy closed is answered from the key."""
+    client = api(place.resident.user)
+    payload = {"quantities": {str(main_item(buy).pk): 1}}
+    first = client.post(entries_url(buy), payload, format="json", headers={"Idempotency-Key": "late-retry"})
+    GroupBuy.objects.filter(pk=buy.pk).update(status=BuyStatus.CLOSED)
+    before = buy_state(buy)
+    again = client.post(entries_url(buy), payload, format="json", headers={"Idempotency-Key": "late-retry"})
+    assert again.status_code == 201, again.content
+    assert again.json()["id"] == first.json()["id"]
+    assert buy_state(buy) == before
+    # A new key after the close is refused, as before.
+    refused(
+        client.post(entries_url(buy), payload, format="json", headers={"Idempotency-Key": "new"}),
+        409,
+        "group_buy_closed",
+    )
+
+
 @pytest.mark.parametrize("quantity", [0, -1, 1.5, "abc", 10**9, None, True])
 def test_bad_quantities_are_refused(place, api, buy, quantity):
     before = buy_state(buy)

@@ -126,6 +126,38 @@ def test_a_member_leaves_before_forming_and_the_pool_total_drops(place, other_pl
     assert pool.main_units == 3
 
 
+def mirrored(*buys):
+    """Each buy's current_pool (the copy the sign-up UPDATE checks) next to its active PoolMember row."""
+    active = dict(PoolMember.objects.filter(status="active").values_list("buy_id", "pool_id"))
+    return [(GroupBuy.objects.get(pk=b.pk).current_pool_id, active.get(b.pk)) for b in buys]
+
+
+def test_the_buy_row_mirrors_its_active_pool_through_create_join_leave_and_cancel(place, other_place, host, pool):
+    member = join(other_place, pool)
+    assert mirrored(host, member) == [(pool.pk, pool.pk), (pool.pk, pool.pk)]
+    pool_leave(actor=other_place.leader.user, buy=member)
+    assert mirrored(host, member) == [(pool.pk, pool.pk), (None, None)]
+    group_buy_cancel(actor=place.leader.user, buy=host, reason="供应商缺货")
+    assert mirrored(host, member) == [(None, None), (None, None)]
+
+
+def test_a_sign_up_on_a_buy_read_before_it_joined_the_pool_still_counts_in_the_pool(place, other_place, pool):
+    """The caller's copy of the buy says "no pool"; the counter UPDATE matches only the pool on the row, so the
+    sign-up retries with the pool locked instead of counting outside it."""
+    stale = GroupBuyFactory(
+        community=other_place.community, leader=other_place.leader.user, moq=Decimal("10"), deadline=pool.deadline
+    )
+    stale.items.all().delete()
+    for item in pool.host_buy.items.all():
+        BuyItemFactory(buy=stale, offer=item.offer, is_main=item.is_main, unit_price=item.unit_price)
+    joined = join(other_place, pool, buy=stale)
+    assert stale.current_pool_id is None
+    assert joined.pk == stale.pk
+    signup(stale, other_place.resident, 4)
+    pool.refresh_from_db()
+    assert pool.main_units == 4
+
+
 def test_leaving_after_the_pool_formed_is_refused_and_changes_nothing(place, other_place, host, pool):
     member = join(other_place, pool)
     signup(member, other_place.resident, 10)

@@ -428,11 +428,24 @@ def test_withdraw_below_moq_reopens_a_formed_buy_and_formed_notice_is_sent_once(
     assert Notification.objects.filter(kind="buy_formed", user=place.neighbour.user).count() == 1
 
 
-def test_signup_is_a_short_fixed_number_of_queries(place, buy, django_assert_max_num_queries):
+def test_signup_is_a_short_fixed_number_of_queries(place, buy, django_assert_num_queries):
     signup(buy, place.neighbour, 1)
-    # 11, plus the pool membership read before the buy lock and re-read after it (pools.py).
-    with django_assert_max_num_queries(13):
-        signup(buy, place.resident, 1)
+    item = main_item(buy)
+    with django_assert_num_queries(8) as captured:
+        signup(buy, place.resident, 1, item=item)
+    # membership, items, SAVEPOINT, counters UPDATE ... RETURNING, item UPDATE, entry, lines: no read-back of
+    # the number, no idempotency pre-read, no pool lookups (the buy row carries its pool), no forming UPDATE
+    # below the MOQ.
+    assert [q["sql"].split()[0] for q in captured.captured_queries] == [
+        "SELECT",
+        "SELECT",
+        "SAVEPOINT",
+        "UPDATE",
+        "UPDATE",
+        "INSERT",
+        "INSERT",
+        "RELEASE",
+    ]
 
 
 def test_removing_one_line_keeps_the_others(place, buy):
