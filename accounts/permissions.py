@@ -89,7 +89,9 @@ def membership_for(user: User | None, community: Community | int) -> Membership 
     cache: dict[int, Membership | None] = user.__dict__.setdefault("_membership_cache", {})
     if community_id not in cache:
         cache[community_id] = (
-            Membership.objects.select_related("household__building", "led_building")
+            # The household and its building are shown with most answers (the 12-301 label); the led
+            # building is not (permission rules use led_building_id), so it is not joined here.
+            Membership.objects.select_related("household__building")
             .filter(user=user, community_id=community_id, is_active=True)
             .first()
         )

@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     if profiler:
         out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(45)
+        pstats.Stats(profiler, stream=out).sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(45)
         print(out.getvalue())
     return 0
 

@@ -134,7 +134,8 @@ def _parse_tolerances(buy: GroupBuy, tolerances: Any, quantities: dict[int, int]
 
 def _lines_for(buy: GroupBuy, quantities: dict[int, int]) -> dict[int, _Line]:
     items = {
-        i.pk: i for i in BuyItem.objects.filter(buy_id=buy.pk, pk__in=list(quantities)).only("unit_price", "is_main")
+        i.pk: i
+        for i in BuyItem.objects.filter(buy_id=buy.pk, pk__in=list(quantities)).only("unit_price", "is_main").order_by()
     }
     missing = sorted(set(quantities) - set(items))
     if missing:
