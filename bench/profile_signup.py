@@ -2,9 +2,9 @@
 
 No server and no load generator: the request goes through Django's WSGI handler (every middleware,
 DRF, the view, the services) with the production settings `make bench` uses, on its own database
-`jielong_profile` (dropped and recreated) and Redis db 10. The figures are CPU per request in this
-process (web side only) and the statements each request sends — the two numbers the sign-up work
-is steered by (docs/PERFORMANCE.md).
+`jielong_profile` (dropped and recreated; PROFILE_DB_NAME) and Redis db 10 (PROFILE_REDIS_DB). The
+figures are CPU per request in this process (web side only) and the statements each request sends —
+the two numbers the sign-up work is steered by (docs/PERFORMANCE.md).
 
 Usage: .venv/bin/python bench/profile_signup.py [--requests 400] [--path signup|page|list] [--cprofile]
 """
@@ -28,8 +28,8 @@ if str(ROOT) not in sys.path:
 
 from bench import stack  # noqa: E402
 
-DB_NAME = "jielong_profile"
-REDIS_DB = 10
+DB_NAME = os.environ.get("PROFILE_DB_NAME", "jielong_profile")
+REDIS_DB = int(os.environ.get("PROFILE_REDIS_DB", "10"))
 
 
 def _environ(method: str, path: str, headers: dict[str, str], body: bytes) -> dict:
@@ -124,6 +124,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.sql:
         for s in q.captured_queries:
             print(s["sql"][:300])
+    if os.environ.get("PROFILE_GC_THRESHOLD"):
+        import gc
+
+        gc.freeze()
+        gc.set_threshold(int(os.environ["PROFILE_GC_THRESHOLD"]), 50, 100)
     profiler = cProfile.Profile() if args.cprofile else None
     t0, w0 = time.process_time(), time.perf_counter()
     if profiler:
