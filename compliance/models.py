@@ -71,6 +71,8 @@ class Suspension(models.Model):
     lifted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Set (compare-and-swap) by the beat sweep that releases what a suspension held once it ran out unlifted.
+    expired_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("suspension")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from compliance.services.delivery import evidence_pending_ids, evidence_process
+from compliance.services.policy import suspensions_expire
 from compliance.services.reminders import filings_remind_unapproved
 
 
@@ -26,3 +27,9 @@ def repair_pending_evidence() -> int:
     for evidence_id in ids:
         process_evidence.delay(evidence_id)
     return len(ids)
+
+
+@shared_task(acks_late=True)
+def expire_suspensions() -> int:
+    """Beat: suspensions that ran out unlifted release the deliveries they held (each exactly once, CAS)."""
+    return suspensions_expire()

@@ -46,6 +46,12 @@ app.conf.beat_schedule = {
         "schedule": 300.0,
         "options": {"expires": 300},
     },
+    # Suspensions that ran out without being lifted: release (or re-hold) the deliveries they held.
+    "compliance.suspension_expiry": {
+        "task": "compliance.tasks.expire_suspensions",
+        "schedule": 60.0,
+        "options": {"expires": 60},
+    },
 }
 
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Community, User
-from accounts.notifications import notification_send
+from accounts.notifications import notification_send, register
 from accounts.permissions import Action, require
 from compliance import exceptions as errors
 from compliance.models import DeliveryPolicy, Filing, FilingStatus, Suspension
@@ -21,6 +21,15 @@ from groupbuy.models import BuyStatus
 from groupbuy.services.transitions import buy_transition
 
 TEST_REPORT_MAX_AGE = timedelta(hours=24)
+
+# Sent when a suspension ends (lifted or run out) after the held delivery's arrival window: see _release_held.
+register(
+    "delivery_refile",
+    _(
+        "The suspension is over, but the arrival window of “{title}” has passed: the delivery stays on hold. "
+        "Fix the filing with a new arrival time and resubmit."
+    ),
+)
 
 
 def local(dt: datetime) -> datetime:
@@ -193,44 +202,115 @@ def suspension_create(
     return suspension
 
 
+def _release_held(*, suspension: Suspension, now: datetime) -> dict[str, list[int]]:
+    """Release the deliveries `suspension` held, now that it no longer applies (lifted, or run out).
+
+    Call inside the transaction that holds the community's policy lock and that has already marked the
+    suspension lifted or expired (compare-and-swap), so each suspension is released exactly once. Filings are
+    locked in pk order; each buy moves by compare-and-swap. For each held filing, in this order:
+
+    - Its arrival window has passed (`arrival_end <= now`): it stays on hold (still pointing at this
+      suspension, so its page says why) and the leader is told to re-file. Restoring it would amount to
+      approving a delivery whose window is over, which `filing_approve` refuses (`arrival_in_past`); its slip
+      would only read "expired" at the gate anyway. A held filing may be fixed and resubmitted
+      (`filing_resubmit` accepts on_hold): the leader's existing path to a new day. For a
+      suspension that runs out this is the usual case: it can only have held windows that began before it
+      ended, so only a window still open when it ends can be restored.
+    - Another suspension still in force (not lifted, not yet over) covers its window: it moves to that one
+      and stays on hold; that suspension releases it in turn. One already over is not used: it is released
+      (or about to be) and would never release the filing again.
+    - Otherwise it is approved again (its slip works again) and the leader is told.
+
+    Notices are deduplicated per suspension and filing, so a repeat sends nothing twice.
+    Returns the filing ids by outcome, for the audit record.
+    """
+    held = list(
+        Filing.objects.select_for_update(of=("self",))
+        .select_related("buy")
+        .filter(held_by=suspension, status=FilingStatus.ON_HOLD)
+        .order_by("pk")
+    )
+    restored, still_held, window_passed = [], [], []
+    for filing in held:
+        if filing.arrival_end <= now:
+            window_passed.append(filing.pk)
+            _notify_leader(filing, "delivery_refile", f"suspension:{suspension.pk}:refile:{filing.pk}")
+            continue
+        other = (
+            suspensions_overlapping(
+                community_id=filing.community_id, start=filing.arrival_start, end=filing.arrival_end
+            )
+            .exclude(pk=suspension.pk)
+            .filter(ends_at__gt=now, expired_at__isnull=True)
+            .first()
+        )
+        if other is not None:
+            Filing.objects.filter(pk=filing.pk).update(held_by=other)
+            still_held.append(filing.pk)
+            continue
+        buy_transition(buy_id=filing.buy_id, from_states=[BuyStatus.ON_HOLD], to_state=BuyStatus.APPROVED)
+        Filing.objects.filter(pk=filing.pk, status=FilingStatus.ON_HOLD).update(
+            status=FilingStatus.APPROVED, held_by=None
+        )
+        restored.append(filing.pk)
+        _notify_leader(filing, "delivery_restored", f"suspension:{suspension.pk}:restore:{filing.pk}")
+    return {"restored_filings": restored, "still_held_filings": still_held, "window_passed_filings": window_passed}
+
+
 def suspension_lift(*, actor: User, suspension: Suspension, now: datetime | None = None) -> Suspension:
-    """Lift a suspension; deliveries it held are approved again unless another suspension still covers them."""
+    """Lift a suspension early; deliveries it held are released (see _release_held).
+
+    A suspension already lifted, or already run out and released by the sweep, is refused (`already_lifted`).
+    """
     require(actor, Action.EDIT_POLICY, suspension.community_id)
     now = now or timezone.now()
     with transaction.atomic():
         policy_lock(community_id=suspension.community_id)
-        if not Suspension.objects.filter(pk=suspension.pk, lifted_at__isnull=True).update(
+        if not Suspension.objects.filter(pk=suspension.pk, lifted_at__isnull=True, expired_at__isnull=True).update(
             lifted_at=now, lifted_by=actor
         ):
             raise errors.already_lifted()
-        held = list(
-            Filing.objects.select_for_update(of=("self",))
-            .select_related("buy")
-            .filter(held_by=suspension, status=FilingStatus.ON_HOLD)
-            .order_by("pk")
-        )
-        restored, still_held = [], []
-        for filing in held:
-            other = suspensions_overlapping(
-                community_id=filing.community_id, start=filing.arrival_start, end=filing.arrival_end
-            ).first()
-            if other is not None:
-                Filing.objects.filter(pk=filing.pk).update(held_by=other)
-                still_held.append(filing.pk)
-                continue
-            buy_transition(buy_id=filing.buy_id, from_states=[BuyStatus.ON_HOLD], to_state=BuyStatus.APPROVED)
-            Filing.objects.filter(pk=filing.pk, status=FilingStatus.ON_HOLD).update(
-                status=FilingStatus.APPROVED, held_by=None
-            )
-            restored.append(filing.pk)
-            _notify_leader(filing, "delivery_restored", f"suspension:{suspension.pk}:restore:{filing.pk}")
         audit_append(
             community_id=suspension.community_id,
             kind="suspension_lifted",
             actor=actor,
             subject=f"suspension:{suspension.pk}",
-            data={"restored_filings": restored, "still_held_filings": still_held},
+            data=_release_held(suspension=suspension, now=now),
             now=now,
         )
     suspension.refresh_from_db()
     return suspension
+
+
+def suspensions_expire(*, now: datetime | None = None) -> int:
+    """Beat sweep: release what each suspension that ran out (`ends_at <= now`) without being lifted held.
+
+    Each suspension is handled in its own short transaction under its community's policy lock (the lock
+    `suspension_lift` takes), and is claimed by a compare-and-swap on `expired_at`: a second beat, a
+    redelivered task or a concurrent lift finds nothing to claim and changes nothing. The audit record
+    ("suspension_expired", no actor) carries the same data as a lift's. Returns the suspensions released.
+    """
+    now = now or timezone.now()
+    due = list(
+        Suspension.objects.filter(ends_at__lte=now, lifted_at__isnull=True, expired_at__isnull=True)
+        .order_by("ends_at", "pk")
+        .values_list("pk", "community_id")
+    )
+    released = 0
+    for suspension_id, community_id in due:
+        with transaction.atomic():
+            policy_lock(community_id=community_id)
+            if not Suspension.objects.filter(
+                pk=suspension_id, ends_at__lte=now, lifted_at__isnull=True, expired_at__isnull=True
+            ).update(expired_at=now):
+                continue  # lifted, or released by another sweep, while we waited for the lock
+            suspension = Suspension.objects.get(pk=suspension_id)
+            audit_append(
+                community_id=community_id,
+                kind="suspension_expired",
+                subject=f"suspension:{suspension_id}",
+                data=_release_held(suspension=suspension, now=now),
+                now=now,
+            )
+        released += 1
+    return released
