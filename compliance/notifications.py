@@ -10,7 +10,14 @@ from accounts.notifications import register
 register("filing_approved", _("The delivery of “{title}” was approved. Slip code: {code}."))
 register("filing_rejected", _("The delivery filing of “{title}” was rejected: {reason}. Fix it and resubmit."))
 register("delivery_on_hold", _("Deliveries are suspended ({reason}): the delivery of “{title}” is on hold."))
-register("delivery_restored", _("The suspension was lifted: the delivery of “{title}” is approved again."))
+register("delivery_restored", _("The suspension is over: the delivery of “{title}” is approved again."))
+register(
+    "delivery_refile",
+    _(
+        "The suspension is over, but the arrival window of “{title}” has passed: the delivery stays on hold. "
+        "Fix the filing with a new arrival time and resubmit."
+    ),
+)
 register(
     "filing_reminder",
     _("The delivery filing of “{title}” (arriving {arrival}) is not approved yet."),

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Community, User
-from accounts.notifications import notification_send, register
+from accounts.notifications import notification_send
 from accounts.permissions import Action, require
 from compliance import exceptions as errors
 from compliance.models import DeliveryPolicy, Filing, FilingStatus, Suspension
@@ -23,13 +23,6 @@ from groupbuy.services.transitions import buy_transition
 TEST_REPORT_MAX_AGE = timedelta(hours=24)
 
 # Sent when a suspension ends (lifted or run out) after the held delivery's arrival window: see _release_held.
-register(
-    "delivery_refile",
-    _(
-        "The suspension is over, but the arrival window of “{title}” has passed: the delivery stays on hold. "
-        "Fix the filing with a new arrival time and resubmit."
-    ),
-)
 
 
 def local(dt: datetime) -> datetime:

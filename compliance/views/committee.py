@@ -119,7 +119,10 @@ def suspension_lift(request, pk: int):
     except ApplicationError as exc:
         flash_error(request, exc)
     else:
-        messages.success(request, _("Suspension lifted. Held deliveries are approved again."))
+        messages.success(
+            request,
+            _("Suspension lifted. Held deliveries are approved again; any past their arrival time must be re-filed."),
+        )
     return redirect("compliance:suspensions", community_id=suspension.community_id)
 
 
