@@ -7,6 +7,7 @@ figures are CPU per request in this process (web side only) and the statements e
 the two numbers the sign-up work is steered by (docs/PERFORMANCE.md).
 
 Usage: .venv/bin/python bench/profile_signup.py [--requests 400] [--path signup|page|list] [--cprofile]
+       [--entries N]  (page: how many households are on the buy's list; `make bench` uses 500)
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--path", choices=("signup", "page", "list"), default="signup")
     p.add_argument("--cprofile", action="store_true", help="print the top functions by cumulative time")
     p.add_argument("--sql", action="store_true", help="print the statements of one request")
+    p.add_argument("--entries", type=int, default=10, help="page: entries on the buy's list (make bench: 500)")
     args = p.parse_args(argv)
 
     stack.DB_NAME = DB_NAME
@@ -89,11 +91,12 @@ def main(argv: list[str] | None = None) -> int:
     from bench import data
 
     n = args.requests
-    world = data.build_world(residents=n + 10)
+    entries = max(args.entries, 0)
+    world = data.build_world(residents=n + max(entries, 10))
     data.make_sessions(world, 20)
     buy = data.make_buys(world, 1, title="profile", moq=100_000)[0]
     if args.path == "page":
-        data.fill_entries(world, buy, world.residents[n : n + 10])
+        data.fill_entries(world, buy, world.residents[n : n + entries])
     app = get_wsgi_application()
 
     def request(i: int) -> dict:

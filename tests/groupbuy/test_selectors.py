@@ -32,6 +32,55 @@ def test_public_list_is_masked_and_has_no_contacts(place, buy):
     assert (rows[0].contact_name, rows[0].contact_phone) == ("", "")
 
 
+def test_public_rows_are_plain_values_that_carry_no_contact(place, buy, django_assert_num_queries):
+    """Issue 7: the public list is read as values (one query for a one-item buy), not as Entry models joined
+    through household and building, so nothing on a public row leads to a phone."""
+    entry = signup(buy, place.resident, 2)
+    loaded = selectors.buy_get(user=place.neighbour.user, buy_id=buy.pk)
+    with django_assert_num_queries(1):
+        rows = selectors.signup_list(buy=loaded)
+    (row,) = rows
+    assert isinstance(row.entry, selectors.ListEntry)
+    assert (row.entry.pk, row.entry.seq, row.entry.household_id, row.entry.units) == (
+        entry.pk,
+        1,
+        place.resident.household_id,
+        2,
+    )
+    household = place.resident.household
+    assert (row.entry.household.pk, row.entry.household.building_id, row.entry.household.label) == (
+        household.pk,
+        household.building_id,
+        "12-301",
+    )
+    assert not hasattr(row.entry, "placed_by")
+    assert not hasattr(row.entry, "note")
+    assert selectors.live_entry_for(buy=loaded, household_id=household.pk, rows=rows) is row.entry
+    assert selectors.live_entry_for(buy=loaded, household_id=place.neighbour.household_id, rows=rows) is None
+
+
+def test_public_rows_of_a_buy_with_several_items_list_them_in_item_order(place, buy, django_assert_num_queries):
+    first = main_item(buy)
+    second = BuyItemFactory(buy=buy, position=1)
+    first.position = 0
+    first.save(update_fields=["position"])
+    signup_create(
+        actor=place.resident.user,
+        buy=buy,
+        household=place.resident.household,
+        quantities={second.pk: 3, first.pk: 1},
+    )
+    signup_create(actor=place.neighbour.user, buy=buy, household=place.neighbour.household, quantities={second.pk: 2})
+    loaded = selectors.buy_get(user=place.neighbour.user, buy_id=buy.pk)
+    with django_assert_num_queries(2):
+        rows = selectors.signup_list(buy=loaded)
+    assert [(r.seq, r.identity, [(item.pk, q) for item, q in r.lines]) for r in rows] == [
+        (1, "12-301 王**", [(first.pk, 1), (second.pk, 3)]),
+        (2, "12-302 王**", [(second.pk, 2)]),
+    ]
+    assert [r.quantities for r in rows] == [{first.pk: 1, second.pk: 3}, {second.pk: 2}]
+
+
 def test_contact_list_names_the_person_and_flags_proxy_entries(place, buy):
     signup(buy, place.resident, 1)
     grandma = HouseholdMember.objects.create(household=place.neighbour.household, name="张奶奶", phone="021-555")
