@@ -13,7 +13,7 @@ DEMO_ENV := DEBUG=$${DEBUG:-true}
 # Run a command in a process group of its own (portable: no setsid on macOS).
 OWN_GROUP := $(PY) -c 'import os, sys; os.setpgrp(); os.execvp(sys.argv[1], sys.argv[1:])'
 
-.PHONY: run test test-fast lint format bench install migrate seed clean
+.PHONY: run test test-fast lint typecheck format bench install migrate seed clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -59,6 +59,10 @@ test-fast: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+# mypy with django-stubs on services and selectors (the paths and settings are in pyproject.toml).
+typecheck: install
+	$(VENV)/bin/mypy
 
 format: install
 	$(VENV)/bin/ruff format .

@@ -89,7 +89,8 @@ def pending_join_requests(*, user: User, community_id: int):
         return requests.none()
     if m.is_committee:
         return requests
-    if m.is_building_leader:
+    # The led building is set for every building leader (a check constraint); the test narrows the type.
+    if m.is_building_leader and m.led_building_id is not None:
         return requests.filter(building_id=m.led_building_id)
     return requests.none()
 

@@ -275,6 +275,8 @@ class Entry(models.Model):
     idempotency_key = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Not a field: set by the sign-up service on a new entry (the lines it wrote, for the API reply).
+    written_lines: list[EntryLine]
 
     class Meta:
         verbose_name = _("sign-up")

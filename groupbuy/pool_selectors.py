@@ -422,7 +422,7 @@ def leader_reputation(*, leader_id: int) -> Reputation:
         on_date_share=round(on_date * 100 / filed) if filed else None,
         after_sales_opened=opened,
         after_sales_resolved=resolved,
-        average_markup=(sum(markups) / len(markups)).quantize(Decimal("0.1")) if markups else None,
+        average_markup=(sum(markups, Decimal(0)) / len(markups)).quantize(Decimal("0.1")) if markups else None,
         notes=notes,
     )
 
@@ -457,7 +457,11 @@ def pack_differences(*, buy_id: int) -> list[PackDifference]:
         .order_by("entry__seq", "item_id")
         .values_list("entry_id", "item_id", "quantity", "allocated", "item__unit_price")
     )
-    return [PackDifference(*row) for row in rows]
+    return [
+        PackDifference(entry_id, item_id, quantity, allocated, unit_price)
+        for entry_id, item_id, quantity, allocated, unit_price in rows
+        if allocated is not None  # always (the query); narrows the type
+    ]
 
 
 @dataclass

@@ -94,12 +94,12 @@ def invite_codes_issue(
             raise NotFound(_("No households in the chosen buildings."), code="household_not_found")
     if only_without_account:
         households = households.exclude(memberships__is_active=True)
-    households = list(households.order_by("building__sort_key", "building__label", "room"))
-    if len(households) > MAX_PER_ISSUE:
+    chosen = list(households.order_by("building__sort_key", "building__label", "room"))
+    if len(chosen) > MAX_PER_ISSUE:
         raise ValidationFailed(_("Too many households at once; choose fewer buildings."), code="invite_too_many")
     expires_at = timezone.now() + timedelta(days=valid_days)
     issued = []
-    for household in households:
+    for household in chosen:
         code = _new_code()
         invite = InviteCode(
             community_id=community_id,
@@ -118,9 +118,7 @@ def _throttle(code: str, client_ip: str) -> None:
     ratelimit.check("invite-prefix", code[:4], limit=PREFIX_LIMIT, window=LOCKOUT_SECONDS)
 
 
-def _refusal(invite: InviteCode | None, now: datetime) -> Exception | None:
-    if invite is None:
-        return ValidationFailed(_("This invite code is not valid. Check it and try again."), code="invite_invalid")
+def _refusal(invite: InviteCode, now: datetime) -> Exception | None:
     if invite.used_at is not None:
         return Conflict(_("This invite code has already been used."), code="invite_used")
     if invite.expires_at <= now:
@@ -139,6 +137,8 @@ def invite_check(*, code: str, client_ip: str) -> InviteCode:
             .filter(code_hash=hash_code(code))
             .first()
         )
+    if invite is None:
+        raise ValidationFailed(_("This invite code is not valid. Check it and try again."), code="invite_invalid")
     refusal = _refusal(invite, timezone.now())
     if refusal is not None:
         raise refusal

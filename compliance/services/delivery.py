@@ -111,7 +111,7 @@ def evidence_add(*, actor: User, filing: Filing, upload, now: datetime | None = 
 def evidence_process(*, evidence_id: int) -> bool:
     """Re-encode a pending photo (EXIF/GPS stripped, thumbnail). Idempotent: True only when it did the work."""
     evidence = Evidence.objects.filter(pk=evidence_id, status=EvidenceStatus.PENDING).first()
-    if evidence is None or not evidence.source:
+    if evidence is None or not evidence.source.name:
         return False
     source = evidence.source.name
     try:

@@ -31,7 +31,7 @@ DOCUMENT_KINDS = [DocumentKind.QUALIFICATION, DocumentKind.VEHICLE_PASS, Documen
 FILABLE_STATES = [BuyStatus.CLOSED, BuyStatus.ORDERED]
 EDITABLE_STATES = (FilingStatus.SUBMITTED, FilingStatus.REJECTED, FilingStatus.APPROVED, FilingStatus.ON_HOLD)
 # Where the buy must be for a filing in this state to be refiled (back to "filed").
-BUY_STATE_BEFORE_REFILE = {
+BUY_STATE_BEFORE_REFILE: dict[str, BuyStatus] = {
     FilingStatus.REJECTED: BuyStatus.ORDERED,
     FilingStatus.APPROVED: BuyStatus.APPROVED,
     FilingStatus.ON_HOLD: BuyStatus.ON_HOLD,
@@ -245,7 +245,7 @@ def filing_resubmit(
             for doc in stored:
                 old = FilingDocument.objects.filter(filing=filing, kind=doc.kind).first()
                 if old is not None:
-                    replaced += [old.file.name, old.thumbnail.name]
+                    replaced += [name for name in (old.file.name, old.thumbnail.name) if name]
                 FilingDocument.objects.update_or_create(
                     filing=filing,
                     kind=doc.kind,

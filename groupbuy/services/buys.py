@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Field, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -421,7 +421,7 @@ def group_buy_update(*, actor: User, buy: GroupBuy, **fields: Any) -> GroupBuy:
         if updated != 1:
             raise err.invalid_state()
         buy.refresh_from_db()
-        labels = ", ".join(str(GroupBuy._meta.get_field(name).verbose_name) for name in changed)
+        labels = ", ".join(_verbose_name(name) for name in changed)
         notify_buy(
             buy=buy,
             kind="buy_changed",
@@ -430,3 +430,9 @@ def group_buy_update(*, actor: User, buy: GroupBuy, **fields: Any) -> GroupBuy:
             key_suffix=now.isoformat(),
         )
     return buy
+
+
+def _verbose_name(field_name: str) -> str:
+    """The label of a GroupBuy field (every editable one is a concrete Field, which has a verbose name)."""
+    field = GroupBuy._meta.get_field(field_name)
+    return str(field.verbose_name) if isinstance(field, Field) else field_name

@@ -210,6 +210,8 @@ def offer_photo_process(*, photo_id: int) -> bool:
     if photo is None:
         return False
     try:
+        if not photo.source.name:  # not for a pending photo (cleared on leaving pending); failed like a lost one
+            raise FileNotFoundError("no source file")
         with default_storage.open(photo.source.name, "rb") as fp:
             data = fp.read()
     except (FileNotFoundError, ValueError):

@@ -28,7 +28,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, TypeVar
+from enum import Enum
+from typing import Any, Literal, TypeVar
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
@@ -182,8 +183,9 @@ def _apply_item_deltas(deltas: dict[int, int]) -> None:
         if delta > 0:
             rows = rows.filter(Q(cap__isnull=True) | Q(total_quantity__lte=F("cap") - delta))
         if rows.update(total_quantity=F("total_quantity") + delta) != 1:
-            item = BuyItem.objects.filter(pk=item_id).values("cap", "total_quantity").first() or {}
-            remaining = None if item.get("cap") is None else max(0, item["cap"] - item["total_quantity"])
+            row = BuyItem.objects.filter(pk=item_id).values_list("cap", "total_quantity").first()
+            cap, total = row if row is not None else (None, 0)
+            remaining = None if cap is None else max(0, cap - total)
             raise err.over_cap(item_id, remaining)
 
 
@@ -283,7 +285,8 @@ def signup_create(
     if placed_for is not None and placed_for.household_id != household.pk:
         raise err.invalid_member()
     note = (note or "").strip()
-    if len(note) > Entry._meta.get_field("note").max_length:
+    max_note = Entry._meta.get_field("note").max_length
+    if max_note is not None and len(note) > max_note:
         raise err.invalid_field("note")
 
     parsed_quantities = _parse_quantities(quantities)
@@ -337,7 +340,13 @@ def _retry_if_pool_changed(work: Callable[[], T]) -> T:
     return work()
 
 
-_UNSET = object()
+class _Unset(Enum):
+    """A typed sentinel: "the attribute was not there" (None is a meaningful pool id: no pool)."""
+
+    UNSET = "unset"
+
+
+_UNSET: Literal[_Unset.UNSET] = _Unset.UNSET
 
 
 @dataclass(frozen=True)
@@ -372,10 +381,12 @@ def _count_new_entry(buy: GroupBuy, pool_id: int | None, now: Any, units: int, m
     return None if row is None else _Counted(seq=row[0], status=row[1], reached=bool(row[2]))
 
 
-def _lock_pool_then_count(buy: GroupBuy, now: Any, units: int, main_units: int, amount: Decimal):
+def _lock_pool_then_count(
+    buy: GroupBuy, now: Any, units: int, main_units: int, amount: Decimal
+) -> tuple[int | None, _Counted]:
     """Lock the buy's pool (if any), then count the entry on the buy (which takes its row lock). Returns the
     locked pool id and what the UPDATE returned."""
-    pool_id = getattr(buy, "current_pool_id", _UNSET)
+    pool_id: int | None | _Unset = getattr(buy, "current_pool_id", _UNSET)
     if pool_id is _UNSET:  # a buy loaded without the column: read the membership
         pool_id = pool_id_for_buy(buy.pk)
     if pool_id is not None:

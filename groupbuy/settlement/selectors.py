@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
-from django.db.models import DecimalField, OuterRef, Prefetch, Q, Subquery, Sum, Value
+from django.db.models import DecimalField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -22,6 +22,7 @@ from groupbuy.settlement.models import (
     AfterSalesReport,
     ChangeStatus,
     Donation,
+    Payment,
     PaymentState,
     PickupCode,
     PickupState,
@@ -55,7 +56,32 @@ def _sum_subquery(model: Any, field: str = "amount") -> Subquery:
     )
 
 
-def entries_with_money(*, buy: GroupBuy):
+class _MoneyAnnotations(TypedDict):
+    credits: Decimal
+    refunded: Decimal
+
+
+if TYPE_CHECKING:  # django_stubs_ext is a dev requirement; its two-argument form is for the type checker only
+    from django_stubs_ext import WithAnnotations
+
+    # An entry annotated by entries_with_money: the sums of its adjustments and refunds.
+    EntryWithMoney = WithAnnotations[Entry, _MoneyAnnotations]
+
+
+class EntryMoney(TypedDict):
+    owed: Decimal
+    paid: Decimal
+    pending: Decimal
+    refunded: Decimal
+    due: Decimal
+    balance: Decimal
+    state: str
+    method: str
+    marked_at: datetime | None
+    payment: Payment | None
+
+
+def entries_with_money(*, buy: GroupBuy) -> QuerySet[EntryWithMoney]:
     """Entries of the buy (all statuses) with their payment, credits and refunds in one query."""
     return (
         Entry.objects.filter(buy_id=buy.pk)
@@ -68,7 +94,7 @@ def entries_with_money(*, buy: GroupBuy):
     )
 
 
-def money_of(entry: Entry) -> dict[str, Any]:
+def money_of(entry: EntryWithMoney) -> EntryMoney:
     """owed / paid / pending / refunded / due / excess for an entry annotated by entries_with_money."""
     payment = getattr(entry, "payment", None) if hasattr(entry, "payment") else None
     owed = money(max(entry.amount + entry.credits, ZERO)) if entry.status == EntryStatus.ACTIVE else ZERO
@@ -109,8 +135,8 @@ def reconciliation(*, user: User, buy: GroupBuy, unpaid_hours: int = 24, state: 
     rows = reconciliation_rows(buy=buy)
     since = buy.closed_at or buy.created_at
     overdue_before = timezone.now() - timedelta(hours=max(unpaid_hours, 0))
-    totals = defaultdict(lambda: Decimal("0"))
-    counts = defaultdict(int)
+    totals: defaultdict[str, Decimal] = defaultdict(lambda: Decimal("0"))
+    counts: defaultdict[str, int] = defaultdict(int)
     for row in rows:
         totals["expected"] += row["owed"]
         totals["marked"] += row["pending"]
@@ -131,7 +157,7 @@ def reconciliation(*, user: User, buy: GroupBuy, unpaid_hours: int = 24, state: 
     return {"buy": buy, "rows": rows, "totals": dict(totals), "counts": dict(counts), "unpaid_hours": unpaid_hours}
 
 
-def my_entry(*, user: User, buy: GroupBuy) -> Entry | None:
+def my_entry(*, user: User, buy: GroupBuy) -> EntryWithMoney | None:
     """The user's household's entry (the live one, else the latest), with its money."""
     membership = membership_for(user, buy.community_id)
     if membership is None or not membership.household_id:
@@ -238,6 +264,8 @@ def pick_list(*, buy: GroupBuy, building_id: int | None = None) -> list[dict[str
         if pickup is not None and pickup.state != PickupState.ISSUED:
             group["handed"] += 1
     for donation in donations:
+        if donation.recipient is None:  # excluded by the query; narrows the type
+            continue
         group = bucket(donation.recipient.building)
         group["donations"].append(donation)
         group["totals"][donation.item.offer.title] += donation.quantity

@@ -190,9 +190,9 @@ def purchase_order_recompute(*, buy_id: int, item_ids: list[int] | None = None) 
         )
     total_cost = ZERO
     total_amount = ZERO
-    for line in order.lines.select_related("item"):
-        total_cost += line.amount
-        total_amount += line.item.unit_price * line.quantity
+    for order_line in order.lines.select_related("item"):
+        total_cost += order_line.amount
+        total_amount += order_line.item.unit_price * order_line.quantity
     PurchaseOrder.objects.filter(pk=order.pk).update(total_cost=money(total_cost), total_amount=money(total_amount))
     order.refresh_from_db()
     return order

@@ -36,7 +36,8 @@ def settlement_buy_closed(*, buy_id: int) -> int:
     made = 0
     with transaction.atomic():
         for line in lines:
-            if line.allocated == line.quantity:
+            # allocated is never None here (the query), the test narrows it.
+            if line.allocated is None or line.allocated == line.quantity:
                 continue
             entry = line.entry
             lock_payment(entry)

@@ -92,25 +92,25 @@ def _record_item(*, actor: User, buy: GroupBuy, item: BuyItem, arrived: int) -> 
         line.allocated = share
     EntryLine.objects.bulk_update(lines, ["allocated"])
     short = sorted(
-        ((line, due) for line, due in zip(lines, before, strict=True) if line.allocated < due),
-        key=lambda pair: pair[0].entry_id,
+        ((line, due, share) for line, due, share in zip(lines, before, shares, strict=True) if share < due),
+        key=lambda triple: triple[0].entry_id,
     )
-    for line, due in short:
+    for line, due, share in short:
         entry = line.entry
         lock_payment(entry)
         Adjustment.objects.create(
             entry=entry,
             buy=buy,
-            amount=money(-(due - line.allocated) * item.unit_price),
+            amount=money(-(due - share) * item.unit_price),
             reason=AdjustmentReason.SHORTAGE,
             source_key=f"shortage:{line.pk}",
-            note=f"{item.offer.title}: {line.allocated}/{due}",
+            note=f"{item.offer.title}: {share}/{due}",
         )
         refund_excess(entry=entry, reason=RefundReason.SHORTAGE)
         notify_entry(
             entry=entry,
             kind="shortage_recorded",
             dedupe_key=f"shortage:{line.pk}",
-            params={"item": item.offer.title, "allocated": line.allocated, "ordered": due},
+            params={"item": item.offer.title, "allocated": share, "ordered": due},
         )
     return record

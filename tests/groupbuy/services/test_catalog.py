@@ -187,6 +187,16 @@ def test_photo_whose_source_turns_out_bad_is_marked_failed_and_removed(place, su
     assert stored_files() == []
 
 
+def test_pending_photo_without_a_source_is_marked_failed(place, supplier):
+    # Not reached through the services (the source is cleared only on leaving pending), but the task must not
+    # open the storage root: that raised IsADirectoryError whenever MEDIA_ROOT existed.
+    Path(settings.MEDIA_ROOT).mkdir(parents=True, exist_ok=True)
+    photo = OfferPhoto.objects.create(offer=OfferFactory(supplier=supplier))
+    assert offer_photo_process(photo_id=photo.pk) is False
+    photo.refresh_from_db()
+    assert (photo.status, photo.error_code) == (PhotoStatus.FAILED, "missing_source")
+
+
 def test_sweep_resends_a_photo_whose_task_was_lost_once(place, supplier, django_capture_on_commit_callbacks):
     offer = OfferFactory(supplier=supplier)
     with django_capture_on_commit_callbacks(execute=False):
