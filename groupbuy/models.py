@@ -8,11 +8,13 @@ line of defence against oversell.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Community, Household, HouseholdMember
@@ -184,6 +186,16 @@ class GroupBuy(models.Model):
     ended_at = models.DateTimeField(null=True, blank=True)  # completed, failed or cancelled
     cancel_reason = models.CharField(_("reason"), max_length=300, blank=True)
 
+    # Not fields: what groupbuy.selectors.decorate attaches for the pages and the API.
+    kind_label: str | Promise  # a lazily translated choice label
+    status_label: str | Promise
+    item_list: list[BuyItem]
+    main_item: BuyItem | None
+    photo_id: int | None
+    progress: Any  # selectors.Progress
+    signup_open: bool
+    seconds_left: int
+
     class Meta:
         verbose_name = _("group buy")
         verbose_name_plural = _("group buys")
@@ -238,6 +250,10 @@ class BuyItem(models.Model):
     total_quantity = models.IntegerField(default=0)
     position = models.PositiveIntegerField(default=0)
 
+    # Not fields: set by groupbuy.selectors.decorate.
+    markup: Decimal
+    markup_percent: int | None
+
     class Meta:
         ordering = ["position", "id"]
         constraints = [
@@ -275,8 +291,11 @@ class Entry(models.Model):
     idempotency_key = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    # Not a field: set by the sign-up service on a new entry (the lines it wrote, for the API reply).
+    # Not fields: set by the sign-up service on a new entry (the lines it wrote, for the API reply), and by
+    # groupbuy.selectors.my_entries (whose entry it is, how it is shown).
     written_lines: list[EntryLine]
+    is_proxy: bool
+    identity: str
 
     class Meta:
         verbose_name = _("sign-up")

@@ -89,6 +89,11 @@ def _as_id(value: Any) -> int | None:
     return number
 
 
+def _lookup_id(value: Any) -> int:
+    """An id for a primary-key lookup: as _as_id, and an absent one (None, "") matches no row."""
+    return _as_id(value) or 0
+
+
 def require_member(*, user: User, community_id: int) -> Membership:
     """The user's membership in the community, or a coded refusal (wrong_community)."""
     membership = membership_for(user, community_id)
@@ -156,7 +161,7 @@ def similar_open_buys(*, community_id: int, offer_ids: list[int]) -> list[GroupB
 def buy_get(*, user: User, buy_id: Any, with_items: bool = True) -> GroupBuy:
     """A buy the user may see: 404 (not_found) when it does not exist, 403 (wrong_community) when it
     belongs to a community the user is not in."""
-    pk = _as_id(buy_id)
+    pk = _lookup_id(buy_id)
     rows = GroupBuy.objects.select_related("community", "leader").annotate(pool_id=active_pool_id_subquery())
     if with_items:
         rows = rows.prefetch_related(Prefetch("items", queryset=_items_queryset()))
@@ -172,7 +177,7 @@ def buy_get(*, user: User, buy_id: Any, with_items: bool = True) -> GroupBuy:
 def buy_for_signup(*, user: User, buy_id: Any) -> GroupBuy:
     """A buy to sign up to: its own row only (no joins, no pool subquery: the sign-up checks its state and pool
     on the row it locks). Same refusals as buy_get."""
-    buy = GroupBuy.objects.filter(pk=_as_id(buy_id)).first()
+    buy = GroupBuy.objects.filter(pk=_lookup_id(buy_id)).first()
     if buy is None:
         raise err.not_found()
     require_member(user=user, community_id=buy.community_id)
@@ -225,7 +230,8 @@ def decorate(buy: GroupBuy) -> GroupBuy:
         )
     buy.item_list = items
     buy.main_item = next((i for i in items if i.is_main), items[0] if items else None)
-    buy.photo_id = next((i.photo_id for i in items if getattr(i, "photo_id", None)), None)
+    # photo_id is annotated by _items_queryset (absent on items read otherwise).
+    buy.photo_id = next((photo for i in items if (photo := getattr(i, "photo_id", None))), None)
     buy.progress = progress_of(buy)
     buy.signup_open = buy.is_signup_open
     buy.seconds_left = max(0, int((buy.deadline - timezone.now()).total_seconds()))
@@ -424,7 +430,7 @@ def live_entry_for(
 
 def entry_get(*, buy: GroupBuy, entry_id: Any) -> Entry:
     """An entry of this buy (the service decides whether the user may change it)."""
-    entry = Entry.objects.select_related("buy", "household__building").filter(pk=_as_id(entry_id), buy=buy).first()
+    entry = Entry.objects.select_related("buy", "household__building").filter(pk=_lookup_id(entry_id), buy=buy).first()
     if entry is None:
         raise err.not_found()
     return entry
@@ -432,7 +438,7 @@ def entry_get(*, buy: GroupBuy, entry_id: Any) -> Entry:
 
 def entry_get_any(*, user: User, entry_id: Any) -> Entry:
     """An entry by id, visible to members of its buy's community."""
-    entry = Entry.objects.select_related("buy", "household__building").filter(pk=_as_id(entry_id)).first()
+    entry = Entry.objects.select_related("buy", "household__building").filter(pk=_lookup_id(entry_id)).first()
     if entry is None:
         raise err.not_found()
     require_member(user=user, community_id=entry.buy.community_id)
@@ -472,7 +478,9 @@ _FULLWIDTH = str.maketrans("０１２３４５６７８９－—", "0123456789--
 
 def household_get(*, community_id: int, household_id: Any) -> Household:
     household = (
-        Household.objects.select_related("building").filter(pk=_as_id(household_id), community_id=community_id).first()
+        Household.objects.select_related("building")
+        .filter(pk=_lookup_id(household_id), community_id=community_id)
+        .first()
     )
     if household is None:
         raise err.not_found()
@@ -481,7 +489,7 @@ def household_get(*, community_id: int, household_id: Any) -> Household:
 
 def household_member_get(*, household: Household, member_id: Any) -> HouseholdMember:
     """A person of this household (proxy ordering names whom the entry is for)."""
-    member = HouseholdMember.objects.filter(pk=_as_id(member_id), household_id=household.pk).first()
+    member = HouseholdMember.objects.filter(pk=_lookup_id(member_id), household_id=household.pk).first()
     if member is None:
         raise err.invalid_member()
     return member
@@ -603,7 +611,7 @@ def suppliers_of(*, community_id: int) -> QuerySet[Supplier]:
 
 
 def supplier_get(*, user: User, supplier_id: Any) -> Supplier:
-    supplier = Supplier.objects.select_related("community").filter(pk=_as_id(supplier_id)).first()
+    supplier = Supplier.objects.select_related("community").filter(pk=_lookup_id(supplier_id)).first()
     if supplier is None:
         raise err.not_found()
     require_member(user=user, community_id=supplier.community_id)
@@ -624,7 +632,7 @@ def offer_get(*, user: User, offer_id: Any) -> Offer:
     offer = (
         Offer.objects.select_related("supplier__community")
         .prefetch_related(Prefetch("photos", queryset=OfferPhoto.objects.order_by("position", "id")))
-        .filter(pk=_as_id(offer_id))
+        .filter(pk=_lookup_id(offer_id))
         .first()
     )
     if offer is None:
@@ -635,7 +643,7 @@ def offer_get(*, user: User, offer_id: Any) -> Offer:
 
 def photo_get(*, user: User, photo_id: Any) -> OfferPhoto:
     """A photo the user may see: members of the community whose supplier the offer belongs to."""
-    photo = OfferPhoto.objects.select_related("offer__supplier").filter(pk=_as_id(photo_id)).first()
+    photo = OfferPhoto.objects.select_related("offer__supplier").filter(pk=_lookup_id(photo_id)).first()
     if photo is None:
         raise err.not_found()
     require_member(user=user, community_id=photo.offer.supplier.community_id)
