@@ -329,22 +329,20 @@ def signup_list(*, buy: GroupBuy, contacts: bool = False) -> list[ListRow]:
     if contacts:
         return _contact_rows(buy, items)
     entries = _public_entries(buy)
-    rows = []
     if len(items) == 1:
         # One item (the usual buy): an entry's units are its quantity of that item, no need to read lines.
         (only,) = items.values()
-        for pk, seq, household_id, building_id, building, room, name, units in entries:
-            label = f"{building}-{room}"
-            rows.append(
-                ListRow(
-                    ListEntry(pk, seq, household_id, units, ListHousehold(household_id, building_id, label)),
-                    seq,
-                    public_identity(label, name),
-                    [(only, units)],
-                )
-            )
-        return rows
-    lines = _lines_by_entry(buy)
+
+        def quantities(pk: int, units: int) -> list[tuple[BuyItem, int]]:
+            return [(only, units)]
+
+    else:
+        lines = _lines_by_entry(buy)
+
+        def quantities(pk: int, units: int) -> list[tuple[BuyItem, int]]:
+            return [(items[item_id], q) for item_id, q in lines.get(pk, ()) if item_id in items]
+
+    rows = []
     for pk, seq, household_id, building_id, building, room, name, units in entries:
         label = f"{building}-{room}"
         rows.append(
@@ -352,7 +350,7 @@ def signup_list(*, buy: GroupBuy, contacts: bool = False) -> list[ListRow]:
                 ListEntry(pk, seq, household_id, units, ListHousehold(household_id, building_id, label)),
                 seq,
                 public_identity(label, name),
-                [(items[item_id], q) for item_id, q in lines.get(pk, ()) if item_id in items],
+                quantities(pk, units),
             )
         )
     return rows
