@@ -22,6 +22,7 @@ urlpatterns = [
     path("pools/<int:pk>/", pool_apis.PoolDetailApi.as_view(), name="api-pool"),
     path("pools/<int:pk>/offer/", pool_apis.PoolOfferApi.as_view(), name="api-pool-offer"),
     path("pools/<int:pk>/join/", pool_apis.PoolJoinApi.as_view(), name="api-pool-join"),
+    path("pools/<int:pk>/cancel/", pool_apis.PoolCancelApi.as_view(), name="api-pool-cancel"),
     path("buys/<int:pk>/pool/", pool_apis.BuyPoolApi.as_view(), name="api-buy-pool"),
     path("buys/<int:pk>/pool/leave/", pool_apis.BuyLeavePoolApi.as_view(), name="api-buy-pool-leave"),
     path("buys/<int:pk>/share/", pool_apis.BuyShareApi.as_view(), name="api-buy-share"),

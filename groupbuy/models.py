@@ -366,6 +366,7 @@ class PoolStatus(models.TextChoices):
     OPEN = "open", _("collecting")
     FORMED = "formed", _("formed (成团)")
     FAILED = "failed", _("failed (流团)")
+    CANCELLED = "cancelled", _("cancelled")
 
 
 class Pool(models.Model):

@@ -17,7 +17,7 @@ from accounts.models import Community
 from groupbuy import exceptions as err
 from groupbuy import pool_selectors, selectors
 from groupbuy.models import Pool
-from groupbuy.serializers import ErrorOut
+from groupbuy.serializers import CancelIn, ErrorOut
 from groupbuy.services import pools as pool_services
 
 ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
@@ -87,6 +87,16 @@ class PoolDetailApi(APIView):
     @extend_schema(responses={200: PoolOut, **ERRORS})
     def get(self, request: Request, pk: int) -> Response:
         """The pool's progress: per member community its count (no names of people) and the pool total."""
+        return Response(_pool_payload(request, pk))
+
+
+class PoolCancelApi(APIView):
+    @extend_schema(request=CancelIn, responses={200: PoolOut, **ERRORS})
+    def post(self, request: Request, pk: int) -> Response:
+        """The host buy's leader cancels the pool, open or formed (the supplier cannot deliver): every member buy
+        is cancelled, its entries released and refunded, its participants and leader told the reason."""
+        data = _valid(CancelIn, request.data)
+        pool_services.pool_cancel(actor=request.user, pool=_pool(pk), reason=data["reason"])
         return Response(_pool_payload(request, pk))
 
 

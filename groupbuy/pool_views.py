@@ -20,6 +20,7 @@ from accounts.models import Community, Membership
 from accounts.permissions import Action, allowed_actions
 from config.errors import ApplicationError
 from groupbuy import pool_selectors, selectors
+from groupbuy.forms import add_application_error
 from groupbuy.models import GroupBuy, Pool
 from groupbuy.services import pools as pool_services
 from groupbuy.views import page
@@ -33,6 +34,14 @@ class MemberBuyForm(forms.Form):
     )
     delivery_date = forms.DateField(
         label=gettext_lazy("planned delivery date"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+class PoolCancelForm(forms.Form):
+    reason = forms.CharField(
+        label=gettext_lazy("Reason (told to every member community and everyone in their lists)"),
+        max_length=300,
+        required=False,
     )
 
 
@@ -84,6 +93,7 @@ def _pool_page(request: HttpRequest, pool_id: int, *, status: int = 200, **extra
         "pool": pool,
         "is_host_leader": is_host_leader,
         "offer_form": offer_form if is_host_leader else None,
+        "cancel_form": (extra.pop("cancel_form", None) or PoolCancelForm()) if is_host_leader else None,
         "join_form": join_form if join_form.fields["community"].queryset.exists() else None,
         "my_buys": my_buys,
         "order": order,
@@ -168,6 +178,23 @@ def pool_leave(request: HttpRequest, pk: int) -> HttpResponse:
         return _pool_page(request, pool.pk, action_error=exc, status=exc.status_code)
     messages.success(request, _("Your buy left the pool and goes on alone with its own minimum."))
     return redirect("groupbuy:buy_detail", pk=buy.pk)
+
+
+@require_POST
+@page
+def pool_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    """The host leader cancels the whole pool and every member buy in it (the supplier cannot deliver)."""
+    pool = Pool.objects.filter(pk=pk).first()
+    pool_selectors.pool_view(user=request.user, pool_id=pk)
+    form = PoolCancelForm(request.POST)
+    form.is_valid()
+    try:
+        pool_services.pool_cancel(actor=request.user, pool=pool, reason=form.cleaned_data.get("reason", ""))
+    except ApplicationError as exc:
+        add_application_error(form, exc)
+        return _pool_page(request, pk, cancel_form=form, status=exc.status_code)
+    messages.success(request, _("The pool and every buy in it were cancelled; everyone in the lists is told."))
+    return redirect("groupbuy:pool_detail", pk=pk)
 
 
 @require_POST

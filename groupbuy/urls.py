@@ -28,6 +28,7 @@ urlpatterns = [
     path("pools/<int:pk>/", pool_views.pool_detail, name="pool_detail"),
     path("pools/<int:pk>/offer/", pool_views.pool_offer, name="pool_offer"),
     path("pools/<int:pk>/join/", pool_views.pool_join, name="pool_join"),
+    path("pools/<int:pk>/cancel/", pool_views.pool_cancel, name="pool_cancel"),
     path("<int:pk>/coordination/", pool_views.buy_coordination, name="buy_coordination"),
     path("<int:pk>/pool/", pool_views.pool_start, name="pool_start"),
     path("<int:pk>/pool/leave/", pool_views.pool_leave, name="pool_leave"),

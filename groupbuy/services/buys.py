@@ -338,24 +338,40 @@ def group_buy_cancel(*, actor: User, buy: GroupBuy, reason: str) -> GroupBuy:
             from groupbuy.services.pools import pool_cancel_member
 
             pool_cancel_member(pool_id=pool_id, buy_id=buy.pk, now=now)
-        if not buy_transition(
-            buy_id=buy.pk,
-            from_states=CANCELLABLE,
-            to_state=BuyStatus.CANCELLED,
-            cancel_reason=reason,
-            ended_at=now,
-        ):
+        if not _buy_cancel(buy_id=buy.pk, reason=reason, now=now):
             raise err.invalid_state()
-        _release_entries(buy.pk)
-        refunds_create_for_released_entries(buy_id=buy.pk)
-        buy.refresh_from_db()
-        notify_buy(
-            buy=buy,
-            kind="buy_cancelled",
-            user_ids=participant_user_ids(buy_id=buy.pk, statuses=["released"]),
-            params={"reason": reason},
-        )
+    buy.refresh_from_db()
     return buy
+
+
+def _buy_cancel(
+    *,
+    buy_id: int,
+    reason: str,
+    now: datetime.datetime,
+    kind: str = "buy_cancelled",
+    params: dict[str, Any] | None = None,
+) -> bool:
+    """Cancel one buy inside the caller's transaction (its pool, if any, already locked by the caller):
+    compare-and-swap to cancelled from a cancellable state, release the entries, create the refunds, tell
+    the participants and the leader (`kind`, with the reason). False if the buy was not cancellable."""
+    if not buy_transition(
+        buy_id=buy_id,
+        from_states=CANCELLABLE,
+        to_state=BuyStatus.CANCELLED,
+        cancel_reason=reason,
+        ended_at=now,
+    ):
+        return False
+    _release_entries(buy_id)
+    refunds_create_for_released_entries(buy_id=buy_id)
+    notify_buy(
+        buy=GroupBuy.objects.get(pk=buy_id),
+        kind=kind,
+        user_ids=participant_user_ids(buy_id=buy_id, statuses=["released"]),
+        params={"reason": reason, **(params or {})},
+    )
+    return True
 
 
 def group_buy_mark_ordered(*, actor: User, buy: GroupBuy) -> GroupBuy:

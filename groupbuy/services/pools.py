@@ -24,6 +24,9 @@ then member buys in primary-key order.
   the last line of defence.
 * At the pool deadline below the MOQ the sweep fails the pool and every
   member buy together (the per-buy sweep leaves pooled buys alone).
+* Once formed, a member cannot cancel alone; the host leader cancels the
+  whole pool (`pool_cancel`: the supplier cannot deliver), every member buy
+  with it, or nothing when one of them is already past cancelling.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from accounts.models import Community, Membership, User
 from accounts.notifications import notification_send, register
 from accounts.permissions import Action, allowed_actions, membership_for
 from config.enqueue import enqueue_on_commit
+from config.errors import Conflict
 from groupbuy import exceptions as err
 from groupbuy.models import (
     BuyItem,
@@ -60,6 +64,8 @@ from groupbuy.notifications import buy_link
 register("pool_offered", _("{community} invites your community to pool “{title}” to reach the supplier's minimum."))
 register("pool_joined", _("{community} joined your pool “{title}”."))
 register("pool_left", _("{community} left your pool “{title}”."))
+# Each member buy's participants and leader: their buy ended with the pool, cancelled by the host's leader.
+register("pool_cancelled", _("“{title}” was cancelled with its pool by the leader in {community}: {reason}"))
 
 SWEEP_BATCH = 200
 
@@ -437,6 +443,54 @@ def pool_leave(*, actor: User, buy: GroupBuy) -> GroupBuy:
         )
     buy.refresh_from_db()
     return buy
+
+
+def pool_member_past_cancel(buy_ids: list[int]) -> Conflict:
+    return Conflict(
+        _("A buy in this pool is already on its way (delivery filed or later): the pool can no longer be cancelled."),
+        code="pool_member_past_cancel",
+        detail={"buys": buy_ids},
+    )
+
+
+def pool_cancel(*, actor: User, pool: Pool, reason: str) -> Pool:
+    """The host buy's leader cancels the whole pool, open or formed (the supplier cannot deliver): every active
+    member buy is cancelled as group_buy_cancel cancels one (entries released, refunds, participants and its
+    leader told the reason). One transaction; if any member buy is already past cancelling, nothing changes."""
+    from groupbuy.services.buys import CANCELLABLE, _buy_cancel
+
+    host = GroupBuy.objects.select_related("community").get(pk=pool.host_buy_id)
+    _require_buy_leader(actor, host)
+    reason = (reason or "").strip()
+    if not reason:
+        raise err.reason_required()
+    if len(reason) > 300:
+        raise err.invalid_field("reason")
+    now = timezone.now()
+    with transaction.atomic():
+        locked = Pool.objects.select_for_update().filter(pk=pool.pk).first()
+        if locked is None:
+            raise err.not_found()
+        if locked.status not in (PoolStatus.OPEN, PoolStatus.FORMED):
+            raise err.invalid_state()
+        member_ids = list(
+            PoolMember.objects.filter(pool_id=pool.pk, status=PoolMemberStatus.ACTIVE).values_list("buy_id", flat=True)
+        )
+        statuses = list(
+            GroupBuy.objects.select_for_update().filter(pk__in=member_ids).order_by("pk").values_list("pk", "status")
+        )
+        ended = (BuyStatus.CANCELLED, BuyStatus.FAILED)
+        past = [buy_id for buy_id, status in statuses if status not in CANCELLABLE and status not in ended]
+        if past:
+            raise pool_member_past_cancel(past)
+        if not Pool.objects.filter(pk=pool.pk, status=locked.status).update(status=PoolStatus.CANCELLED, ended_at=now):
+            raise err.invalid_state()
+        params = {"community": host.community.name, "pool_id": pool.pk}
+        for buy_id, status in statuses:
+            if status not in ended:
+                _buy_cancel(buy_id=buy_id, reason=reason, now=now, kind="pool_cancelled", params=params)
+    pool.refresh_from_db()
+    return pool
 
 
 # --- workers ------------------------------------------------------------------------------------------------

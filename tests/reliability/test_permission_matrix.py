@@ -217,6 +217,12 @@ API_OPS = [
         kwargs=lambda w: {"pk": w.pool.pk},
         body=lambda w: {"community": w.other_community.pk, "drop_point": "North gate"},
     ),
+    Op(
+        "api-pool-cancel",
+        "POST",
+        kwargs=lambda w: {"pk": w.pool.pk},
+        body=lambda w: {"reason": "supplier out of stock"},
+    ),
     Op("api-buy-pool", "POST", kwargs=OPEN),
     Op("api-buy-pool-leave", "POST", kwargs=lambda w: {"pk": w.pool_buy.pk}),
     Op(
@@ -366,6 +372,12 @@ PAGE_OPS = [
         kwargs=lambda w: {"pk": w.pool.pk},
         body=lambda w: {"community": w.other_community.pk, "drop_point": "North gate"},
         form_refusal=True,
+    ),
+    Op(
+        "groupbuy:pool_cancel",
+        "POST",
+        kwargs=lambda w: {"pk": w.pool.pk},
+        body=lambda w: {"reason": "supplier out of stock"},
     ),
     Op("groupbuy:buy_coordination", "GET", kwargs=BUY_OPEN),
     Op("groupbuy:pool_start", "POST", kwargs=BUY_OPEN, body=POST),
@@ -626,6 +638,7 @@ EXPECTED: dict[str, set[str]] = {
     "POST api-pool-offer": {"leader"},
     # Only a leader of an invited community may join or share into it; nobody here leads community B.
     "POST api-pool-join": set(),
+    "POST api-pool-cancel": {"leader"},
     "POST api-buy-pool": {"leader"},
     "POST api-buy-pool-leave": {"leader"},
     "POST api-buy-share": set(),
@@ -757,6 +770,7 @@ EXPECTED: dict[str, set[str]] = {
     "GET groupbuy:pool_detail": SIGNED_IN,
     "POST groupbuy:pool_offer": {"leader"},
     "POST groupbuy:pool_join": set(),
+    "POST groupbuy:pool_cancel": {"leader"},
     "GET groupbuy:buy_coordination": MEMBERS,
     "POST groupbuy:pool_start": {"leader"},
     "POST groupbuy:pool_leave": {"leader"},
