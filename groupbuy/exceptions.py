@@ -127,6 +127,14 @@ def pool_formed() -> Conflict:
     return Conflict(_("The pool has already formed: members can no longer join or leave."), code="pool_formed")
 
 
+def pool_member_past_cancel(buy_ids: list[int]) -> Conflict:
+    return Conflict(
+        _("A buy in this pool is already on its way (delivery filed or later): the pool can no longer be cancelled."),
+        code="pool_member_past_cancel",
+        detail={"buys": buy_ids},
+    )
+
+
 def pool_closed() -> Conflict:
     return Conflict(_("This pool no longer takes members."), code="pool_closed")
 

@@ -44,7 +44,6 @@ from accounts.models import Community, Membership, User
 from accounts.notifications import notification_send, register
 from accounts.permissions import Action, allowed_actions, membership_for
 from config.enqueue import enqueue_on_commit
-from config.errors import Conflict
 from groupbuy import exceptions as err
 from groupbuy.models import (
     BuyItem,
@@ -445,14 +444,6 @@ def pool_leave(*, actor: User, buy: GroupBuy) -> GroupBuy:
     return buy
 
 
-def pool_member_past_cancel(buy_ids: list[int]) -> Conflict:
-    return Conflict(
-        _("A buy in this pool is already on its way (delivery filed or later): the pool can no longer be cancelled."),
-        code="pool_member_past_cancel",
-        detail={"buys": buy_ids},
-    )
-
-
 def pool_cancel(*, actor: User, pool: Pool, reason: str) -> Pool:
     """The host buy's leader cancels the whole pool, open or formed (the supplier cannot deliver): every active
     member buy is cancelled as group_buy_cancel cancels one (entries released, refunds, participants and its
@@ -482,7 +473,7 @@ def pool_cancel(*, actor: User, pool: Pool, reason: str) -> Pool:
         ended = (BuyStatus.CANCELLED, BuyStatus.FAILED)
         past = [buy_id for buy_id, status in statuses if status not in CANCELLABLE and status not in ended]
         if past:
-            raise pool_member_past_cancel(past)
+            raise err.pool_member_past_cancel(past)
         if not Pool.objects.filter(pk=pool.pk, status=locked.status).update(status=PoolStatus.CANCELLED, ended_at=now):
             raise err.invalid_state()
         params = {"community": host.community.name, "pool_id": pool.pk}
