@@ -63,7 +63,9 @@ def slip_verify(*, actor: User, community: Community, code: str, now: datetime |
     if slip is None:
         result = "invalid"
     elif slip.filing.status == FilingStatus.ON_HOLD or slip.filing.buy.status == BuyStatus.ON_HOLD:
-        result = "on_hold"
+        # Past its window a held delivery is not coming on this slip at all (its leader must re-file): say so,
+        # rather than pointing at a suspension that may be over.
+        result = "expired" if now > slip.valid_until else "on_hold"
     elif slip.filing.status not in (FilingStatus.APPROVED,):
         result = "invalid"
     elif now > slip.valid_until:

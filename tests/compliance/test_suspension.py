@@ -169,6 +169,18 @@ def test_policy_update_is_audited_and_validated(place):
     assert DeliveryPolicy.objects.get(community=place.community).weekdays == "024"
 
 
+def test_gate_says_expired_for_a_held_delivery_past_its_window(place, approved):
+    """Past its window a held delivery is not coming on this slip at all (its leader must re-file), so the gate
+    says "expired" rather than pointing at a suspension that may be over by then."""
+    suspend(place)
+    code = approved.slip.code
+    during = slip_verify(actor=place.gate_guard.user, community=place.community, code=code, now=ARRIVAL_START)
+    after = slip_verify(
+        actor=place.gate_guard.user, community=place.community, code=code, now=ARRIVAL_END + timedelta(days=1)
+    )
+    assert (during.result, after.result) == ("on_hold", "expired")
+
+
 def test_leader_refiles_a_held_delivery_for_another_day_and_the_old_slip_stops_working(place, approved):
     from compliance.models import Slip
     from compliance.services.filings import filing_resubmit
