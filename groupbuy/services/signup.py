@@ -25,11 +25,10 @@ Concurrency design (PostgreSQL, READ COMMITTED):
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from enum import Enum
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
@@ -56,7 +55,6 @@ from groupbuy.services.pools import (
     PoolChanged,
     pool_apply_delta,
     pool_form_if_reached,
-    pool_id_for_buy,
     pool_lock,
     pool_lock_for_buy,
     pool_verify,
@@ -159,9 +157,16 @@ def _check_household_limit(buy: GroupBuy, units: int) -> None:
         raise err.over_household_limit(buy.household_limit)
 
 
+def _buy_state(buy_id: int) -> Mapping[str, Any] | None:
+    return GroupBuy.objects.filter(pk=buy_id).values("status", "deadline", "current_pool_id").first()
+
+
 def _refusal_for(buy_id: int) -> Exception:
     """Why a conditional UPDATE on the buy changed nothing (read after the fact, only to word the error)."""
-    state = GroupBuy.objects.filter(pk=buy_id).values("status", "deadline").first()
+    return _refusal_from(_buy_state(buy_id))
+
+
+def _refusal_from(state: Mapping[str, Any] | None) -> Exception:
     if state is None:
         return err.not_found()
     if state["status"] in SIGNUP_STATES and state["deadline"] <= timezone.now():
@@ -340,15 +345,6 @@ def _retry_if_pool_changed(work: Callable[[], T]) -> T:
     return work()
 
 
-class _Unset(Enum):
-    """A typed sentinel: "the attribute was not there" (None is a meaningful pool id: no pool)."""
-
-    UNSET = "unset"
-
-
-_UNSET: Literal[_Unset.UNSET] = _Unset.UNSET
-
-
 @dataclass(frozen=True)
 class _Counted:
     seq: int  # the 接龙 number this entry gets
@@ -386,18 +382,16 @@ def _lock_pool_then_count(
 ) -> tuple[int | None, _Counted]:
     """Lock the buy's pool (if any), then count the entry on the buy (which takes its row lock). Returns the
     locked pool id and what the UPDATE returned."""
-    pool_id: int | None | _Unset = getattr(buy, "current_pool_id", _UNSET)
-    if pool_id is _UNSET:  # a buy loaded without the column: read the membership
-        pool_id = pool_id_for_buy(buy.pk)
+    pool_id = buy.current_pool_id  # as the caller read it; the UPDATE checks it on the locked row
     if pool_id is not None:
         pool_lock(pool_id=pool_id)
     counted = _count_new_entry(buy, pool_id, now, units, main_units, amount)
     if counted is None:
-        state = GroupBuy.objects.filter(pk=buy.pk).values("status", "deadline", "current_pool_id").first()
+        state = _buy_state(buy.pk)
         if state is not None and state["current_pool_id"] != pool_id:
             buy.current_pool_id = state["current_pool_id"]  # joined or left a pool meanwhile: retry with it
             raise PoolChanged
-        raise _refusal_for(buy.pk)
+        raise _refusal_from(state)
     return pool_id, counted
 
 
