@@ -59,16 +59,41 @@ def notification_send(
 
     Returns the number of users addressed (not the number newly created).
     """
-    rows = [
-        Notification(
-            user_id=uid,
-            kind=kind,
-            params=params or {},
-            link=link,
-            dedupe_key=dedupe_key,
-            community_id=community_id,
-        )
-        for uid in sorted(set(user_ids))
-    ]
-    Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
-    return len(rows)
+    return notification_send_each(
+        kind=kind,
+        notices=[(user_ids, dedupe_key, params or {})],
+        link=link,
+        community_id=community_id,
+    )
+
+
+def notification_send_each(
+    *,
+    kind: str,
+    notices: Iterable[tuple[Iterable[int], str, dict[str, Any]]],
+    link: str = "",
+    community_id: int | None = None,
+) -> int:
+    """Several notices of one kind whose keys and parameters differ (e.g. each household's own pickup code),
+    written with one INSERT: `notices` holds (user ids, dedupe_key, params). A repeat of a key adds nothing.
+
+    Returns the number of (user, key) pairs addressed (not the number newly created).
+    """
+    rows: dict[tuple[int, str], Notification] = {}
+    for user_ids, dedupe_key, params in notices:
+        for uid in set(user_ids):
+            rows.setdefault(
+                (uid, dedupe_key),
+                Notification(
+                    user_id=uid,
+                    kind=kind,
+                    params=params,
+                    link=link,
+                    dedupe_key=dedupe_key,
+                    community_id=community_id,
+                ),
+            )
+    # Sorted: concurrent senders insert in the same order, so they cannot deadlock on the unique index.
+    ordered = [rows[key] for key in sorted(rows)]
+    Notification.objects.bulk_create(ordered, ignore_conflicts=True, batch_size=500)
+    return len(ordered)

@@ -24,6 +24,7 @@ from config.errors import ApplicationError
 from config.uploads import VIDEO_CONTENT_TYPES, delete_private, process_image, save_private_upload, save_processed_image
 from groupbuy.models import BuyStatus, GroupBuy
 from groupbuy.services.transitions import buy_transition
+from groupbuy.settlement.services.distribution import pickup_ready_notify
 
 logger = logging.getLogger(__name__)
 
@@ -202,6 +203,8 @@ def delivery_release(*, actor: User, filing: Filing, now: datetime | None = None
             link=filing_link(current.pk),
             community_id=current.community_id,
         )
+        # Only now are the goods ready: each household hears its pickup code (issued since the close).
+        pickup_ready_notify(buy_id=current.buy_id)
         audit_append(
             community_id=current.community_id,
             kind="goods_released",

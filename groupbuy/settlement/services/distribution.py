@@ -17,7 +17,7 @@ from groupbuy.models import BuyStatus, Entry, EntryLine, EntryStatus, GroupBuy
 from groupbuy.services.transitions import buy_transition
 from groupbuy.settlement.models import Donation, DonationState, HandoverLine, PickupCode, PickupState
 from groupbuy.settlement.services.common import parse_quantity, require_after_close, require_buy_leader
-from groupbuy.settlement.services.notify import notify_entry
+from groupbuy.settlement.services.notify import notify_entries_each
 
 # No 0/O, 1/I/L: codes are read aloud and typed on old phones.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -34,35 +34,58 @@ def normalize_code(raw: str) -> str:
 
 
 def pickup_codes_issue(*, actor: User, buy: GroupBuy) -> int:
-    """Give every live entry a pickup code (idempotent) and start distribution once goods are released."""
+    """Give every live entry a pickup code (idempotent) and start distribution once goods are released.
+
+    Codes may be issued as soon as the list is frozen (to print labels), but they are announced only when the
+    goods are released for distribution (`pickup_ready_notify`): codes issued after that are announced here."""
     require_buy_leader(actor, buy)
     require_after_close(buy)
     created = 0
-    entries = list(
-        Entry.objects.filter(buy_id=buy.pk, status=EntryStatus.ACTIVE, pickup__isnull=True)
-        .select_related("buy")
-        .order_by("pk")
-    )
     with transaction.atomic():
+        # The buy row lock orders this with the release, whose status UPDATE takes the same lock: whichever
+        # commits second sees the other's work, so no code slips between them unannounced.
+        status = GroupBuy.objects.select_for_update().values_list("status", flat=True).get(pk=buy.pk)
+        entries = list(
+            Entry.objects.filter(buy_id=buy.pk, status=EntryStatus.ACTIVE, pickup__isnull=True)
+            .select_related("buy")
+            .order_by("pk")
+        )
         for entry in entries:
             for _attempt in range(5):
                 try:
                     with transaction.atomic():
-                        pickup = PickupCode.objects.create(entry=entry, buy=buy, code=new_code())
+                        PickupCode.objects.create(entry=entry, buy=buy, code=new_code())
+                    created += 1
                     break
                 except IntegrityError:
                     if PickupCode.objects.filter(entry_id=entry.pk).exists():
-                        pickup = None
                         break
             else:  # pragma: no cover - five collisions in a 31^8 space
                 raise Conflict(code="code_collision")
-            if pickup is not None:
-                created += 1
-                notify_entry(
-                    entry=entry, kind="pickup_ready", dedupe_key=f"pickup:{pickup.pk}", params={"code": pickup.code}
-                )
         buy_transition(buy_id=buy.pk, from_states=[BuyStatus.RELEASED], to_state=BuyStatus.DISTRIBUTING)
+        if status in HANDOVER_STATES:
+            pickup_ready_notify(buy_id=buy.pk)
     return created
+
+
+def pickup_ready_notify(*, buy_id: int) -> int:
+    """Tell each household holding a pickup code that its goods are ready, with the code. Does nothing before
+    the goods are released for distribution; after that, once per household and buy however often it runs (the
+    key names both). Called by the release (the one way into `released`, whatever the distribution mode) and
+    by `pickup_codes_issue` for codes issued later. Returns the number of (person, notice) pairs addressed."""
+    buy = GroupBuy.objects.only("title", "community_id", "status").get(pk=buy_id)
+    if buy.status not in HANDOVER_STATES:
+        return 0
+    pickups = list(
+        PickupCode.objects.filter(buy_id=buy_id, entry__status=EntryStatus.ACTIVE)
+        .select_related("entry")
+        .order_by("pk")
+    )
+    return notify_entries_each(
+        buy=buy,
+        kind="pickup_ready",
+        notices=[(p.entry, f"buy:{buy_id}:pickup_ready:{p.entry.household_id}", {"code": p.code}) for p in pickups],
+    )
 
 
 def _require_hand_over(actor: User, entry: Entry) -> None:
