@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -18,8 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.permissions import Action, allowed_actions
-from config.errors import Conflict
+from accounts.permissions import Action
 from groupbuy import exceptions as err
 from groupbuy import selectors
 from groupbuy import serializers as s
@@ -73,17 +71,6 @@ class BuyListApi(GenericAPIView):
         """Open a group buy (team leader). Status, counters and prices are set by the server."""
         data = _valid(s.BuyCreateIn, request.data)
         membership = _membership(request, data.pop("community_id"))
-        confirmed = data.pop("confirm_duplicate")
-        duplicates = selectors.similar_open_buys(
-            community_id=membership.community_id, offer_ids=[i["offer_id"] for i in data["items"]]
-        )
-        if duplicates and not confirmed and Action.OPEN_BUY in allowed_actions(request.user, membership.community_id):
-            # Same rule as the page: two buys of one product split demand; ask before opening a second.
-            raise Conflict(
-                _("A group buy with this product is already running; join it or confirm to open another."),
-                code="similar_buy_open",
-                detail={"buys": [b.pk for b in duplicates]},
-            )
         buy = buy_services.group_buy_open(actor=request.user, community=membership.community, **data)
         return Response(_detail_payload(request, buy.pk), status=status.HTTP_201_CREATED)
 

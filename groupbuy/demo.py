@@ -118,6 +118,8 @@ def _seed_core(community: Community, leaders: list[Any], residents: list[Any]) -
             "drop_point": "小区北门",
             "deadline": now + datetime.timedelta(days=1),
             "delivery_date": today + datetime.timedelta(days=2),
+            # The demo shows a duplicate on the leaders' board on purpose.
+            "confirm_duplicate": True,
         }
         args.update(kwargs)
         return group_buy_open(**args)
@@ -244,6 +246,7 @@ def seed_pool_demo(
         "distribution_mode": "building",
         "deadline": now + datetime.timedelta(days=1),
         "delivery_date": today + datetime.timedelta(days=2),
+        "confirm_duplicate": True,
     }
     host = group_buy_open(
         actor=lead,

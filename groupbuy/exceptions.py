@@ -104,8 +104,26 @@ def invalid_member() -> ValidationFailed:
     return ValidationFailed(_("That person does not live in this household."), code="invalid_member")
 
 
+def similar_buy_open(buy_ids: list[int]) -> Conflict:
+    return Conflict(
+        _("A group buy with this product is already running; join it or confirm to open another."),
+        code="similar_buy_open",
+        detail={"buys": buy_ids},
+    )
+
+
 def idempotency_key_reused() -> Conflict:
     return Conflict(_("This request key was already used for another household."), code="idempotency_key_reused")
+
+
+def idempotency_mismatch() -> Conflict:
+    """The key was already used by this household with a different request (a client bug, or a changed form
+    resent with its old key): refused, 409 like its sibling idempotency_key_reused, rather than answered with an
+    entry that does not match what was asked."""
+    return Conflict(
+        _("This request was already sent with different details; reload the page and try again."),
+        code="idempotency_mismatch",
+    )
 
 
 def reason_required() -> ValidationFailed:

@@ -173,6 +173,7 @@ class BuyCreateForm(forms.Form):
             "allocation_rule": data["allocation_rule"],
             "close_when_formed": data.get("close_when_formed", False),
             "drop_point": data.get("drop_point", ""),
+            "confirm_duplicate": bool(data.get("confirm_duplicate")),
         }
 
 

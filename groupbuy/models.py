@@ -289,6 +289,9 @@ class Entry(models.Model):
     units = models.IntegerField(default=0)
     amount = models.DecimalField(default=Decimal("0"), **MONEY)
     idempotency_key = models.CharField(max_length=64, blank=True)
+    # SHA-256 of the request that made the entry (household, member, lines, tolerances, note): a replay of the key
+    # with another body is refused instead of answered with this entry. Blank for entries made without a key.
+    idempotency_digest = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # Not fields: set by the sign-up service on a new entry (the lines it wrote, for the API reply), and by
@@ -468,6 +471,11 @@ class PoolInvitation(models.Model):
         return f"pool {self.pool_id} offered to {self.community_id}"
 
 
+class DuplicateReason(models.TextChoices):
+    SAME_OFFER = "same_offer", _("same product")
+    SAME_SUPPLIER_CATEGORY = "same_supplier_category", _("same supplier and category")
+
+
 class DuplicateBuyNotice(models.Model):
     """A leader opened a buy although another one for the same product was running (split demand).
     Recorded so other leaders see it on the board."""
@@ -476,7 +484,7 @@ class DuplicateBuyNotice(models.Model):
     other_buy = models.ForeignKey(GroupBuy, on_delete=models.CASCADE, related_name="+")
     community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="+")
     opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    reason = models.CharField(max_length=20)  # "same_offer" or "same_supplier_category"
+    reason = models.CharField(max_length=24, choices=DuplicateReason.choices)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

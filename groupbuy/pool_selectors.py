@@ -22,6 +22,7 @@ from groupbuy.models import (
     BuyItem,
     BuyStatus,
     DuplicateBuyNotice,
+    DuplicateReason,
     EntryLine,
     EntryStatus,
     GroupBuy,
@@ -36,6 +37,7 @@ from groupbuy.models import (
 from groupbuy.services.packs import units_to_fill_next_pack
 from groupbuy.services.pools import pool_id_for_buy
 
+# Leaders agreed not to open the same product within a week of another buy in the compound (split demand).
 DUPLICATE_WINDOW = datetime.timedelta(days=7)
 
 
@@ -45,12 +47,16 @@ DUPLICATE_WINDOW = datetime.timedelta(days=7)
 @dataclass
 class Duplicate:
     buy: GroupBuy
-    reason: str  # "same_offer" or "same_supplier_category"
+    reason: DuplicateReason
+
+    def get_reason_display(self) -> str:
+        return str(self.reason.label)
 
 
 def duplicate_buys(*, community_id: int, offer_ids: list[int], exclude_buy_id: int | None = None) -> list[Duplicate]:
-    """Buys of the community taking sign-ups, or formed in the last 7 days, that sell one of these offers or an
-    offer of the same supplier and category (leaders agreed not to split demand within a week)."""
+    """The one duplicate-buy rule: buys of the community taking sign-ups, or formed in the last 7 days (and
+    not failed or cancelled), that sell one of these offers or an offer of the same supplier and category.
+    group_buy_open refuses to open next to one unless confirmed; the buy form previews the same list."""
     if not offer_ids:
         return []
     offers = list(Offer.objects.filter(pk__in=offer_ids).values_list("pk", "supplier_id", "category"))
@@ -74,7 +80,13 @@ def duplicate_buys(*, community_id: int, offer_ids: list[int], exclude_buy_id: i
     same_offer = set(
         BuyItem.objects.filter(buy__in=[b.pk for b in found], offer_id__in=offer_ids).values_list("buy_id", flat=True)
     )
-    return [Duplicate(buy=b, reason="same_offer" if b.pk in same_offer else "same_supplier_category") for b in found]
+    return [
+        Duplicate(
+            buy=b,
+            reason=DuplicateReason.SAME_OFFER if b.pk in same_offer else DuplicateReason.SAME_SUPPLIER_CATEGORY,
+        )
+        for b in found
+    ]
 
 
 def duplicate_notices(*, community_id: int, limit: int = 20) -> list[DuplicateBuyNotice]:

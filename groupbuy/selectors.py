@@ -8,7 +8,6 @@ leader and to data volunteers (资料统计组) of the buy's community.
 
 from __future__ import annotations
 
-import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -138,24 +137,6 @@ def buy_list(*, user: User, community_id: int, states: tuple[str, ...] = LISTED_
 
 def buys_led_by(*, user: User, community_id: int) -> QuerySet[GroupBuy]:
     return GroupBuy.objects.filter(community_id=community_id, leader=user).order_by("-created_at", "-id")[:50]
-
-
-DUPLICATE_WINDOW = datetime.timedelta(days=7)
-
-
-def similar_open_buys(*, community_id: int, offer_ids: list[int]) -> list[GroupBuy]:
-    """Buys of the community still taking sign-ups (or opened in the last week) that sell one of these offers.
-    Leaders agreed not to split demand between two buys of the same product in a week."""
-    if not offer_ids:
-        return []
-    since = timezone.now() - DUPLICATE_WINDOW
-    return list(
-        GroupBuy.objects.filter(community_id=community_id, items__offer_id__in=offer_ids)
-        .filter(Q(status__in=list(SIGNUP_STATES)) | Q(opened_at__gte=since, status__in=list(LISTED_STATES)))
-        .select_related("leader")
-        .distinct()
-        .order_by("deadline", "id")[:10]
-    )
 
 
 def buy_get(*, user: User, buy_id: Any, with_items: bool = True) -> GroupBuy:

@@ -267,22 +267,23 @@ def buy_create(request: HttpRequest) -> HttpResponse:
     form = BuyCreateForm(request.POST or None, offers=offers, initial=initial)
     context: dict[str, Any] = {"form": form, "membership": membership, "offers": offers}
     if request.method == "GET":
-        context["duplicates"] = selectors.similar_open_buys(
+        context["duplicates"] = pool_selectors.duplicate_buys(
             community_id=membership.community_id,
             offer_ids=[o.pk for o in offers if str(o.pk) in initial.get("offers", [])],
         )
         return render(request, "groupbuy/buy_form.html", context)
     if not form.is_valid():
         return render(request, "groupbuy/buy_form.html", context, status=400)
-    duplicates = selectors.similar_open_buys(community_id=membership.community_id, offer_ids=form.chosen_offer_ids())
-    if duplicates and not form.cleaned_data.get("confirm_duplicate"):
-        # Two buys of the same product split demand and both may fail: ask before opening a second one.
-        context["duplicates"] = duplicates
-        context["ask_confirm"] = True
-        return render(request, "groupbuy/buy_form.html", context, status=409)
     try:
         buy = buy_services.group_buy_open(actor=request.user, community=membership.community, **form.service_kwargs())
     except ApplicationError as exc:
+        if exc.code == "similar_buy_open":
+            # Two buys of the same product split demand and both may fail: the service asks before a second one.
+            context["duplicates"] = pool_selectors.duplicate_buys(
+                community_id=membership.community_id, offer_ids=form.chosen_offer_ids()
+            )
+            context["ask_confirm"] = True
+            return render(request, "groupbuy/buy_form.html", context, status=exc.status_code)
         add_application_error(form, exc)
         return render(request, "groupbuy/buy_form.html", context, status=exc.status_code)
     messages.success(request, _("The group buy is open for sign-up."))

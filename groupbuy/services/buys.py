@@ -37,6 +37,7 @@ from groupbuy.models import (
     PoolMemberStatus,
 )
 from groupbuy.notifications import notify_buy, participant_user_ids
+from groupbuy.pool_selectors import duplicate_buys
 from groupbuy.services.catalog import offer_photos_requeue
 from groupbuy.services.pools import pool_id_for_buy, pool_lock_for_buy, pools_sweep
 from groupbuy.services.purchase_order import entries_allocate, purchase_order_build
@@ -129,8 +130,12 @@ def group_buy_open(
     close_when_formed: bool = False,
     drop_point: str = "",
     description: str = "",
+    confirm_duplicate: bool = False,
 ) -> GroupBuy:
-    """Open a buy (status open) from offers of this community's suppliers; prices are frozen now."""
+    """Open a buy (status open) from offers of this community's suppliers; prices are frozen now.
+
+    Next to a running buy of the same product (groupbuy.pool_selectors.duplicate_buys, the one rule) it refuses
+    with similar_buy_open unless `confirm_duplicate`; opened anyway, the duplicates are recorded for the board."""
     require(actor, Action.OPEN_BUY, community)
     title = (title or "").strip()
     if not title or len(title) > 120:
@@ -164,6 +169,9 @@ def group_buy_open(
     main = next(i for i in parsed if i["is_main"])
     if moq_kind == MoqKind.UNITS and main["cap"] is not None and main["cap"] < moq_value:
         raise err.invalid_moq(_("The stock cap of the main item is below the minimum order: it could never form."))
+    duplicates = duplicate_buys(community_id=community.pk, offer_ids=[i["offer"].pk for i in parsed])
+    if duplicates and not confirm_duplicate:
+        raise err.similar_buy_open([d.buy.pk for d in duplicates])
 
     with transaction.atomic():
         buy = GroupBuy.objects.create(
@@ -198,27 +206,15 @@ def group_buy_open(
                 for n, i in enumerate(parsed)
             ]
         )
-        duplicate_buys_record(buy=buy, actor=actor)
+        # Opened anyway next to a running buy: recorded so other leaders see it on the board.
+        DuplicateBuyNotice.objects.bulk_create(
+            [
+                DuplicateBuyNotice(buy=buy, other_buy=d.buy, community=community, opened_by=actor, reason=d.reason)
+                for d in duplicates
+            ],
+            ignore_conflicts=True,
+        )
     return buy
-
-
-def duplicate_buys_record(*, buy: GroupBuy, actor: User) -> list[DuplicateBuyNotice]:
-    """Opening a buy next to a running one for the same offer (or same supplier and category) in the same
-    community within 7 days is allowed, but recorded so other leaders see it on the board. The page and the
-    API show the duplicates first (pool_selectors.duplicate_buys) and offer to join or pool instead."""
-    from groupbuy.pool_selectors import duplicate_buys
-
-    offer_ids = list(BuyItem.objects.filter(buy=buy).values_list("offer_id", flat=True))
-    found = duplicate_buys(community_id=buy.community_id, offer_ids=offer_ids, exclude_buy_id=buy.pk)
-    return DuplicateBuyNotice.objects.bulk_create(
-        [
-            DuplicateBuyNotice(
-                buy=buy, other_buy=d.buy, community_id=buy.community_id, opened_by=actor, reason=d.reason
-            )
-            for d in found
-        ],
-        ignore_conflicts=True,
-    )
 
 
 def _require_leader(actor: User, buy: GroupBuy) -> None:

@@ -126,6 +126,7 @@ def test_opening_a_duplicate_buy_is_allowed_and_recorded_for_other_leaders(place
         deadline=timezone.now() + datetime.timedelta(days=1),
         delivery_date=timezone.localdate() + datetime.timedelta(days=2),
         distribution_mode="building",
+        confirm_duplicate=True,
     )
     notice = DuplicateBuyNotice.objects.get()
     assert (notice.buy, notice.other_buy, notice.reason) == (second, first, "same_offer")
