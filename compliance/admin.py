@@ -15,8 +15,8 @@ from compliance.models import (
 
 @admin.register(DeliveryPolicy)
 class DeliveryPolicyAdmin(admin.ModelAdmin):
-    list_display = ["community", "weekdays", "lead_days", "gate_opens", "gate_closes", "updated_at"]
-    readonly_fields = ["community", "weekdays", "lead_days", "gate_opens", "gate_closes", "updated_at", "updated_by"]
+    list_display = ["community", "weekdays", "lead_hours", "gate_opens", "gate_closes", "updated_at"]
+    readonly_fields = ["community", "weekdays", "lead_hours", "gate_opens", "gate_closes", "updated_at", "updated_by"]
 
     # Changes go through the committee page (policy_update) so they are audited.
     def has_add_permission(self, request):

@@ -217,15 +217,19 @@ class VerifySlipApi(APIView):
         serializer.is_valid(raise_exception=True)
         result = gate.slip_verify(actor=request.user, community=community, code=serializer.validated_data["code"])
         filing = result.slip.filing if result.slip else None
+        # Through the serializer, so times read in the site's time zone (+08:00) like every other endpoint.
         return Response(
-            {
-                "result": result.result,
-                "message": str(result.label),
-                "vehicle_plate": filing.vehicle_plate if filing else None,
-                "arrival_start": filing.arrival_start if filing else None,
-                "arrival_end": filing.arrival_end if filing else None,
-                "goods": [{"title": x.title, "unit": x.unit, "quantity": x.quantity} for x in result.lines],
-            }
+            SlipVerifyOutSerializer(
+                {
+                    "result": result.result,
+                    "message": str(result.label),
+                    "vehicle_plate": filing.vehicle_plate if filing else None,
+                    "arrival_start": filing.arrival_start if filing else None,
+                    "arrival_end": filing.arrival_end if filing else None,
+                    "arrived_at": result.slip.consumed_at if result.slip else None,
+                    "goods": result.lines,
+                }
+            ).data
         )
 
 

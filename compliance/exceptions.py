@@ -13,7 +13,7 @@ RULE_MESSAGES: dict[str, Any] = {
     "weekday_not_allowed": _("Deliveries may not enter on that weekday. Allowed: {weekdays}."),
     "outside_gate_hours": _("The arrival window must lie within the gate hours ({opens}–{closes}) of one day."),
     "inside_suspension": _("Deliveries are suspended then ({reason})."),
-    "lead_time_too_short": _("File at least {days} day(s) before the arrival day."),
+    "lead_time_too_short": _("File at least {hours} hour(s) before the arrival window starts."),
     "test_report_stale": _("The driver's test must be sampled within 24 hours before the arrival window."),
     "test_report_in_future": _("The test sampling time is in the future."),
     "arrival_in_past": _("The arrival window has already started or passed."),
@@ -102,6 +102,26 @@ def suspended_now(reason: str) -> Conflict:
 
 def arrival_passed() -> Conflict:
     return Conflict(_("The arrival window has already passed."), code="arrival_in_past")
+
+
+def slip_already_used(arrived_at: str) -> Conflict:
+    return Conflict(
+        _("This slip was already used: its goods arrived at {time}. It does not let another vehicle in.").format(
+            time=arrived_at
+        ),
+        code="slip_already_used",
+        detail={"arrived_at": arrived_at},
+    )
+
+
+def outside_arrival_window(valid_from: str, valid_until: str) -> Conflict:
+    return Conflict(
+        _("Arrival can be recorded only while the slip is valid ({start} – {end}).").format(
+            start=valid_from, end=valid_until
+        ),
+        code="outside_arrival_window",
+        detail={"valid_from": valid_from, "valid_until": valid_until},
+    )
 
 
 def delivery_on_hold() -> Conflict:

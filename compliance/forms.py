@@ -83,7 +83,11 @@ class PolicyForm(forms.Form):
         coerce=int,
         widget=forms.CheckboxSelectMultiple,
     )
-    lead_days = forms.IntegerField(label=_("File at least this many days before arrival"), min_value=0, max_value=14)
+    lead_hours = forms.IntegerField(
+        label=_("File at least this many hours before arrival"),
+        min_value=0,
+        help_text=_("At most 23: the driver's test is sampled before filing and is valid for 24 hours."),
+    )
     gate_opens = forms.TimeField(label=_("Gate opens"), widget=forms.TimeInput(attrs={"type": "time"}))
     gate_closes = forms.TimeField(label=_("Gate closes"), widget=forms.TimeInput(attrs={"type": "time"}))
 

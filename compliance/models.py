@@ -12,10 +12,16 @@ from datetime import time
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Community
 from groupbuy.models import BuyItem, GroupBuy
+
+# The driver's nucleic-acid test is sampled no later than the filing and at most 24 h before arrival
+# (compliance.services.policy.TEST_REPORT_MAX_AGE), so arrival - filing <= 24 h, with equality only for a test
+# sampled at the very second of filing: the longest lead time a filing can really meet is 23 h.
+MAX_LEAD_HOURS = 23
 
 WEEKDAY_NAMES = [_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun")]
 
@@ -31,8 +37,12 @@ class DeliveryPolicy(models.Model):
     community = models.OneToOneField(Community, on_delete=models.CASCADE, related_name="delivery_policy")
     # Digits 0 (Monday) … 6 (Sunday) on which deliveries may enter, e.g. "024" = Mon/Wed/Fri.
     weekdays = models.CharField(_("delivery weekdays"), max_length=7, default="0123456")
-    lead_days = models.PositiveSmallIntegerField(
-        _("filing lead time (days)"), default=1, help_text=_("File at least this many days before the arrival day.")
+    # Hours from submission to the start of the arrival window. At most MAX_LEAD_HOURS: the driver's test must be
+    # sampled before filing and within 24 h of arrival, so a longer lead time is a policy no filing can meet.
+    lead_hours = models.PositiveSmallIntegerField(
+        _("filing lead time (hours)"),
+        default=12,
+        help_text=_("File at least this many hours before the arrival window starts."),
     )
     gate_opens = models.TimeField(_("gate opens"), default=time(7, 0))
     gate_closes = models.TimeField(_("gate closes"), default=time(19, 0))
@@ -44,6 +54,7 @@ class DeliveryPolicy(models.Model):
         verbose_name_plural = _("delivery policies")
         constraints = [
             models.CheckConstraint(condition=Q(gate_closes__gt=F("gate_opens")), name="policy_gate_hours_order"),
+            models.CheckConstraint(condition=Q(lead_hours__lte=MAX_LEAD_HOURS), name="policy_lead_time_meetable"),
         ]
 
     def __str__(self) -> str:
@@ -194,6 +205,11 @@ class Slip(models.Model):
     valid_until = models.DateTimeField()
     issued_at = models.DateTimeField()
     issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Set (compare-and-swap) when the goods are recorded as arrived: one slip lets one vehicle in, once.
+    consumed_at = models.DateTimeField(null=True, blank=True)
+    consumed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("approval slip")
@@ -230,7 +246,8 @@ class Evidence(models.Model):
     content_type = models.CharField(max_length=40, blank=True)
     error_code = models.CharField(max_length=40, blank=True)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    # Set by evidence_add from its clock: disinfection cannot be recorded as finished before its evidence.
+    created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         verbose_name = _("disinfection evidence")

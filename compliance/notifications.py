@@ -7,6 +7,10 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.notifications import register
 
+register(
+    "filing_submitted",
+    _("A delivery filing for “{title}” (arriving {arrival}) is waiting for review."),
+)
 register("filing_approved", _("The delivery of “{title}” was approved. Slip code: {code}."))
 register("filing_rejected", _("The delivery filing of “{title}” was rejected: {reason}. Fix it and resubmit."))
 register("delivery_on_hold", _("Deliveries are suspended ({reason}): the delivery of “{title}” is on hold."))

@@ -11,7 +11,8 @@ class DeliveryPolicySerializer(serializers.Serializer):
     weekdays = serializers.ListField(
         child=serializers.IntegerField(min_value=0, max_value=6), help_text="0 = Monday … 6 = Sunday"
     )
-    lead_days = serializers.IntegerField(min_value=0, max_value=14)
+    # The upper bound (MAX_LEAD_HOURS) is the service's rule, so the page and the API refuse alike.
+    lead_hours = serializers.IntegerField(min_value=0, help_text="File at least this many hours before arrival")
     gate_opens = serializers.TimeField()
     gate_closes = serializers.TimeField()
 
@@ -19,7 +20,7 @@ class DeliveryPolicySerializer(serializers.Serializer):
         return {
             "weekdays": sorted(instance.weekday_set),
             "weekday_names": [str(WEEKDAY_NAMES[d]) for d in sorted(instance.weekday_set)],
-            "lead_days": instance.lead_days,
+            "lead_hours": instance.lead_hours,
             "gate_opens": instance.gate_opens.strftime("%H:%M"),
             "gate_closes": instance.gate_closes.strftime("%H:%M"),
         }
@@ -28,7 +29,7 @@ class DeliveryPolicySerializer(serializers.Serializer):
 class DeliveryPolicyOutSerializer(serializers.Serializer):
     weekdays = serializers.ListField(child=serializers.IntegerField())
     weekday_names = serializers.ListField(child=serializers.CharField())
-    lead_days = serializers.IntegerField()
+    lead_hours = serializers.IntegerField()
     gate_opens = serializers.CharField()
     gate_closes = serializers.CharField()
 
@@ -152,6 +153,7 @@ class SlipVerifyOutSerializer(serializers.Serializer):
     vehicle_plate = serializers.CharField(allow_null=True)
     arrival_start = serializers.DateTimeField(allow_null=True)
     arrival_end = serializers.DateTimeField(allow_null=True)
+    arrived_at = serializers.DateTimeField(allow_null=True, help_text="when the slip was used")
     goods = FilingLineSerializer(many=True)
 
 

@@ -15,7 +15,7 @@ from accounts.notifications import notification_send
 from accounts.permissions import Action, require
 from compliance import exceptions as errors
 from compliance.files import EVIDENCE_PREFIX, INCOMING_PREFIX, classify_evidence
-from compliance.models import Evidence, EvidenceKind, EvidenceStatus, Filing, FilingStatus
+from compliance.models import Evidence, EvidenceKind, EvidenceStatus, Filing, FilingStatus, Slip
 from compliance.notifications import filing_link
 from compliance.selectors import participant_user_ids
 from compliance.services.audit import audit_append
@@ -38,8 +38,33 @@ def _locked(filing: Filing) -> tuple[Filing, str]:
     return current, status
 
 
+def _minute(dt: datetime) -> datetime:
+    return dt.replace(second=0, microsecond=0)
+
+
+def _hm(dt: datetime) -> str:
+    return timezone.localtime(dt).strftime("%m-%d %H:%M")
+
+
+def _slip_consume(*, filing: Filing, actor: User, now: datetime) -> Slip:
+    """Consume the filing's slip (compare-and-swap): only once, and only while it is valid.
+
+    Caller holds the filing's row lock. One slip lets one vehicle in; afterwards the gate reads it "already used".
+    """
+    if not Slip.objects.filter(
+        filing_id=filing.pk, consumed_at__isnull=True, valid_from__lte=now, valid_until__gte=now
+    ).update(consumed_at=now, consumed_by=actor):
+        slip = Slip.objects.filter(filing_id=filing.pk).first()
+        if slip is None:
+            raise errors.invalid_state()
+        if slip.consumed_at is not None:
+            raise errors.slip_already_used(_hm(slip.consumed_at))
+        raise errors.outside_arrival_window(_hm(slip.valid_from), _hm(slip.valid_until))
+    return Slip.objects.get(filing_id=filing.pk)
+
+
 def arrival_record(*, actor: User, filing: Filing, receivers: str = "", now: datetime | None = None) -> Filing:
-    """The goods are at the gate (approved buy → arrived)."""
+    """The goods are at the gate (approved buy → arrived), inside the slip's validity; the slip is consumed."""
     require(actor, Action.RECEIVE_GOODS, filing.community_id)
     now = now or timezone.now()
     receivers = (receivers or "").strip()[:200]
@@ -47,9 +72,10 @@ def arrival_record(*, actor: User, filing: Filing, receivers: str = "", now: dat
         current, buy_status = _locked(filing)
         if current.status == FilingStatus.ON_HOLD or buy_status == BuyStatus.ON_HOLD:
             raise errors.delivery_on_hold()
-        if current.status != FilingStatus.APPROVED or not buy_transition(
-            buy_id=current.buy_id, from_states=[BuyStatus.APPROVED], to_state=BuyStatus.ARRIVED
-        ):
+        if current.status != FilingStatus.APPROVED:
+            raise errors.invalid_state()
+        slip = _slip_consume(filing=current, actor=actor, now=now)
+        if not buy_transition(buy_id=current.buy_id, from_states=[BuyStatus.APPROVED], to_state=BuyStatus.ARRIVED):
             raise errors.invalid_state()
         Filing.objects.filter(pk=current.pk).update(arrived_at=now, arrived_by=actor, receivers=receivers)
         audit_append(
@@ -57,7 +83,7 @@ def arrival_record(*, actor: User, filing: Filing, receivers: str = "", now: dat
             kind="goods_arrived",
             actor=actor,
             subject=f"filing:{current.pk}",
-            data={"buy": current.buy_id, "receivers": receivers},
+            data={"buy": current.buy_id, "receivers": receivers, "slip": slip.pk},
             now=now,
         )
     filing.refresh_from_db()
@@ -70,6 +96,7 @@ def evidence_add(*, actor: User, filing: Filing, upload, now: datetime | None = 
     if upload is None:
         raise errors.invalid_field("file", _("Choose a photo or video."))
     kind, ext = classify_evidence(upload)
+    now = now or timezone.now()
     if GroupBuy.objects.filter(pk=filing.buy_id).values_list("status", flat=True).get() not in EVIDENCE_STATES:
         raise errors.invalid_state()
     prefix = INCOMING_PREFIX if kind == EvidenceKind.PHOTO else EVIDENCE_PREFIX
@@ -81,7 +108,12 @@ def evidence_add(*, actor: User, filing: Filing, upload, now: datetime | None = 
                 raise errors.invalid_state()
             if kind == EvidenceKind.PHOTO:
                 evidence = Evidence.objects.create(
-                    filing=current, kind=kind, status=EvidenceStatus.PENDING, source=name, uploaded_by=actor
+                    filing=current,
+                    kind=kind,
+                    status=EvidenceStatus.PENDING,
+                    source=name,
+                    uploaded_by=actor,
+                    created_at=now,
                 )
                 from compliance.tasks import process_evidence
 
@@ -94,6 +126,7 @@ def evidence_add(*, actor: User, filing: Filing, upload, now: datetime | None = 
                     file=name,
                     content_type=VIDEO_CONTENT_TYPES[ext],
                     uploaded_by=actor,
+                    created_at=now,
                 )
             audit_append(
                 community_id=current.community_id,
@@ -155,12 +188,26 @@ def disinfection_finish(
     finished_at = finished_at or now
     with transaction.atomic():
         current, buy_status = _locked(filing)
-        if buy_status != BuyStatus.ARRIVED:
+        if buy_status != BuyStatus.ARRIVED or current.arrived_at is None:
             raise errors.invalid_state()
-        if finished_at > now + timedelta(minutes=1) or (current.arrived_at and finished_at < current.arrived_at):
-            raise errors.invalid_time("finished_at", _("Disinfection must finish after arrival and not in the future."))
-        if not Evidence.objects.filter(filing=current).exclude(status=EvidenceStatus.FAILED).exists():
+        first_evidence = (
+            Evidence.objects.filter(filing=current)
+            .exclude(status=EvidenceStatus.FAILED)
+            .order_by("created_at")
+            .values_list("created_at", flat=True)
+            .first()
+        )
+        if first_evidence is None:
             raise errors.evidence_required()
+        # The page's time field has minute precision, so arrival and evidence count from the start of their minute.
+        earliest = _minute(max(current.arrived_at, first_evidence))
+        if not earliest <= finished_at <= now:
+            raise errors.invalid_time(
+                "finished_at",
+                _("Disinfection must finish between {start} (arrival and its first evidence) and now.").format(
+                    start=_hm(earliest)
+                ),
+            )
         if not buy_transition(buy_id=current.buy_id, from_states=[BuyStatus.ARRIVED], to_state=BuyStatus.DISINFECTED):
             raise errors.invalid_state()
         Filing.objects.filter(pk=current.pk).update(disinfected_at=finished_at, disinfected_by=actor)

@@ -16,11 +16,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from accounts.notifications import notification_send
 from accounts.permissions import Action, require
 from compliance import exceptions as errors
 from compliance.files import StoredDocument, delete_stored, store_document, validate_document_upload
 from compliance.models import DocumentKind, Filing, FilingDocument, FilingLine, FilingStatus, Slip
-from compliance.selectors import policy_of
+from compliance.notifications import filing_link
+from compliance.selectors import committee_user_ids, policy_of
 from compliance.services.audit import audit_append
 from compliance.services.policy import filing_rule_violations, policy_lock
 from config.uploads import delete_private
@@ -63,6 +65,21 @@ def _check_rules(*, community_id: int, arrival_start, arrival_end, test_sampled_
     )
     if violations:
         raise errors.filing_refused(violations)
+
+
+def _notify_committee(*, filing: Filing, buy: GroupBuy, revision: int) -> None:
+    """Tell the community's committee staff a filing (or a new revision of one) waits for review: once per revision.
+
+    Not its submitter, who may not review it.
+    """
+    notification_send(
+        user_ids=committee_user_ids(community_id=filing.community_id) - {filing.submitted_by_id, buy.leader_id},
+        kind="filing_submitted",
+        dedupe_key=f"filing:{filing.pk}:rev{revision}:submitted",
+        params={"title": buy.title, "arrival": timezone.localtime(filing.arrival_start).strftime("%m-%d %H:%M")},
+        link=filing_link(filing.pk),
+        community_id=filing.community_id,
+    )
 
 
 def _check_and_store(documents: dict[str, Any], required: bool) -> list[StoredDocument]:
@@ -176,6 +193,7 @@ def filing_submit(
                 },
                 now=now,
             )
+            _notify_committee(filing=filing, buy=buy, revision=1)
     except BaseException:
         delete_stored(stored)
         raise
@@ -267,6 +285,7 @@ def filing_resubmit(
                 },
                 now=now,
             )
+            _notify_committee(filing=filing, buy=buy, revision=revision)
             transaction.on_commit(lambda: delete_private(*replaced))
     except BaseException:
         delete_stored(stored)

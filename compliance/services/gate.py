@@ -28,7 +28,10 @@ RESULT_LABELS = {
     "expired": _("Expired — the arrival window has passed"),
     "not_yet_valid": _("Not yet valid — too early for the arrival window"),
     "on_hold": _("On hold — deliveries are suspended"),
+    "already_used": _("Already used — these goods have arrived; do not let another vehicle in"),
 }
+# Past approval: the slip was consumed when the goods arrived.
+USED_BUY_STATES = (BuyStatus.ARRIVED, BuyStatus.DISINFECTED, BuyStatus.RELEASED)
 
 
 @dataclass
@@ -62,6 +65,8 @@ def slip_verify(*, actor: User, community: Community, code: str, now: datetime |
     slip = Slip.objects.select_related("filing__buy").filter(code=code, community=community).first() if code else None
     if slip is None:
         result = "invalid"
+    elif slip.consumed_at is not None or slip.filing.buy.status in USED_BUY_STATES:
+        result = "already_used"
     elif slip.filing.status == FilingStatus.ON_HOLD or slip.filing.buy.status == BuyStatus.ON_HOLD:
         # Past its window a held delivery is not coming on this slip at all (its leader must re-file): say so,
         # rather than pointing at a suspension that may be over.

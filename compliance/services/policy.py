@@ -13,7 +13,7 @@ from accounts.models import Community, User
 from accounts.notifications import notification_send
 from accounts.permissions import Action, require
 from compliance import exceptions as errors
-from compliance.models import DeliveryPolicy, Filing, FilingStatus, Suspension
+from compliance.models import MAX_LEAD_HOURS, DeliveryPolicy, Filing, FilingStatus, Suspension
 from compliance.notifications import filing_link
 from compliance.selectors import suspensions_overlapping
 from compliance.services.audit import audit_append
@@ -21,6 +21,7 @@ from groupbuy.models import BuyStatus
 from groupbuy.services.transitions import buy_transition
 
 TEST_REPORT_MAX_AGE = timedelta(hours=24)
+assert timedelta(hours=MAX_LEAD_HOURS) < TEST_REPORT_MAX_AGE  # else a policy could ask for the impossible
 
 # Sent when a suspension ends (lifted or run out) after the held delivery's arrival window: see _release_held.
 
@@ -66,8 +67,9 @@ def filing_rule_violations(
     suspension = suspensions_overlapping(community_id=policy.community_id, start=arrival_start, end=arrival_end).first()
     if suspension is not None:
         out.append(errors.rule_violation("inside_suspension", reason=suspension.reason))
-    if (start.date() - local(now).date()).days < policy.lead_days:
-        out.append(errors.rule_violation("lead_time_too_short", days=policy.lead_days))
+    # Counted in hours from this (re)submission to the window's start, not in calendar days.
+    if arrival_start - now < timedelta(hours=policy.lead_hours):
+        out.append(errors.rule_violation("lead_time_too_short", hours=policy.lead_hours))
     if test_sampled_at > now:
         out.append(errors.rule_violation("test_report_in_future"))
     elif test_sampled_at > arrival_start or arrival_start - test_sampled_at > TEST_REPORT_MAX_AGE:
@@ -78,7 +80,7 @@ def filing_rule_violations(
 def _policy_snapshot(policy: DeliveryPolicy) -> dict[str, Any]:
     return {
         "weekdays": policy.weekdays,
-        "lead_days": policy.lead_days,
+        "lead_hours": policy.lead_hours,
         "gate_opens": policy.gate_opens.strftime("%H:%M"),
         "gate_closes": policy.gate_closes.strftime("%H:%M"),
     }
@@ -89,24 +91,33 @@ def policy_update(
     actor: User,
     community: Community,
     weekdays: list[int] | set[int],
-    lead_days: int,
+    lead_hours: int,
     gate_opens: time,
     gate_closes: time,
 ) -> DeliveryPolicy:
-    """Set the community's delivery policy. It applies to filings made from now on."""
+    """Set the community's delivery policy. It applies to filings made from now on.
+
+    A lead time over MAX_LEAD_HOURS is refused: the driver's test is sampled no later than the filing and at
+    most TEST_REPORT_MAX_AGE before arrival, so no filing could meet it.
+    """
     require(actor, Action.EDIT_POLICY, community)
     days = sorted({int(d) for d in weekdays})
     if not days or any(d < 0 or d > 6 for d in days):
         raise errors.invalid_policy(_("Choose at least one weekday."))
-    if not 0 <= int(lead_days) <= 14:
-        raise errors.invalid_policy(_("The lead time must be between 0 and 14 days."))
+    if not 0 <= int(lead_hours) <= MAX_LEAD_HOURS:
+        raise errors.invalid_policy(
+            _(
+                "The lead time must be between 0 and {max} hours: the driver's test must be sampled before filing "
+                "and within 24 hours before arrival, so no filing could meet a longer one."
+            ).format(max=MAX_LEAD_HOURS)
+        )
     if gate_closes <= gate_opens:
         raise errors.invalid_policy(_("The gate must close after it opens."))
     with transaction.atomic():
         policy = policy_lock(community_id=community.pk)
         before = _policy_snapshot(policy)
         policy.weekdays = "".join(str(d) for d in days)
-        policy.lead_days = int(lead_days)
+        policy.lead_hours = int(lead_hours)
         policy.gate_opens = gate_opens
         policy.gate_closes = gate_closes
         policy.updated_by = actor

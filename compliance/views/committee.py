@@ -23,6 +23,7 @@ from compliance.services import policy, review
 from compliance.services.audit import audit_chain_verify
 from compliance.views.common import community_for, filing_or_404, flash_error, page, show_error
 from config.errors import ApplicationError, PermissionRefused
+from groupbuy.exports import safe_text
 
 # --- overview ----------------------------------------------------------------
 
@@ -80,7 +81,7 @@ def policy_edit(request, community_id: int):
         form = PolicyForm(
             initial={
                 "weekdays": sorted(current.weekday_set),
-                "lead_days": current.lead_days,
+                "lead_hours": current.lead_hours,
                 "gate_opens": current.gate_opens,
                 "gate_closes": current.gate_closes,
             }
@@ -201,7 +202,8 @@ class Echo:
 def audit_csv(request, community_id: int):
     community = community_for(community_id, request.user, Action.VIEW_AUDIT)
     writer = csv.writer(Echo())
-    rows = (writer.writerow(row) for row in selectors.audit_csv_rows(community=community))
+    # Actor names are self-chosen: neutralised against formula injection like every other export.
+    rows = (writer.writerow([safe_text(v) for v in row]) for row in selectors.audit_csv_rows(community=community))
     response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="audit-{community.pk}.csv"'
     return response

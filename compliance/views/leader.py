@@ -119,7 +119,9 @@ def filing_detail(request, pk: int):
         "buy": filing.buy,
         "see": see,
         "slip": slip,
-        "slip_qr": qr_svg(request.build_absolute_uri(reverse("compliance:gate") + f"?code={slip.code}"))
+        # The code rides in the fragment, which never reaches a server or its logs; the gate page's script
+        # moves it into the form.
+        "slip_qr": qr_svg(request.build_absolute_uri(reverse("compliance:gate")) + f"#code={slip.code}")
         if slip
         else "",
         "evidence": list(filing.evidence.all()),

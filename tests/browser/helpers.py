@@ -29,7 +29,7 @@ def any_day_policy(community):
     from compliance.models import DeliveryPolicy
 
     return DeliveryPolicy.objects.create(
-        community=community, weekdays="0123456", lead_days=0, gate_opens=time(0, 0), gate_closes=time(23, 59, 59)
+        community=community, weekdays="0123456", lead_hours=0, gate_opens=time(0, 0), gate_closes=time(23, 59, 59)
     )
 
 

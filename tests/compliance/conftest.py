@@ -153,7 +153,7 @@ def live_policy(place):
     from compliance.models import DeliveryPolicy
 
     return DeliveryPolicy.objects.create(
-        community=place.community, weekdays="0123456", lead_days=0, gate_opens=time(0, 0), gate_closes=time(23, 59, 59)
+        community=place.community, weekdays="0123456", lead_hours=0, gate_opens=time(0, 0), gate_closes=time(23, 59, 59)
     )
 
 

@@ -98,7 +98,7 @@ def test_resident_refused_every_committee_endpoint(place, live_filed, api):
     calls = [
         client.put(
             f"/api/compliance/communities/{c}/policy/",
-            {"weekdays": [0], "lead_days": 1, "gate_opens": "08:00", "gate_closes": "18:00"},
+            {"weekdays": [0], "lead_hours": 1, "gate_opens": "08:00", "gate_closes": "18:00"},
             format="json",
         ),
         client.post(

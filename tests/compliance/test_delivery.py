@@ -40,9 +40,11 @@ def buy_status(filing):
     return GroupBuy.objects.get(pk=filing.buy_id).status
 
 
-def add_photo(place, filing, django_capture_on_commit_callbacks, upload=None):
+def add_photo(place, filing, django_capture_on_commit_callbacks, upload=None, now=ARRIVAL_START):
     with django_capture_on_commit_callbacks(execute=True):
-        return evidence_add(actor=place.receiving_volunteer.user, filing=filing, upload=upload or jpeg_upload("p.jpg"))
+        return evidence_add(
+            actor=place.receiving_volunteer.user, filing=filing, upload=upload or jpeg_upload("p.jpg"), now=now
+        )
 
 
 def test_arrival_records_time_and_receivers(place, arrived):

@@ -69,7 +69,7 @@ RULES = [
     ("outside_gate_hours", {"arrival_end": datetime(2026, 11, 25, 20, 30, tzinfo=SH)}, {}),
     ("outside_gate_hours", {"arrival_start": datetime(2026, 11, 25, 6, 0, tzinfo=SH)}, {}),
     ("lead_time_too_short", {"now": datetime(2026, 11, 25, 8, 0, tzinfo=SH)}, {}),
-    ("lead_time_too_short", {}, {"lead_days": 2}),
+    ("lead_time_too_short", {}, {"lead_hours": 20}),  # 18 hours before arrival
     ("test_report_stale", {"test_sampled_at": ARRIVAL_START - timedelta(hours=24, minutes=1)}, {}),
     ("test_report_in_future", {"test_sampled_at": NOW + timedelta(hours=1)}, {}),
     ("arrival_in_past", {"now": ARRIVAL_START + timedelta(minutes=5), "test_sampled_at": ARRIVAL_START}, {}),
@@ -80,7 +80,7 @@ RULES = [
 @pytest.mark.parametrize(("code", "overrides", "policy"), RULES)
 def test_filing_breaking_a_rule_is_refused_and_nothing_is_stored(place, buy, code, overrides, policy):
     if policy:
-        values = {"weekdays": "0123456", "lead_days": 1, "gate_opens": time(7), "gate_closes": time(19), **policy}
+        values = {"weekdays": "0123456", "lead_hours": 12, "gate_opens": time(7), "gate_closes": time(19), **policy}
         DeliveryPolicy.objects.create(community=place.community, **values)
     before = stored_files(settings.MEDIA_ROOT)
 

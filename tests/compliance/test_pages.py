@@ -136,7 +136,7 @@ def test_resident_is_refused_every_committee_page_and_action(place, live_filed, 
     c = place.community.pk
     for name in ("policy", "suspensions", "queue", "audit", "audit_csv"):
         assert client.get(reverse(f"compliance:{name}", args=[c])).status_code == 403, name
-    assert client.post(reverse("compliance:policy", args=[c]), {"weekdays": ["0"], "lead_days": "1"}).status_code == 403
+    assert client.post(reverse("compliance:policy", args=[c]), {"weekdays": ["0"], "lead_hours": "1"}).status_code == 403
     assert (
         client.post(
             reverse("compliance:suspensions", args=[c]),
@@ -159,7 +159,7 @@ def test_committee_sets_policy_and_suspends_through_pages(place, live_approved, 
     c = place.community.pk
     response = client.post(
         reverse("compliance:policy", args=[c]),
-        {"weekdays": ["0", "2", "4"], "lead_days": "1", "gate_opens": "08:00", "gate_closes": "18:00"},
+        {"weekdays": ["0", "2", "4"], "lead_hours": "1", "gate_opens": "08:00", "gate_closes": "18:00"},
     )
     assert response.status_code == 302
     start = timezone.localtime(live_approved.arrival_start - timedelta(hours=1))
@@ -179,16 +179,16 @@ def test_committee_sets_policy_and_suspends_through_pages(place, live_approved, 
 def test_gate_guard_verifies_in_two_taps(place, live_approved, web):
     client = web(place.gate_guard.user)
     assert client.get(reverse("compliance:gate")).status_code == 200  # tap 1: open the page
-    body = client.get(reverse("compliance:gate"), {"code": live_approved.slip.code}).content.decode()  # tap 2
+    body = client.post(reverse("compliance:gate"), {"code": live_approved.slip.code}).content.decode()  # tap 2
     assert "Valid" in body
     assert "沪A12345" in body
 
 
 def test_gate_guard_of_a_cannot_use_bs_gate_and_as_slip_is_invalid_at_b(place, other_place, live_approved, web):
     client = web(place.gate_guard.user)
-    response = client.get(reverse("compliance:gate"), {"c": other_place.community.pk, "code": live_approved.slip.code})
+    response = client.post(reverse("compliance:gate"), {"c": other_place.community.pk, "code": live_approved.slip.code})
     assert response.status_code == 403
-    body = web(other_place.gate_guard.user).get(reverse("compliance:gate"), {"code": live_approved.slip.code})
+    body = web(other_place.gate_guard.user).post(reverse("compliance:gate"), {"code": live_approved.slip.code})
     assert "Invalid" in body.content.decode()
     assert "沪A12345" not in body.content.decode()
 

@@ -118,7 +118,7 @@ def test_only_committee_sets_policy_and_suspensions(place, role, approved):
     assert exc.value.code == "forbidden"
     with pytest.raises(ApplicationError):
         policy_update(
-            actor=user, community=place.community, weekdays=[0], lead_days=1, gate_opens=time(8), gate_closes=time(9)
+            actor=user, community=place.community, weekdays=[0], lead_hours=1, gate_opens=time(8), gate_closes=time(9)
         )
     suspension = Suspension.objects.create(
         community=place.community,
@@ -139,20 +139,20 @@ def test_policy_update_is_audited_and_validated(place):
         actor=place.committee.user,
         community=place.community,
         weekdays=[0, 2, 4],
-        lead_days=2,
+        lead_hours=2,
         gate_opens=time(8),
         gate_closes=time(17),
     )
     policy = DeliveryPolicy.objects.get(community=place.community)
-    assert (policy.weekdays, policy.lead_days) == ("024", 2)
+    assert (policy.weekdays, policy.lead_hours) == ("024", 2)
     event = AuditEvent.objects.get()
-    assert event.data["after"] == {"weekdays": "024", "lead_days": 2, "gate_opens": "08:00", "gate_closes": "17:00"}
+    assert event.data["after"] == {"weekdays": "024", "lead_hours": 2, "gate_opens": "08:00", "gate_closes": "17:00"}
     with pytest.raises(ApplicationError) as exc:
         policy_update(
             actor=place.committee.user,
             community=place.community,
             weekdays=[],
-            lead_days=1,
+            lead_hours=1,
             gate_opens=time(8),
             gate_closes=time(17),
         )
@@ -162,7 +162,7 @@ def test_policy_update_is_audited_and_validated(place):
             actor=place.committee.user,
             community=place.community,
             weekdays=[1],
-            lead_days=1,
+            lead_hours=1,
             gate_opens=time(18),
             gate_closes=time(17),
         )

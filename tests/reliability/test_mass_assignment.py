@@ -159,7 +159,7 @@ def test_a_filing_cannot_be_submitted_already_approved(place, api):
     from tests.compliance.test_api import filing_payload
 
     DeliveryPolicy.objects.create(
-        community=place.community, weekdays="0123456", lead_days=0, gate_opens="00:00", gate_closes="23:59:59"
+        community=place.community, weekdays="0123456", lead_hours=0, gate_opens="00:00", gate_closes="23:59:59"
     )
     buy = make_ordered_buy(place)
 

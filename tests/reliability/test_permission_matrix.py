@@ -118,7 +118,7 @@ API_OPS = [
         "api-compliance-policy",
         "PUT",
         kwargs=A,
-        body=lambda w: {"weekdays": [0, 1, 2], "lead_days": 1, "gate_opens": "08:00", "gate_closes": "18:00"},
+        body=lambda w: {"weekdays": [0, 1, 2], "lead_hours": 1, "gate_opens": "08:00", "gate_closes": "18:00"},
     ),
     Op("api-compliance-suspensions", "GET", kwargs=A),
     Op(
@@ -333,7 +333,8 @@ PAGE_OPS = [
     Op("compliance:evidence_upload", "POST", kwargs=FILING, body=POST),
     Op("compliance:disinfected", "POST", kwargs=FILING, body=POST),
     Op("compliance:release", "POST", kwargs=FILING, body=POST),
-    Op("compliance:gate", "GET", query="code=ABCD-EFGH"),
+    Op("compliance:gate", "GET"),
+    Op("compliance:gate", "POST", body=lambda w: {"code": "ABCD-EFGH"}),
     Op("compliance:document_file", "GET", kwargs=lambda w: {"pk": w.document.pk}),
     Op("compliance:evidence_file", "GET", kwargs=lambda w: {"pk": w.evidence.pk}),
     # group buys
@@ -723,6 +724,7 @@ EXPECTED: dict[str, set[str]] = {
     "POST compliance:disinfected": {"receiving_volunteer", "committee"},
     "POST compliance:release": {"receiving_volunteer", "committee"},
     "GET compliance:gate": {"committee", "other_committee", "gate_guard"},
+    "POST compliance:gate": {"committee", "other_committee", "gate_guard"},
     "GET compliance:document_file": {"leader", "committee"},
     "GET compliance:evidence_file": {"resident", "leader", "receiving_volunteer", "committee"},
     "GET groupbuy:buy_list": SIGNED_IN,

@@ -106,7 +106,7 @@ class World:
         DeliveryPolicy.objects.create(
             community=self.community,
             weekdays="0123456",
-            lead_days=0,
+            lead_hours=0,
             gate_opens=datetime.time(0, 0),
             gate_closes=datetime.time(23, 59, 59),
         )
