@@ -24,6 +24,8 @@ Concurrency design (PostgreSQL, READ COMMITTED):
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -178,8 +180,14 @@ def _open_buy_filter(buy_id: int, now: Any) -> Q:
     return Q(pk=buy_id, status__in=list(SIGNUP_STATES), deadline__gt=now)
 
 
-def _apply_item_deltas(deltas: dict[int, int]) -> None:
-    """Add `delta` to each item's total, in primary-key order; increases respect the cap."""
+def items_apply_deltas(*, deltas: dict[int, int]) -> None:
+    """Add `delta` to each item's `total_quantity`, in primary-key order, each with one conditional UPDATE:
+    an increase only while `total_quantity <= cap - delta`, so the cap is never oversold; raises over_cap (and
+    the caller's transaction rolls back) when one cannot be had. Decreases always apply.
+
+    Precondition: inside `transaction.atomic()`, and the caller holds the buy's row lock (a sign-up's counters
+    UPDATE, or `buy_lock_taking_signups`), so item rows are locked after the buy (lock order: pool, buy, items).
+    Shared by sign-ups and donations (groupbuy.settlement), which draw on the same stock."""
     for item_id in sorted(deltas):
         delta = deltas[item_id]
         if delta == 0:
@@ -281,7 +289,8 @@ def signup_create(
     tolerances: dict[int, int] | None = None,
 ) -> Entry:
     """Join `buy` for `household` (own household, or another one by proxy). Returns the new entry,
-    or the existing one when `idempotency_key` was already used for this household (a repeated request).
+    or the existing one when `idempotency_key` was already used for this household with the same request (a
+    repeat); the same key with a different request is refused (idempotency_mismatch, 409).
     `tolerances` ({item id: units}) is "I'd take up to N more if it fills a pack" for pack-size offers."""
     idempotency_key = (idempotency_key or "").strip()
     if len(idempotency_key) > MAX_KEY_LENGTH:
@@ -301,36 +310,73 @@ def signup_create(
     units, main_units, amount = _totals(lines)
     _check_household_limit(buy, units)
     display_name = _display_name(actor, household, placed_for)
+    digest = _request_digest(household, placed_for, lines, extra, note) if idempotency_key else ""
 
     # A repeated request (same idempotency key) is answered with the entry it made. The key is looked up
     # only when the attempt fails (unique index, closed buy, cap reached), not before every sign-up: the
     # attempt rolls back whole, so trying first changes nothing.
     try:
         return _retry_if_pool_changed(
-            lambda: _create(buy, household, actor, placed_for, display_name, note, idempotency_key, lines, extra)
+            lambda: _create(
+                buy, household, actor, placed_for, display_name, note, (idempotency_key, digest), lines, extra
+            )
         )
     except IntegrityError as exc:
-        existing = _replayed(buy, household, idempotency_key)
+        existing = _replayed(buy, household, idempotency_key, digest)
         if existing is not None:
             return existing
         if _constraint_name(exc) == "entry_one_live_per_household":
-            live = Entry.objects.filter(buy_id=buy.pk, household=household, status=EntryStatus.ACTIVE).first()
-            raise err.already_signed_up(live.pk if live else None) from exc
+            raise err.already_signed_up(_live_entry_id(buy, household)) from exc
         raise
-    except ApplicationError:
-        existing = _replayed(buy, household, idempotency_key)
+    except ApplicationError as exc:
+        existing = _replayed(buy, household, idempotency_key, digest)
         if existing is not None:
             return existing
+        # A household already in the list is told so, not that the item ran out (the cap UPDATE runs before the
+        # entry row whose unique index would have said it). Read only on this refusal path.
+        if exc.code == "over_cap":
+            live_id = _live_entry_id(buy, household)
+            if live_id is not None:
+                raise err.already_signed_up(live_id) from exc
         raise
 
 
-def _replayed(buy: GroupBuy, household: Household, idempotency_key: str) -> Entry | None:
-    """The entry an earlier request with this key made, if any; a key used by another household is refused."""
+def _live_entry_id(buy: GroupBuy, household: Household) -> int | None:
+    return (
+        Entry.objects.filter(buy_id=buy.pk, household=household, status=EntryStatus.ACTIVE)
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+def _request_digest(
+    household: Household, placed_for: HouseholdMember | None, lines: dict[int, _Line], extra: dict[int, int], note: str
+) -> str:
+    """SHA-256 of the request as the service understood it (parsed and normalised), so the same request written
+    differently (key order, "2" for 2, spaces around the note) has the same digest."""
+    canonical = {
+        "household": household.pk,
+        "placed_for": placed_for.pk if placed_for is not None else None,
+        "lines": sorted((pk, line.quantity) for pk, line in lines.items()),
+        "tolerances": sorted((pk, t) for pk, t in extra.items() if t),
+        "note": note,
+    }
+    return hashlib.sha256(json.dumps(canonical, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def _replayed(buy: GroupBuy, household: Household, idempotency_key: str, digest: str) -> Entry | None:
+    """The entry an earlier request with this key made, if any. A key used by another household is refused
+    (idempotency_key_reused), and so is one whose first request differed from this one (idempotency_mismatch).
+    Entries stored before digests were kept (blank) are answered as before."""
     if not idempotency_key:
         return None
     existing = Entry.objects.filter(buy_id=buy.pk, idempotency_key=idempotency_key).first()
-    if existing is not None and existing.household_id != household.pk:
+    if existing is None:
+        return None
+    if existing.household_id != household.pk:
         raise err.idempotency_key_reused()
+    if existing.idempotency_digest and existing.idempotency_digest != digest:
+        raise err.idempotency_mismatch()
     return existing
 
 
@@ -414,15 +460,16 @@ def _create(
     placed_for: HouseholdMember | None,
     display_name: str,
     note: str,
-    idempotency_key: str,
+    idempotency: tuple[str, str],
     lines: dict[int, _Line],
     extra: dict[int, int],
 ) -> Entry:
+    idempotency_key, idempotency_digest = idempotency
     units, main_units, amount = _totals(lines)
     with transaction.atomic():
         now = timezone.now()
         pool_id, counted = _lock_pool_then_count(buy, now, units, main_units, amount)
-        _apply_item_deltas({pk: line.quantity for pk, line in lines.items()})
+        items_apply_deltas(deltas={pk: line.quantity for pk, line in lines.items()})
         entry = Entry.objects.create(
             buy_id=buy.pk,
             household=household,
@@ -434,6 +481,7 @@ def _create(
             units=units,
             amount=amount,
             idempotency_key=idempotency_key,
+            idempotency_digest=idempotency_digest,
         )
         entry.written_lines = EntryLine.objects.bulk_create(
             [
@@ -462,7 +510,13 @@ def _lock_entry(entry_id: int) -> Entry:
     return locked
 
 
-def _lock_open_buy(buy_id: int, now: Any) -> None:
+def buy_lock_taking_signups(*, buy_id: int, now: Any) -> None:
+    """Lock the buy's row if it takes sign-ups right now (open or formed, before its deadline: the rule every
+    sign-up path uses), else raise the sign-up refusal (group_buy_closed, deadline_passed, not_found).
+
+    Precondition: inside `transaction.atomic()`; the lock is held until it ends, so a close (a compare-and-swap
+    on this row) waits for the caller's commit or makes the caller's lock refuse. Take it before any item or entry
+    row; a caller in a pool takes the pool lock first. Used by sign-up changes and by donations."""
     # Evaluated (list), so the row lock is really taken here, before the entry is locked.
     if not list(GroupBuy.objects.select_for_update().filter(_open_buy_filter(buy_id, now)).values_list("pk")):
         raise _refusal_for(buy_id)
@@ -472,7 +526,7 @@ def _lock_pool_then_open_buy(buy_id: int, now: Any) -> int | None:
     """Lock the buy's pool (if any), then the buy (evaluated, so the row lock is really taken here, before the
     entry is locked). Returns the locked pool id."""
     pool_id = pool_lock_for_buy(buy_id=buy_id)
-    _lock_open_buy(buy_id, now)
+    buy_lock_taking_signups(buy_id=buy_id, now=now)
     pool_verify(buy_id=buy_id, pool_id=pool_id)
     return pool_id
 
@@ -521,7 +575,7 @@ def _change(buy: GroupBuy, entry: Entry, lines: dict[int, _Line], extra: dict[in
             main_units=F("main_units") + (main_units - old_main),
             total_amount=F("total_amount") + (amount - locked.amount),
         )
-        _apply_item_deltas(deltas)
+        items_apply_deltas(deltas=deltas)
         for pk, q in final.items():
             if pk in current:
                 tolerance = extra.get(pk, current[pk].tolerance)
@@ -570,7 +624,7 @@ def _withdraw(buy: GroupBuy, entry: Entry) -> None:
             main_units=F("main_units") - main_units,
             total_amount=F("total_amount") - locked.amount,
         )
-        _apply_item_deltas({line.item_id: -line.quantity for line in current})
+        items_apply_deltas(deltas={line.item_id: -line.quantity for line in current})
         Entry.objects.filter(pk=locked.pk).update(status=EntryStatus.WITHDRAWN, updated_at=now)
         if pool_id is None:
             _unform_if_below(buy, now)
