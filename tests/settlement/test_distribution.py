@@ -27,10 +27,12 @@ def test_codes_are_issued_once_per_entry_and_start_distribution(closed, place):
     codes = list(PickupCode.objects.values_list("code", flat=True))
     assert len(set(codes)) == 2
     assert all(len(c) == 8 and set(c) <= set(CODE_ALPHABET) for c in codes)
-    assert Notification.objects.filter(kind="pickup_ready").count() == 2
+    # Announced only once the goods are released (tests/settlement/test_trust_notices.py).
+    assert not Notification.objects.filter(kind="pickup_ready").exists()
     closed.set_status(BuyStatus.RELEASED)
     pickup_codes_issue(actor=place.leader.user, buy=closed.buy)
     assert GroupBuy.objects.get(pk=closed.buy.pk).status == BuyStatus.DISTRIBUTING
+    assert Notification.objects.filter(kind="pickup_ready").count() == 2
 
 
 @pytest.mark.django_db
@@ -119,7 +121,7 @@ def test_pick_list_and_progress_per_building(closed, place):
     pickup_hand_over(
         actor=place.leader.user, buy=closed.buy, code=PickupCode.objects.get(entry=closed.resident_entry).code
     )
-    groups = pick_list(buy=closed.buy)
+    groups = pick_list(user=place.leader.user, buy=closed.buy)
     assert [g["building"].label for g in groups] == ["3", "12"]
     assert [h["entry"].household.room for h in groups[1]["households"]] == ["301", "302"]
     progress = {row["building"]: (row["handed"], row["total"]) for row in distribution_progress(buy=closed.buy)}
