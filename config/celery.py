@@ -40,6 +40,12 @@ app.conf.beat_schedule = {
         "schedule": 300.0,
         "options": {"expires": 300},
     },
+    # Settlement photos (transfer screenshots, evidence, after-sales) whose processing enqueue was lost.
+    "settlement.photo_repair": {
+        "task": "settlement.requeue_photos",
+        "schedule": 120.0,
+        "options": {"expires": 120},
+    },
     # Disinfection photos whose processing enqueue was lost: enqueue again.
     "compliance.evidence_repair": {
         "task": "compliance.tasks.repair_pending_evidence",

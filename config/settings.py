@@ -1,5 +1,6 @@
 """Settings, read from the environment (django-environ). See .env.example."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -31,7 +32,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
+    "axes",
     "drf_spectacular",
     "accounts",
     "groupbuy",
@@ -51,6 +53,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a lockout flagged during authenticate() into a 429 where the view did not answer one itself.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -95,6 +99,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# Axes first: it refuses a locked-out username+address before any password is checked, on every
+# surface that calls authenticate() (login page, token API, /admin/login/).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
@@ -180,12 +190,24 @@ UPLOAD_MAX_REQUEST_BYTES = env.int("UPLOAD_MAX_REQUEST_BYTES", default=40 * 1024
 UPLOAD_MAX_IMAGE_BYTES = env.int("UPLOAD_MAX_IMAGE_BYTES", default=15 * 1024 * 1024)
 UPLOAD_MAX_IMAGE_PIXELS = env.int("UPLOAD_MAX_IMAGE_PIXELS", default=40_000_000)
 UPLOAD_MAX_VIDEO_BYTES = env.int("UPLOAD_MAX_VIDEO_BYTES", default=30 * 1024 * 1024)
+# Uploads (photos and videos) one person may send per window, whatever they attach them to:
+# each photo is re-encoded by a worker, so this bounds the work one account can queue.
+UPLOAD_RATE_LIMIT = env.int("UPLOAD_RATE_LIMIT", default=40)
+UPLOAD_RATE_WINDOW_SECONDS = env.int("UPLOAD_RATE_WINDOW_SECONDS", default=600)
+
+# Portions one person may donate to one buy (all items together) when the buy sets no per-household limit;
+# a buy with a limit uses it (a donor gives at most what a household may order). See donation_add.
+DONATION_MAX_PORTIONS_PER_PERSON = env.int("DONATION_MAX_PORTIONS_PER_PERSON", default=10)
+
+# A price change (补差价) gives households at least this many hours to accept or withdraw: a shorter window
+# would let the deadline sweep decide for people who never saw the question.
+PRICE_CHANGE_MIN_ANSWER_HOURS = env.int("PRICE_CHANGE_MIN_ANSWER_HOURS", default=12)
 
 # --- REST framework -------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "knox.auth.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -194,6 +216,15 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
+}
+# API tokens (django-rest-knox): stored as hashes, one per phone, each revocable (POST /api/auth/logout/,
+# /api/auth/logout-all/), all deleted when the password changes (accounts.models.User.save).
+# A month of inactivity ends one, as for sessions; use extends it (written at most once a day).
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=30),
+    "AUTO_REFRESH": True,
+    "MIN_REFRESH_INTERVAL": 24 * 60 * 60,
+    "TOKEN_LIMIT_PER_USER": 20,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Jielong API",
@@ -216,6 +247,24 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
+
+# --- Logging in: one lockout for every login surface (django-axes) ---------
+# How many reverse proxies we trust to append to X-Forwarded-For (0: REMOTE_ADDR is the client).
+# With N, the client is the N-th address from the right; anything further left is client-supplied.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# Failures are counted per normalised username (NFKC + casefold) *and* client address together, so one
+# person's typos lock out nobody else behind the same NAT; the address alone has a much higher bound
+# that only stops one address from sweeping many usernames. Both counters live in the cache (Redis).
+AXES_HANDLER = "accounts.login_protection.LoginLockoutHandler"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)  # per username + address
+LOGIN_IP_FAILURE_LIMIT = env.int("LOGIN_IP_FAILURE_LIMIT", default=300)  # per address, any usernames
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_USERNAME_CALLABLE = "accounts.login_protection.login_username"
+AXES_CLIENT_IP_CALLABLE = "accounts.utils.client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.login_protection.lockout_response"
+AXES_COOLOFF_MESSAGE = _("Too many failed logins. Please wait a moment and try again.")
+AXES_VERBOSE = False
 
 LOGGING = {
     "version": 1,

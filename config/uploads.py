@@ -14,6 +14,17 @@ Every app that accepts a file goes through here:
   structure: a cut-off upload is refused) and size.
 - Files are stored under server-generated random names (``private_name``) in the
   default storage; nothing under MEDIA_ROOT is served publicly (see config/media.py).
+
+Photos are never decoded in the web request (a 40-megapixel PNG costs seconds and
+hundreds of MB to decode). Every caller uses the same two halves:
+
+- in the request, ``accept_image_upload``: the per-person upload allowance
+  (``upload_allowance_check``), the cheap checks above, and the raw file stored
+  under ``incoming/`` — the record holds that name and is *pending*
+  (``is_pending``; a pending file is never served: it still has its EXIF/GPS);
+- in a Celery task enqueued after commit, ``reencode_stored`` re-encodes it; the
+  caller swaps the record's name with a compare-and-swap and ``reencode_settle``
+  removes whichever copy lost, so nothing is left behind either way.
 """
 
 from __future__ import annotations
@@ -33,7 +44,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from config.errors import PayloadTooLarge, ValidationFailed
+from config import ratelimit
+from config.errors import ApplicationError, PayloadTooLarge, RateLimited, ValidationFailed
 
 # Output geometry and quality.
 MAX_LONG_SIDE = 2048
@@ -622,3 +634,82 @@ def delete_private(*names: Any) -> None:
         name = getattr(item, "name", item)
         if name:
             default_storage.delete(name)
+
+
+# --- off-request processing --------------------------------------------------
+
+INCOMING_PREFIX = "incoming"
+
+
+def upload_allowance_check(user_id: int) -> None:
+    """Count one upload by this person; refuse (429, ``upload_rate_limited``) past the allowance.
+
+    Called before anything is read or stored, so a refused upload costs nothing and leaves nothing.
+    """
+    window = settings.UPLOAD_RATE_WINDOW_SECONDS
+    if not ratelimit.hit("upload", str(user_id), limit=settings.UPLOAD_RATE_LIMIT, window=window):
+        raise RateLimited(
+            _("You have sent too many files. Please wait a few minutes and try again."),
+            code="upload_rate_limited",
+            detail={"retry_after_seconds": window},
+        )
+
+
+def accept_image_upload(upload: Any, *, user_id: int, prefix: str) -> str:
+    """The request half: allowance, cheap checks (no decoding), raw file stored as pending.
+
+    Returns the storage name under ``incoming/<prefix>/``. The caller records it, enqueues its
+    re-encoding task after commit, and deletes the file if its own transaction fails.
+    """
+    upload_allowance_check(user_id)
+    ext = validate_image_upload(upload)
+    return save_private_upload(upload, f"{INCOMING_PREFIX}/{prefix}", ext)
+
+
+def is_pending(name: Any) -> bool:
+    """True for a raw upload not yet re-encoded (it must not be served)."""
+    name = getattr(name, "name", name)
+    return bool(name) and str(name).startswith(f"{INCOMING_PREFIX}/")
+
+
+@dataclass(frozen=True)
+class Reencoded:
+    """What ``reencode_stored`` produced: stored names, or an error code when the photo was refused."""
+
+    image: str = ""
+    thumbnail: str = ""
+    content_type: str = ""
+    error_code: str = ""
+
+
+def reencode_stored(source: str, prefix: str, *, thumbnail: bool = True) -> Reencoded:
+    """The task half: read a pending raw file, re-encode it (process_image) and store the result.
+
+    Never touches ``source``: the caller swaps its record from ``source`` to the result (or marks it
+    failed) with a compare-and-swap, then calls ``reencode_settle``. ``error_code`` is the refusal's
+    code, or ``missing_source`` when the raw file is gone.
+    """
+    try:
+        with default_storage.open(source, "rb") as fp:
+            data = fp.read()
+    except (FileNotFoundError, ValueError):
+        return Reencoded(error_code="missing_source")
+    try:
+        processed = process_image(data)
+    except ApplicationError as exc:
+        return Reencoded(error_code=exc.code[:40])
+    if not thumbnail:
+        return Reencoded(
+            image=save_private(processed.image, prefix, processed.ext), content_type=processed.content_type
+        )
+    image_name, thumbnail_name = save_processed_image(processed, prefix)
+    return Reencoded(image=image_name, thumbnail=thumbnail_name, content_type=processed.content_type)
+
+
+def reencode_settle(result: Reencoded, *, source: str, swapped: bool) -> None:
+    """After the caller's compare-and-swap: if it won, the raw source goes; if another run (or a
+    replacement) got there first, our copies go. Either way one set of files is left."""
+    if swapped:
+        delete_private(source)
+    else:
+        delete_private(result.image, result.thumbnail)

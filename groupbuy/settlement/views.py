@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.permissions import membership_for
-from config.errors import ApplicationError, NotFound, PermissionRefused
+from config.errors import ApplicationError, Conflict, NotFound, PermissionRefused
 from groupbuy.exports import csv_response, xlsx_response
 from groupbuy.models import Offer
 from groupbuy.settlement import exports, selectors
@@ -437,8 +437,8 @@ def donations(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect(reverse("settlement:donations", kwargs={"pk": pk}))
     elif request.method == "POST":
         status = 400
-    membership = membership_for(request.user, buy.community_id)
-    may_assign = selectors.can_manage(request.user, buy) or bool(membership and membership.is_committee)
+    # Recipients reveal the committee-only vulnerable list: the leader and the committee only.
+    may_assign = selectors.can_see_donation_recipients(request.user, buy)
     return render(
         request,
         "settlement/donations.html",
@@ -447,6 +447,8 @@ def donations(request: HttpRequest, pk: int) -> HttpResponse:
             "form": form,
             "donations": selectors.donations(buy=buy),
             "may_assign": may_assign,
+            "is_leader": buy.leader_id == request.user.pk,
+            "donation_limit": after_sales_services.donation_limit(buy),
             "vulnerable": selectors.vulnerable_households(buy=buy) if may_assign else [],
             "is_staff": is_payment_staff(request.user, buy),
             "can_hand_over": selectors.can_hand_over(request.user, buy),
@@ -473,6 +475,9 @@ def donation_action(request: HttpRequest, donation_pk: int) -> HttpResponse:
             after_sales_services.donation_mark_paid(actor=request.user, donation=donation)
         elif action == "delivered":
             distribution_services.donation_hand_over(actor=request.user, donation=donation)
+        elif action == "withdraw":
+            after_sales_services.donation_withdraw(actor=request.user, donation=donation)
+            messages.success(request, _("The donation was withdrawn."))
     except ApplicationError as exc:
         return _refused(request, exc, back)
     return redirect(back)
@@ -525,7 +530,7 @@ def pick_list(request: HttpRequest, pk: int) -> HttpResponse:
     membership = membership_for(request.user, buy.community_id)
     if building is None and membership and membership.is_building_leader and not membership.is_team_leader:
         building = membership.led_building_id  # a building leader starts with their own building
-    groups = selectors.pick_list(buy=buy, building_id=building)
+    groups = selectors.pick_list(user=request.user, buy=buy, building_id=building)
     if request.GET.get("format") == "xlsx":
         return xlsx_response(exports.pick_list_table(buy=buy, groups=groups))
     template = "settlement/route.html" if request.GET.get("view") == "route" else "settlement/pick_list.html"
@@ -586,7 +591,6 @@ def handover(request: HttpRequest, pk: int) -> HttpResponse:
 def private_file(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     """Transfer screenshots (the household and payment staff), price-change evidence and after-sales
     photos (everyone in the buy's community)."""
-    from config.media import serve_private
     from groupbuy.settlement.models import Payment
 
     if kind == "payment":
@@ -596,17 +600,27 @@ def private_file(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
         buy = selectors.get_buy(user=request.user, buy_id=payment.buy_id)
         if not is_payment_staff(request.user, buy):
             require_own_entry(request.user, payment.entry)
-        return serve_private(request, payment.screenshot)
+        return _serve_photo(request, payment.screenshot)
     if kind == "evidence":
         change = PriceChange.objects.filter(pk=pk).first()
         if change is None or not change.evidence:
             raise NotFound(code="not_found")
         selectors.get_buy(user=request.user, buy_id=change.buy_id)
-        return serve_private(request, change.evidence)
+        return _serve_photo(request, change.evidence)
     if kind == "photo":
         photo = AfterSalesPhoto.objects.select_related("report").filter(pk=pk).first()
         if photo is None:
             raise NotFound(code="not_found")
         selectors.get_buy(user=request.user, buy_id=photo.report.buy_id)
-        return serve_private(request, photo.path)
+        return _serve_photo(request, photo.path)
     raise NotFound(code="not_found")
+
+
+def _serve_photo(request: HttpRequest, name: str) -> HttpResponse:
+    """A photo still pending is the raw upload (with its EXIF/GPS): it is never served."""
+    from config.media import serve_private
+    from config.uploads import is_pending
+
+    if is_pending(name):
+        raise Conflict(_("The photo is still being processed. Try again in a minute."), code="photo_processing")
+    return serve_private(request, name)

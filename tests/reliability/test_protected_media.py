@@ -41,16 +41,17 @@ def client_for(user=None) -> Client:
 
 
 def test_payment_screenshot_is_stored_under_a_server_name_and_served_only_to_its_household_and_staff(
-    place, other_place, settings
+    place, other_place, settings, django_capture_on_commit_callbacks
 ):
     closed = ClosedBuy(place)
     entry = closed.resident_entry
     upload = screenshot("../../etc/passwd 王小明 12-301 转账.png")
 
-    response = client_for(place.resident.user).post(
-        reverse("settlement:pay", kwargs={"entry_pk": entry.pk}),
-        {"amount": "197", "method": "wechat", "screenshot": upload},
-    )
+    with django_capture_on_commit_callbacks(execute=True):  # the re-encoding task runs after commit
+        response = client_for(place.resident.user).post(
+            reverse("settlement:pay", kwargs={"entry_pk": entry.pk}),
+            {"amount": "197", "method": "wechat", "screenshot": upload},
+        )
     assert response.status_code == 302, response.content[:500]
 
     payment = Payment.objects.get(entry=entry)

@@ -102,17 +102,18 @@ def test_bad_payment_on_the_page_keeps_what_was_typed(closed, place, web):
     assert not Payment.objects.exists()
 
 
-def test_resident_pays_through_the_page_with_a_screenshot(closed, place, web):
+def test_resident_pays_through_the_page_with_a_screenshot(closed, place, web, django_capture_on_commit_callbacks):
     from django.core.files.uploadedfile import SimpleUploadedFile
     from PIL import Image
 
     buf = io.BytesIO()
     Image.new("RGB", (20, 20), "green").save(buf, "PNG")
     client = web(place.resident.user)
-    response = client.post(
-        reverse("settlement:pay", kwargs={"entry_pk": closed.resident_entry.pk}),
-        {"amount": "197", "method": "alipay", "screenshot": SimpleUploadedFile("s.png", buf.getvalue())},
-    )
+    with django_capture_on_commit_callbacks(execute=True):  # the re-encoding task runs after commit
+        response = client.post(
+            reverse("settlement:pay", kwargs={"entry_pk": closed.resident_entry.pk}),
+            {"amount": "197", "method": "alipay", "screenshot": SimpleUploadedFile("s.png", buf.getvalue())},
+        )
     assert response.status_code == 302
     payment = Payment.objects.get()
     assert payment.state == PaymentState.MARKED

@@ -153,7 +153,7 @@ def test_rejecting_needs_a_reason(closed, place):
     assert report.resolution == Resolution.REJECTED
 
 
-def test_after_sales_photo_is_stored_reencoded(closed, place, tmp_path):
+def test_after_sales_photo_is_stored_reencoded(closed, place, tmp_path, django_capture_on_commit_callbacks):
     import io
 
     from django.core.files.storage import default_storage
@@ -163,9 +163,10 @@ def test_after_sales_photo_is_stored_reencoded(closed, place, tmp_path):
     buf = io.BytesIO()
     Image.new("RGB", (40, 30), "red").save(buf, "JPEG")
     upload = SimpleUploadedFile("broken.jpg", buf.getvalue(), content_type="image/jpeg")
-    report = after_sales_report(
-        actor=place.resident.user, entry=closed.resident_entry, kind="damaged", description="x", photos=[upload]
-    )
+    with django_capture_on_commit_callbacks(execute=True):  # the re-encoding task runs after commit
+        report = after_sales_report(
+            actor=place.resident.user, entry=closed.resident_entry, kind="damaged", description="x", photos=[upload]
+        )
     path = report.photos.get().path
     assert path.startswith("settlement/after-sales/")
     assert default_storage.exists(path)

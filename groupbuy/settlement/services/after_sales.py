@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -13,6 +14,7 @@ from accounts.models import Household, User
 from accounts.permissions import Action, membership_for, require
 from config.errors import Conflict, PermissionRefused, ValidationFailed
 from groupbuy.models import BuyItem, BuyStatus, Entry, EntryLine, EntryStatus, GroupBuy
+from groupbuy.services.signup import buy_lock_taking_signups, items_apply_deltas
 from groupbuy.settlement.models import (
     Adjustment,
     AdjustmentReason,
@@ -40,6 +42,7 @@ from groupbuy.settlement.services.common import (
     require_payment_staff,
 )
 from groupbuy.settlement.services.notify import notify_entry
+from groupbuy.settlement.services.photos import photo_prefix, photo_recorded
 from groupbuy.settlement.uploads import stored_photos
 
 MAX_PHOTOS = 4
@@ -70,7 +73,7 @@ def after_sales_report(
     photos = [p for p in (photos or []) if p]
     if len(photos) > MAX_PHOTOS:
         raise ValidationFailed(_("At most 4 photos."), code="too_many_photos", detail={"field": "photos"})
-    with stored_photos(photos, prefix="settlement/after-sales") as names, transaction.atomic():
+    with stored_photos(photos, user_id=actor.pk, prefix=photo_prefix("after_sales")) as names, transaction.atomic():
         report = AfterSalesReport.objects.create(
             entry=entry,
             buy_id=entry.buy_id,
@@ -79,7 +82,9 @@ def after_sales_report(
             description=description[:500],
             reported_by=actor,
         )
-        AfterSalesPhoto.objects.bulk_create([AfterSalesPhoto(report=report, path=name) for name in names])
+        created = AfterSalesPhoto.objects.bulk_create([AfterSalesPhoto(report=report, path=name) for name in names])
+        for photo in created:  # each is pending until its task re-encodes it
+            photo_recorded(kind="after_sales", pk=photo.pk)
     return report
 
 
@@ -164,15 +169,34 @@ def _check_recipient(buy: GroupBuy, recipient_id: Any) -> Household | None:
     return household
 
 
+def donation_limit(buy: GroupBuy) -> int:
+    """Portions one person may donate to `buy`, all items together: the buy's per-household limit when it sets
+    one (a donor gives at most what a household may order), else settings.DONATION_MAX_PORTIONS_PER_PERSON."""
+    if buy.household_limit is not None:
+        return buy.household_limit
+    return settings.DONATION_MAX_PORTIONS_PER_PERSON
+
+
 def donation_add(*, actor: User, buy: GroupBuy, item_id: Any, quantity: Any, recipient_id: Any = None) -> Donation:
-    """A resident or leader donates N portions of an item. Before the order goes out only."""
+    """A member donates N portions of an item for a household on the committee's vulnerable list, under the
+    rules of an entry (issue 13):
+
+    * only while the buy takes sign-ups (open or formed, before its deadline): the sign-up's own rule and row
+      lock (`buy_lock_taking_signups`), held to the commit, so a close either waits for this donation (and its
+      purchase order counts it) or makes this refuse: a donation is never added after the close;
+    * at most `donation_limit(buy)` portions per person on this buy, counted under that lock (two requests of
+      one donor cannot both pass the check);
+    * drawn from the item's stock by the sign-up's conditional UPDATE (`items_apply_deltas`): a capped item is
+      never oversold, whoever (sign-up or donation) asks for the last units.
+
+    Donations do not count toward the MOQ: the buy's counters are the households' own orders (a withdrawable
+    pledge should not form a buy for everyone); the purchase order adds them (`purchase_order_include_donations`).
+    """
     membership = membership_for(actor, buy.community_id)
     if membership is None:
         raise PermissionRefused(code="forbidden")
     if recipient_id not in (None, "") and not (buy.leader_id == actor.pk or membership.is_committee):
         raise PermissionRefused(_("Only the leader or the committee chooses the household."), code="forbidden")
-    if buy.status not in (BuyStatus.OPEN, BuyStatus.FORMED, BuyStatus.CLOSED):
-        raise Conflict(_("The order has already gone to the supplier."), code="invalid_state")
     try:
         item_pk = int(item_id)
     except (TypeError, ValueError):
@@ -183,25 +207,55 @@ def donation_add(*, actor: User, buy: GroupBuy, item_id: Any, quantity: Any, rec
     qty = parse_quantity(quantity, field="quantity")
     if qty <= 0:
         raise ValidationFailed(_("Enter how many portions."), code="invalid_quantity", detail={"field": "quantity"})
+    limit = donation_limit(buy)
+    if qty > limit:  # refused before taking any lock
+        raise _over_donation_limit(limit, 0)
     recipient = _check_recipient(buy, recipient_id)
     with transaction.atomic():
-        if item.cap is not None:
-            # Donated portions come out of the same stock as entries: reserve them on the item counter.
-            try:
-                with transaction.atomic():
-                    updated = BuyItem.objects.filter(pk=item.pk, total_quantity__lte=F("cap") - qty).update(
-                        total_quantity=F("total_quantity") + qty
-                    )
-            except IntegrityError:
-                updated = 0
-            if not updated:
-                raise Conflict(_("Not enough left of this item."), code="over_cap")
+        buy_lock_taking_signups(buy_id=buy.pk, now=timezone.now())
+        given = Donation.objects.filter(buy_id=buy.pk, donor=actor).aggregate(total=Sum("quantity"))["total"] or 0
+        if given + qty > limit:
+            raise _over_donation_limit(limit, given)
+        items_apply_deltas(deltas={item.pk: qty})
         donation = Donation.objects.create(
             buy=buy, item=item, quantity=qty, amount=money(item.unit_price * qty), donor=actor, recipient=recipient
         )
-        if buy.status == BuyStatus.CLOSED:
-            purchase_order_recompute(buy_id=buy.pk, item_ids=[item.pk])
     return donation
+
+
+def _over_donation_limit(limit: int, given: int) -> ValidationFailed:
+    return ValidationFailed(
+        _("One person may donate at most %(limit)s portions to this buy.") % {"limit": limit},
+        code="over_donation_limit",
+        detail={"field": "quantity", "limit": limit, "remaining": max(0, limit - given)},
+    )
+
+
+def donation_withdraw(*, actor: User, donation: Donation) -> None:
+    """The donor withdraws, or the buy's leader removes, a donation while the buy takes sign-ups (the rule and
+    lock of `donation_add`, so never after the close): the row is deleted and its portions go back to the item's
+    stock. A donation already marked paid is refused (`donation_paid`): there is no refund path for donations,
+    so its money is returned by hand and the leader keeps it as a gift."""
+    buy = donation.buy
+    if membership_for(actor, buy.community_id) is None:
+        raise PermissionRefused(code="forbidden")
+    if donation.donor_id != actor.pk:
+        require_buy_leader(actor, buy)
+    with transaction.atomic():
+        buy_lock_taking_signups(buy_id=buy.pk, now=timezone.now())
+        row = (
+            Donation.objects.select_for_update()
+            .filter(pk=donation.pk)
+            .values_list("item_id", "quantity", "state")
+            .first()
+        )
+        if row is None:
+            raise Conflict(_("This donation was already withdrawn."), code="donation_withdrawn")
+        item_id, qty, state = row
+        if state != DonationState.PLEDGED:
+            raise Conflict(_("A paid donation can no longer be withdrawn."), code="donation_paid")
+        Donation.objects.filter(pk=donation.pk).delete()
+        items_apply_deltas(deltas={item_id: -qty})
 
 
 def donation_assign(*, actor: User, donation: Donation, recipient_id: Any) -> Donation:

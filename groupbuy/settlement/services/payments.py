@@ -24,9 +24,13 @@ from groupbuy.settlement.services.common import (
     reason_for_inactive,
     refund_excess,
     require_own_entry,
+    require_payment_confirmer,
     require_payment_staff,
+    require_refund_settler,
+    second_person_required,
 )
 from groupbuy.settlement.services.notify import entry_user_ids, settlement_link
+from groupbuy.settlement.services.photos import photo_prefix, photo_recorded
 from groupbuy.settlement.uploads import stored_photos
 
 # A resident may pay from sign-up until the goods are handed out.
@@ -44,6 +48,9 @@ PAYABLE_STATES = (
     BuyStatus.DISTRIBUTING,
     BuyStatus.COMPLETED,
 )
+# How far a mark may exceed what is still due (a round-up, a small tip): a larger one is a typo or a fake that
+# would come back out as an "overpayment" refund.
+MAX_OVERPAYMENT = Decimal("100.00")
 
 
 def balance_due(entry: Entry, payment: Payment | None) -> Decimal:
@@ -84,7 +91,8 @@ def payment_mark(
         raise Conflict(_("This buy does not take payments."), code="invalid_state")
     reference = (reference or "").strip()[:100]
 
-    with stored_photos([screenshot] if screenshot else [], prefix="settlement/payments") as names:
+    shots = [screenshot] if screenshot else []
+    with stored_photos(shots, user_id=actor.pk, prefix=photo_prefix("payment")) as names:
         with transaction.atomic():
             payment = lock_payment(entry)
             entry.refresh_from_db(fields=["status", "amount", "units"])
@@ -93,12 +101,21 @@ def payment_mark(
             if payment.state == PaymentState.MARKED and payment.marked_amount == value and payment.method == method:
                 if names:
                     Payment.objects.filter(pk=payment.pk).update(screenshot=names[0])
+                    photo_recorded(kind="payment", pk=payment.pk, replaced=payment.screenshot)
                     payment.screenshot = names[0]
                 return payment
             if payment.state == PaymentState.CONFIRMED:
                 due = balance_due(entry, payment)
                 if due <= 0:
                     raise Conflict(_("Nothing is due on this sign-up."), code="nothing_due")
+            still_owed = entry_owed(entry) - (payment.paid - entry_refunded(entry.pk))
+            most = money(max(still_owed, Decimal("0")) + MAX_OVERPAYMENT)
+            if value > most:
+                raise ValidationFailed(
+                    _("That is more than is due on this sign-up (at most ¥%(max)s).") % {"max": most},
+                    code="amount_too_high",
+                    detail={"field": "amount", "max": str(most)},
+                )
             fields = {
                 "state": PaymentState.MARKED,
                 "marked_amount": value,
@@ -110,6 +127,8 @@ def payment_mark(
             if names:
                 fields["screenshot"] = names[0]
             Payment.objects.filter(pk=payment.pk, state=payment.state).update(**fields)
+            if names:
+                photo_recorded(kind="payment", pk=payment.pk, replaced=payment.screenshot)
             payment.refresh_from_db()
             return payment
 
@@ -120,7 +139,7 @@ def payment_confirm(*, actor: User, entry: Entry, expected_amount: Any = None) -
     `expected_amount` is the amount the confirmer saw; if the resident changed it meanwhile the
     confirmation is refused rather than confirming a number nobody checked.
     """
-    require_payment_staff(actor, entry.buy)
+    require_payment_confirmer(actor, entry)
     expected = parse_money(expected_amount, field="amount") if expected_amount not in (None, "") else None
     with transaction.atomic():
         payment = lock_payment(entry)
@@ -158,7 +177,8 @@ def payment_reject(*, actor: User, entry: Entry) -> Payment:
 
 
 def refund_mark_paid_back(*, actor: User, refund: Refund) -> Refund:
-    require_payment_staff(actor, refund.buy)
+    """Payment staff sent the money back (never to their own household; an overpayment by a second person)."""
+    require_refund_settler(actor, refund)
     Refund.objects.filter(pk=refund.pk, state=RefundState.DUE).update(
         state=RefundState.PAID_BACK, paid_back_by=actor, paid_back_at=timezone.now()
     )
@@ -173,6 +193,8 @@ def refund_confirm(*, actor: User, refund: Refund) -> Refund:
         require_own_entry(actor, entry)
     except PermissionRefused:
         require_payment_staff(actor, refund.buy)
+        if refund.paid_back_by_id == actor.pk:
+            raise second_person_required() from None  # whoever paid it back cannot also attest it arrived
     changed = Refund.objects.filter(pk=refund.pk, state=RefundState.PAID_BACK).update(
         state=RefundState.CONFIRMED, confirmed_by=actor, confirmed_at=timezone.now()
     )

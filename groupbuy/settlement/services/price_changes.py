@@ -41,6 +41,7 @@ from groupbuy.settlement.services.common import (
     require_own_entry,
 )
 from groupbuy.settlement.services.notify import notify_entry
+from groupbuy.settlement.services.photos import photo_prefix, photo_recorded
 from groupbuy.settlement.uploads import stored_photos
 
 
@@ -89,7 +90,8 @@ def price_change_propose(
     if ItemArrival.objects.filter(item_id=item.pk).exists():
         raise Conflict(_("The goods of this item have already arrived."), code="arrival_already_recorded")
 
-    with stored_photos([evidence] if evidence else [], prefix="settlement/evidence") as names:
+    shots = [evidence] if evidence else []
+    with stored_photos(shots, user_id=actor.pk, prefix=photo_prefix("evidence")) as names:
         try:
             with transaction.atomic():
                 # The item row lock orders this against a concurrent arrival record for the same item.
@@ -110,6 +112,8 @@ def price_change_propose(
                     default_action=default_action,
                     proposed_by=actor,
                 )
+                if names:
+                    photo_recorded(kind="evidence", pk=change.pk)
                 entries = Entry.objects.filter(
                     buy_id=buy.pk, status=EntryStatus.ACTIVE, lines__item_id=item.pk
                 ).select_related("buy")
