@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.db.models import CharField, Exists, OuterRef, Value
+from django.db.models.functions import Cast, Concat
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Membership
+from accounts.models import Membership, Notification
 from accounts.notifications import notification_send, register
 from groupbuy.models import Entry, EntryStatus, GroupBuy
 
@@ -53,6 +55,18 @@ def participant_user_ids(*, buy_id: int, statuses: Iterable[str] = (EntryStatus.
     return set(members) | set(placers)
 
 
+def buy_notice_key(buy_id: int, kind: str) -> str:
+    return f"buy:{buy_id}:{kind}"
+
+
+def buy_announced(kind: str) -> Exists:
+    """In a GroupBuy query: whether its `kind` notice was sent (the key of `buy_notice_key`). The leader is
+    addressed by every notice about their buy, so their row (found through the unique (user, key) index)
+    records it."""
+    key = Concat(Value("buy:"), Cast(OuterRef("pk"), CharField()), Value(f":{kind}"), output_field=CharField())
+    return Exists(Notification.objects.filter(user_id=OuterRef("leader_id"), dedupe_key=key))
+
+
 def notify_buy(
     *,
     buy: GroupBuy,
@@ -62,7 +76,7 @@ def notify_buy(
     key_suffix: str = "",
 ) -> int:
     """Send `kind` about `buy` to `user_ids` and the leader; exactly once per user and key."""
-    dedupe_key = f"buy:{buy.pk}:{kind}" + (f":{key_suffix}" if key_suffix else "")
+    dedupe_key = buy_notice_key(buy.pk, kind) + (f":{key_suffix}" if key_suffix else "")
     return notification_send(
         user_ids={*user_ids, buy.leader_id},
         kind=kind,

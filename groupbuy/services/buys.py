@@ -36,7 +36,7 @@ from groupbuy.models import (
     PoolMember,
     PoolMemberStatus,
 )
-from groupbuy.notifications import notify_buy, participant_user_ids
+from groupbuy.notifications import buy_announced, notify_buy, participant_user_ids
 from groupbuy.pool_selectors import duplicate_buys
 from groupbuy.services.catalog import offer_photos_requeue
 from groupbuy.services.pools import pool_id_for_buy, pool_lock_for_buy, pools_sweep
@@ -50,6 +50,13 @@ MAX_MOQ = Decimal("99999999")
 # A formed close-when-formed buy still formed after this long lost its close enqueue: the sweep closes it.
 LOST_CLOSE_GRACE = datetime.timedelta(seconds=10)
 SWEEP_BATCH = 200
+# A buy formed this long ago whose "formed" notice is still missing lost its notice task: the sweep sends it
+# (as long as the lost close's grace, so a buy that lost both is announced formed before closed).
+LOST_NOTICE_GRACE = LOST_CLOSE_GRACE
+# ... unless it formed longer ago than this: by then the news is stale (and the scan stays small).
+LOST_NOTICE_HORIZON = datetime.timedelta(days=2)
+# A buy in these states has nothing to announce as formed (never formed, back to open, or ended).
+NOT_FORMED_STATES = (BuyStatus.DRAFT, BuyStatus.OPEN, BuyStatus.FAILED, BuyStatus.CANCELLED)
 # Before these states the leader may still cancel (after them the goods are on their way).
 CANCELLABLE = (BuyStatus.DRAFT, BuyStatus.OPEN, BuyStatus.FORMED, BuyStatus.CLOSED, BuyStatus.ORDERED)
 
@@ -277,16 +284,34 @@ def group_buy_notify_formed(*, buy_id: int) -> int:
     """Tell participants and the leader the buy formed (once, whatever happens to it afterwards)."""
     buy = GroupBuy.objects.filter(pk=buy_id).first()
     # Formed and then back to open (a withdrawal) before this ran: nothing to announce yet.
-    if buy is None or buy.status in (BuyStatus.DRAFT, BuyStatus.OPEN, BuyStatus.FAILED, BuyStatus.CANCELLED):
+    if buy is None or buy.status in NOT_FORMED_STATES:
         return 0
     return notify_buy(buy=buy, kind="buy_formed", user_ids=participant_user_ids(buy_id=buy_id))
 
 
+def group_buys_notify_formed_lost(*, now: datetime.datetime) -> int:
+    """Send the "formed" notice of buys whose notice task was lost (broker down when they formed). The buy's
+    formed_at and the notices are the record: formed more than LOST_NOTICE_GRACE ago (the task had its
+    chance) and its leader holds no such notice means it was never sent. Idempotent (the notice's dedupe
+    key): a sweep racing the late task, or another sweep, adds nothing. Returns how many buys it announced."""
+    lost = (
+        GroupBuy.objects.filter(formed_at__lte=now - LOST_NOTICE_GRACE, formed_at__gt=now - LOST_NOTICE_HORIZON)
+        .exclude(status__in=NOT_FORMED_STATES)
+        .exclude(buy_announced("buy_formed"))
+        .order_by("formed_at", "pk")
+    )
+    return sum(
+        group_buy_notify_formed(buy_id=buy_id) > 0 for buy_id in list(lost.values_list("pk", flat=True)[:SWEEP_BATCH])
+    )
+
+
 def group_buys_sweep(*, now: datetime.datetime | None = None) -> dict[str, int]:
-    """Beat: close formed buys past their deadline, fail open ones, and close close-when-formed buys whose
-    close task was lost. Safe to run concurrently and repeatedly (every step is a CAS)."""
+    """Beat: close formed buys past their deadline, fail open ones, close close-when-formed buys whose close
+    task was lost, and send "formed" notices whose task was lost. Safe to run concurrently and repeatedly
+    (every step is a CAS or a deduplicated notice)."""
     now = now or timezone.now()
-    done = {"closed": 0, "failed": 0, "repaired": 0}
+    # First, so that a buy this run closes was announced as formed before it is announced as closed.
+    done = {"notices": group_buys_notify_formed_lost(now=now), "closed": 0, "failed": 0, "repaired": 0}
     due_formed = GroupBuy.objects.filter(status=BuyStatus.FORMED, deadline__lte=now).order_by("deadline", "pk")
     for buy_id in list(due_formed.values_list("pk", flat=True)[:SWEEP_BATCH]):
         done["closed"] += group_buy_close(buy_id=buy_id)

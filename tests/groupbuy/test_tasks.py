@@ -52,6 +52,7 @@ def test_sweep_task_reports_what_it_did(place):
     buy = GroupBuyFactory(community=place.community, leader=place.leader.user)
     GroupBuy.objects.filter(pk=buy.pk).update(deadline=timezone.now() - datetime.timedelta(seconds=1))
     assert tasks.sweep_group_buys.delay().get() == {
+        "notices": 0,
         "closed": 0,
         "failed": 1,
         "repaired": 0,

@@ -298,7 +298,7 @@ def test_sweep_closes_due_formed_fails_due_open_repairs_lost_close_and_repeats_h
 
     result = group_buys_sweep()
 
-    assert result == {"closed": 1, "failed": 1, "repaired": 1, "pools_failed": 0, "photos": 0}
+    assert result == {"notices": 1, "closed": 1, "failed": 1, "repaired": 1, "pools_failed": 0, "photos": 0}
     statuses = dict(GroupBuy.objects.values_list("pk", "status"))
     assert statuses == {
         formed.pk: BuyStatus.CLOSED,
@@ -308,7 +308,14 @@ def test_sweep_closes_due_formed_fails_due_open_repairs_lost_close_and_repeats_h
     }
     assert PurchaseOrder.objects.count() == 2
     notices = Notification.objects.count()
-    assert group_buys_sweep() == {"closed": 0, "failed": 0, "repaired": 0, "pools_failed": 0, "photos": 0}
+    assert group_buys_sweep() == {
+        "notices": 0,
+        "closed": 0,
+        "failed": 0,
+        "repaired": 0,
+        "pools_failed": 0,
+        "photos": 0,
+    }
     assert Notification.objects.count() == notices
 
 
