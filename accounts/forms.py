@@ -78,10 +78,18 @@ class RolesForm(forms.Form):
     volunteer_group = forms.ChoiceField(label=_("volunteer group"), choices=VolunteerGroup.choices, required=False)
     is_gate_guard = forms.BooleanField(label=_("gate guard (门卫)"), required=False, widget=CHECKBOX)
     is_committee = forms.BooleanField(label=_("committee staff (居委)"), required=False, widget=CHECKBOX)
+    proxy_buildings = forms.TypedMultipleChoiceField(
+        label=_("Orders for households of (proxy role)"),
+        coerce=int,
+        choices=(),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 8}),
+    )
 
     def __init__(self, *args, buildings=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["led_building"].choices = [("", "—")] + [(b.pk, b.label) for b in buildings]
+        self.fields["proxy_buildings"].choices = [(b.pk, b.label) for b in buildings]
 
 
 class MemberAddForm(forms.Form):

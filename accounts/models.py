@@ -129,6 +129,11 @@ class Membership(models.Model):
     )
     is_committee = models.BooleanField(_("committee staff (居委)"), default=False)
     is_gate_guard = models.BooleanField(_("gate guard (门卫)"), default=False)
+    # The proxy role: this member may place entries for households of these buildings (and only these).
+    # Empty means no proxy right; accounts.permissions.proxy_scope is the one place that reads it.
+    proxy_buildings = models.ManyToManyField(
+        Building, blank=True, related_name="proxy_members", verbose_name=_("orders for households of")
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -6,19 +6,21 @@ of community A have no power in community B.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
+
+from django.utils.translation import gettext_lazy as _
 
 from config.errors import PermissionRefused
 
 if TYPE_CHECKING:
-    from accounts.models import Community, Membership, User
+    from accounts.models import Community, Household, Membership, User
 
 
 class Action(StrEnum):
     VIEW = "view"  # see the community's buys and public lists
     SIGN_UP = "sign_up"  # join a buy for one's own household
-    PROXY_ORDER = "proxy_order"  # place an entry for another household
     OPEN_BUY = "open_buy"
     MANAGE_SUPPLIERS = "manage_suppliers"
     VIEW_CONTACTS = "view_contacts"  # full names and phones on sign-up lists
@@ -47,20 +49,19 @@ def _rules(m: Membership) -> set[Action]:
             Action.MANAGE_SUPPLIERS,
             Action.VIEW_CONTACTS,
             Action.CONFIRM_PAYMENT,
-            Action.PROXY_ORDER,
             Action.HAND_OVER,
             Action.FILE_DELIVERY,
         }
     if m.is_building_leader:
-        allowed |= {Action.PROXY_ORDER, Action.HAND_OVER, Action.APPROVE_JOIN, Action.MANAGE_HOUSEHOLDS}
-    if m.volunteer_group:
-        allowed |= {Action.PROXY_ORDER, Action.HAND_OVER}
-        if m.volunteer_group == "data":
-            allowed |= {Action.CONFIRM_PAYMENT, Action.VIEW_CONTACTS}
-        if m.volunteer_group == "procurement":
-            allowed.add(Action.MANAGE_SUPPLIERS)
-        if m.volunteer_group == "receiving":
-            allowed.add(Action.RECEIVE_GOODS)
+        allowed |= {Action.HAND_OVER, Action.APPROVE_JOIN, Action.MANAGE_HOUSEHOLDS}
+    # Ordering for other households is not an Action: its scope is per building and per buy (proxy_scope).
+    if m.volunteer_group == "data":
+        allowed |= {Action.HAND_OVER, Action.CONFIRM_PAYMENT, Action.VIEW_CONTACTS}
+    if m.volunteer_group == "procurement":
+        # Buying from suppliers; handing out goods is the receiving group's (DESIGN "Who may do what").
+        allowed.add(Action.MANAGE_SUPPLIERS)
+    if m.volunteer_group == "receiving":
+        allowed |= {Action.HAND_OVER, Action.RECEIVE_GOODS}
     if m.is_committee:
         allowed |= {
             Action.REVIEW_FILING,
@@ -126,3 +127,84 @@ def require_for_building(user: User | None, action: Action, community: Community
     if action in _BUILDING_SCOPED and not membership.is_committee and membership.led_building_id != building_id:
         raise PermissionRefused(code="forbidden")
     return membership
+
+
+# --- ordering on behalf of another household (proxy) ---------------------------------------------------------------
+
+
+class LedBuy(Protocol):
+    """What the proxy rule needs of a group buy (accounts does not import groupbuy)."""
+
+    pk: int
+    community_id: int
+    leader_id: int | None
+
+
+@dataclass(frozen=True)
+class ProxyScope:
+    """The households a person may order for in one buy: every household of the community (the buy's own
+    leader), or those of some buildings (a building leader: the one they lead; the proxy role: the buildings
+    it names). An empty scope means no proxy ordering at all."""
+
+    everywhere: bool = False
+    building_ids: frozenset[int] = frozenset()
+
+    def __bool__(self) -> bool:
+        return self.everywhere or bool(self.building_ids)
+
+    def covers(self, building_id: int) -> bool:
+        return self.everywhere or building_id in self.building_ids
+
+
+def proxy_building_ids(membership: Membership) -> frozenset[int]:
+    """The buildings the membership's proxy role names (one query, remembered on the membership object).
+    The role is a volunteer's: without a volunteer group there is none (and no query)."""
+    if not membership.volunteer_group:
+        return frozenset()
+    cached = membership.__dict__.get("_proxy_building_ids")
+    if cached is None:
+        cached = frozenset(membership.proxy_buildings.values_list("pk", flat=True))
+        membership.__dict__["_proxy_building_ids"] = cached
+    return cached
+
+
+def proxy_scope(user: User | None, buy: LedBuy) -> ProxyScope:
+    """Whose households `user` may place entries for in `buy`. The one rule for proxy ordering:
+    - the buy's own leader (a team leader): every household of the community, for that buy only;
+    - a building leader: households of the building they lead;
+    - a member given the proxy role (a volunteer): households of the buildings the role names.
+    Other team leaders, committee staff and volunteers without the role may not order for anyone else."""
+    membership = membership_for(user, buy.community_id)
+    if membership is None:
+        return ProxyScope()
+    if membership.is_team_leader and user is not None and buy.leader_id == user.pk:
+        return ProxyScope(everywhere=True)
+    buildings = set(proxy_building_ids(membership))
+    if membership.is_building_leader and membership.led_building_id is not None:
+        buildings.add(membership.led_building_id)
+    return ProxyScope(building_ids=frozenset(buildings))
+
+
+def require_proxy(user: User | None, buy: LedBuy) -> ProxyScope:
+    """The proxy scope, or PermissionRefused when the user may not order for any other household."""
+    scope = proxy_scope(user, buy)
+    if not scope:
+        raise PermissionRefused(code="forbidden")
+    return scope
+
+
+def may_order_for(user: User | None, buy: LedBuy, household: Household) -> bool:
+    """May `user` place an entry in `buy` for `household`: their own household (as a resident), or one in
+    their proxy scope. A household of another community never."""
+    membership = membership_for(user, buy.community_id)
+    if membership is None or household.community_id != buy.community_id:
+        return False
+    if membership.household_id == household.pk and Action.SIGN_UP in _rules(membership):
+        return True
+    return proxy_scope(user, buy).covers(household.building_id)
+
+
+def require_order_for(user: User | None, buy: LedBuy, household: Household) -> None:
+    """Refuse (coded `not_your_building`) an entry for a household outside the user's proxy scope."""
+    if not may_order_for(user, buy, household):
+        raise PermissionRefused(_("This household is not in your building."), code="not_your_building")

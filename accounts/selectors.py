@@ -71,8 +71,10 @@ def community_memberships(*, community_id: int, search: str = ""):
         else:
             match |= Q(household__building__label=search)
         rows = rows.filter(match)
-    return rows.select_related("user", "household__building", "led_building").order_by(
-        "household__building__sort_key", "household__building__label", "household__room", "user__username"
+    return (
+        rows.select_related("user", "household__building", "led_building")
+        .prefetch_related("proxy_buildings")
+        .order_by("household__building__sort_key", "household__building__label", "household__room", "user__username")
     )
 
 

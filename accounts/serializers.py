@@ -79,6 +79,11 @@ class MemberRowSerializer(serializers.Serializer):
     volunteer_group = serializers.CharField()
     is_gate_guard = serializers.BooleanField()
     is_committee = serializers.BooleanField()
+    proxy_building_ids = serializers.SerializerMethodField()
+
+    def get_proxy_building_ids(self, membership) -> list[int]:
+        """The proxy role: buildings whose households this member may order for."""
+        return sorted(b.pk for b in membership.proxy_buildings.all())
 
 
 class RolesInSerializer(serializers.Serializer):
@@ -90,6 +95,10 @@ class RolesInSerializer(serializers.Serializer):
     )
     is_gate_guard = serializers.BooleanField(default=False)
     is_committee = serializers.BooleanField(default=False)
+    # The proxy role (like every flag here, left out means none): buildings whose households the member orders for.
+    proxy_building_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), required=False, default=list, max_length=500
+    )
 
 
 class VulnerableInSerializer(serializers.Serializer):

@@ -328,6 +328,7 @@ def member_roles(request, community, membership_id: int):
         "volunteer_group": membership.volunteer_group,
         "is_gate_guard": membership.is_gate_guard,
         "is_committee": membership.is_committee,
+        "proxy_buildings": [b.pk for b in membership.proxy_buildings.all()],
     }
     form = forms.RolesForm(request.POST or None, buildings=buildings, initial=initial)
     status = 200
@@ -344,6 +345,7 @@ def member_roles(request, community, membership_id: int):
                     volunteer_group=data["volunteer_group"] or "",
                     is_gate_guard=data["is_gate_guard"],
                     is_committee=data["is_committee"],
+                    proxy_building_ids=data["proxy_buildings"],
                 )
             except ApplicationError as exc:
                 _show_error(form, exc)

@@ -14,10 +14,12 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
-from accounts.permissions import Action, membership_for, require
+from accounts.permissions import membership_for, require_proxy
 from accounts.selectors import buildings_of
+from config.errors import PermissionRefused
 from groupbuy import charts, selectors
 from groupbuy.settlement import selectors as settlement_selectors
 from groupbuy.views import page
@@ -48,11 +50,14 @@ def _building_choice(request: HttpRequest, community_id: int) -> int | None:
 @require_GET
 @page
 def signup_sheet(request: HttpRequest, pk: int) -> HttpResponse:
-    """Paper 接龙 for one building (or every building, one per page): anyone who may order for neighbours."""
+    """Paper 接龙 for one building (or every building, one per page): anyone who may order for neighbours,
+    for the buildings they order for (the lines collected are entered with proxy ordering)."""
     buy = selectors.buy_get(user=request.user, buy_id=pk)
-    require(request.user, Action.PROXY_ORDER, buy.community_id)
+    scope = require_proxy(request.user, buy)
     building_id = _building_choice(request, buy.community_id)
-    buildings = list(buildings_of(community_id=buy.community_id))
+    if building_id is not None and not scope.covers(building_id):
+        raise PermissionRefused(_("This household is not in your building."), code="not_your_building")
+    buildings = [b for b in buildings_of(community_id=buy.community_id) if scope.covers(b.pk)]
     if building_id is not None:
         buildings = [b for b in buildings if b.pk == building_id]
     by_building: dict[int, list[selectors.ListRow]] = {}
@@ -69,9 +74,8 @@ def signup_sheet(request: HttpRequest, pk: int) -> HttpResponse:
 def pick_list(request: HttpRequest, pk: int) -> HttpResponse:
     """The pick list laid out for A4 paper, one building per page (volunteers and building leaders)."""
     buy = settlement_selectors.get_buy(user=request.user, buy_id=pk)
-    require(request.user, Action.HAND_OVER, buy.community_id)
     building_id = _building_choice(request, buy.community_id)
-    groups = settlement_selectors.pick_list(buy=buy, building_id=building_id)
+    groups = settlement_selectors.pick_list(user=request.user, buy=buy, building_id=building_id)
     return render(request, "groupbuy/print/pick_list.html", {"buy": buy, "groups": groups, "building_id": building_id})
 
 

@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.permissions import Action, allowed_actions, require
+from accounts.permissions import Action, allowed_actions, proxy_scope, require, require_order_for, require_proxy
 from config.errors import ApplicationError
 from groupbuy import exceptions as err
 from groupbuy import exports, pool_selectors, selectors
@@ -117,7 +117,7 @@ def _detail(
         "change_form": change_form,
         "action_error": action_error,
         "can_join": can_join,
-        "can_proxy": Action.PROXY_ORDER in actions,
+        "can_proxy": bool(proxy_scope(request.user, buy)),
         "is_leader": buy.leader_id == request.user.pk,
         "may_see_contacts": selectors.may_see_contacts(user=request.user, buy=buy),
         "idempotency_key": _new_key(),
@@ -206,9 +206,10 @@ def my_entries(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @page
 def proxy_signup(request: HttpRequest, pk: int) -> HttpResponse:
-    """A building leader or volunteer signs up a household of the community (e.g. an elderly neighbour)."""
+    """A building leader (their building), a volunteer with the proxy role (its buildings) or the buy's leader
+    signs up a household (e.g. an elderly neighbour)."""
     buy = selectors.buy_get(user=request.user, buy_id=pk)
-    require(request.user, Action.PROXY_ORDER, buy.community_id)
+    require_proxy(request.user, buy)
     source = request.POST if request.method == "POST" else request.GET
     pick = ProxyHouseholdForm(source if "label" in source else None)
     household = None
@@ -216,9 +217,17 @@ def proxy_signup(request: HttpRequest, pk: int) -> HttpResponse:
         household = selectors.household_by_label(community_id=buy.community_id, label=pick.cleaned_data["label"])
         if household is None:
             pick.add_error("label", _("There is no such household in this community."))
+    refused = None
+    if household is not None:
+        try:  # before its members' names are shown
+            require_order_for(request.user, buy, household)
+        except ApplicationError as exc:
+            pick.add_error("label", str(exc.message))
+            household, refused = None, exc
     context: dict[str, Any] = {"buy": buy, "pick": pick, "household": household}
     if household is None:
-        return render(request, "groupbuy/proxy.html", context, status=400 if pick.is_bound else 200)
+        status = refused.status_code if refused else 400 if pick.is_bound else 200
+        return render(request, "groupbuy/proxy.html", context, status=status)
     members = list(household.members.all())
     member_form = ProxyMemberForm(request.POST or None, members=members)
     form = QuantitiesForm(request.POST or None, items=buy.item_list)

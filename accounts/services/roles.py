@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Collection
+
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
@@ -23,7 +26,10 @@ def membership_set_roles(
     volunteer_group: str,
     is_gate_guard: bool,
     is_committee: bool,
+    proxy_building_ids: Collection[int] | None = None,
 ) -> Membership:
+    """Set the member's roles. `proxy_building_ids` is the proxy role: the buildings whose households the member
+    may order for (empty: none; None: left as it is)."""
     membership = Membership.objects.select_related("community").filter(pk=membership_id).first()
     if membership is None:
         raise NotFound(_("No such member."), code="membership_not_found")
@@ -41,6 +47,19 @@ def membership_set_roles(
             raise NotFound(_("That building is not in this community."), code="building_not_found")
     else:
         led_building_id = None
+    if not volunteer_group:
+        if proxy_building_ids:
+            raise ValidationFailed(
+                _("Only a volunteer can be given the proxy role: choose a volunteer group."),
+                code="proxy_needs_volunteer",
+                detail={"proxy_buildings": ["invalid"]},
+            )
+        proxy_building_ids = ()  # leaving the volunteer groups ends the proxy role too
+    if proxy_building_ids is not None:
+        proxy_building_ids = set(proxy_building_ids)
+        found = Building.objects.filter(pk__in=proxy_building_ids, community_id=membership.community_id).count()
+        if found != len(proxy_building_ids):
+            raise NotFound(_("That building is not in this community."), code="building_not_found")
     if membership.user_id == actor.pk and membership.is_committee and not is_committee:
         # Otherwise the last committee member could lock everyone out of the community's settings.
         raise ValidationFailed(_("You cannot remove your own committee role."), code="cannot_remove_own_committee")
@@ -53,12 +72,19 @@ def membership_set_roles(
             is_gate_guard=is_gate_guard,
             is_committee=is_committee,
         )
+        if proxy_building_ids is not None:
+            membership.proxy_buildings.set(proxy_building_ids)
     membership.refresh_from_db()
+    proxy = sorted(membership.proxy_buildings.values_list("pk", flat=True))
+    roles = (
+        f"{membership.is_team_leader:d}{membership.is_building_leader:d}{membership.led_building_id}"
+        f"{membership.volunteer_group}{membership.is_gate_guard:d}{membership.is_committee:d}{proxy}"
+    )
     notification_send(
         user_ids=[membership.user_id],
         kind="roles_changed",
-        dedupe_key=f"roles_changed:{membership.pk}:{membership.is_team_leader:d}{membership.is_building_leader:d}"
-        f"{membership.led_building_id}{membership.volunteer_group}{membership.is_gate_guard:d}{membership.is_committee:d}",
+        # Hashed: the list of proxy buildings has no length bound, the key has (one notice per role set).
+        dedupe_key=f"roles_changed:{membership.pk}:{hashlib.sha256(roles.encode()).hexdigest()[:32]}",
         params={"community": membership.community.name},
         link="/",
         community_id=membership.community_id,

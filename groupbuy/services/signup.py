@@ -37,7 +37,14 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import Household, HouseholdMember, User
-from accounts.permissions import Action, allowed_actions, membership_for
+from accounts.permissions import (
+    Action,
+    allowed_actions,
+    may_order_for,
+    membership_for,
+    proxy_scope,
+    require_order_for,
+)
 from config import ratelimit
 from config.enqueue import enqueue_on_commit
 from config.errors import ApplicationError
@@ -235,12 +242,12 @@ def _authorize_for_household(actor: User, buy: GroupBuy, household: Household | 
         raise err.no_household()
     if membership is None or household.community_id != buy.community_id:
         raise err.wrong_community()
-    actions = allowed_actions(actor, buy.community_id)
-    if membership.household_id == household.pk:
-        if Action.SIGN_UP not in actions and Action.PROXY_ORDER not in actions:
-            raise err.forbidden()
-    elif Action.PROXY_ORDER not in actions:
+    if may_order_for(actor, buy, household):
+        return
+    # Nobody else to order for at all: the plain refusal; someone else's building: say so (issue 13 item 5).
+    if membership.household_id == household.pk or not proxy_scope(actor, buy):
         raise err.forbidden()
+    require_order_for(actor, buy, household)
 
 
 def _authorize_for_entry(actor: User, entry: Entry) -> None:

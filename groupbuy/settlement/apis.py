@@ -520,9 +520,12 @@ class DonationActionApi(APIView):
             )
         elif data["action"] == "paid":
             donation = after_sales_services.donation_mark_paid(actor=request.user, donation=donation)
+        elif data["action"] == "withdraw":
+            after_sales_services.donation_withdraw(actor=request.user, donation=donation)
+            return Response(status=204)
         else:
             donation = distribution_services.donation_hand_over(actor=request.user, donation=donation)
-        return Response(SettlementDonationOut(Donation.objects.select_related("recipient").get(pk=donation.pk)).data)
+        return Response(_donation_out(request, donation.pk))
 
 
 class SettlementPickLineOut(serializers.Serializer):
@@ -536,8 +539,8 @@ class SettlementPickHouseholdOut(serializers.Serializer):
     entry_id = serializers.IntegerField(source="entry.pk")
     seq = serializers.IntegerField(source="entry.seq")
     household = serializers.CharField(source="entry.household.label")
-    name = serializers.CharField(source="entry.display_name")
-    note = serializers.CharField(source="entry.note")
+    name = serializers.CharField()  # masked outside the caller's detail scope
+    note = serializers.CharField()  # care notes: empty outside the caller's detail scope
     pickup_state = serializers.CharField(source="pickup.state", allow_null=True, default=None)
     lines = SettlementPickLineOut(many=True)
 

@@ -85,10 +85,10 @@ def pick_list_table(*, buy: GroupBuy, groups: list[dict]) -> Table:
                 [
                     group["building"].label,
                     entry.household.label,
-                    entry.display_name,
+                    household["name"],
                     entry.seq,
                     items,
-                    entry.note,
+                    household["note"],
                     str(states[pickup.state]) if pickup else "",
                 ]
             )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypedDict
@@ -10,9 +11,10 @@ from typing import TYPE_CHECKING, Any, TypedDict
 from django.db.models import DecimalField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from accounts.display import public_identity
-from accounts.models import User
+from accounts.display import mask_name, public_identity
+from accounts.models import User, VolunteerGroup
 from accounts.permissions import Action, can, membership_for
 from config.errors import NotFound, PermissionRefused
 from groupbuy.models import Entry, EntryLine, EntryStatus, GroupBuy
@@ -128,13 +130,17 @@ def reconciliation_rows(*, buy: GroupBuy) -> list[dict[str, Any]]:
     return rows
 
 
+# "Unpaid too long" is counted over at most 90 days (the API refuses more: timedelta overflows far beyond).
+UNPAID_HOURS_MAX = 24 * 90
+
+
 def reconciliation(*, user: User, buy: GroupBuy, unpaid_hours: int = 24, state: str = "") -> dict[str, Any]:
     """The leader's and data volunteers' view: totals, every entry's money, what needs attention."""
     if not is_payment_staff(user, buy):
         raise PermissionRefused(code="forbidden")
     rows = reconciliation_rows(buy=buy)
     since = buy.closed_at or buy.created_at
-    overdue_before = timezone.now() - timedelta(hours=max(unpaid_hours, 0))
+    overdue_before = timezone.now() - timedelta(hours=min(max(unpaid_hours, 0), UNPAID_HOURS_MAX))
     totals: defaultdict[str, Decimal] = defaultdict(lambda: Decimal("0"))
     counts: defaultdict[str, int] = defaultdict(int)
     for row in rows:
@@ -222,8 +228,51 @@ def identity(entry: Entry) -> str:
 # --- distribution -------------------------------------------------------------
 
 
-def pick_list(*, buy: GroupBuy, building_id: int | None = None) -> list[dict[str, Any]]:
-    """Per building: households (by room) with items and quantities to hand over, notes, donations."""
+@dataclass(frozen=True)
+class PickScope:
+    """What of a buy's pick list one person sees (DESIGN "Who may do what to whom").
+    `building_ids` None: every building; else only those. `detail_ids` None: names, care notes and donated
+    portions everywhere shown; else only in those buildings (elsewhere: the room, a masked name, the items)."""
+
+    building_ids: frozenset[int] | None
+    detail_ids: frozenset[int] | None
+
+    def shows(self, building_id: int) -> bool:
+        return self.building_ids is None or building_id in self.building_ids
+
+    def details(self, building_id: int) -> bool:
+        return self.detail_ids is None or building_id in self.detail_ids
+
+
+def pick_list_scope(*, user: User, buy: GroupBuy) -> PickScope:
+    """Who sees which pick list rows:
+    - the buy's leader and data volunteers: the whole buy with names and care notes (they run the list);
+    - a building leader: their own building, in full;
+    - receiving volunteers (and team leaders of other buys): every building, to hand out, but only the room,
+      a masked name and the items: no care notes (独居，放门口), and no donated portions, which would tell who
+      is on the committee's vulnerable list. A receiving volunteer who also leads a building sees it in full.
+    PermissionRefused for anyone who may not hand out goods."""
+    membership = membership_for(user, buy.community_id)
+    if membership is None or not can(user, Action.HAND_OVER, buy.community_id):
+        raise PermissionRefused(code="forbidden")
+    if buy.leader_id == user.pk or membership.volunteer_group == VolunteerGroup.DATA:
+        return PickScope(building_ids=None, detail_ids=None)
+    led = (
+        frozenset([membership.led_building_id])
+        if membership.is_building_leader and membership.led_building_id
+        else frozenset()
+    )
+    if membership.is_team_leader or membership.volunteer_group == VolunteerGroup.RECEIVING:
+        return PickScope(building_ids=None, detail_ids=led)
+    return PickScope(building_ids=led, detail_ids=led)
+
+
+def pick_list(*, user: User, buy: GroupBuy, building_id: int | None = None) -> list[dict[str, Any]]:
+    """Per building: households (by room) with items and quantities to hand over, notes, donations; limited
+    to what `user` may see (pick_list_scope). Asking for a building outside the scope is refused."""
+    scope = pick_list_scope(user=user, buy=buy)
+    if building_id and not scope.shows(building_id):
+        raise PermissionRefused(_("This household is not in your building."), code="not_your_building")
     entries = (
         Entry.objects.filter(buy_id=buy.pk, status=EntryStatus.ACTIVE)
         .select_related("household__building", "pickup", "placed_for")
@@ -236,6 +285,10 @@ def pick_list(*, buy: GroupBuy, building_id: int | None = None) -> list[dict[str
     if building_id:
         entries = entries.filter(household__building_id=building_id)
         donations = donations.filter(recipient__building_id=building_id)
+    if scope.building_ids is not None:
+        entries = entries.filter(household__building_id__in=scope.building_ids)
+    if scope.detail_ids is not None:
+        donations = donations.filter(recipient__building_id__in=scope.detail_ids)
     buildings: dict[int, dict[str, Any]] = {}
 
     def bucket(building) -> dict[str, Any]:

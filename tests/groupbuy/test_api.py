@@ -272,6 +272,7 @@ def test_someone_elses_entry_cannot_be_changed(place, api, buy):
 
 
 def test_proxy_sign_up_by_a_volunteer_and_refused_for_a_resident(place, api, buy):
+    place.receiving_volunteer.proxy_buildings.set([place.building])  # the proxy role, for the neighbour's building
     item = str(main_item(buy).pk)
     payload = {"quantities": {item: 1}, "household_id": place.neighbour.household_id}
     before = buy_state(buy)

@@ -102,7 +102,7 @@ def _seed_community(
                 household=households[(p.building, p.room)] if p.room else None,
                 is_resident=bool(p.room),
                 led_building=by_label[p.roles["led_building"]] if p.roles.get("led_building") else None,
-                **{k: v for k, v in p.roles.items() if k != "led_building"},
+                **{k: v for k, v in p.roles.items() if k not in ("led_building", "proxy_buildings")},
             )
             for p in people
         ],
@@ -122,6 +122,9 @@ def _seed_community(
         for m in Membership.objects.filter(community=community).select_related("user", "household__building")
     }
     for p in people:
+        if p.roles.get("proxy_buildings"):  # the proxy role names the buildings it orders for
+            memberships[p.username].proxy_buildings.set([by_label[label] for label in p.roles["proxy_buildings"]])
+    for p in people:
         seeded.logins.append((p.username, p.what))
         m = memberships[p.username]
         if m.is_team_leader:
@@ -138,7 +141,14 @@ def _main_people() -> list[Person]:
         Person("guard", "门卫 老马", None, None, {"is_gate_guard": True}, "gate guard (门卫)"),
         Person("data1", "数据 小林", "20", "101", {"volunteer_group": "data"}, "data volunteer"),
         Person("data2", "数据 小郭", "21", "102", {"volunteer_group": "data"}, "data volunteer"),
-        Person("receiving1", "接货 大罗", "22", "201", {"volunteer_group": "receiving"}, "receiving volunteer"),
+        Person(
+            "receiving1",
+            "接货 大罗",
+            "22",
+            "201",
+            {"volunteer_group": "receiving", "proxy_buildings": ["22", "41", "42"]},
+            "receiving volunteer; orders for neighbours in buildings 22, 41 and 42",
+        ),
         Person("receiving2", "接货 小何", "23", "202", {"volunteer_group": "receiving"}, "receiving volunteer"),
         Person("procure1", "采购 小高", "24", "301", {"volunteer_group": "procurement"}, "procurement volunteer"),
     ]
