@@ -312,7 +312,16 @@ def pick_list(*, user: User, buy: GroupBuy, building_id: int | None = None) -> l
         ]
         for line in lines:
             group["totals"][line["title"]] += line["quantity"]
-        group["households"].append({"entry": entry, "lines": lines, "pickup": pickup})
+        detail = scope.details(entry.household.building_id)
+        group["households"].append(
+            {
+                "entry": entry,
+                "lines": lines,
+                "pickup": pickup,
+                "name": entry.display_name if detail else mask_name(entry.display_name),
+                "note": entry.note if detail else "",
+            }
+        )
         group["total"] += 1
         if pickup is not None and pickup.state != PickupState.ISSUED:
             group["handed"] += 1
