@@ -520,12 +520,9 @@ class DonationActionApi(APIView):
             )
         elif data["action"] == "paid":
             donation = after_sales_services.donation_mark_paid(actor=request.user, donation=donation)
-        elif data["action"] == "withdraw":
-            after_sales_services.donation_withdraw(actor=request.user, donation=donation)
-            return Response(status=204)
         else:
             donation = distribution_services.donation_hand_over(actor=request.user, donation=donation)
-        return Response(_donation_out(request, donation.pk))
+        return Response(SettlementDonationOut(Donation.objects.select_related("recipient").get(pk=donation.pk)).data)
 
 
 class SettlementPickLineOut(serializers.Serializer):
