@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
@@ -142,12 +142,26 @@ class SettlementReportOut(serializers.Serializer):
 
 
 class SettlementDonationOut(serializers.Serializer):
+    """`recipient` is null unless the caller may see the vulnerable list (context `show_recipient`, from
+    selectors.can_see_donation_recipients); `mine` marks the caller's own donations (they may withdraw them)."""
+
     id = serializers.IntegerField()
     item_id = serializers.IntegerField()
     quantity = serializers.IntegerField()
     amount = serializers.DecimalField(max_digits=12, decimal_places=2)
-    recipient = serializers.CharField(source="recipient.label", allow_null=True, default=None)
+    recipient = serializers.SerializerMethodField()
     state = serializers.CharField()
+    mine = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_recipient(self, donation: Donation) -> str | None:
+        if not self.context.get("show_recipient") or donation.recipient is None:
+            return None
+        return donation.recipient.label
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_mine(self, donation: Donation) -> bool:
+        return donation.donor_id == self.context.get("user_id")
 
 
 # --- input -------------------------------------------------------------------------------------------------------
@@ -475,11 +489,21 @@ class AfterSalesResolveApi(APIView):
         return Response(SettlementReportOut(report).data)
 
 
+def _donation_context(request: Request, buy) -> dict[str, Any]:
+    return {"show_recipient": selectors.can_see_donation_recipients(request.user, buy), "user_id": request.user.pk}
+
+
+def _donation_out(request: Request, donation_pk: int) -> dict[str, Any]:
+    donation = Donation.objects.select_related("buy", "recipient").get(pk=donation_pk)
+    return SettlementDonationOut(donation, context=_donation_context(request, donation.buy)).data
+
+
 class DonationListApi(APIView):
     @extend_schema(responses=SettlementDonationOut(many=True), operation_id="settlement_donation_list")
     def get(self, request: Request, pk: int) -> Response:
         buy = selectors.get_buy(user=request.user, buy_id=pk)
-        return Response(SettlementDonationOut(selectors.donations(buy=buy), many=True).data)
+        context = _donation_context(request, buy)
+        return Response(SettlementDonationOut(selectors.donations(buy=buy), many=True, context=context).data)
 
     @extend_schema(
         request=SettlementDonationIn, responses={201: SettlementDonationOut}, operation_id="settlement_donation_add"
@@ -494,21 +518,25 @@ class DonationListApi(APIView):
             quantity=data["quantity"],
             recipient_id=data.get("recipient_id"),
         )
-        return Response(
-            SettlementDonationOut(Donation.objects.select_related("recipient").get(pk=donation.pk)).data, status=201
-        )
+        return Response(_donation_out(request, donation.pk), status=201)
 
 
 class SettlementDonationActionIn(serializers.Serializer):
-    action = serializers.ChoiceField(choices=[("assign", "assign"), ("paid", "paid"), ("delivered", "delivered")])
+    action = serializers.ChoiceField(
+        choices=[("assign", "assign"), ("paid", "paid"), ("delivered", "delivered"), ("withdraw", "withdraw")]
+    )
     recipient_id = serializers.IntegerField(required=False, allow_null=True)
 
 
 class DonationActionApi(APIView):
     @extend_schema(
-        request=SettlementDonationActionIn, responses=SettlementDonationOut, operation_id="settlement_donation_action"
+        request=SettlementDonationActionIn,
+        responses={200: SettlementDonationOut, 204: None},
+        operation_id="settlement_donation_action",
     )
     def post(self, request: Request, donation_pk: int) -> Response:
+        """assign a recipient, mark paid, hand over; or withdraw (the donor, or the buy's leader, until the close:
+        204, the donation is gone and its portions are back in stock)."""
         donation = Donation.objects.select_related("buy").filter(pk=donation_pk).first()
         if donation is None:
             raise NotFound(code="not_found")
@@ -520,9 +548,12 @@ class DonationActionApi(APIView):
             )
         elif data["action"] == "paid":
             donation = after_sales_services.donation_mark_paid(actor=request.user, donation=donation)
+        elif data["action"] == "withdraw":
+            after_sales_services.donation_withdraw(actor=request.user, donation=donation)
+            return Response(status=204)
         else:
             donation = distribution_services.donation_hand_over(actor=request.user, donation=donation)
-        return Response(SettlementDonationOut(Donation.objects.select_related("recipient").get(pk=donation.pk)).data)
+        return Response(_donation_out(request, donation.pk))
 
 
 class SettlementPickLineOut(serializers.Serializer):

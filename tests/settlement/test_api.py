@@ -153,10 +153,12 @@ def test_pick_list_and_donations_through_the_api(closed, place, api):
     from accounts.models import Household
 
     Household.objects.filter(pk=place.neighbour.household_id).update(is_vulnerable=True)
+    closed.set_status(BuyStatus.FORMED)  # donations are taken only while the buy takes sign-ups
     r = api(place.resident.user).post(
         f"/api/settlement/buys/{closed.buy.pk}/donations/", {"item_id": closed.extra.pk, "quantity": 2}, format="json"
     )
     assert r.status_code == 201
+    closed.set_status(BuyStatus.CLOSED)
     donation_id = r.json()["id"]
     r = api(place.resident.user).post(
         f"/api/settlement/donations/{donation_id}/",
