@@ -16,7 +16,7 @@ from config import uploads
 PDF_MAX_BYTES = 10 * 1024 * 1024
 DOCUMENT_PREFIX = "compliance/documents"
 EVIDENCE_PREFIX = "compliance/evidence"
-INCOMING_PREFIX = "compliance/incoming"
+INCOMING_PREFIX = f"{uploads.INCOMING_PREFIX}/compliance/evidence"  # raw photos: pending, never served
 
 
 def _size(upload: Any) -> int:

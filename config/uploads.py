@@ -689,6 +689,8 @@ def reencode_stored(source: str, prefix: str, *, thumbnail: bool = True) -> Reen
     failed) with a compare-and-swap, then calls ``reencode_settle``. ``error_code`` is the refusal's
     code, or ``missing_source`` when the raw file is gone.
     """
+    if not source:
+        return Reencoded(error_code="missing_source")
     try:
         with default_storage.open(source, "rb") as fp:
             data = fp.read()

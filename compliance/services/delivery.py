@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -20,8 +19,14 @@ from compliance.notifications import filing_link
 from compliance.selectors import participant_user_ids
 from compliance.services.audit import audit_append
 from config.enqueue import enqueue_on_commit
-from config.errors import ApplicationError
-from config.uploads import VIDEO_CONTENT_TYPES, delete_private, process_image, save_private_upload, save_processed_image
+from config.uploads import (
+    VIDEO_CONTENT_TYPES,
+    delete_private,
+    reencode_settle,
+    reencode_stored,
+    save_private_upload,
+    upload_allowance_check,
+)
 from groupbuy.models import BuyStatus, GroupBuy
 from groupbuy.services.transitions import buy_transition
 from groupbuy.settlement.services.distribution import pickup_ready_notify
@@ -95,6 +100,7 @@ def evidence_add(*, actor: User, filing: Filing, upload, now: datetime | None = 
     require(actor, Action.RECEIVE_GOODS, filing.community_id)
     if upload is None:
         raise errors.invalid_field("file", _("Choose a photo or video."))
+    upload_allowance_check(actor.pk)
     kind, ext = classify_evidence(upload)
     now = now or timezone.now()
     if GroupBuy.objects.filter(pk=filing.buy_id).values_list("status", flat=True).get() not in EVIDENCE_STATES:
@@ -148,35 +154,20 @@ def evidence_process(*, evidence_id: int) -> bool:
     if evidence is None or not evidence.source.name:
         return False
     source = evidence.source.name
-    try:
-        with default_storage.open(source, "rb") as fh:
-            data = fh.read()
-    except FileNotFoundError:
-        Evidence.objects.filter(pk=evidence_id, status=EvidenceStatus.PENDING).update(
-            status=EvidenceStatus.FAILED, error_code="missing_file", source=""
+    result = reencode_stored(source, EVIDENCE_PREFIX)
+    still_pending = Evidence.objects.filter(pk=evidence_id, status=EvidenceStatus.PENDING)
+    if result.error_code:  # refused on decoding, or its raw file is gone
+        done = still_pending.update(status=EvidenceStatus.FAILED, error_code=result.error_code, source="")
+    else:
+        done = still_pending.update(
+            status=EvidenceStatus.READY,
+            file=result.image,
+            thumbnail=result.thumbnail,
+            content_type=result.content_type,
+            source="",
         )
-        return False
-    try:
-        processed = process_image(data)
-    except ApplicationError as exc:
-        if Evidence.objects.filter(pk=evidence_id, status=EvidenceStatus.PENDING).update(
-            status=EvidenceStatus.FAILED, error_code=exc.code[:40], source=""
-        ):
-            delete_private(source)
-        return False
-    image, thumbnail = save_processed_image(processed, EVIDENCE_PREFIX)
-    done = Evidence.objects.filter(pk=evidence_id, status=EvidenceStatus.PENDING).update(
-        status=EvidenceStatus.READY,
-        file=image,
-        thumbnail=thumbnail,
-        content_type=processed.content_type,
-        source="",
-    )
-    if not done:  # another run got there first
-        delete_private(image, thumbnail)
-        return False
-    delete_private(source)
-    return True
+    reencode_settle(result, source=source, swapped=bool(done))  # the loser's files go
+    return bool(done) and not result.error_code
 
 
 def disinfection_finish(

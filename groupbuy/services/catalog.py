@@ -14,7 +14,6 @@ import logging
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -22,14 +21,8 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Community, User
 from accounts.permissions import Action, membership_for, require
 from config.enqueue import enqueue_on_commit
-from config.errors import ApplicationError, Conflict
-from config.uploads import (
-    delete_private,
-    process_image,
-    save_private_upload,
-    save_processed_image,
-    validate_image_upload,
-)
+from config.errors import Conflict
+from config.uploads import accept_image_upload, delete_private, reencode_settle, reencode_stored
 from groupbuy import exceptions as err
 from groupbuy.models import Offer, OfferPhoto, PhotoStatus, Supplier
 from groupbuy.services.signup import _as_int
@@ -191,8 +184,7 @@ def offer_photo_add(*, actor: User, offer: Offer, upload: Any) -> OfferPhoto:
         raise Conflict(
             _("An offer can have at most {n} photos.").format(n=MAX_PHOTOS_PER_OFFER), code="too_many_photos"
         )
-    ext = validate_image_upload(upload)
-    name = save_private_upload(upload, "incoming/offers", ext)
+    name = accept_image_upload(upload, user_id=actor.pk, prefix="offers")
     try:
         with transaction.atomic():
             position = OfferPhoto.objects.filter(offer_id=offer.pk).count()
@@ -209,33 +201,15 @@ def offer_photo_process(*, photo_id: int) -> bool:
     photo = OfferPhoto.objects.filter(pk=photo_id, status=PhotoStatus.PENDING).first()
     if photo is None:
         return False
-    try:
-        if not photo.source.name:  # not for a pending photo (cleared on leaving pending); failed like a lost one
-            raise FileNotFoundError("no source file")
-        with default_storage.open(photo.source.name, "rb") as fp:
-            data = fp.read()
-    except (FileNotFoundError, ValueError):
-        OfferPhoto.objects.filter(pk=photo_id, status=PhotoStatus.PENDING).update(
-            status=PhotoStatus.FAILED, error_code="missing_source"
-        )
-        return False
-    try:
-        processed = process_image(data)
-    except ApplicationError as exc:
-        if OfferPhoto.objects.filter(pk=photo_id, status=PhotoStatus.PENDING).update(
-            status=PhotoStatus.FAILED, error_code=exc.code[:40], source=""
-        ):
-            delete_private(photo.source.name)
-        return False
-    image_name, thumbnail_name = save_processed_image(processed, "offers")
-    done = OfferPhoto.objects.filter(pk=photo_id, status=PhotoStatus.PENDING).update(
-        status=PhotoStatus.READY, image=image_name, thumbnail=thumbnail_name, source=""
-    )
-    if done:
-        delete_private(photo.source.name)
-    else:  # another run finished first: drop our copy
-        delete_private(image_name, thumbnail_name)
-    return bool(done)
+    source = photo.source.name
+    result = reencode_stored(source, "offers")
+    still_pending = OfferPhoto.objects.filter(pk=photo_id, status=PhotoStatus.PENDING)
+    if result.error_code:  # refused on decoding, or its raw file is gone
+        done = still_pending.update(status=PhotoStatus.FAILED, error_code=result.error_code, source="")
+    else:
+        done = still_pending.update(status=PhotoStatus.READY, image=result.image, thumbnail=result.thumbnail, source="")
+    reencode_settle(result, source=source, swapped=bool(done))  # the loser's files go
+    return bool(done) and not result.error_code
 
 
 def offer_photos_requeue(*, now: datetime.datetime | None = None, limit: int = 200) -> int:
