@@ -127,8 +127,11 @@ def test_proxy_order_by_building_leader_records_who_placed_it(place, buy):
 def test_idempotent_repeat_returns_the_same_entry_once(place, buy):
     first = signup(buy, place.resident, 2, idempotency_key="phone-req-1")
     before = buy_state(buy)
-    again = signup(buy, place.resident, 3, idempotency_key="phone-req-1")
+    again = signup(buy, place.resident, 2, idempotency_key="phone-req-1")
     assert again.pk == first.pk
+    assert buy_state(buy) == before
+    # The same key with another request is refused, not answered with the first entry (issue 13 item 4).
+    refused("idempotency_mismatch", signup, buy, place.resident, 3, idempotency_key="phone-req-1")
     assert buy_state(buy) == before
 
 
