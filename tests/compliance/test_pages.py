@@ -136,7 +136,9 @@ def test_resident_is_refused_every_committee_page_and_action(place, live_filed, 
     c = place.community.pk
     for name in ("policy", "suspensions", "queue", "audit", "audit_csv"):
         assert client.get(reverse(f"compliance:{name}", args=[c])).status_code == 403, name
-    assert client.post(reverse("compliance:policy", args=[c]), {"weekdays": ["0"], "lead_hours": "1"}).status_code == 403
+    assert (
+        client.post(reverse("compliance:policy", args=[c]), {"weekdays": ["0"], "lead_hours": "1"}).status_code == 403
+    )
     assert (
         client.post(
             reverse("compliance:suspensions", args=[c]),
