@@ -5,6 +5,8 @@ from accounts import apis
 urlpatterns = [
     path("me/", apis.MeApi.as_view(), name="api-me"),
     path("auth/token/", apis.TokenObtainApi.as_view(), name="api-token"),
+    path("auth/logout/", apis.TokenLogoutApi.as_view(), name="api-token-logout"),
+    path("auth/logout-all/", apis.TokenLogoutAllApi.as_view(), name="api-token-logout-all"),
     path("invites/redeem/", apis.RedeemInviteApi.as_view(), name="api-invite-redeem"),
     path("join-requests/", apis.JoinRequestListCreateApi.as_view(), name="api-join-requests"),
     path("join-requests/<int:pk>/approve/", apis.JoinRequestApproveApi.as_view(), name="api-join-request-approve"),

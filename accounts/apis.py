@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from knox.models import AuthToken
 from rest_framework import serializers, status
-from rest_framework.authtoken.models import Token
-from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.generics import ListAPIView
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.permissions import AllowAny
@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import selectors
+from accounts.login_protection import login_authenticate
 from accounts.models import Notification
 from accounts.permissions import Action, require
 from accounts.serializers import (
@@ -38,9 +39,9 @@ from accounts.services.inbox import notification_mark_read
 from accounts.services.invites import invite_codes_issue, invite_redeem
 from accounts.services.joining import join_request_create, join_request_decide
 from accounts.services.roles import membership_set_roles
+from accounts.services.tokens import token_issue, token_revoke, tokens_revoke_all
 from accounts.utils import client_ip
-from accounts.views import LOGIN_IP_LIMIT, LOGIN_USER_LIMIT, LOGIN_WINDOW
-from config import ratelimit
+from config.errors import ValidationFailed
 
 
 class MembershipOutSerializer(serializers.Serializer):
@@ -63,14 +64,51 @@ class MeApi(APIView):
         return Response(MeOutSerializer(selectors.user_profile(user=request.user)).data)
 
 
-class TokenObtainApi(ObtainAuthToken):
-    """Username + password -> a token for API clients. Throttled like the login page."""
+class TokenInSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
 
-    def post(self, request, *args, **kwargs):
-        username = str(request.data.get("username") or "").strip().lower()
-        ratelimit.check("login-ip", client_ip(request), limit=LOGIN_IP_LIMIT, window=LOGIN_WINDOW)
-        ratelimit.check("login-user", username, limit=LOGIN_USER_LIMIT, window=LOGIN_WINDOW)
-        return super().post(request, *args, **kwargs)
+
+class TokenOutSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text="Send as 'Authorization: Token <token>'. Shown once: only a hash is kept.")
+    expiry = serializers.DateTimeField(allow_null=True)
+
+
+class TokenObtainApi(APIView):
+    """Username + password -> a new token for this device. Shares the login page's lockout."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(request=TokenInSerializer, responses=TokenOutSerializer)
+    def post(self, request):
+        data = TokenInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = login_authenticate(request=request, **data.validated_data)
+        instance, token = token_issue(user=user)
+        return Response(TokenOutSerializer({"token": token, "expiry": instance.expiry}).data)
+
+
+class TokenLogoutApi(APIView):
+    """Revoke the token this request carries (log this device out)."""
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request):
+        if not isinstance(request.auth, AuthToken):  # a web session: no token to revoke
+            raise ValidationFailed(_("This request carries no API token."), code="no_token")
+        token_revoke(token=request.auth)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class RevokedOutSerializer(serializers.Serializer):
+    revoked = serializers.IntegerField()
+
+
+class TokenLogoutAllApi(APIView):
+    """Revoke every API token of the caller (a lost phone). Works from a token or the web session."""
+
+    @extend_schema(request=None, responses=RevokedOutSerializer)
+    def post(self, request):
+        return Response({"revoked": tokens_revoke_all(user=request.user)})
 
 
 class RedeemInviteApi(APIView):
@@ -96,7 +134,7 @@ class RedeemInviteApi(APIView):
         )
         token = None
         if existing is None:
-            token = Token.objects.get_or_create(user=membership.user)[0].key
+            token = token_issue(user=membership.user)[1]
         body = RedeemOutSerializer({"membership": membership, "token": token}).data
         return Response(body, status=status.HTTP_201_CREATED)
 

@@ -21,6 +21,17 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.display_name or self.username
 
+    def save(self, *args, **kwargs):
+        # set_password() leaves the new password in _password until saved. Sessions die with the old
+        # password by themselves (their hash includes it); API tokens must be deleted. Here, so every way
+        # a password changes (the page, a reset, the admin, `changepassword`) does it.
+        password_changed = self._password is not None and self.pk is not None
+        super().save(*args, **kwargs)
+        if password_changed:
+            from knox.models import AuthToken
+
+            AuthToken.objects.filter(user=self).delete()
+
 
 class Community(models.Model):
     name = models.CharField(_("name"), max_length=100)

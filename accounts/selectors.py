@@ -152,10 +152,3 @@ def unclaimed_members(*, household_id: int):
     from accounts.models import HouseholdMember
 
     return HouseholdMember.objects.filter(household_id=household_id, user__isnull=True).order_by("created_at", "id")
-
-
-def unclaimed_members_by_ids(*, ids):
-    from accounts.models import HouseholdMember
-
-    clean = [int(i) for i in ids if str(i).isdigit()]
-    return HouseholdMember.objects.filter(pk__in=clean, user__isnull=True)

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from accounts import forms, selectors
+from accounts.login_protection import locked_out_error
 from accounts.models import Community
 from accounts.notifications import render as render_notice
 from accounts.permissions import Action, allowed_actions, can, membership_for
@@ -29,12 +30,7 @@ from accounts.services.invites import format_code, invite_check, invite_codes_is
 from accounts.services.joining import join_request_create, join_request_create_with_account, join_request_decide
 from accounts.services.roles import membership_set_roles
 from accounts.utils import client_ip
-from config import ratelimit
-from config.errors import ApplicationError, RateLimited
-
-LOGIN_IP_LIMIT = 30
-LOGIN_USER_LIMIT = 10
-LOGIN_WINDOW = 5 * 60
+from config.errors import ApplicationError
 
 
 def _show_error(form, exc: ApplicationError) -> None:
@@ -90,24 +86,22 @@ def home(request):
     return render(request, "home.html", {"rows": rows})
 
 
-class ThrottledLoginView(auth_views.LoginView):
-    """Login with an atomic per-IP and per-username attempt limit."""
+class LoginView(auth_views.LoginView):
+    """The login page. The lockout is the one every login surface shares (accounts/login_protection.py):
+    it acts inside authenticate(), so here it only words the refusal."""
 
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
 
-    def post(self, request, *args, **kwargs):
-        username = (request.POST.get("username") or "").strip().lower()
-        try:
-            ratelimit.check("login-ip", client_ip(request), limit=LOGIN_IP_LIMIT, window=LOGIN_WINDOW)
-            ratelimit.check("login-user", username, limit=LOGIN_USER_LIMIT, window=LOGIN_WINDOW)
-        except RateLimited as exc:
-            form = self.get_form()
-            _show_error(form, exc)  # refused before authenticating: the throttle's message only
-            response = self.render_to_response(self.get_context_data(form=form))
-            response.status_code = exc.status_code
-            return response
-        return super().post(request, *args, **kwargs)
+    def form_invalid(self, form):
+        if not getattr(self.request, "axes_locked_out", False):
+            return super().form_invalid(form)
+        exc = locked_out_error()
+        form._errors = None  # the lockout's message only, not "wrong password"
+        _show_error(form, exc)
+        response = self.render_to_response(self.get_context_data(form=form))
+        response.status_code = exc.status_code
+        return response
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
@@ -123,56 +117,59 @@ class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
 
 
 def redeem(request):
-    """Redeem a household invite code (the QR on the sheet opens this page with ?code=)."""
+    """Redeem a household invite code. The code travels in POST bodies only, never in a URL (access logs,
+    browser history): a GET shows the empty code box (the printed QR puts the code after "#", which the
+    browser keeps to itself; static/js/join.js moves it into the box). Step one posts the code alone
+    (`step=check`) and shows its household; step two posts the account fields too. The people of a
+    household are shown only once its code is verified, and only that household's."""
     existing = request.user.is_authenticated
-    raw_code = request.POST.get("code") if request.method == "POST" else request.GET.get("code", "")
-    invite = None
-    lookup_error = None
-    if raw_code and request.method == "GET":
-        try:
-            invite = invite_check(code=raw_code, client_ip=client_ip(request))
-        except ApplicationError as exc:
-            lookup_error = exc
-    members = selectors.unclaimed_members(household_id=invite.household_id) if invite else []
-    if request.method == "POST":
-        code = normalize_code(raw_code or "")
-        claim_choices = []
-        # The claim list is only known once the code is; the service re-checks it belongs to the code's household.
-        if request.POST.get("claim_member"):
-            claim_choices = selectors.unclaimed_members_by_ids(ids=[request.POST.get("claim_member")])
-        form = forms.RedeemForm(request.POST, members=claim_choices, existing_user=existing)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                membership = invite_redeem(
-                    code=code,
-                    client_ip=client_ip(request),
-                    user=request.user if existing else None,
-                    username=data.get("username", ""),
-                    password=data.get("password", ""),
-                    display_name=data.get("display_name", ""),
-                    claim_member_id=data.get("claim_member"),
-                )
-            except ApplicationError as exc:
-                _show_error(form, exc)
-                return render(request, "accounts/redeem.html", {"form": form}, status=exc.status_code)
-            if not existing:
-                login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(
-                request,
-                _("Welcome! You are now a resident of %(label)s in %(community)s.")
-                % {"label": membership.household.label, "community": membership.community.name},
-            )
-            return redirect("home")
-        return render(request, "accounts/redeem.html", {"form": form}, status=400)
-    form = forms.RedeemForm(
-        initial={"code": format_code(normalize_code(raw_code or ""))}, members=members, existing_user=existing
+    if request.method != "POST":
+        form = forms.RedeemForm(existing_user=existing)
+        return render(request, "accounts/redeem.html", {"form": form, "checked": False})
+    code = normalize_code(request.POST.get("code") or "")
+    try:
+        invite = invite_check(code=code, client_ip=client_ip(request))
+    except ApplicationError as exc:
+        # Nothing posted about people is looked at before the code is verified: the claim is dropped.
+        data = request.POST.copy()
+        data.pop("claim_member", None)
+        form = forms.RedeemForm(data, existing_user=existing)
+        form.is_valid()
+        form._errors = None  # the code's refusal only: the account fields are judged once the code is
+        _show_error(form, exc)
+        checked = request.POST.get("step") != "check"
+        return render(request, "accounts/redeem.html", {"form": form, "checked": checked}, status=exc.status_code)
+    members = selectors.unclaimed_members(household_id=invite.household_id)
+    context = {"invite": invite, "checked": True}
+    if request.POST.get("step") == "check":
+        context["form"] = forms.RedeemForm(initial={"code": format_code(code)}, members=members, existing_user=existing)
+        return render(request, "accounts/redeem.html", context)
+    form = forms.RedeemForm(request.POST, members=members, existing_user=existing)
+    context["form"] = form
+    if not form.is_valid():
+        return render(request, "accounts/redeem.html", context, status=400)
+    data = form.cleaned_data
+    try:
+        membership = invite_redeem(
+            code=code,
+            client_ip=client_ip(request),
+            user=request.user if existing else None,
+            username=data.get("username", ""),
+            password=data.get("password", ""),
+            display_name=data.get("display_name", ""),
+            claim_member_id=data.get("claim_member"),
+        )
+    except ApplicationError as exc:
+        _show_error(form, exc)
+        return render(request, "accounts/redeem.html", context, status=exc.status_code)
+    if not existing:
+        login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
+    messages.success(
+        request,
+        _("Welcome! You are now a resident of %(label)s in %(community)s.")
+        % {"label": membership.household.label, "community": membership.community.name},
     )
-    status = 200
-    if lookup_error is not None:
-        _show_error(form, lookup_error)
-        status = lookup_error.status_code
-    return render(request, "accounts/redeem.html", {"form": form, "invite": invite}, status=status)
+    return redirect("home")
 
 
 def join_start(request):
@@ -292,7 +289,8 @@ def invites(request, community):
             sheets = [
                 {
                     "issued": item,
-                    "qr": segno.make(f"{base}?code={item.code}", error="m", mask=0).svg_inline(scale=3, border=2),
+                    # After "#": the browser never sends the fragment, so the code stays out of logs.
+                    "qr": segno.make(f"{base}#code={item.code}", error="m", mask=0).svg_inline(scale=3, border=2),
                 }
                 for item in issued
             ]

@@ -1,7 +1,7 @@
 """Bench data and invariant checks, through the ORM and the real services (imported after django.setup()).
 
 One community at demo scale: `residents` households, each with one resident who has
-a DRF token; a leader; one supplier and offer; buys made directly as open rows (the
+an API token (knox); a leader; one supplier and offer; buys made directly as open rows (the
 opening service's own validation is not what is measured), and entries that a page
 must show made with the real signup_create.
 """
@@ -9,7 +9,6 @@ must show made with the real signup_create.
 from __future__ import annotations
 
 import datetime
-import secrets
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -17,7 +16,9 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 from django.contrib.sessions.backends.db import SessionStore
 from django.db import connection, transaction
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
+from knox import crypto
+from knox.models import AuthToken
+from knox.settings import CONSTANTS
 
 from accounts.models import Building, Community, Household, HouseholdMember, Membership, Notification, User
 from groupbuy.models import BuyItem, BuyStatus, Entry, EntryLine, GroupBuy, MoqKind, Offer, PurchaseOrder, Supplier
@@ -81,7 +82,14 @@ def build_world(*, residents: int) -> World:
         HouseholdMember.objects.bulk_create(
             [HouseholdMember(household=h, name=u.display_name, user=u) for u, h in zip(users, households, strict=True)]
         )
-        tokens = Token.objects.bulk_create([Token(key=secrets.token_hex(20), user=u) for u in users])
+        # Knox keeps a hash only: make the tokens in clear here, store their digests, hand the clear ones out.
+        tokens = [crypto.create_token_string() for _ in users]
+        AuthToken.objects.bulk_create(
+            [
+                AuthToken(digest=crypto.hash_token(t), token_key=t[: CONSTANTS.TOKEN_KEY_LENGTH], user=u, expiry=None)
+                for u, t in zip(users, tokens, strict=True)
+            ]
+        )
         supplier = Supplier.objects.create(community=community, name="基准供应商", created_by=leader)
         offer = Offer.objects.create(
             supplier=supplier, title="蔬菜套餐", unit="份", unit_price=UNIT_PRICE, supplier_cost=Decimal("20.00")
@@ -91,7 +99,7 @@ def build_world(*, residents: int) -> World:
         leader_id=leader.pk,
         offer_id=offer.pk,
         residents=[
-            Resident(user_id=u.pk, household_id=h.pk, token=t.key)
+            Resident(user_id=u.pk, household_id=h.pk, token=t)
             for u, h, t in zip(users, households, tokens, strict=True)
         ],
     )

@@ -3,7 +3,7 @@
 One command, on this machine, against loopback only:
   1. drops and recreates the database `jielong_bench` and flushes Redis db 9;
   2. migrates, collects static files, creates one community at demo scale (residents with
-     DRF tokens and sessions, the buys of each scenario) through the ORM and the real services;
+     API tokens (knox) and sessions, the buys of each scenario) through the ORM and the real services;
   3. starts a Celery worker and beat, and gunicorn (sync workers, DEBUG off, production
      settings except the TLS redirect); picks the worker count by measuring 2..5 workers;
   4. drives each scenario with wrk + bench/plan.lua at fixed concurrency for a fixed time,

@@ -76,6 +76,17 @@ def check(scope: str, ident: str, *, limit: int, window: int) -> None:
         raise RateLimited(detail={"retry_after_seconds": window})
 
 
+def exceeded(scope: str, ident: str, *, limit: int, window: int) -> bool:
+    """True when `limit` events were already counted (with hit()) in this window. Reads only: for limits that
+    count failures, checked before the attempt and counted after it fails. Parallel attempts in flight can
+    overshoot by their number, which is harmless for a lockout (never use this for a capacity)."""
+    try:
+        return int(cache.get(_key(scope, ident, window)) or 0) >= limit
+    except Exception:  # noqa: BLE001 - fail open, like hit()
+        logger.warning("rate limiter unavailable for %s; allowing", scope)
+        return False
+
+
 def reset(scope: str, ident: str, *, window: int) -> None:
     try:
         cache.delete(_key(scope, ident, window))

@@ -1,6 +1,7 @@
 """Settings, read from the environment (django-environ). See .env.example."""
 
 from datetime import timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import environ

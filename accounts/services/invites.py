@@ -23,7 +23,7 @@ from accounts.models import Household, HouseholdMember, InviteCode, Membership, 
 from accounts.permissions import Action, require
 from accounts.services.users import user_register, user_validate
 from config import ratelimit
-from config.errors import Conflict, NotFound, PermissionRefused, ValidationFailed
+from config.errors import Conflict, NotFound, PermissionRefused, RateLimited, ValidationFailed
 
 # No I, L, O, 0, 1: codes are read off paper and typed on phones.
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -31,10 +31,13 @@ CODE_LENGTH = 12  # 31**12 ~ 2**59: with the throttle below, guessing is hopeles
 MAX_VALID_DAYS = 90
 MAX_PER_ISSUE = 600  # one sheet prints in seconds; a whole compound is done building by building
 
-# Every redemption attempt counts (an atomic Redis INCR, never read-then-write);
-# past the limit the IP / the code prefix is locked out until the window ends.
-# Per IP is generous because a compound's phones may share a carrier NAT address.
-IP_LIMIT = 20
+# Only failed look-ups count (a code that matches nothing: what guessing produces), each an atomic Redis
+# INCR; a used or expired code is a real one and costs nothing. Past a limit, the client address (the real
+# one, accounts.utils.client_ip) or the code's first four characters are locked until the window ends.
+# Households behind one building NAT typing their right codes never use up each other's attempts; 100
+# failures per address per window still make guessing a 12-character code (31**12) hopeless, and 5 per
+# prefix stop anyone completing a half-read code from any number of addresses.
+IP_LIMIT = 100
 PREFIX_LIMIT = 5
 LOCKOUT_SECONDS = 15 * 60
 
@@ -113,9 +116,16 @@ def invite_codes_issue(
     return issued
 
 
-def _throttle(code: str, client_ip: str) -> None:
-    ratelimit.check("invite-ip", client_ip or "unknown", limit=IP_LIMIT, window=LOCKOUT_SECONDS)
-    ratelimit.check("invite-prefix", code[:4], limit=PREFIX_LIMIT, window=LOCKOUT_SECONDS)
+def _refuse_if_locked(code: str, client_ip: str) -> None:
+    if ratelimit.exceeded(
+        "invite-ip", client_ip or "unknown", limit=IP_LIMIT, window=LOCKOUT_SECONDS
+    ) or ratelimit.exceeded("invite-prefix", code[:4], limit=PREFIX_LIMIT, window=LOCKOUT_SECONDS):
+        raise RateLimited(detail={"retry_after_seconds": LOCKOUT_SECONDS})
+
+
+def _count_failure(code: str, client_ip: str) -> None:
+    ratelimit.hit("invite-ip", client_ip or "unknown", limit=IP_LIMIT, window=LOCKOUT_SECONDS)
+    ratelimit.hit("invite-prefix", code[:4], limit=PREFIX_LIMIT, window=LOCKOUT_SECONDS)
 
 
 def _refusal(invite: InviteCode, now: datetime) -> Exception | None:
@@ -129,7 +139,7 @@ def _refusal(invite: InviteCode, now: datetime) -> Exception | None:
 def invite_check(*, code: str, client_ip: str) -> InviteCode:
     """Look a code up without using it (the phone page shows the household first). Throttled like redeeming."""
     code = normalize_code(code)
-    _throttle(code, client_ip)
+    _refuse_if_locked(code, client_ip)
     invite = None
     if len(code) == CODE_LENGTH:
         invite = (
@@ -138,6 +148,7 @@ def invite_check(*, code: str, client_ip: str) -> InviteCode:
             .first()
         )
     if invite is None:
+        _count_failure(code, client_ip)
         raise ValidationFailed(_("This invite code is not valid. Check it and try again."), code="invite_invalid")
     refusal = _refusal(invite, timezone.now())
     if refusal is not None:

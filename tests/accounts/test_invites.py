@@ -269,7 +269,7 @@ def test_two_simultaneous_redemptions_of_one_code_give_exactly_one_account():
 
 def test_redeem_page_shows_the_household_then_creates_and_logs_in(place, client):
     code, household = issue_one(place)
-    page = client.get("/accounts/join/code/", {"code": code})
+    page = client.post("/accounts/join/code/", {"step": "check", "code": code})
     assert page.status_code == 200
     assert household.label in page.content.decode()
     response = client.post(
@@ -363,7 +363,7 @@ def test_account_field_mistakes_do_not_count_towards_the_lockout(place):
 
 def test_redeem_page_with_a_wrong_code_asks_again_with_a_message(place, client):
     issue_one(place)
-    page = client.get("/accounts/join/code/", {"code": "ZZZZ-ZZZZ-ZZZZ"})
+    page = client.post("/accounts/join/code/", {"step": "check", "code": "ZZZZ-ZZZZ-ZZZZ"})
     assert page.status_code == 400
     assert page.context["form"].error_code == "invite_invalid"
     assert "ZZZZ-ZZZZ-ZZZZ" in page.content.decode()
@@ -373,7 +373,7 @@ def test_redeem_page_offers_the_people_added_without_phone_to_claim(place, clien
     household = HouseholdFactory(building=place.building, community=place.community, room="120")
     granny = HouseholdMemberFactory(household=household, name="陈阿婆", created_by=place.committee.user)
     code, _ = issue_one(place, household)
-    page = client.get("/accounts/join/code/", {"code": code})
+    page = client.post("/accounts/join/code/", {"step": "check", "code": code})
     assert "陈阿婆" in page.content.decode()
     response = client.post(
         "/accounts/join/code/",

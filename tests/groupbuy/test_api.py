@@ -145,11 +145,11 @@ def test_sign_up_request_is_a_fixed_number_of_queries(place, api, buy, django_as
     """The hot endpoint, whole request with a real token: token, buy, membership, items, then BEGIN, the counters
     UPDATE ... RETURNING, the item, the entry, its lines, COMMIT (a savepoint pair here); the answer is built from
     what was written."""
-    from rest_framework.authtoken.models import Token
+    from knox.models import AuthToken
 
     item = main_item(buy)
     client = api()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=place.resident.user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {AuthToken.objects.create(user=place.resident.user)[1]}")
     with django_assert_num_queries(10):
         response = client.post(
             entries_url(buy), {"quantities": {str(item.pk): 1}}, format="json", headers={"Idempotency-Key": "pin-1"}

@@ -10,7 +10,7 @@ redemption (tests/accounts/test_invites.py), sign-up (test_signup_throttle.py).
 import pytest
 from django.db import transaction
 from django.test import Client
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from groupbuy.models import Entry
 from tests.reliability.test_permission_matrix import API_OPS, PAGE_OPS, _request, _rows_written
@@ -59,7 +59,7 @@ def test_the_same_write_with_the_token_or_by_api_token_goes_through(place, other
     )
     assert response.status_code == 201, response.content[:300]
 
-    api_token = Token.objects.create(user=place.leader.user).key
+    api_token = AuthToken.objects.create(user=place.leader.user)[1]
     response = Client(enforce_csrf_checks=True).post(
         url,
         {"quantities": {str(item.pk): 1}},

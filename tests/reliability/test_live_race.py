@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 from django.db.models import Sum
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from groupbuy.factories import GroupBuyFactory, main_item
 from groupbuy.models import Entry, EntryLine, EntryStatus, GroupBuy
@@ -40,7 +40,7 @@ def _redis_url() -> str:
 
 
 def _sign_up_all_at_once(port, buy, item, people):
-    tokens = [Token.objects.create(user=m.user).key for m in people]
+    tokens = [AuthToken.objects.create(user=m.user)[1] for m in people]
     barrier = threading.Barrier(len(people))
     results: list = [None] * len(people)
 
@@ -90,7 +90,7 @@ def test_many_http_clients_racing_for_a_capped_item_never_oversell_and_never_500
 def test_repeated_requests_from_one_phone_over_http_make_one_entry(place, live_server_gunicorn):
     buy = GroupBuyFactory(community=place.community, leader=place.leader.user, moq=Decimal("1000"))
     item = main_item(buy)
-    token = Token.objects.create(user=place.resident.user).key
+    token = AuthToken.objects.create(user=place.resident.user)[1]
     port = live_server_gunicorn.extra["port"]
     barrier = threading.Barrier(12)
     results: list = []

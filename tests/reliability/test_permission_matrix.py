@@ -100,6 +100,8 @@ API_OPS = [
     # accounts
     Op("api-me", "GET"),
     Op("api-token", "POST", body=lambda w: {"username": "nobody", "password": "wrong"}),
+    Op("api-token-logout", "POST"),  # revokes the token it is sent with: a session has none (a coded 400)
+    Op("api-token-logout-all", "POST"),
     Op("api-invite-redeem", "POST", body=lambda w: {"code": "ABCD-EFGH-JKLM"}),
     Op("api-join-requests", "GET"),
     Op(
@@ -258,7 +260,8 @@ API_OPS = [
     Op("api-settlement-progress", "GET", kwargs=CLOSED),
     Op("api-settlement-after-sales", "GET", kwargs=CLOSED),
     Op("api-settlement-donations", "GET", kwargs=CLOSED),
-    Op("api-settlement-donations", "POST", kwargs=CLOSED, body=lambda w: {"item_id": w.closed.main.pk, "quantity": 1}),
+    # Donations are taken while the buy takes sign-ups (issue 13 item 1): on the open buy, so the cell means something.
+    Op("api-settlement-donations", "POST", kwargs=OPEN, body=lambda w: {"item_id": w.open_item.pk, "quantity": 1}),
     Op("api-settlement-pay", "POST", kwargs=RES_ENTRY, body=lambda w: {"amount": "197", "method": "cash"}),
     Op("api-settlement-confirm", "POST", kwargs=RES_ENTRY, body=lambda w: {}),
     Op("api-settlement-report", "POST", kwargs=RES_ENTRY, body=lambda w: {"kind": "damaged", "description": "wet"}),
@@ -399,7 +402,7 @@ PAGE_OPS = [
     Op("settlement:price_change_new", "POST", kwargs=BUY_CLOSED, body=POST),
     Op("settlement:arrivals", "POST", kwargs=BUY_CLOSED, body=POST),
     Op("settlement:after_sales", "GET", kwargs=BUY_CLOSED),
-    Op("settlement:donations", "POST", kwargs=BUY_CLOSED, body=lambda w: {"item": w.closed.main.pk, "quantity": "1"}),
+    Op("settlement:donations", "POST", kwargs=BUY_OPEN, body=lambda w: {"item": w.open_item.pk, "quantity": "1"}),
     Op("settlement:distribution", "GET", kwargs=BUY_CLOSED),
     Op("settlement:issue_codes", "POST", kwargs=BUY_CLOSED, body=POST),
     Op("settlement:pick_list", "GET", kwargs=BUY_CLOSED),
@@ -575,6 +578,8 @@ MEMBERS = SIGNED_IN - {"other_committee"}  # every role in community A
 EXPECTED: dict[str, set[str]] = {
     "GET api-me": SIGNED_IN,
     "POST api-token": EVERYONE,
+    "POST api-token-logout": SIGNED_IN,
+    "POST api-token-logout-all": SIGNED_IN,
     "POST api-invite-redeem": EVERYONE,
     "GET api-join-requests": SIGNED_IN,
     "POST api-join-requests": SIGNED_IN,

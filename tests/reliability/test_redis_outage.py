@@ -16,7 +16,7 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from accounts.factories import HouseholdFactory, MembershipFactory
 from accounts.models import Notification
@@ -48,7 +48,7 @@ def sign_up_over_http(port, pairs):
     """POST a sign-up for each (membership, buy) at once; returns the (status, body) of each."""
     results: list = [None] * len(pairs)
 
-    tokens = [Token.objects.get_or_create(user=m.user)[0].key for m, _ in pairs]
+    tokens = [AuthToken.objects.create(user=m.user)[1] for m, _ in pairs]
     items = [main_item(b).pk for _, b in pairs]
 
     def run(index, buy):
