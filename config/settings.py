@@ -1,7 +1,6 @@
 """Settings, read from the environment (django-environ). See .env.example."""
 
 from datetime import timedelta
-from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -208,7 +207,7 @@ PRICE_CHANGE_MIN_ANSWER_HOURS = env.int("PRICE_CHANGE_MIN_ANSWER_HOURS", default
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "knox.auth.TokenAuthentication",
+        "accounts.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
