@@ -91,10 +91,14 @@ def _hub_context(request: HttpRequest, buy, *, pay_form=None) -> dict[str, Any]:
     entry = selectors.my_entry(user=request.user, buy=buy)
     info = selectors.money_of(entry) if entry else None
     pickup = selectors.pickup_for(entry=entry) if entry else None
-    qr = None
+    qr = qr_url = None
     if pickup is not None:
-        url = request.build_absolute_uri(reverse("settlement:handover", kwargs={"pk": buy.pk})) + f"?code={pickup.code}"
-        qr = _qr_svg(url)
+        # The code rides in the fragment, which browsers never send: it stays out of access logs, and the
+        # hand-out page's script removes it from the address and history and looks it up by POST.
+        qr_url = (
+            request.build_absolute_uri(reverse("settlement:handover", kwargs={"pk": buy.pk})) + f"#code={pickup.code}"
+        )
+        qr = _qr_svg(qr_url)
     instructions = ""
     if info and info["due"] > 0:
         provider = get_provider(info["payment"].provider if info["payment"] else "manual")
@@ -112,6 +116,7 @@ def _hub_context(request: HttpRequest, buy, *, pay_form=None) -> dict[str, Any]:
         "refunds": list(entry.refunds.all()) if entry else [],
         "pickup": pickup,
         "qr": qr,
+        "qr_url": qr_url,
         "reports": selectors.after_sales_for(buy=buy),
         "is_leader": selectors.can_manage(request.user, buy),
         "is_staff": is_payment_staff(request.user, buy),
@@ -547,40 +552,40 @@ def gate_queue(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @page
 def handover(request: HttpRequest, pk: int) -> HttpResponse:
+    """Look a pickup code up, then hand its goods over. Codes travel in POST bodies only, never in the URL
+    (access logs, browser history): a GET shows the empty form, reads no code and changes nothing."""
     buy = _buy_for_hand_over(request, pk)
-    initial = {"code": request.GET.get("code", "")}
-    form = HandoverForm(request.POST or None, initial=initial)
-    preview = None
-    status = 200
-    if request.method == "GET" and initial["code"]:
-        preview = selectors.pickup_preview(buy=buy, code=initial["code"])
-    if request.method == "POST" and form.is_valid():
-        handed = {
-            key.removeprefix("line_"): value
-            for key, value in request.POST.items()
-            if key.startswith("line_") and value.strip() != ""
-        }
-        try:
-            pickup = distribution_services.pickup_hand_over(
-                actor=request.user,
-                buy=buy,
-                code=form.cleaned_data["code"],
-                handed=handed,
-                note=form.cleaned_data["note"],
-            )
-        except ApplicationError as exc:
-            add_error(form, exc)
-            status = exc.status_code
-            preview = selectors.pickup_preview(buy=buy, code=form.cleaned_data["code"])
-        else:
-            messages.success(
-                request,
-                _("Handed over: %(household)s") % {"household": selectors.identity(pickup.entry)},
-            )
-            return redirect(reverse("settlement:handover", kwargs={"pk": pk}))
-    elif request.method == "POST":
-        status = 400
-    return render(request, "settlement/handover.html", {"buy": buy, "form": form, "preview": preview}, status=status)
+    if request.method == "GET":
+        return render(request, "settlement/handover.html", {"buy": buy, "form": HandoverForm(), "preview": None})
+    form = HandoverForm(request.POST)
+    if not form.is_valid():
+        return render(request, "settlement/handover.html", {"buy": buy, "form": form, "preview": None}, status=400)
+    code = form.cleaned_data["code"]
+    if request.POST.get("action") == "lookup":
+        preview = selectors.pickup_preview(buy=buy, code=code)
+        status = 200
+        if preview is None:
+            add_error(form, NotFound(_("No such pickup code."), code="pickup_code_unknown"))
+            status = 404
+        return render(
+            request, "settlement/handover.html", {"buy": buy, "form": form, "preview": preview}, status=status
+        )
+    handed = {
+        key.removeprefix("line_"): value
+        for key, value in request.POST.items()
+        if key.startswith("line_") and value.strip() != ""
+    }
+    try:
+        pickup = distribution_services.pickup_hand_over(
+            actor=request.user, buy=buy, code=code, handed=handed, note=form.cleaned_data["note"]
+        )
+    except ApplicationError as exc:
+        add_error(form, exc)
+        preview = selectors.pickup_preview(buy=buy, code=code)
+        context = {"buy": buy, "form": form, "preview": preview}
+        return render(request, "settlement/handover.html", context, status=exc.status_code)
+    messages.success(request, _("Handed over: %(household)s") % {"household": selectors.identity(pickup.entry)})
+    return redirect(reverse("settlement:handover", kwargs={"pk": pk}))
 
 
 # --- private files ---------------------------------------------------------------------------------------------------
@@ -619,8 +624,8 @@ def private_file(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
 def _serve_photo(request: HttpRequest, name: str) -> HttpResponse:
     """A photo still pending is the raw upload (with its EXIF/GPS): it is never served."""
     from config.media import serve_private
-    from config.uploads import is_pending
+    from config.uploads import is_pending, photo_processing
 
     if is_pending(name):
-        raise Conflict(_("The photo is still being processed. Try again in a minute."), code="photo_processing")
+        raise photo_processing()
     return serve_private(request, name)

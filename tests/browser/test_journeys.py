@@ -279,8 +279,8 @@ def test_building_leader_orders_for_an_elderly_neighbour_and_hands_out_with_pick
         code = PickupCode.objects.get(entry__buy=buy, entry__household=household).code
         bleader.visit(reverse("settlement:handover", args=[buy.pk]))
         bleader.page.fill("#lookup", code.lower())
-        bleader.submit("form[method=get]")
-        bleader.submit("form[method=post]")
+        bleader.submit("#lookup-form")
+        bleader.submit("#handover-form")
         assert PickupCode.objects.get(code=code).state == PickupState.HANDED_OVER
     bleader.visit(reverse("settlement:distribution", args=[buy.pk]))
     assert "2 / 2" in bleader.text()

@@ -142,7 +142,7 @@ def test_handover_page_marks_once(closed, place, web):
     code = PickupCode.objects.get(entry=closed.resident_entry).code
     client = web(place.building_leader.user)
     url = reverse("settlement:handover", kwargs={"pk": closed.buy.pk})
-    preview = client.get(url + f"?code={code}")
+    preview = client.post(url, {"action": "lookup", "code": code})
     assert "12-301" in preview.content.decode()
     assert client.post(url, {"code": code}).status_code == 302
     again = client.post(url, {"code": code})
