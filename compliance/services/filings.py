@@ -26,7 +26,7 @@ from compliance.selectors import committee_user_ids, policy_of
 from compliance.services.audit import audit_append
 from compliance.services.policy import filing_rule_violations, policy_lock
 from config.uploads import delete_private
-from groupbuy.models import BuyStatus, GroupBuy, PurchaseOrder
+from groupbuy.models import BuyStatus, GroupBuy, PurchaseOrder, PurchaseOrderLine
 from groupbuy.services.transitions import buy_transition
 
 DOCUMENT_KINDS = [DocumentKind.QUALIFICATION, DocumentKind.VEHICLE_PASS, DocumentKind.TEST_REPORT]
@@ -291,3 +291,67 @@ def filing_resubmit(
         delete_stored(stored)
         raise
     return filing
+
+
+# Where the buy is while a filing in this state still waits for its goods (they have not arrived).
+BUY_STATE_WHILE_FILED: dict[str, BuyStatus] = {
+    FilingStatus.SUBMITTED: BuyStatus.FILED,
+    FilingStatus.APPROVED: BuyStatus.APPROVED,
+    FilingStatus.ON_HOLD: BuyStatus.ON_HOLD,
+}
+
+
+def _goods_differ(filing: Filing) -> bool:
+    filed = sorted(FilingLine.objects.filter(filing=filing).values_list("item_id", "title", "unit", "quantity"))
+    ordered = sorted(
+        (line.item_id, line.item.offer.title, line.item.offer.unit, line.quantity)
+        for line in PurchaseOrderLine.objects.filter(order__buy_id=filing.buy_id, quantity__gt=0).select_related(
+            "item__offer"
+        )
+    )
+    return filed != ordered
+
+
+def filing_goods_changed(*, buy_id: int, now: datetime | None = None) -> bool:
+    """The buy's goods may have changed after it was filed (a price change substituted a product or withdrew
+    households). If its filing, still waiting for the goods (pending, approved or on hold), lists other goods
+    than the purchase order now holds, it goes back to the leader to re-file, as a rejection would: the buy
+    returns to "ordered", the slip is revoked (the gate answers "invalid"), the leader is told and the audit
+    trail records it. The committee never approved the new goods. Idempotent; returns whether it sent it back.
+
+    Takes the policy lock, the filing's row, then the buy's (filing_approve's order): call it after the
+    transaction that changed the goods has committed, never while holding the buy's row.
+    """
+    filing = Filing.objects.filter(buy_id=buy_id, status__in=list(BUY_STATE_WHILE_FILED)).first()
+    if filing is None or not _goods_differ(filing):  # the common case, without a lock
+        return False
+    now = now or timezone.now()
+    with transaction.atomic():
+        policy_lock(community_id=filing.community_id)
+        current = Filing.objects.select_for_update().select_related("buy").get(pk=filing.pk)
+        waiting_in = BUY_STATE_WHILE_FILED.get(current.status)
+        if waiting_in is None or not _goods_differ(current):
+            return False
+        if not buy_transition(buy_id=buy_id, from_states=[waiting_in], to_state=BuyStatus.ORDERED):
+            return False  # the goods arrived meanwhile: the gate already checked them
+        slip_revoked = Slip.objects.filter(filing_id=current.pk).delete()[0] > 0
+        reason = str(_("the goods changed after a price change"))
+        Filing.objects.filter(pk=current.pk).update(
+            status=FilingStatus.REJECTED, reviewed_at=now, reviewed_by=None, reject_reason=reason, held_by=None
+        )
+        notification_send(
+            user_ids=[current.buy.leader_id],
+            kind="filing_rejected",
+            dedupe_key=f"filing:{current.pk}:rev{current.revision}:goods_changed",
+            params={"title": current.buy.title, "reason": reason},
+            link=filing_link(current.pk),
+            community_id=current.community_id,
+        )
+        audit_append(
+            community_id=current.community_id,
+            kind="filing_goods_changed",
+            subject=f"filing:{current.pk}",
+            data={"buy": buy_id, "revision": current.revision, "was": current.status, "slip_revoked": slip_revoked},
+            now=now,
+        )
+    return True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -11,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.errors import NotFound, PermissionRefused
+from config.errors import NotFound, PermissionRefused, ValidationFailed
 from groupbuy.settlement import selectors
 from groupbuy.settlement.models import (
     AfterSalesReport,
@@ -237,14 +238,26 @@ def _payment_out(payment) -> dict[str, Any]:
 # --- views ----------------------------------------------------------------------------------------------------------
 
 
+def _unpaid_hours(raw: str) -> int:
+    """The ?hours= filter: whole hours from 0 to UNPAID_HOURS_MAX, else a coded 400 (never an overflow)."""
+    try:
+        hours = int(raw)
+    except ValueError:
+        hours = -1
+    if not 0 <= hours <= selectors.UNPAID_HOURS_MAX:
+        raise ValidationFailed(
+            _("Hours must be a whole number from 0 to %(max)d.") % {"max": selectors.UNPAID_HOURS_MAX},
+            code="invalid_hours",
+            detail={"field": "hours", "min": 0, "max": selectors.UNPAID_HOURS_MAX},
+        )
+    return hours
+
+
 class ReconciliationApi(APIView):
     @extend_schema(responses=SettlementReconciliationOut, operation_id="settlement_reconciliation")
     def get(self, request: Request, pk: int) -> Response:
         buy = selectors.get_buy(user=request.user, buy_id=pk)
-        try:
-            hours = int(request.query_params.get("hours", 24))
-        except ValueError:
-            hours = 24
+        hours = _unpaid_hours(request.query_params.get("hours", "24"))
         data = selectors.reconciliation(
             user=request.user, buy=buy, unpaid_hours=hours, state=request.query_params.get("state", "")
         )

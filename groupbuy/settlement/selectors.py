@@ -130,13 +130,17 @@ def reconciliation_rows(*, buy: GroupBuy) -> list[dict[str, Any]]:
     return rows
 
 
+# "Unpaid too long" is counted over at most 90 days (the API refuses more: timedelta overflows far beyond).
+UNPAID_HOURS_MAX = 24 * 90
+
+
 def reconciliation(*, user: User, buy: GroupBuy, unpaid_hours: int = 24, state: str = "") -> dict[str, Any]:
     """The leader's and data volunteers' view: totals, every entry's money, what needs attention."""
     if not is_payment_staff(user, buy):
         raise PermissionRefused(code="forbidden")
     rows = reconciliation_rows(buy=buy)
     since = buy.closed_at or buy.created_at
-    overdue_before = timezone.now() - timedelta(hours=max(unpaid_hours, 0))
+    overdue_before = timezone.now() - timedelta(hours=min(max(unpaid_hours, 0), UNPAID_HOURS_MAX))
     totals: defaultdict[str, Decimal] = defaultdict(lambda: Decimal("0"))
     counts: defaultdict[str, int] = defaultdict(int)
     for row in rows:

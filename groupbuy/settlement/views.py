@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.permissions import membership_for
 from config.errors import ApplicationError, Conflict, NotFound, PermissionRefused
+from config.http import safe_next
 from groupbuy.exports import csv_response, xlsx_response
 from groupbuy.models import Offer
 from groupbuy.settlement import exports, selectors
@@ -186,8 +187,8 @@ def refund_received(request: HttpRequest, refund_pk: int) -> HttpResponse:
     try:
         payment_services.refund_confirm(actor=request.user, refund=refund)
     except ApplicationError as exc:
-        return _refused(request, exc, request.POST.get("next") or _hub(refund.buy_id))
-    return redirect(request.POST.get("next") if request.POST.get("next", "").startswith("/") else _hub(refund.buy_id))
+        return _refused(request, exc, safe_next(request, _hub(refund.buy_id)))
+    return redirect(safe_next(request, _hub(refund.buy_id)))
 
 
 @require_http_methods(["GET", "POST"])

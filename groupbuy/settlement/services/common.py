@@ -92,6 +92,49 @@ def require_own_entry(actor: User, entry: Entry) -> Membership:
     return membership
 
 
+def is_own_entry(actor: User, entry: Entry) -> bool:
+    """Whether `entry` is the actor's in the sense of require_own_entry: their household's, or one they placed."""
+    if entry.placed_by_id == actor.pk:
+        return True
+    membership = membership_for(actor, entry.buy.community_id)
+    return (
+        membership is not None and membership.household_id is not None and membership.household_id == entry.household_id
+    )
+
+
+def second_person_required() -> PermissionRefused:
+    return PermissionRefused(
+        _("Another data volunteer or the leader must do this: one person may not handle both sides of the same money."),
+        code="second_person_required",
+    )
+
+
+def require_payment_confirmer(actor: User, entry: Entry) -> Membership:
+    """Payment staff (require_payment_staff), never for their own entry: nobody confirms their own payment.
+
+    "Own" is the household's entry or one the actor placed for a neighbour (the payer's side of the money)."""
+    membership = require_payment_staff(actor, entry.buy)
+    if is_own_entry(actor, entry):
+        raise PermissionRefused(_("You cannot confirm a payment for your own household's sign-up."), code="own_payment")
+    return membership
+
+
+def require_refund_settler(actor: User, refund: Refund) -> Membership:
+    """Payment staff who may pay `refund` back: never to their own household (or an entry they placed), and for
+    an overpayment never whoever confirmed the payment it returns, so money going out past what was owed is
+    always seen by two people. (The payment keeps its last confirmer; a top-up confirmed later by someone
+    else moves that check to them.)"""
+    membership = require_payment_staff(actor, refund.buy)
+    if is_own_entry(actor, refund.entry):
+        raise PermissionRefused(_("You cannot settle a refund to your own household."), code="own_refund")
+    if (
+        refund.reason == RefundReason.OVERPAYMENT
+        and Payment.objects.filter(entry_id=refund.entry_id, confirmed_by_id=actor.pk).exists()
+    ):
+        raise second_person_required()
+    return membership
+
+
 def get_entry(entry_id: int) -> Entry:
     entry = Entry.objects.select_related("buy", "household__building").filter(pk=entry_id).first()
     if entry is None:

@@ -1,15 +1,18 @@
 """Price changes and substitutions after close (补差价).
 
-Nobody pays more without their own acceptance: an unanswered entry is withdrawn at the
-deadline, except that the leader may choose "accept if cheaper", which only ever lowers
-what someone owes.
+Nobody pays more, and nobody gets a different product, without their own acceptance: an
+unanswered entry is withdrawn at the deadline, except that the leader may choose "accept if
+cheaper" for a lower price of the same product, which only ever lowers what someone owes.
+Households get at least settings.PRICE_CHANGE_MIN_ANSWER_HOURS to answer. A resolution that
+changes the goods sends the buy's filing back to re-filing (compliance.services.filings).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -73,6 +76,13 @@ def price_change_propose(
         )
     if default_action not in ChangeDefault.values:
         raise ValidationFailed(_("Choose what happens without an answer."), code="invalid_default")
+    min_hours = settings.PRICE_CHANGE_MIN_ANSWER_HOURS
+    if deadline < timezone.now() + timedelta(hours=min_hours):
+        raise ValidationFailed(
+            _("Give people at least %(hours)d hours to answer.") % {"hours": min_hours},
+            code="answer_window_too_short",
+            detail={"field": "deadline", "min_hours": min_hours},
+        )
     offer = None
     if new_offer_id:
         offer = Offer.objects.filter(pk=new_offer_id, supplier__community_id=buy.community_id).first()
@@ -85,6 +95,15 @@ def price_change_propose(
         cost = offer.supplier_cost if offer else item.supplier_cost
     if price == item.unit_price and offer is None:
         raise ValidationFailed(_("The new price is the same as the old one."), code="no_change")
+    if offer is not None and offer.pk != item.offer_id and default_action == ChangeDefault.ACCEPT_IF_CHEAPER:
+        raise ValidationFailed(
+            _(
+                "Nobody is switched to a different product without saying yes: "
+                "withdraw those who do not answer instead."
+            ),
+            code="substitution_needs_consent",
+            detail={"field": "default_action"},
+        )
     if buy.kind == BuyKind.CHARITY and price != cost:
         raise ValidationFailed(_("A charity buy has no markup."), code="charity_has_markup")
     if ItemArrival.objects.filter(item_id=item.pk).exists():
@@ -215,7 +234,10 @@ def _pending_entries(change: PriceChange) -> list[Entry]:
 def _resolve_locked(change: PriceChange) -> None:
     """Apply the default to every unanswered entry, then move the item to the new price/offer."""
     default = ResponseChoice.WITHDRAW
-    if change.default_action == ChangeDefault.ACCEPT_IF_CHEAPER and change.is_cheaper:
+    # Only a lower price of the very same product is accepted for someone who did not answer (a change stored
+    # before substitutions were refused this default still withdraws them).
+    same_product = change.new_offer_id is None or change.new_offer_id == change.item.offer_id
+    if change.default_action == ChangeDefault.ACCEPT_IF_CHEAPER and change.is_cheaper and same_product:
         default = ResponseChoice.ACCEPT
     for entry in _pending_entries(change):
         _apply(change=change, entry=entry, choice=default, by_default=True, actor=None)
@@ -249,9 +271,12 @@ def price_change_respond(*, actor: User, change: PriceChange, entry: Entry, choi
         response = _apply(change=change, entry=entry, choice=choice, by_default=False, actor=actor)
         if response is None:
             raise Conflict(_("Your sign-up does not include this item."), code="not_affected")
-        if not _pending_entries(change):
+        resolved = not _pending_entries(change)
+        if resolved:
             _resolve_locked(change)
-        return response
+    if resolved:
+        _recheck_filing(buy_id=change.buy_id)
+    return response
 
 
 def price_change_resolve(*, change_id: int) -> bool:
@@ -268,15 +293,33 @@ def price_change_resolve(*, change_id: int) -> bool:
         if change.deadline > timezone.now() and _pending_entries(change):
             return False
         _resolve_locked(change)
+    _recheck_filing(buy_id=change.buy_id)
     return True
 
 
+def _recheck_filing(*, buy_id: int) -> None:
+    """After a resolution committed: a filing that names goods the buy no longer orders goes back to re-filing.
+
+    Not inside the resolution's transaction: that one holds the buy's row, and compliance locks the filing
+    before the buy (as approval does), so doing it there could deadlock with a committee member's approval."""
+    from compliance.services.filings import filing_goods_changed
+
+    filing_goods_changed(buy_id=buy_id)
+
+
 def price_changes_sweep(*, now: datetime | None = None) -> int:
-    """Beat: resolve every open change past its deadline. Returns how many it resolved."""
+    """Beat: resolve every open change past its deadline. Returns how many it resolved.
+
+    It also rechecks the filings of buys resolved in the last day, so a process that died between a
+    resolution and its filing recheck cannot leave an approved filing naming the old goods."""
     moment = now or timezone.now()
     due = list(
         PriceChange.objects.filter(status=ChangeStatus.OPEN, deadline__lte=moment)
         .order_by("pk")
         .values_list("pk", flat=True)
     )
-    return sum(1 for pk in due if price_change_resolve(change_id=pk))
+    resolved = sum(1 for pk in due if price_change_resolve(change_id=pk))
+    recent = PriceChange.objects.filter(status=ChangeStatus.RESOLVED, resolved_at__gte=moment - timedelta(days=1))
+    for buy_id in sorted(set(recent.values_list("buy_id", flat=True))):
+        _recheck_filing(buy_id=buy_id)
+    return resolved
