@@ -135,9 +135,11 @@ def require_for_building(user: User | None, action: Action, community: Community
 class LedBuy(Protocol):
     """What the proxy rule needs of a group buy (accounts does not import groupbuy)."""
 
-    pk: int
-    community_id: int
-    leader_id: int | None
+    @property
+    def community_id(self) -> int: ...
+
+    @property
+    def leader_id(self) -> int | None: ...
 
 
 @dataclass(frozen=True)
