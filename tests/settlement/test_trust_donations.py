@@ -251,6 +251,24 @@ def test_the_donor_withdraws_from_the_page(capped, place, web):
     assert stock(item) == 0
 
 
+def test_the_buys_leader_removes_a_donation_from_the_page(capped, place, web):
+    donation = donation_add(actor=place.resident.user, buy=capped, item_id=main_item(capped).pk, quantity=2)
+    client = web(place.leader.user)
+    assert 'value="withdraw"' in client.get(page_url(capped)).content.decode()
+    assert client.post(page_action_url(donation), {"action": "withdraw"}).status_code == 302
+    assert not Donation.objects.exists()
+    assert stock(main_item(capped)) == 0
+
+
+def test_after_the_close_the_page_offers_neither_a_donation_form_nor_a_withdraw_button(closed, place, web):
+    Donation.objects.create(
+        buy=closed.buy, item=closed.extra, quantity=1, amount=Decimal("20.00"), donor=place.resident.user
+    )
+    page = web(place.resident.user).get(page_url(closed.buy)).content.decode()
+    assert 'value="withdraw"' not in page
+    assert 'name="quantity"' not in page
+
+
 def test_a_neighbour_has_no_withdraw_button_and_is_refused_on_the_page(capped, place, web):
     donation = donation_add(actor=place.resident.user, buy=capped, item_id=main_item(capped).pk, quantity=2)
     client = web(place.neighbour.user)
