@@ -81,7 +81,7 @@ class MembershipAdmin(admin.ModelAdmin):
     list_filter = ("community", "is_team_leader", "is_building_leader", "volunteer_group", "is_committee")
     search_fields = ("user__username", "user__display_name", "community__name")
     list_select_related = ("user", "community", "household__building", "led_building")
-    raw_id_fields = ("user", "household", "led_building")
+    raw_id_fields = ("user", "household", "led_building", "proxy_buildings")
 
 
 @admin.register(InviteCode)
