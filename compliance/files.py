@@ -69,15 +69,15 @@ class StoredDocument:
     content_type: str
 
 
-def store_document(kind: str, upload: Any, ext: str) -> StoredDocument:
-    """Re-encode a photo (EXIF/GPS stripped, thumbnail) or store a PDF as is. Call outside any lock."""
+def store_document(kind: str, upload: Any, ext: str, *, user_id: int) -> StoredDocument:
+    """Store a PDF as is, or a photo raw and pending (not decoded here: a task re-encodes it after
+    commit, see compliance/services/documents.py). Counts against the person's upload allowance."""
     if ext == "pdf":
+        uploads.upload_allowance_check(user_id)
         name = uploads.save_private_upload(upload, DOCUMENT_PREFIX, "pdf")
         return StoredDocument(kind=kind, name=name, thumbnail="", content_type="application/pdf")
-    upload.seek(0)
-    processed = uploads.process_image(upload.read())
-    name, thumb = uploads.save_processed_image(processed, DOCUMENT_PREFIX)
-    return StoredDocument(kind=kind, name=name, thumbnail=thumb, content_type=processed.content_type)
+    name = uploads.accept_image_upload(upload, user_id=user_id, prefix=DOCUMENT_PREFIX)
+    return StoredDocument(kind=kind, name=name, thumbnail="", content_type=uploads.IMAGE_CONTENT_TYPES[ext])
 
 
 def delete_stored(documents: list[StoredDocument]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from compliance.services.delivery import evidence_pending_ids, evidence_process
+from compliance.services.documents import document_process, documents_pending_ids
 from compliance.services.policy import suspensions_expire
 from compliance.services.reminders import filings_remind_unapproved
 
@@ -12,6 +13,11 @@ from compliance.services.reminders import filings_remind_unapproved
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def process_evidence(evidence_id: int) -> bool:
     return evidence_process(evidence_id=evidence_id)
+
+
+@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def process_document(document_id: int) -> bool:
+    return document_process(document_id=document_id)
 
 
 @shared_task(acks_late=True)
@@ -26,7 +32,11 @@ def repair_pending_evidence() -> int:
     ids = evidence_pending_ids()
     for evidence_id in ids:
         process_evidence.delay(evidence_id)
-    return len(ids)
+    # Filing documents that are photos are re-encoded the same way (compliance/services/documents.py).
+    document_ids = documents_pending_ids()
+    for document_id in document_ids:
+        process_document.delay(document_id)
+    return len(ids) + len(document_ids)
 
 
 @shared_task(acks_late=True)

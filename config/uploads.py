@@ -45,7 +45,7 @@ from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from config import ratelimit
-from config.errors import ApplicationError, PayloadTooLarge, RateLimited, ValidationFailed
+from config.errors import ApplicationError, Conflict, PayloadTooLarge, RateLimited, ValidationFailed
 
 # Output geometry and quality.
 MAX_LONG_SIDE = 2048
@@ -664,6 +664,11 @@ def accept_image_upload(upload: Any, *, user_id: int, prefix: str) -> str:
     upload_allowance_check(user_id)
     ext = validate_image_upload(upload)
     return save_private_upload(upload, f"{INCOMING_PREFIX}/{prefix}", ext)
+
+
+def photo_processing() -> Conflict:
+    """The refusal for a pending photo (views must never serve the raw upload)."""
+    return Conflict(_("The photo is still being processed. Try again in a minute."), code="photo_processing")
 
 
 def is_pending(name: Any) -> bool:

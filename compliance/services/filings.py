@@ -24,6 +24,7 @@ from compliance.models import DocumentKind, Filing, FilingDocument, FilingLine, 
 from compliance.notifications import filing_link
 from compliance.selectors import committee_user_ids, policy_of
 from compliance.services.audit import audit_append
+from compliance.services.documents import document_recorded
 from compliance.services.policy import filing_rule_violations, policy_lock
 from config.uploads import delete_private
 from groupbuy.models import BuyStatus, GroupBuy, PurchaseOrder, PurchaseOrderLine
@@ -82,7 +83,7 @@ def _notify_committee(*, filing: Filing, buy: GroupBuy, revision: int) -> None:
     )
 
 
-def _check_and_store(documents: dict[str, Any], required: bool) -> list[StoredDocument]:
+def _check_and_store(documents: dict[str, Any], required: bool, *, user_id: int) -> list[StoredDocument]:
     """Validate every upload first, then store them; a failure removes whatever was stored."""
     documents = {k: v for k, v in (documents or {}).items() if v}
     if required:
@@ -96,7 +97,7 @@ def _check_and_store(documents: dict[str, Any], required: bool) -> list[StoredDo
     stored: list[StoredDocument] = []
     try:
         for kind, upload in documents.items():
-            stored.append(store_document(kind, upload, exts[kind]))
+            stored.append(store_document(kind, upload, exts[kind], user_id=user_id))
     except BaseException:
         delete_stored(stored)
         raise
@@ -151,7 +152,7 @@ def filing_submit(
     if not all((documents or {}).get(str(k)) for k in DOCUMENT_KINDS):
         raise errors.documents_missing([str(k) for k in DOCUMENT_KINDS if not (documents or {}).get(str(k))])
     _check_rules(community_id=buy.community_id, now=now, **timing)
-    stored = _check_and_store(documents, required=True)
+    stored = _check_and_store(documents, required=True, user_id=actor.pk)
     try:
         with transaction.atomic():
             policy = policy_lock(community_id=buy.community_id)
@@ -171,7 +172,7 @@ def filing_submit(
             except IntegrityError:
                 raise errors.already_filed() from None
             lines = _copy_lines(filing)
-            FilingDocument.objects.bulk_create(
+            created = FilingDocument.objects.bulk_create(
                 [
                     FilingDocument(
                         filing=filing, kind=d.kind, file=d.name, thumbnail=d.thumbnail, content_type=d.content_type
@@ -179,6 +180,8 @@ def filing_submit(
                     for d in stored
                 ]
             )
+            for document in created:
+                document_recorded(document_id=document.pk, name=document.file.name)
             audit_append(
                 community_id=buy.community_id,
                 kind="filing_submitted",
@@ -229,7 +232,7 @@ def filing_resubmit(
         raise errors.invalid_state()
     timing = {"arrival_start": arrival_start, "arrival_end": arrival_end, "test_sampled_at": test_sampled_at}
     _check_rules(community_id=filing.community_id, now=now, **timing)
-    stored = _check_and_store(documents or {}, required=False)
+    stored = _check_and_store(documents or {}, required=False, user_id=actor.pk)
     replaced: list[str] = []
     try:
         with transaction.atomic():
@@ -264,11 +267,12 @@ def filing_resubmit(
                 old = FilingDocument.objects.filter(filing=filing, kind=doc.kind).first()
                 if old is not None:
                     replaced += [name for name in (old.file.name, old.thumbnail.name) if name]
-                FilingDocument.objects.update_or_create(
+                document, _created = FilingDocument.objects.update_or_create(
                     filing=filing,
                     kind=doc.kind,
                     defaults={"file": doc.name, "thumbnail": doc.thumbnail, "content_type": doc.content_type},
                 )
+                document_recorded(document_id=document.pk, name=doc.name)
             audit_append(
                 community_id=filing.community_id,
                 kind="filing_resubmitted",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -21,6 +21,7 @@ from compliance.services import delivery, gate
 from compliance.views.common import filing_or_404, flash_error, page
 from config.errors import ApplicationError, PermissionRefused
 from config.media import serve_private
+from config.uploads import is_pending, photo_processing
 
 # --- receiving volunteers ------------------------------------------------------
 
@@ -131,6 +132,9 @@ def document_file(request, pk: int):
     document = selectors.document_for_viewer(user=request.user, pk=pk)
     if document is None:
         raise Http404
+    if is_pending(document.file):  # the raw upload, EXIF/GPS still in it: never served
+        refusal = photo_processing()
+        return HttpResponse(str(refusal.message), status=refusal.status_code, content_type="text/plain; charset=utf-8")
     if request.GET.get("thumb") and document.thumbnail:
         return serve_private(request, document.thumbnail, content_type=document.content_type)
     return serve_private(

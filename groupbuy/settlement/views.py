@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.permissions import membership_for
-from config.errors import ApplicationError, Conflict, NotFound, PermissionRefused
+from config.errors import ApplicationError, NotFound, PermissionRefused
 from config.http import safe_next
 from groupbuy.exports import csv_response, xlsx_response
 from groupbuy.models import Offer
@@ -247,7 +247,13 @@ def reconcile(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "settlement/reconcile.html",
-        {**data, "state": request.GET.get("state", ""), "PaymentState": PaymentState},
+        {
+            **data,
+            "state": request.GET.get("state", ""),
+            "PaymentState": PaymentState,
+            # Nobody confirms their own household's payment (the service refuses it): no button for it.
+            "my_household_id": getattr(membership_for(request.user, buy.community_id), "household_id", None),
+        },
     )
 
 

@@ -158,10 +158,11 @@ def live_policy(place):
 
 
 @pytest.fixture
-def live_filed(place, buy, live_policy):
+def live_filed(place, buy, live_policy, django_capture_on_commit_callbacks):
     from compliance.services.filings import filing_submit
 
-    return filing_submit(actor=place.leader.user, buy=buy, **filing_kwargs(now=None, **live_times()))
+    with django_capture_on_commit_callbacks(execute=True):  # document photos are re-encoded after commit
+        return filing_submit(actor=place.leader.user, buy=buy, **filing_kwargs(now=None, **live_times()))
 
 
 @pytest.fixture
