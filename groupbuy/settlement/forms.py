@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from config.errors import ApplicationError
@@ -41,6 +42,12 @@ class PriceChangeForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["item"].choices = [(item.pk, f"{item.offer.title} · {item.unit_price}") for item in items]
         self.fields["new_offer"].choices = [("", "—")] + [(o.pk, f"{o.title} · {o.unit_price}") for o in offers]
+        # The service enforces both rules; saying them here spares the leader a refusal.
+        hours = settings.PRICE_CHANGE_MIN_ANSWER_HOURS
+        self.fields["deadline"].help_text = _("At least %(hours)d hours from now.") % {"hours": hours}
+        self.fields["default_action"].help_text = _(
+            "Accepting for those who do not answer applies only to a lower price of the same product."
+        )
 
 
 class AfterSalesForm(forms.Form):

@@ -209,3 +209,15 @@ def test_a_withdrawal_refund_may_be_paid_back_by_the_confirmer(place):
     signup_withdraw(actor=place.resident.user, entry=entry)
     refund = refund_mark_paid_back(actor=place.leader.user, refund=Refund.objects.get())
     assert (refund.reason, refund.state) == (RefundReason.WITHDRAWN, RefundState.PAID_BACK)
+
+
+def test_the_reconciliation_page_offers_no_confirm_button_for_ones_own_payment(staff_signed_up, place, web):
+    closed, entries = staff_signed_up
+    own, other = entries["data_volunteer"], closed.resident_entry
+    payment_mark(actor=place.data_volunteer.user, entry=own, amount=str(own.amount), method="cash")
+    payment_mark(actor=place.resident.user, entry=other, amount="197", method="wechat")
+    body = web(place.data_volunteer.user).get(reverse("settlement:reconcile", kwargs={"pk": closed.buy.pk})).content
+    body = body.decode()
+    assert reverse("settlement:confirm", kwargs={"entry_pk": other.pk}) in body
+    assert reverse("settlement:confirm", kwargs={"entry_pk": own.pk}) not in body
+    assert "Yours: someone else confirms it" in body

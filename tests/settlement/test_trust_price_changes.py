@@ -234,3 +234,10 @@ def test_a_price_change_that_leaves_the_goods_alone_keeps_the_filing_approved(ap
     assert GroupBuy.objects.get(pk=closed.buy.pk).status == BuyStatus.APPROVED
     assert slip_verify(actor=place.gate_guard.user, community=place.community, code=slip.code, now=ARRIVAL_START).ok
     assert not AuditEvent.objects.filter(kind="filing_goods_changed").exists()
+
+
+def test_the_price_change_form_states_the_minimum_window_and_the_default_rule(closed, place, web, min_window):
+    response = web(place.leader.user).get(reverse("settlement:price_change_new", kwargs={"pk": closed.buy.pk}))
+    body = response.content.decode()
+    assert "At least 12 hours from now." in body
+    assert "applies only to a lower price of the same product" in body
