@@ -173,3 +173,14 @@ def test_logging_out_someone_elses_token_is_not_possible(place):
     anonymous = APIClient().post("/api/auth/logout-all/")
     assert anonymous.status_code in (401, 403)
     assert tokens(user=place.neighbour.user).count() == 1
+
+
+def test_the_operator_can_lift_a_lock(place, client):
+    from django.core.management import call_command
+
+    username = place.resident.user.username
+    for _ in range(LIMIT):
+        page_login(client, username, "wrong", REMOTE_ADDR="203.0.113.9")
+    assert page_login(client, username, PASSWORD, REMOTE_ADDR="203.0.113.9").status_code == 429
+    call_command("axes_reset_ip_username", "203.0.113.9", username.casefold())
+    assert page_login(client, username, PASSWORD, REMOTE_ADDR="203.0.113.9").status_code == 302
