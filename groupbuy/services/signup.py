@@ -251,12 +251,12 @@ def _authorize_for_household(actor: User, buy: GroupBuy, household: Household | 
 
 
 def _authorize_for_entry(actor: User, entry: Entry) -> None:
-    """The household itself, or whoever placed the entry (a proxy) may change it."""
+    """The household itself, or whoever placed the entry (a proxy) while they may still order for it."""
     membership = membership_for(actor, entry.buy.community_id)
     if membership is None:
         raise err.wrong_community()
-    if entry.placed_by_id == actor.pk:
-        return
+    if entry.placed_by_id == actor.pk and may_order_for(actor, entry.buy, entry.household):
+        return  # a proxy whose role was taken back (or moved to another building) changes nothing more
     if membership.household_id == entry.household_id and Action.SIGN_UP in allowed_actions(
         actor, entry.buy.community_id
     ):

@@ -197,3 +197,20 @@ def test_signup_sheet_of_a_proxy_volunteer_covers_the_buildings_of_the_role(plac
     volunteer.proxy_buildings.set([place.other_building])
     assert client.get(sheet_url(buy), {"building": place.other_building.pk}).status_code == 200
     assert client.get(sheet_url(buy), {"building": place.building.pk}).status_code == 403
+
+
+def test_a_proxy_whose_role_was_taken_back_cannot_change_or_withdraw_the_entry_they_placed(place, api, buy):
+    volunteer = place.receiving_volunteer
+    volunteer.proxy_buildings.set([place.building])
+    entry_id = api_order(api, volunteer.user, buy, place.neighbour.household).json()["id"]
+    volunteer.proxy_buildings.clear()
+    client = api(User.objects.get(pk=volunteer.user_id))
+    before = buy_state(buy)
+    change = client.patch(
+        reverse("api-entry", args=[entry_id]), {"quantities": {str(main_item(buy).pk): 3}}, format="json"
+    )
+    assert_refused(change, 403, "not_your_entry")
+    assert_refused(client.post(reverse("api-entry-withdraw", args=[entry_id])), 403, "not_your_entry")
+    assert buy_state(buy) == before
+    # The household itself still may.
+    assert api(place.neighbour.user).post(reverse("api-entry-withdraw", args=[entry_id])).status_code == 200
