@@ -687,7 +687,7 @@ class Reencoded:
     error_code: str = ""
 
 
-def reencode_stored(source: str, prefix: str, *, thumbnail: bool = True) -> Reencoded:
+def reencode_stored(source: str | None, prefix: str, *, thumbnail: bool = True) -> Reencoded:
     """The task half: read a pending raw file, re-encode it (process_image) and store the result.
 
     Never touches ``source``: the caller swaps its record from ``source`` to the result (or marks it
@@ -713,7 +713,7 @@ def reencode_stored(source: str, prefix: str, *, thumbnail: bool = True) -> Reen
     return Reencoded(image=image_name, thumbnail=thumbnail_name, content_type=processed.content_type)
 
 
-def reencode_settle(result: Reencoded, *, source: str, swapped: bool) -> None:
+def reencode_settle(result: Reencoded, *, source: str | None, swapped: bool) -> None:
     """After the caller's compare-and-swap: if it won, the raw source goes; if another run (or a
     replacement) got there first, our copies go. Either way one set of files is left."""
     if swapped:

@@ -21,7 +21,7 @@ from config.enqueue import enqueue_on_commit
 logger = logging.getLogger(__name__)
 
 
-def document_recorded(*, document_id: int, name: str) -> None:
+def document_recorded(*, document_id: int, name: str | None) -> None:
     """Call inside the transaction that stored a document: a pending photo is re-encoded after commit."""
     if uploads.is_pending(name):
         from compliance.tasks import process_document
