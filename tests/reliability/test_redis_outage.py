@@ -4,7 +4,8 @@ A throwaway redis-server on a free port (never the machine's shared one) is the 
 rate-limit store of a real gunicorn, a real worker and a real beat. While it is down, residents keep
 signing up over HTTP (the rate limiter fails open, a lost enqueue is logged and swallowed). When it
 is back (empty: the worst case, every queued message gone), the worker reconnects on its own and the
-beat sweep completes every close and failure that came due meanwhile, each once.
+beat sweep completes every close and failure that came due meanwhile, and sends the "formed" notices
+whose tasks were lost, each once.
 """
 
 import datetime
@@ -137,6 +138,14 @@ def test_sign_ups_survive_a_redis_outage_and_the_sweep_catches_up_when_it_return
         )
 
     wait_until(settled, timeout=90, procs=(worker, web))
+    # Their "formed" notice tasks were lost too: the sweep sends each once (a buy formed less than the grace
+    # before its close is announced one sweep later).
+    formed = [close_when_formed, formed_by_deadline]
+    wait_until(
+        lambda: all(Notification.objects.filter(dedupe_key=f"buy:{b.pk}:buy_formed").count() == 3 for b in formed),
+        timeout=30,
+        procs=(worker, web),
+    )
     for buy in (close_when_formed, formed_by_deadline):
         assert PurchaseOrder.objects.filter(buy=buy).count() == 1
         assert Notification.objects.filter(dedupe_key=f"buy:{buy.pk}:buy_closed").count() == 3
