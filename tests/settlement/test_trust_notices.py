@@ -3,9 +3,11 @@ distribution, once per household and buy, not when the codes are issued right af
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -18,6 +20,7 @@ from groupbuy.models import BuyStatus, GroupBuy
 from groupbuy.settlement.models import PickupCode
 from groupbuy.settlement.services import distribution
 from groupbuy.settlement.services.distribution import pickup_codes_issue
+from tests.settlement.conftest import ClosedBuy
 
 pytestmark = pytest.mark.django_db
 
@@ -136,3 +139,29 @@ def test_announcing_before_the_release_does_nothing(closed, place, status):
     closed.set_status(status)
     assert distribution.pickup_ready_notify(buy_id=closed.buy.pk) == 0
     assert pickup_notices() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_codes_issued_while_the_release_commits_are_announced_once(place):
+    """PostgreSQL: the release's status UPDATE holds the buy row; an issue racing it waits for the commit and
+    then announces its codes itself (the release's own look found none)."""
+    closed = ClosedBuy(place)
+    filing = disinfected_filing(closed)
+    outcome: list = []
+
+    def issue():
+        try:
+            outcome.append(pickup_codes_issue(actor=place.leader.user, buy=GroupBuy.objects.get(pk=closed.buy.pk)))
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=issue)
+    with transaction.atomic():
+        delivery_release(actor=place.receiving_volunteer.user, filing=filing)
+        worker.start()
+        worker.join(timeout=1)
+        assert worker.is_alive()  # waiting for the buy row the release holds
+    worker.join(timeout=30)
+
+    assert outcome == [2]
+    assert pickup_notices() == expected_notices(closed.refresh())
