@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.utils import timezone
+from drf_spectacular.contrib.knox_auth_token import KnoxTokenScheme
 from knox import auth
 
 
@@ -18,3 +19,9 @@ class TokenAuthentication(auth.TokenAuthentication):
             auth_token.delete()
             return True
         return False
+
+
+class TokenScheme(KnoxTokenScheme):
+    """The OpenAPI security scheme: the same header as knox's."""
+
+    target_class = "accounts.authentication.TokenAuthentication"
