@@ -43,8 +43,11 @@ def test_resident_redeems_an_invite_joins_pays_and_shows_a_pickup_code(place, br
     buy, item = _buy(place, household_limit=4)
     me = browse()
 
-    # The QR on the committee's paper opens the redeem page with the code filled in.
-    me.visit(reverse("accounts:redeem") + f"?code={code[0].code}")
+    # The QR on the committee's paper opens the redeem page with the code after "#" (never sent to the server):
+    # the page moves it into the code box, and "Continue" posts it and shows the household.
+    me.visit(reverse("accounts:redeem") + f"#code={code[0].code}")
+    assert me.page.input_value("#id_code") == code[0].code
+    me.submit("form[method=post][action$='/join/code/']")
     assert "12-303" in me.text()
     me.page.fill("#id_display_name", "刘阿姨")
     me.page.fill("#id_username", "liu303")
