@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.permissions import membership_for
-from config.errors import ApplicationError, NotFound, PermissionRefused
+from config.errors import ApplicationError, NotFound, PermissionRefused, RateLimited
 from config.http import safe_next
 from groupbuy.exports import csv_response, xlsx_response
 from groupbuy.models import Offer
@@ -569,11 +569,14 @@ def handover(request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, "settlement/handover.html", {"buy": buy, "form": form, "preview": None}, status=400)
     code = form.cleaned_data["code"]
     if request.POST.get("action") == "lookup":
-        preview = selectors.pickup_preview(buy=buy, code=code)
-        status = 200
-        if preview is None:
-            add_error(form, NotFound(_("No such pickup code."), code="pickup_code_unknown"))
-            status = 404
+        preview, status = None, 200
+        try:
+            distribution_services.pickup_code_resolve(actor=request.user, buy=buy, code=code)
+        except ApplicationError as exc:
+            add_error(form, exc)
+            status = exc.status_code
+        else:
+            preview = selectors.pickup_preview(buy=buy, code=code)
         return render(
             request, "settlement/handover.html", {"buy": buy, "form": form, "preview": preview}, status=status
         )
@@ -588,7 +591,9 @@ def handover(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except ApplicationError as exc:
         add_error(form, exc)
-        preview = selectors.pickup_preview(buy=buy, code=code)
+        # Refused before the code resolved (unknown, another building's, too many tries): show no household.
+        resolved = not isinstance(exc, PermissionRefused | NotFound | RateLimited)
+        preview = selectors.pickup_preview(buy=buy, code=code) if resolved else None
         context = {"buy": buy, "form": form, "preview": preview}
         return render(request, "settlement/handover.html", context, status=exc.status_code)
     messages.success(request, _("Handed over: %(household)s") % {"household": selectors.identity(pickup.entry)})

@@ -9,6 +9,7 @@ from django.urls import reverse
 from groupbuy.models import BuyStatus
 from groupbuy.settlement.models import HandoverLine, PickupCode, PickupState
 from groupbuy.settlement.services.distribution import pickup_codes_issue
+from tests.settlement.conftest import make_residents
 from tests.settlement.helpers import settlement_state
 
 pytestmark = pytest.mark.django_db
@@ -96,3 +97,24 @@ def test_the_households_qr_carries_the_code_in_the_fragment_not_the_query(releas
     qr_url = response.context["qr_url"]
     assert qr_url.endswith(url(released) + f"#code={code}")
     assert "?" not in qr_url
+
+
+def test_a_building_leader_looking_up_another_buildings_code_learns_nothing(place, make_closed, web):
+    (elsewhere,) = make_residents(place, 1)  # building 3; the building leader leads building 12
+    closed = make_closed(extra_signups=[(elsewhere, 1)])
+    pickup_codes_issue(actor=place.leader.user, buy=closed.buy)
+    closed.set_status(BuyStatus.RELEASED)
+    code = PickupCode.objects.get(entry__household=elsewhere.household).code
+    before = settlement_state(closed.buy)
+    client = web(place.building_leader.user)
+
+    for data in ({"action": "lookup", "code": code}, {"code": code}):
+        response = client.post(url(closed), data)
+        assert response.status_code == 403
+        body = response.content.decode()
+        assert 'data-code="not_your_building"' in body
+        assert "1000" not in body  # the room
+        assert "李0" not in body  # the name
+        assert response.context["preview"] is None
+    assert settlement_state(closed.buy) == before
+    assert PickupCode.objects.get(code=code).state == PickupState.ISSUED

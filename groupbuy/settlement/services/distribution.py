@@ -95,11 +95,10 @@ def _require_hand_over(actor: User, entry: Entry) -> None:
         raise PermissionRefused(_("This household is not in your building."), code="not_your_building")
 
 
-def pickup_hand_over(
-    *, actor: User, buy: GroupBuy, code: str, handed: dict[Any, Any] | None = None, note: str = ""
-) -> PickupCode:
-    """Mark the goods of the code's entry handed over, once only. `handed` ({line_id: units}) records
-    a partial hand-over; lines left out are handed over in full."""
+def pickup_code_resolve(*, actor: User, buy: GroupBuy, code: str) -> PickupCode:
+    """The pickup code `actor` may hand out for `buy`: the look-up before a hand-over and the hand-over itself
+    check the same rules and share one rate limit (a building leader never learns who holds another building's
+    code)."""
     require(actor, Action.HAND_OVER, buy.community_id)
     ratelimit.check("pickup_code", str(actor.pk), limit=120, window=60)
     value = normalize_code(code)
@@ -108,8 +107,17 @@ def pickup_hand_over(
         raise NotFound(_("No such pickup code."), code="pickup_code_unknown")
     if pickup.buy_id != buy.pk:
         raise Conflict(_("This pickup code belongs to another buy."), code="pickup_code_wrong_buy")
+    _require_hand_over(actor, pickup.entry)
+    return pickup
+
+
+def pickup_hand_over(
+    *, actor: User, buy: GroupBuy, code: str, handed: dict[Any, Any] | None = None, note: str = ""
+) -> PickupCode:
+    """Mark the goods of the code's entry handed over, once only. `handed` ({line_id: units}) records
+    a partial hand-over; lines left out are handed over in full."""
+    pickup = pickup_code_resolve(actor=actor, buy=buy, code=code)
     entry = pickup.entry
-    _require_hand_over(actor, entry)
     if buy.status not in HANDOVER_STATES:
         raise Conflict(_("The goods have not been released for distribution yet."), code="not_released")
     if entry.status != EntryStatus.ACTIVE:
