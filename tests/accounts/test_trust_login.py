@@ -184,3 +184,14 @@ def test_the_operator_can_lift_a_lock(place, client):
     assert page_login(client, username, PASSWORD, REMOTE_ADDR="203.0.113.9").status_code == 429
     call_command("axes_reset_ip_username", "203.0.113.9", username.casefold())
     assert page_login(client, username, PASSWORD, REMOTE_ADDR="203.0.113.9").status_code == 302
+
+
+def test_one_client_sweeping_usernames_behind_the_proxy_does_not_lock_out_another(place, client, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    proxy = {"REMOTE_ADDR": "10.0.0.2"}
+    for i in range(IP_LIMIT):
+        page_login(client, f"nobody{i}", "wrong", HTTP_X_FORWARDED_FOR="198.51.100.66", **proxy)
+    swept = page_login(client, place.resident.user.username, PASSWORD, HTTP_X_FORWARDED_FOR="198.51.100.66", **proxy)
+    assert swept.status_code == 429
+    other = page_login(client, place.neighbour.user.username, PASSWORD, HTTP_X_FORWARDED_FOR="198.51.100.67", **proxy)
+    assert other.status_code == 302
