@@ -203,10 +203,6 @@ DONATION_MAX_PORTIONS_PER_PERSON = env.int("DONATION_MAX_PORTIONS_PER_PERSON", d
 # would let the deadline sweep decide for people who never saw the question.
 PRICE_CHANGE_MIN_ANSWER_HOURS = env.int("PRICE_CHANGE_MIN_ANSWER_HOURS", default=12)
 
-# A price change (补差价) gives households at least this many hours to accept or withdraw: a shorter window
-# would let the deadline sweep decide for people who never saw the question.
-PRICE_CHANGE_MIN_ANSWER_HOURS = env.int("PRICE_CHANGE_MIN_ANSWER_HOURS", default=12)
-
 # --- REST framework -------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
