@@ -34,13 +34,15 @@ def any_day_policy(community):
 
 
 def arrival_window() -> tuple:
-    """Arrival soon from the real clock, within one local day (the slip is valid an hour before it)."""
+    """Arrival soon from the real clock, within one local day, and starting within the hour the slip is valid
+    before its window. Late in the evening (local time) the window starts in a minute and ends at midnight."""
     now = timezone.now()
-    start = now + timedelta(minutes=30)
-    if timezone.localtime(start).date() != timezone.localtime(start + timedelta(minutes=31)).date():
-        start = now + timedelta(minutes=62)
-    start = timezone.localtime(start).replace(second=0, microsecond=0)
-    return start, start + timedelta(minutes=30), timezone.localtime(now - timedelta(hours=1))
+    start = timezone.localtime(now + timedelta(minutes=30)).replace(second=0, microsecond=0)
+    end = start + timedelta(minutes=30)
+    if timezone.localtime(now).date() != end.date():
+        start = timezone.localtime(now + timedelta(minutes=2)).replace(second=0, microsecond=0)
+        end = min(start + timedelta(minutes=30), start.replace(hour=23, minute=59))
+    return start, end, timezone.localtime(now - timedelta(hours=1))
 
 
 def close_buy(buy) -> None:

@@ -60,8 +60,13 @@ def test_sign_up_sheet_prints_on_a4_with_blank_lines(place, browse, closed_buy):
     assert bleader.page.locator("td.blank").count() == 18 * 3
     pdf = bleader.page.pdf(prefer_css_page_size=True)
     assert pdf_pages(pdf) == [A4_POINTS]
+    # A building leader orders for their own building only, so "all" is still one building (issue 13 item 5);
+    # the buy's leader orders for every household: one A4 page per building.
     bleader.visit(reverse("printables:signup_sheet", args=[closed_buy.pk]) + "?building=all")
-    assert pdf_pages(bleader.page.pdf(prefer_css_page_size=True)) == [A4_POINTS, A4_POINTS]
+    assert pdf_pages(bleader.page.pdf(prefer_css_page_size=True)) == [A4_POINTS]
+    leader = browse(place.leader.user)
+    leader.visit(reverse("printables:signup_sheet", args=[closed_buy.pk]) + "?building=all")
+    assert pdf_pages(leader.page.pdf(prefer_css_page_size=True)) == [A4_POINTS, A4_POINTS]
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     bleader.page.screenshot(path=str(SCREENSHOTS / "print-sign-up-sheet-zh-hans.png"), full_page=True)
 
