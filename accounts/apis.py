@@ -41,7 +41,7 @@ from accounts.services.joining import join_request_create, join_request_decide
 from accounts.services.roles import membership_set_roles
 from accounts.services.tokens import token_issue, token_revoke, tokens_revoke_all
 from accounts.utils import client_ip
-from config.errors import ValidationFailed
+from core.errors import ValidationFailed
 
 
 class MembershipOutSerializer(serializers.Serializer):

@@ -5,7 +5,7 @@ Failures are counted in the cache (Redis) on two keys: the normalised username t
 address (locks after AXES_FAILURE_LIMIT), and the address alone (locks only after LOGIN_IP_FAILURE_LIMIT).
 So one resident's wrong passwords lock out that username from that address, not their whole building
 NAT, while one address still cannot sweep many usernames. Counters expire AXES_COOLOFF_TIME after the
-last failure. Like config/ratelimit.py, the lockout fails open when the cache is down: the app keeps
+last failure. Like core/ratelimit.py, the lockout fails open when the cache is down: the app keeps
 serving and the outage is logged.
 """
 
@@ -23,7 +23,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from config.errors import RateLimited, ValidationFailed
+from core.errors import RateLimited, ValidationFailed
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ class LoginLockoutHandler(AxesCacheHandler):
         keys = get_client_cache_keys(request, credentials)
         try:
             return self._failures([self.cache.get(key, default=0) for key in keys])
-        except Exception:  # noqa: BLE001 - fail open when the cache is down, like config/ratelimit.py
+        except Exception:  # noqa: BLE001 - fail open when the cache is down, like core/ratelimit.py
             logger.warning("login lockout unavailable (cache down); allowing")
             return 0
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from django.utils.translation import gettext_lazy as _
 
-from config.errors import PermissionRefused
+from core.errors import PermissionRefused
 
 if TYPE_CHECKING:
     from accounts.models import Community, Household, Membership, User

@@ -30,7 +30,7 @@ from accounts.services.invites import format_code, invite_check, invite_codes_is
 from accounts.services.joining import join_request_create, join_request_create_with_account, join_request_decide
 from accounts.services.roles import membership_set_roles
 from accounts.utils import client_ip
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 
 
 def _show_error(form, exc: ApplicationError) -> None:

@@ -32,7 +32,7 @@ from compliance.serializers import (
 )
 from compliance.services import delivery, filings, gate, policy, review
 from compliance.services.audit import audit_chain_verify
-from config.errors import NotFound, PermissionRefused
+from core.errors import NotFound, PermissionRefused
 from groupbuy.models import GroupBuy
 
 

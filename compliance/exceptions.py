@@ -6,7 +6,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from config.errors import Conflict, NotFound, PayloadTooLarge, PermissionRefused, ValidationFailed
+from core.errors import Conflict, NotFound, PayloadTooLarge, PermissionRefused, ValidationFailed
 
 # Filing refusal rules: code -> message. A refused filing lists every rule it breaks.
 RULE_MESSAGES: dict[str, Any] = {

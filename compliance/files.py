@@ -1,6 +1,6 @@
 """Checking and storing filing documents and disinfection evidence.
 
-Photos and videos go through config.uploads. PDFs (documents only) are checked
+Photos and videos go through core.uploads. PDFs (documents only) are checked
 here: the %PDF- signature, the end-of-file marker (a truncated upload is
 refused) and a size cap. Everything is stored under random private names.
 """
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from compliance import exceptions as errors
-from config import uploads
+from core import uploads
 
 PDF_MAX_BYTES = 10 * 1024 * 1024
 DOCUMENT_PREFIX = "compliance/documents"

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from compliance.models import WEEKDAY_NAMES
-from config.uploads import image_limit_mb, video_limit_mb
+from core.uploads import image_limit_mb, video_limit_mb
 
 DOC_ACCEPT = "image/jpeg,image/png,image/webp,application/pdf"
 

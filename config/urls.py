@@ -4,7 +4,7 @@ from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts import views as account_views
-from config import bench_views
+from core import bench_views
 
 urlpatterns = [
     path("", account_views.home, name="home"),
@@ -13,16 +13,16 @@ urlpatterns = [
     path("compliance/", include("compliance.urls")),
     path("buys/", include("groupbuy.urls")),
     path("buys/", include("groupbuy.print_urls")),  # printables and charts (groupbuy/print_views.py)
-    path("settlement/", include("groupbuy.settlement.urls")),
+    path("settlement/", include("settlement.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/", include("accounts.api_urls")),
     path("api/compliance/", include("compliance.api_urls")),
     path("api/", include("groupbuy.api_urls")),
-    path("api/settlement/", include("groupbuy.settlement.api_urls")),
+    path("api/settlement/", include("settlement.api_urls")),
 ]
 # Unknown URLs under /api/ answer in the API's coded JSON, like every other API error.
-handler404 = "config.errors.not_found"
+handler404 = "core.errors.not_found"
 # Empty unless BENCH_FLOOR_ENABLED=1 (set only by bench/run.py for its own server).
 urlpatterns += bench_views.urlpatterns()

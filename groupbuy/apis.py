@@ -1,6 +1,6 @@
 """The group-buy REST API: thin views over the same selectors and services as the pages.
 
-Errors are the services' coded ApplicationErrors, rendered by config.errors.api_exception_handler
+Errors are the services' coded ApplicationErrors, rendered by core.errors.api_exception_handler
 as {"code", "message", "detail"}.
 """
 

@@ -163,7 +163,7 @@ def distribution_bars(*, buy: GroupBuy, rows: list[dict] | None = None) -> BarCh
     """Per building: handed over / households to serve (rows from settlement's distribution_progress, one
     query, unless the caller already has them)."""
     if rows is None:
-        from groupbuy.settlement.selectors import distribution_progress
+        from settlement.selectors import distribution_progress
 
         rows = distribution_progress(buy=buy)
     chart = BarChart(bars=[])

@@ -16,7 +16,7 @@ from typing import Any
 from django.utils import timezone
 
 from accounts.models import Community, Membership, User
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 from groupbuy.models import BuyKind, GroupBuy, Supplier
 from groupbuy.services.buys import group_buy_open
 from groupbuy.services.catalog import offer_create, supplier_create

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from config.errors import Conflict, NotFound, PermissionRefused, ValidationFailed
+from core.errors import Conflict, NotFound, PermissionRefused, ValidationFailed
 
 
 def group_buy_closed() -> Conflict:

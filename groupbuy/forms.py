@@ -13,7 +13,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 from groupbuy.models import AllocationRule, BuyKind, DistributionMode, MoqKind
 
 
@@ -206,5 +206,5 @@ class OfferForm(forms.Form):
 
 
 class PhotoForm(forms.Form):
-    # A plain FileField: the service checks the real format by content (config.uploads).
+    # A plain FileField: the service checks the real format by content (core.uploads).
     upload = forms.FileField(label=_("Photo (JPEG, PNG or WebP)"))

@@ -410,7 +410,7 @@ def leader_reputation(*, leader_id: int) -> Reputation:
             on_date += timezone.localdate(arrived) == timezone.localdate(start)
     opened = resolved = None
     try:
-        from groupbuy.settlement.models import AfterSalesReport, ReportState
+        from settlement.models import AfterSalesReport, ReportState
     except ImportError:  # pragma: no cover
         notes.append("after_sales")
     else:

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Community, Membership
 from accounts.permissions import Action, allowed_actions
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 from groupbuy import pool_selectors, selectors
 from groupbuy.forms import add_application_error
 from groupbuy.models import GroupBuy, Pool

@@ -19,10 +19,10 @@ from django.views.decorators.http import require_GET
 
 from accounts.permissions import membership_for, require_proxy
 from accounts.selectors import buildings_of
-from config.errors import PermissionRefused
+from core.errors import PermissionRefused
 from groupbuy import charts, selectors
-from groupbuy.settlement import selectors as settlement_selectors
 from groupbuy.views import page
+from settlement import selectors as settlement_selectors
 
 DEFAULT_BLANK_LINES = 18
 MAX_BLANK_LINES = 60

@@ -536,7 +536,7 @@ def _purchase_order_preview(buy: GroupBuy) -> OrderView:
     the firm units, plus one if the remainder plus the tolerances fill it), plus donations; items with
     nothing to order are left out. The allocation's total depends only on the sums of firm units and
     tolerances, so one aggregated request per item gives what the close's per-entry allocation adds up to."""
-    from groupbuy.settlement.models import Donation
+    from settlement.models import Donation
 
     items = getattr(buy, "item_list", None)
     if items is None:

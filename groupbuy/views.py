@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.permissions import Action, allowed_actions, proxy_scope, require, require_order_for, require_proxy
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 from groupbuy import exceptions as err
 from groupbuy import exports, pool_selectors, selectors
 from groupbuy.forms import (
@@ -499,7 +499,7 @@ def offer_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @page
 def offer_photo(request: HttpRequest, pk: int, variant: str) -> HttpResponse:
     """A processed offer photo, for members of the supplier's community only (media is never public)."""
-    from config.media import serve_private
+    from core.media import serve_private
 
     photo = selectors.photo_get(user=request.user, photo_id=pk)
     fieldfile = photo.thumbnail if variant == "thumb" else photo.image

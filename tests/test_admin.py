@@ -26,7 +26,7 @@ from groupbuy.models import (
     PurchaseOrder,
     PurchaseOrderLine,
 )
-from groupbuy.settlement.models import (
+from settlement.models import (
     Adjustment,
     AfterSalesPhoto,
     AfterSalesReport,

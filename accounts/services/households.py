@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Building, Household, HouseholdMember, User
 from accounts.permissions import Action, require, require_for_building
-from config.errors import NotFound, ValidationFailed
+from core.errors import NotFound, ValidationFailed
 
 
 def household_member_add(

@@ -22,8 +22,8 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Household, HouseholdMember, InviteCode, Membership, User
 from accounts.permissions import Action, require
 from accounts.services.users import user_register, user_validate
-from config import ratelimit
-from config.errors import Conflict, NotFound, PermissionRefused, RateLimited, ValidationFailed
+from core import ratelimit
+from core.errors import Conflict, NotFound, PermissionRefused, RateLimited, ValidationFailed
 
 # No I, L, O, 0, 1: codes are read off paper and typed on phones.
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"

@@ -14,8 +14,8 @@ from accounts.notifications import notification_send, register
 from accounts.permissions import Action, require_for_building
 from accounts.services.invites import _attach_member, _make_resident
 from accounts.services.users import user_register, user_validate
-from config import ratelimit
-from config.errors import Conflict, NotFound, ValidationFailed
+from core import ratelimit
+from core.errors import Conflict, NotFound, ValidationFailed
 
 register("join_requested", _("{name} asks to join as a resident of {label}."))
 register("join_approved", _("Welcome! You are now a resident of {label} in {community}."))

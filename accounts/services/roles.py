@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Building, Membership, User, VolunteerGroup
 from accounts.notifications import notification_send, register
 from accounts.permissions import Action, require
-from config.errors import NotFound, ValidationFailed
+from core.errors import NotFound, ValidationFailed
 
 register("roles_changed", _("Your roles in {community} were updated."))
 

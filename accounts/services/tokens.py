@@ -9,7 +9,7 @@ from knox.models import AuthToken
 from knox.settings import knox_settings
 
 from accounts.models import User
-from config.errors import Conflict
+from core.errors import Conflict
 
 
 def token_issue(*, user: User) -> tuple[AuthToken, str]:

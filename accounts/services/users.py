@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from config.errors import ValidationFailed
+from core.errors import ValidationFailed
 
 USERNAME_MAX = 40
 

@@ -18,8 +18,8 @@ from compliance.models import Evidence, EvidenceKind, EvidenceStatus, Filing, Fi
 from compliance.notifications import filing_link
 from compliance.selectors import participant_user_ids
 from compliance.services.audit import audit_append
-from config.enqueue import enqueue_on_commit
-from config.uploads import (
+from core.enqueue import enqueue_on_commit
+from core.uploads import (
     VIDEO_CONTENT_TYPES,
     delete_private,
     reencode_settle,
@@ -29,7 +29,7 @@ from config.uploads import (
 )
 from groupbuy.models import BuyStatus, GroupBuy
 from groupbuy.services.transitions import buy_transition
-from groupbuy.settlement.services.distribution import pickup_ready_notify
+from settlement.services.distribution import pickup_ready_notify
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Filing documents that are photos: re-encoded off the request (EXIF/GPS stripped, thumbnail).
 
-The request stores the raw photo under incoming/ (config.uploads.accept_image_upload) and the document
+The request stores the raw photo under incoming/ (core.uploads.accept_image_upload) and the document
 row holds that pending name; it is not served until this task swaps it, with a compare-and-swap on the
 old name, for the re-encoded file. A resubmission that replaced the document meanwhile wins: the late
 task's files are removed. A PDF is stored as is and never pending.
@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from compliance.files import DOCUMENT_PREFIX
 from compliance.models import FilingDocument
-from config import uploads
-from config.enqueue import enqueue_on_commit
+from core import uploads
+from core.enqueue import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 

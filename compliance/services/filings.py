@@ -26,7 +26,7 @@ from compliance.selectors import committee_user_ids, policy_of
 from compliance.services.audit import audit_append
 from compliance.services.documents import document_recorded
 from compliance.services.policy import filing_rule_violations, policy_lock
-from config.uploads import delete_private
+from core.uploads import delete_private
 from groupbuy.models import BuyStatus, GroupBuy, PurchaseOrder, PurchaseOrderLine
 from groupbuy.services.transitions import buy_transition
 

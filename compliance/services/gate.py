@@ -16,7 +16,7 @@ from accounts.models import Community, User
 from accounts.permissions import Action, require
 from compliance.models import FilingLine, FilingStatus, Slip
 from compliance.services.audit import audit_append
-from config import ratelimit
+from core import ratelimit
 from groupbuy.models import BuyStatus
 
 # A guard types a code at most this often per minute (brute-forcing 2**40 codes is hopeless anyway).

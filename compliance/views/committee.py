@@ -22,7 +22,7 @@ from compliance.models import Filing, FilingStatus, Suspension
 from compliance.services import policy, review
 from compliance.services.audit import audit_chain_verify
 from compliance.views.common import community_for, filing_or_404, flash_error, page, show_error
-from config.errors import ApplicationError, PermissionRefused
+from core.errors import ApplicationError, PermissionRefused
 from groupbuy.exports import safe_text
 
 # --- overview ----------------------------------------------------------------

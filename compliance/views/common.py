@@ -15,7 +15,7 @@ from accounts.models import Community
 from accounts.permissions import Action, require
 from compliance import selectors
 from compliance.models import Filing
-from config.errors import ApplicationError, NotFound, PermissionRefused
+from core.errors import ApplicationError, NotFound, PermissionRefused
 
 
 def page(view):

@@ -19,9 +19,9 @@ from compliance.forms import (
 )
 from compliance.services import delivery, gate
 from compliance.views.common import filing_or_404, flash_error, page
-from config.errors import ApplicationError, PermissionRefused
-from config.media import serve_private
-from config.uploads import is_pending, photo_processing
+from core.errors import ApplicationError, PermissionRefused
+from core.media import serve_private
+from core.uploads import is_pending, photo_processing
 
 # --- receiving volunteers ------------------------------------------------------
 

@@ -20,7 +20,7 @@ from compliance.forms import (
 )
 from compliance.services import delivery, filings
 from compliance.views.common import filing_or_404, page, qr_svg, show_error
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 from groupbuy.models import BuyStatus, GroupBuy
 
 EDITABLE_BUY_STATES = (BuyStatus.ORDERED, BuyStatus.FILED, BuyStatus.APPROVED, BuyStatus.ON_HOLD)

@@ -43,7 +43,7 @@ from groupbuy.services.pools import pool_id_for_buy, pool_lock_for_buy, pools_sw
 from groupbuy.services.purchase_order import entries_allocate, purchase_order_build
 from groupbuy.services.signup import _as_int
 from groupbuy.services.transitions import buy_transition
-from groupbuy.settlement.services.hooks import refunds_create_for_released_entries, settlement_buy_closed
+from settlement.services.hooks import refunds_create_for_released_entries, settlement_buy_closed
 
 MAX_CAP = 1_000_000
 MAX_MOQ = Decimal("99999999")

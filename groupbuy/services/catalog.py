@@ -20,9 +20,9 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Community, User
 from accounts.permissions import Action, membership_for, require
-from config.enqueue import enqueue_on_commit
-from config.errors import Conflict
-from config.uploads import accept_image_upload, delete_private, reencode_settle, reencode_stored
+from core.enqueue import enqueue_on_commit
+from core.errors import Conflict
+from core.uploads import accept_image_upload, delete_private, reencode_settle, reencode_stored
 from groupbuy import exceptions as err
 from groupbuy.models import Offer, OfferPhoto, PhotoStatus, Supplier
 from groupbuy.services.signup import _as_int

@@ -43,7 +43,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Community, Membership, User
 from accounts.notifications import notification_send, register
 from accounts.permissions import Action, allowed_actions, membership_for
-from config.enqueue import enqueue_on_commit
+from core.enqueue import enqueue_on_commit
 from groupbuy import exceptions as err
 from groupbuy.models import (
     BuyItem,

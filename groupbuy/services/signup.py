@@ -45,9 +45,9 @@ from accounts.permissions import (
     proxy_scope,
     require_order_for,
 )
-from config import ratelimit
-from config.enqueue import enqueue_on_commit
-from config.errors import ApplicationError
+from core import ratelimit
+from core.enqueue import enqueue_on_commit
+from core.errors import ApplicationError
 from groupbuy import exceptions as err
 from groupbuy.models import (
     SIGNUP_STATES,
@@ -194,7 +194,7 @@ def items_apply_deltas(*, deltas: dict[int, int]) -> None:
 
     Precondition: inside `transaction.atomic()`, and the caller holds the buy's row lock (a sign-up's counters
     UPDATE, or `buy_lock_taking_signups`), so item rows are locked after the buy (lock order: pool, buy, items).
-    Shared by sign-ups and donations (groupbuy.settlement), which draw on the same stock."""
+    Shared by sign-ups and donations (settlement), which draw on the same stock."""
     for item_id in sorted(deltas):
         delta = deltas[item_id]
         if delta == 0:
@@ -611,8 +611,8 @@ def _refund_if_paid(entry_id: int) -> None:
 
     The exists() is only a shortcut for the common unpaid case: a payment confirmed after it runs goes
     through settlement's confirmation, which refunds any excess under the same payment-row lock."""
-    from groupbuy.settlement.models import Payment
-    from groupbuy.settlement.services.hooks import refunds_create_for_entry
+    from settlement.models import Payment
+    from settlement.services.hooks import refunds_create_for_entry
 
     if Payment.objects.filter(entry_id=entry_id, paid__gt=0).exists():
         refunds_create_for_entry(entry_id=entry_id)

@@ -6,7 +6,7 @@ from accounts.factories import BuildingFactory
 from accounts.models import Household, HouseholdMember, Membership, Notification
 from accounts.services.households import household_member_add, household_set_vulnerable
 from accounts.services.roles import membership_set_roles
-from config.errors import NotFound, PermissionRefused, ValidationFailed
+from core.errors import NotFound, PermissionRefused, ValidationFailed
 
 NO_ROLES = {
     "is_team_leader": False,

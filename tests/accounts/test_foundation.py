@@ -4,7 +4,7 @@ from django.db import connection
 
 from accounts.display import mask_name, public_identity
 from accounts.permissions import Action, can, require
-from config.errors import PermissionRefused
+from core.errors import PermissionRefused
 
 
 def test_tests_run_on_postgresql(db):

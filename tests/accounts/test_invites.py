@@ -10,7 +10,7 @@ from accounts.factories import HouseholdFactory, HouseholdMemberFactory, UserFac
 from accounts.models import HouseholdMember, InviteCode, Membership, User
 from accounts.services import invites as invite_services
 from accounts.services.invites import hash_code, invite_codes_issue, invite_redeem
-from config.errors import Conflict, NotFound, PermissionRefused, RateLimited, ValidationFailed
+from core.errors import Conflict, NotFound, PermissionRefused, RateLimited, ValidationFailed
 
 PASSWORD = "a-long-pass-phrase-42"
 

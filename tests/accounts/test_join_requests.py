@@ -3,7 +3,7 @@ import pytest
 from accounts.factories import BuildingFactory, UserFactory
 from accounts.models import Household, HouseholdMember, JoinRequest, Membership, Notification, User
 from accounts.services.joining import join_request_create, join_request_decide
-from config.errors import Conflict, NotFound, PermissionRefused
+from core.errors import Conflict, NotFound, PermissionRefused
 
 PASSWORD = "a-long-pass-phrase-42"
 

@@ -18,7 +18,7 @@ from accounts.models import HouseholdMember, Membership
 from compliance.models import Filing
 from groupbuy.factories import GroupBuyFactory, OfferFactory, SupplierFactory, main_item, signup
 from groupbuy.models import BuyStatus, Entry, GroupBuy, OfferPhoto, PhotoStatus
-from groupbuy.settlement.models import Payment, PaymentState, PickupCode, PickupState
+from settlement.models import Payment, PaymentState, PickupCode, PickupState
 from tests.browser.helpers import PDF, any_day_policy, arrival_window, close_buy, jpeg, progress_width
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -36,7 +36,7 @@ def _buy(place, **kwargs):
 
 def test_resident_redeems_an_invite_joins_pays_and_shows_a_pickup_code(place, browse):
     from accounts.services.invites import invite_codes_issue
-    from groupbuy.settlement.services.distribution import pickup_codes_issue
+    from settlement.services.distribution import pickup_codes_issue
 
     household = HouseholdFactory(community=place.community, building=place.building, room="303")
     code = invite_codes_issue(actor=place.committee.user, community_id=place.community.pk, household_ids=[household.pk])
@@ -240,7 +240,7 @@ def test_committee_approves_the_gate_verifies_and_volunteers_release_after_30_mi
 
 
 def test_building_leader_orders_for_an_elderly_neighbour_and_hands_out_with_pickup_codes(place, browse):
-    from groupbuy.settlement.services.distribution import pickup_codes_issue
+    from settlement.services.distribution import pickup_codes_issue
 
     grandma_home = HouseholdFactory(community=place.community, building=place.building, room="305")
     grandma = HouseholdMember.objects.create(household=grandma_home, name="张奶奶", phone="")

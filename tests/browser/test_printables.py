@@ -28,7 +28,7 @@ def pdf_pages(pdf: bytes) -> list[tuple[int, int]]:
 
 @pytest.fixture
 def closed_buy(place):
-    from groupbuy.settlement.services.distribution import pickup_codes_issue
+    from settlement.services.distribution import pickup_codes_issue
 
     buy = GroupBuyFactory(community=place.community, leader=place.leader.user, title="蔬菜套餐", moq=Decimal("4"))
     far = HouseholdFactory(community=place.community, building=place.other_building, room="101")

@@ -12,7 +12,7 @@ from compliance.models import AuditEvent, Filing, FilingStatus, Slip
 from compliance.services.audit import audit_chain_verify
 from compliance.services.policy import suspension_create
 from compliance.services.review import filing_approve
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 from groupbuy.models import BuyStatus, GroupBuy
 
 from .conftest import ARRIVAL_START, NOW

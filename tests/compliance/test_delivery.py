@@ -21,7 +21,7 @@ from compliance.services.delivery import (
     evidence_add,
     evidence_process,
 )
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 from groupbuy.models import BuyStatus, GroupBuy
 
 from .conftest import ARRIVAL_START, MP4_BYTES, jpeg_bytes, jpeg_upload, stored_files
@@ -226,7 +226,7 @@ def test_only_receiving_team_and_committee_record_arrival(place, approved, role)
 
 
 def _pending_evidence(filing, user, content: bytes) -> Evidence:
-    from config.uploads import save_private
+    from core.uploads import save_private
 
     name = save_private(content, "compliance/incoming", "jpg")
     return Evidence.objects.create(filing=filing, kind="photo", source=name, uploaded_by=user)

@@ -12,7 +12,7 @@ from accounts.models import Notification
 from compliance.models import AuditEvent, DeliveryPolicy, Filing, FilingDocument, FilingStatus, Suspension
 from compliance.services.filings import filing_resubmit, filing_submit
 from compliance.services.review import filing_reject
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 from groupbuy.models import BuyStatus
 
 from .conftest import ARRIVAL_END, ARRIVAL_START, NOW, SAMPLED, SH, documents, filing_kwargs, jpeg_upload, stored_files

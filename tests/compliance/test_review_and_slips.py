@@ -10,7 +10,7 @@ from accounts.models import Notification
 from compliance.models import AuditEvent, Filing, FilingStatus, Slip
 from compliance.services.gate import slip_verify
 from compliance.services.review import CODE_ALPHABET, filing_approve, filing_reject, new_slip_code
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 from groupbuy.models import BuyStatus
 
 from .conftest import ARRIVAL_END, ARRIVAL_START, NOW

@@ -12,7 +12,7 @@ from compliance.services.delivery import arrival_record
 from compliance.services.gate import slip_verify
 from compliance.services.policy import policy_update, suspension_create, suspension_lift
 from compliance.services.review import filing_approve
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 from groupbuy.models import BuyStatus, GroupBuy
 
 from .conftest import ARRIVAL_END, ARRIVAL_START, NOW

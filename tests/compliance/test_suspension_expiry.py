@@ -17,7 +17,7 @@ from compliance.services.gate import slip_verify
 from compliance.services.policy import suspension_create, suspension_lift, suspensions_expire
 from compliance.services.review import filing_approve
 from compliance.tasks import expire_suspensions
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 from groupbuy.models import BuyStatus, GroupBuy
 
 from .conftest import ARRIVAL_END, ARRIVAL_START, NOW, filing_kwargs, make_ordered_buy

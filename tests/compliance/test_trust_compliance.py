@@ -18,7 +18,7 @@ from compliance.models import AuditEvent, DeliveryPolicy, Filing, Slip
 from compliance.services.delivery import arrival_record, disinfection_finish, evidence_add
 from compliance.services.filings import filing_resubmit, filing_submit
 from compliance.services.policy import policy_update, suspension_create
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 from groupbuy.models import BuyStatus, GroupBuy
 
 from .conftest import ARRIVAL_END, ARRIVAL_START, MP4_BYTES, SH, filing_kwargs, stored_files

@@ -14,7 +14,7 @@ from compliance.models import Evidence, Filing, FilingDocument
 from tests.compliance.conftest import MP4_BYTES, live_times, stored_files
 from tests.compliance.test_api import filing_payload
 from tests.compliance.test_pages import form_data
-from tests.config import files
+from tests.core import files
 from tests.reliability.test_upload_memory import Watch
 
 pytestmark = pytest.mark.django_db

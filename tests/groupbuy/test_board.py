@@ -12,7 +12,7 @@ from groupbuy.factories import BuyItemFactory, GroupBuyFactory, OfferFactory, ma
 from groupbuy.models import BuyStatus, GroupBuy
 from groupbuy.services.buys import group_buy_cancel
 from groupbuy.services.pools import pool_create, pool_join, pool_offer
-from groupbuy.settlement.models import AfterSalesReport
+from settlement.models import AfterSalesReport
 
 pytestmark = pytest.mark.django_db
 
@@ -92,7 +92,7 @@ def test_the_host_cannot_cancel_while_other_communities_are_in_the_pool(place, o
     pool = pool_create(actor=place.leader.user, buy=host)
     pool_offer(actor=place.leader.user, pool=pool, community=other_place.community)
     member = pool_join(actor=other_place.leader.user, pool=pool, community=other_place.community, drop_point="东门")
-    from config.errors import ApplicationError
+    from core.errors import ApplicationError
 
     with pytest.raises(ApplicationError) as info:
         group_buy_cancel(actor=place.leader.user, buy=host, reason="没货")

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from accounts.factories import HouseholdFactory, MembershipFactory
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 from groupbuy.factories import BuyItemFactory, GroupBuyFactory, buy_state, signup
 from groupbuy.models import EntryLine, PurchaseOrderLine
 from groupbuy.services.buys import group_buy_close

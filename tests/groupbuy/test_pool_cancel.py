@@ -6,13 +6,13 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import Notification
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 from groupbuy.factories import GroupBuyFactory, buy_state, signup
 from groupbuy.models import BuyStatus, Entry, EntryStatus, GroupBuy, Pool, PoolStatus
 from groupbuy.services.buys import group_buy_cancel
 from groupbuy.services.pools import pool_cancel, pool_create, pool_join, pool_offer
-from groupbuy.settlement.models import Refund, RefundReason
-from groupbuy.settlement.services.payments import payment_confirm, payment_mark
+from settlement.models import Refund, RefundReason
+from settlement.services.payments import payment_confirm, payment_mark
 from tests.groupbuy.test_pools import pool_state, refused
 from tests.groupbuy.test_pools_races import households
 from tests.groupbuy.test_races import run_together

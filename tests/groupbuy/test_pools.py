@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts.factories import MembershipFactory
 from accounts.models import Notification
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 from groupbuy.factories import BuyItemFactory, GroupBuyFactory, buy_state, main_item, signup
 from groupbuy.models import BuyStatus, EntryStatus, GroupBuy, Pool, PoolMember, PoolStatus, PurchaseOrder
 from groupbuy.services.buys import group_buy_cancel, group_buy_close, group_buys_sweep

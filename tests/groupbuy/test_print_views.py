@@ -100,7 +100,7 @@ def test_sign_up_sheet_query_count_does_not_grow_with_the_list(place, web, buy, 
 
 
 def closed_with_pickups(place, buy):
-    from groupbuy.settlement.services.distribution import pickup_codes_issue
+    from settlement.services.distribution import pickup_codes_issue
 
     far = HouseholdFactory(community=place.community, building=place.other_building, room="101")
     from accounts.factories import MembershipFactory, UserFactory

@@ -9,7 +9,7 @@ from django.db.models import Sum
 
 from accounts.factories import HouseholdFactory, MembershipFactory
 from accounts.models import Notification
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 from groupbuy.factories import GroupBuyFactory, main_item, signup
 from groupbuy.models import BuyStatus, Entry, EntryLine, EntryStatus, GroupBuy, PurchaseOrder, PurchaseOrderLine
 from groupbuy.services.buys import group_buy_close, group_buys_sweep

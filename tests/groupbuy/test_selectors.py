@@ -5,13 +5,13 @@ from decimal import Decimal
 import pytest
 
 from accounts.models import HouseholdMember
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 from groupbuy import selectors
 from groupbuy.factories import BuyItemFactory, GroupBuyFactory, main_item, signup
 from groupbuy.models import BuyStatus, GroupBuy, OfferPhoto, PhotoStatus
 from groupbuy.services.buys import group_buy_close
 from groupbuy.services.signup import signup_create, signup_withdraw
-from groupbuy.settlement.services.after_sales import donation_add
+from settlement.services.after_sales import donation_add
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from groupbuy.factories import OfferFactory
 from groupbuy.models import OfferPhoto
-from tests.config import files
+from tests.core import files
 
 pytestmark = pytest.mark.django_db
 

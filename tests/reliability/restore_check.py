@@ -14,7 +14,7 @@ def snapshot() -> dict:
     """Every audit chain verified, and every entry's money (owed, paid, refunded) with the balance check."""
     from compliance.services.audit import audit_chain_verify, audit_communities
     from groupbuy.models import GroupBuy
-    from groupbuy.settlement.selectors import entries_with_money, money_of
+    from settlement.selectors import entries_with_money, money_of
 
     chains = {}
     for community_id in audit_communities():

@@ -21,9 +21,9 @@ from django.db import connection
 from django.utils import timezone
 
 from compliance.services.audit import audit_append
-from groupbuy.settlement.models import ChangeDefault, PriceChange, Refund
-from groupbuy.settlement.services.payments import payment_confirm, payment_mark, refund_confirm, refund_mark_paid_back
-from groupbuy.settlement.services.price_changes import price_change_propose, price_changes_sweep
+from settlement.models import ChangeDefault, PriceChange, Refund
+from settlement.services.payments import payment_confirm, payment_mark, refund_confirm, refund_mark_paid_back
+from settlement.services.price_changes import price_change_propose, price_changes_sweep
 from tests.reliability.conftest import _dsn
 from tests.reliability.restore_check import snapshot
 from tests.settlement.conftest import ClosedBuy

@@ -12,7 +12,7 @@ import pytest
 from accounts.models import JoinRequest
 from groupbuy.factories import GroupBuyFactory, OfferFactory, main_item, signup
 from groupbuy.models import BuyStatus, Entry, EntryStatus, GroupBuy, Offer, Supplier
-from groupbuy.settlement.models import Payment, PaymentState
+from settlement.models import Payment, PaymentState
 from tests.settlement.conftest import ClosedBuy
 
 pytestmark = pytest.mark.django_db

@@ -30,7 +30,7 @@ from django.utils import timezone
 from django.utils.html import escape
 from PIL import Image
 
-from config.errors import ApplicationError, NotFound, PermissionRefused
+from core.errors import ApplicationError, NotFound, PermissionRefused
 from tests.reliability.world import ROLES, World
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,7 @@ random name (never the uploaded one) and served only to that household and the b
 Another household, staff of another community and anonymous visitors are refused, and no direct media
 URL serves it. Documents and disinfection evidence per role are in the permission matrix
 (test_permission_matrix.py: compliance:document_file, compliance:evidence_file, settlement:file) and in
-tests/compliance/test_pages.py; uploads and EXIF in tests/config/test_uploads.py.
+tests/compliance/test_pages.py; uploads and EXIF in tests/core/test_uploads.py.
 """
 
 import io
@@ -17,7 +17,7 @@ from django.test import Client
 from django.urls import reverse
 from PIL import Image
 
-from groupbuy.settlement.models import Payment
+from settlement.models import Payment
 from tests.settlement.conftest import ClosedBuy
 
 pytestmark = pytest.mark.django_db

@@ -1,5 +1,5 @@
 """Issue 8, test 14 (throttling of sign-up): a person's sign-ups (own or by proxy, API or page) are limited
-per minute by the atomic Redis limiter (config/ratelimit.py: INCR, never read-then-write), so a script
+per minute by the atomic Redis limiter (core/ratelimit.py: INCR, never read-then-write), so a script
 cannot flood a buy, while a volunteer typing a paper list stays well under it.
 
 Login and token throttles: tests/accounts/test_auth_and_notices.py; invite redemption lock-out:
@@ -26,7 +26,7 @@ def _one_window(monkeypatch):
     (otherwise a test running across a minute boundary would see the count start again)."""
     import types
 
-    from config import ratelimit
+    from core import ratelimit
 
     now = ratelimit.time.time()
     monkeypatch.setattr(ratelimit, "time", types.SimpleNamespace(time=lambda: now - now % 60 + 1))

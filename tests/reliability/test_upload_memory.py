@@ -2,7 +2,7 @@
 
 The refusals themselves (pixel bomb, 50-megapixel image, other formats renamed .jpg, truncated JPEG,
 JPEG+ZIP polyglot, oversized body and video, path traversal, nothing left on disk) are in
-tests/config/test_uploads.py, tests/config/test_middleware.py and tests/compliance/test_delivery.py.
+tests/core/test_uploads.py, tests/core/test_middleware.py and tests/compliance/test_delivery.py.
 Here the same kinds of files go through the real upload API while the process's memory is watched:
 Python allocations with tracemalloc (the upload must be spooled to disk, not held in memory) and the
 resident set size sampled in a thread (Pillow's own buffers: a bomb must never be decoded).

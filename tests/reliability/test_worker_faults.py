@@ -25,11 +25,11 @@ from accounts.factories import HouseholdFactory, MembershipFactory
 from accounts.models import Notification
 from groupbuy.factories import GroupBuyFactory, signup
 from groupbuy.models import BuyStatus, Entry, EntryLine, EntryStatus, GroupBuy, PurchaseOrder
-from groupbuy.settlement.models import ChangeDefault, ChangeStatus, Payment, PriceChange, PriceChangeResponse, Refund
-from groupbuy.settlement.services.payments import payment_confirm, payment_mark
-from groupbuy.settlement.services.price_changes import price_change_propose
-from groupbuy.settlement.tasks import resolve_price_change
 from groupbuy.tasks import close_group_buy
+from settlement.models import ChangeDefault, ChangeStatus, Payment, PriceChange, PriceChangeResponse, Refund
+from settlement.services.payments import payment_confirm, payment_mark
+from settlement.services.price_changes import price_change_propose
+from settlement.tasks import resolve_price_change
 from tests.reliability.conftest import backends_waiting_on, held_row_lock
 from tests.reliability.procs import wait_until
 from tests.settlement.conftest import ClosedBuy

@@ -18,9 +18,9 @@ from compliance.models import Evidence, Suspension
 from compliance.services.filings import filing_submit
 from groupbuy.factories import GroupBuyFactory, OfferFactory, main_item, signup
 from groupbuy.models import OfferPhoto
-from groupbuy.settlement.models import AfterSalesReport, ChangeDefault, Donation, Payment, PickupCode, Refund
-from groupbuy.settlement.services.payments import payment_mark
-from groupbuy.settlement.services.price_changes import price_change_propose
+from settlement.models import AfterSalesReport, ChangeDefault, Donation, Payment, PickupCode, Refund
+from settlement.services.payments import payment_mark
+from settlement.services.price_changes import price_change_propose
 from tests.compliance.conftest import filing_kwargs, live_times, make_ordered_buy
 from tests.settlement.conftest import ClosedBuy
 

@@ -10,7 +10,7 @@ from accounts.factories import HouseholdFactory, MembershipFactory, UserFactory
 from groupbuy.factories import BuyItemFactory, GroupBuyFactory, main_item, signup
 from groupbuy.models import BuyStatus, Entry, GroupBuy
 from groupbuy.services.buys import group_buy_close
-from groupbuy.settlement.services.hooks import settlement_buy_closed
+from settlement.services.hooks import settlement_buy_closed
 
 
 class ClosedBuy:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from groupbuy.factories import buy_state
-from groupbuy.settlement.models import (
+from settlement.models import (
     Adjustment,
     AfterSalesReport,
     Donation,

@@ -3,7 +3,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from groupbuy.settlement.allocation import allocate, allocate_fair_share, allocate_fcfs
+from settlement.allocation import allocate, allocate_fair_share, allocate_fcfs
 
 requests_st = st.lists(st.integers(min_value=0, max_value=50), max_size=30)
 available_st = st.integers(min_value=0, max_value=800)

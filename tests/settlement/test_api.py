@@ -5,10 +5,10 @@ from django.utils import timezone
 
 from accounts.models import Notification
 from groupbuy.models import BuyStatus
-from groupbuy.settlement.models import Payment, PaymentState, PickupCode, PriceChange, Refund
-from groupbuy.settlement.services.distribution import pickup_codes_issue
-from groupbuy.settlement.services.payments import payment_mark, payment_reminders_send
-from groupbuy.settlement.tasks import sweep_price_changes
+from settlement.models import Payment, PaymentState, PickupCode, PriceChange, Refund
+from settlement.services.distribution import pickup_codes_issue
+from settlement.services.payments import payment_mark, payment_reminders_send
+from settlement.tasks import sweep_price_changes
 from tests.settlement.helpers import settlement_state
 
 pytestmark = pytest.mark.django_db
@@ -131,7 +131,7 @@ def test_payment_reminders_go_to_unpaid_households_once_a_day(closed, place, api
 
 def test_beat_task_resolves_due_price_changes(closed, place):
     from config.celery import app
-    from groupbuy.settlement.services.price_changes import price_change_propose
+    from settlement.services.price_changes import price_change_propose
 
     change = price_change_propose(
         actor=place.leader.user,
@@ -182,7 +182,7 @@ def test_pick_list_and_donations_through_the_api(closed, place, api):
 
 
 def test_fully_refunded_entry_shows_as_refunded(closed, place, api):
-    from groupbuy.settlement.services.price_changes import price_change_propose, price_change_respond
+    from settlement.services.price_changes import price_change_propose, price_change_respond
 
     entry = closed.neighbour_entry
     payment_mark(actor=place.neighbour.user, entry=entry, amount="413", method="wechat")

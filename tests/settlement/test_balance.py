@@ -11,19 +11,19 @@ from groupbuy.factories import BuyItemFactory, GroupBuyFactory, main_item, signu
 from groupbuy.models import Entry, EntryLine, EntryStatus, GroupBuy
 from groupbuy.services.buys import group_buy_close
 from groupbuy.services.signup import signup_change, signup_withdraw
-from groupbuy.settlement.models import Adjustment, ChangeDefault, PriceChange, Refund, RefundState
-from groupbuy.settlement.selectors import entries_with_money, money_of
-from groupbuy.settlement.services.after_sales import after_sales_report, after_sales_resolve
-from groupbuy.settlement.services.hooks import settlement_buy_closed
-from groupbuy.settlement.services.payments import (
+from settlement.models import Adjustment, ChangeDefault, PriceChange, Refund, RefundState
+from settlement.selectors import entries_with_money, money_of
+from settlement.services.after_sales import after_sales_report, after_sales_resolve
+from settlement.services.hooks import settlement_buy_closed
+from settlement.services.payments import (
     payment_confirm,
     payment_mark,
     refund_confirm,
     refund_mark_paid_back,
     refunds_create_for_entry,
 )
-from groupbuy.settlement.services.price_changes import price_change_propose, price_change_respond, price_changes_sweep
-from groupbuy.settlement.services.shortages import arrivals_record
+from settlement.services.price_changes import price_change_propose, price_change_respond, price_changes_sweep
+from settlement.services.shortages import arrivals_record
 from tests.settlement.conftest import make_residents
 
 pytestmark = pytest.mark.django_db

@@ -4,11 +4,11 @@ import pytest
 from django.db import connection
 
 from accounts.models import Notification
-from config.errors import Conflict, NotFound, PermissionRefused, ValidationFailed
+from core.errors import Conflict, NotFound, PermissionRefused, ValidationFailed
 from groupbuy.models import BuyStatus, EntryLine, GroupBuy
-from groupbuy.settlement.models import HandoverLine, PickupCode, PickupState
-from groupbuy.settlement.selectors import distribution_progress, pick_list
-from groupbuy.settlement.services.distribution import CODE_ALPHABET, pickup_codes_issue, pickup_hand_over
+from settlement.models import HandoverLine, PickupCode, PickupState
+from settlement.selectors import distribution_progress, pick_list
+from settlement.services.distribution import CODE_ALPHABET, pickup_codes_issue, pickup_hand_over
 from tests.settlement.conftest import ClosedBuy, make_residents
 from tests.settlement.helpers import settlement_state
 

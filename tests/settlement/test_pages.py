@@ -8,9 +8,9 @@ from openpyxl import load_workbook
 from groupbuy.factories import GroupBuyFactory, main_item, signup
 from groupbuy.models import BuyStatus, Entry
 from groupbuy.services.buys import group_buy_close
-from groupbuy.settlement.models import Payment, PaymentState, PickupCode, PickupState
-from groupbuy.settlement.services.distribution import pickup_codes_issue
-from groupbuy.settlement.services.payments import payment_mark
+from settlement.models import Payment, PaymentState, PickupCode, PickupState
+from settlement.services.distribution import pickup_codes_issue
+from settlement.services.payments import payment_mark
 from tests.settlement.conftest import make_residents
 
 pytestmark = pytest.mark.django_db
@@ -181,8 +181,8 @@ def test_hub_query_count_does_not_grow_with_history(closed, place, web, django_a
 
     from django.utils import timezone
 
-    from groupbuy.settlement.services.after_sales import after_sales_report
-    from groupbuy.settlement.services.price_changes import price_change_propose, price_change_respond
+    from settlement.services.after_sales import after_sales_report
+    from settlement.services.price_changes import price_change_propose, price_change_respond
 
     pickup_codes_issue(actor=place.leader.user, buy=closed.buy)
     for item, price in ((closed.main, "60"), (closed.extra, "21")):

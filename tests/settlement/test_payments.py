@@ -2,12 +2,12 @@ from decimal import Decimal
 
 import pytest
 
-from config.errors import Conflict, PermissionRefused, ValidationFailed
+from core.errors import Conflict, PermissionRefused, ValidationFailed
 from groupbuy.models import Entry
 from groupbuy.services.buys import group_buy_cancel
 from groupbuy.services.signup import signup_withdraw
-from groupbuy.settlement.models import Payment, PaymentState, Refund, RefundReason, RefundState
-from groupbuy.settlement.services.payments import (
+from settlement.models import Payment, PaymentState, Refund, RefundReason, RefundState
+from settlement.services.payments import (
     payment_confirm,
     payment_mark,
     payment_reject,
@@ -174,7 +174,7 @@ def test_cancelled_buy_refunds_every_payment(place):
 
 
 def test_manual_transfer_provider_never_confirms_by_itself():
-    from groupbuy.settlement.providers import ManualTransferProvider, PaymentProvider, PaymentRequest, get_provider
+    from settlement.providers import ManualTransferProvider, PaymentProvider, PaymentRequest, get_provider
 
     provider = get_provider("manual")
     assert isinstance(provider, ManualTransferProvider)

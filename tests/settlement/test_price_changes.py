@@ -4,17 +4,17 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from config.errors import Conflict, PermissionRefused, ValidationFailed
+from core.errors import Conflict, PermissionRefused, ValidationFailed
 from groupbuy.factories import OfferFactory
 from groupbuy.models import BuyItem, Entry, EntryLine, EntryStatus, GroupBuy, PurchaseOrderLine
-from groupbuy.settlement.models import ChangeDefault, ChangeStatus, PriceChange, Refund, RefundReason
-from groupbuy.settlement.services.payments import payment_confirm, payment_mark
-from groupbuy.settlement.services.price_changes import (
+from settlement.models import ChangeDefault, ChangeStatus, PriceChange, Refund, RefundReason
+from settlement.services.payments import payment_confirm, payment_mark
+from settlement.services.price_changes import (
     price_change_propose,
     price_change_respond,
     price_changes_sweep,
 )
-from groupbuy.settlement.services.shortages import arrivals_record
+from settlement.services.shortages import arrivals_record
 from tests.settlement.helpers import settlement_state
 
 pytestmark = pytest.mark.django_db

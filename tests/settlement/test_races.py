@@ -8,11 +8,11 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from config.errors import Conflict
+from core.errors import Conflict
 from groupbuy.models import Entry
-from groupbuy.settlement.models import Payment, PriceChange, PriceChangeResponse, Refund
-from groupbuy.settlement.services.payments import payment_confirm, payment_mark
-from groupbuy.settlement.services.price_changes import price_change_propose, price_change_resolve, price_change_respond
+from settlement.models import Payment, PriceChange, PriceChangeResponse, Refund
+from settlement.services.payments import payment_confirm, payment_mark
+from settlement.services.price_changes import price_change_propose, price_change_resolve, price_change_respond
 from tests.settlement.conftest import ClosedBuy
 
 

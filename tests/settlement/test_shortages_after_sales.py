@@ -3,9 +3,9 @@ from decimal import Decimal
 import pytest
 
 from accounts.models import Household
-from config.errors import Conflict, PermissionRefused, ValidationFailed
+from core.errors import Conflict, PermissionRefused, ValidationFailed
 from groupbuy.models import BuyStatus, EntryLine, PurchaseOrderLine
-from groupbuy.settlement.models import (
+from settlement.models import (
     Adjustment,
     AfterSalesReport,
     Donation,
@@ -15,15 +15,15 @@ from groupbuy.settlement.models import (
     ReportState,
     Resolution,
 )
-from groupbuy.settlement.services.after_sales import (
+from settlement.services.after_sales import (
     after_sales_report,
     after_sales_resolve,
     donation_add,
     donation_assign,
     purchase_order_include_donations,
 )
-from groupbuy.settlement.services.payments import payment_confirm, payment_mark
-from groupbuy.settlement.services.shortages import arrivals_record
+from settlement.services.payments import payment_confirm, payment_mark
+from settlement.services.shortages import arrivals_record
 from tests.settlement.helpers import settlement_state
 
 pytestmark = pytest.mark.django_db

@@ -10,8 +10,8 @@ from django.db.models import Sum
 from groupbuy.factories import GroupBuyFactory, main_item, signup
 from groupbuy.models import BuyItem, BuyStatus, EntryLine, EntryStatus, GroupBuy, PurchaseOrderLine
 from groupbuy.services.buys import group_buy_close
-from groupbuy.settlement.models import Donation
-from groupbuy.settlement.services.after_sales import donation_add
+from settlement.models import Donation
+from settlement.services.after_sales import donation_add
 from tests.groupbuy.test_races import residents, run_together
 
 pytestmark = pytest.mark.django_db(transaction=True)

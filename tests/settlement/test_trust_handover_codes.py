@@ -7,8 +7,8 @@ import pytest
 from django.urls import reverse
 
 from groupbuy.models import BuyStatus
-from groupbuy.settlement.models import HandoverLine, PickupCode, PickupState
-from groupbuy.settlement.services.distribution import pickup_codes_issue
+from settlement.models import HandoverLine, PickupCode, PickupState
+from settlement.services.distribution import pickup_codes_issue
 from tests.settlement.conftest import make_residents
 from tests.settlement.helpers import settlement_state
 

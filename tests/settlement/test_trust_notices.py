@@ -15,11 +15,11 @@ from accounts.factories import MembershipFactory
 from accounts.models import Notification
 from compliance.models import Filing, FilingStatus
 from compliance.services.delivery import delivery_release
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 from groupbuy.models import BuyStatus, GroupBuy
-from groupbuy.settlement.models import PickupCode
-from groupbuy.settlement.services import distribution
-from groupbuy.settlement.services.distribution import pickup_codes_issue
+from settlement.models import PickupCode
+from settlement.services import distribution
+from settlement.services.distribution import pickup_codes_issue
 from tests.settlement.conftest import ClosedBuy
 
 pytestmark = pytest.mark.django_db

@@ -6,10 +6,10 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from config.errors import PermissionRefused, ValidationFailed
+from core.errors import PermissionRefused, ValidationFailed
 from groupbuy.models import Entry
-from groupbuy.settlement.models import Payment, PaymentState, Refund, RefundReason, RefundState
-from groupbuy.settlement.services.payments import (
+from settlement.models import Payment, PaymentState, Refund, RefundReason, RefundState
+from settlement.services.payments import (
     payment_confirm,
     payment_mark,
     refund_confirm,

@@ -18,7 +18,7 @@ from openpyxl import load_workbook
 
 from accounts.factories import HouseholdFactory, MembershipFactory, UserFactory
 from groupbuy.models import Entry
-from groupbuy.settlement.models import Donation
+from settlement.models import Donation
 from tests.settlement.conftest import ClosedBuy, make_residents
 
 pytestmark = pytest.mark.django_db

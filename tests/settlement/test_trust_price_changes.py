@@ -13,11 +13,11 @@ from compliance.models import AuditEvent, Filing, FilingLine, FilingStatus, Slip
 from compliance.services.filings import filing_resubmit, filing_submit
 from compliance.services.gate import slip_verify
 from compliance.services.review import filing_approve
-from config.errors import ValidationFailed
+from core.errors import ValidationFailed
 from groupbuy.factories import OfferFactory
 from groupbuy.models import BuyItem, BuyStatus, Entry, EntryStatus, GroupBuy
-from groupbuy.settlement.models import ChangeDefault, ChangeStatus, PriceChange
-from groupbuy.settlement.services.price_changes import (
+from settlement.models import ChangeDefault, ChangeStatus, PriceChange
+from settlement.services.price_changes import (
     price_change_propose,
     price_change_respond,
     price_changes_sweep,

@@ -3,8 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from groupbuy.settlement.models import Refund, RefundState
-from groupbuy.settlement.services.payments import payment_confirm, payment_mark, refund_mark_paid_back
+from settlement.models import Refund, RefundState
+from settlement.services.payments import payment_confirm, payment_mark, refund_mark_paid_back
 
 pytestmark = pytest.mark.django_db
 

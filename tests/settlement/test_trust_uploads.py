@@ -19,11 +19,11 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from config.errors import ValidationFailed
-from groupbuy.settlement.models import AfterSalesPhoto, AfterSalesReport, Payment, PaymentState
-from groupbuy.settlement.services.after_sales import after_sales_report
-from groupbuy.settlement.services.payments import payment_mark
-from tests.config import files
+from core.errors import ValidationFailed
+from settlement.models import AfterSalesPhoto, AfterSalesReport, Payment, PaymentState
+from settlement.services.after_sales import after_sales_report
+from settlement.services.payments import payment_mark
+from tests.core import files
 from tests.reliability.test_upload_memory import Watch
 
 pytestmark = pytest.mark.django_db
@@ -121,7 +121,7 @@ def test_a_40_megapixel_screenshot_is_pending_until_the_task_re_encodes_it(
         assert max(Image.open(fp).size) == 2048  # re-encoded and capped
     served = web(place.data_volunteer.user).get(file_url("payment", payment.pk))
     assert served.status_code == 200
-    from groupbuy.settlement.services.photos import settlement_photo_process
+    from settlement.services.photos import settlement_photo_process
 
     assert settlement_photo_process(kind="payment", pk=payment.pk) is False  # done twice: nothing the second time
     assert stored_files(settings) == [payment.screenshot]
@@ -264,7 +264,7 @@ def test_a_replaced_payment_screenshot_is_removed_from_disk_after_commit(
 def test_a_screenshot_replaced_while_the_first_was_processing_leaves_one_file(
     closed, place, settings, django_capture_on_commit_callbacks
 ):
-    from groupbuy.settlement.services.photos import settlement_photo_process
+    from settlement.services.photos import settlement_photo_process
 
     entry, user = closed.resident_entry, place.resident.user
     with django_capture_on_commit_callbacks(execute=False):  # the first task is still queued...
@@ -292,7 +292,7 @@ def test_a_refused_payment_leaves_no_screenshot_behind(closed, place, api, setti
 
 
 def test_a_pending_photo_that_fails_to_decode_is_dropped_with_its_file(closed, place, settings):
-    from groupbuy.settlement.services.photos import settlement_photo_process
+    from settlement.services.photos import settlement_photo_process
 
     report = after_sales_report(
         actor=place.resident.user, entry=closed.resident_entry, kind="damaged", description="x", photos=[photo()]
@@ -307,7 +307,7 @@ def test_a_pending_photo_that_fails_to_decode_is_dropped_with_its_file(closed, p
 
 
 def test_the_sweep_re_encodes_photos_whose_task_was_lost(closed, place, settings, django_capture_on_commit_callbacks):
-    from groupbuy.settlement.services.photos import settlement_photos_requeue
+    from settlement.services.photos import settlement_photos_requeue
 
     payment = payment_mark(  # on_commit never runs here: the enqueue is "lost"
         actor=place.resident.user, entry=closed.resident_entry, amount="197", method="wechat", screenshot=photo()

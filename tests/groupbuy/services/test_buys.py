@@ -5,7 +5,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Notification
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 from groupbuy.factories import BuyItemFactory, GroupBuyFactory, OfferFactory, buy_state, main_item, signup
 from groupbuy.models import BuyKind, BuyStatus, EntryLine, EntryStatus, GroupBuy, PurchaseOrder
 from groupbuy.services.buys import (

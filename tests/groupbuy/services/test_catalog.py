@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import ExifTags, Image
 
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 from groupbuy.factories import GroupBuyFactory, OfferFactory, SupplierFactory, main_item
 from groupbuy.models import Offer, OfferPhoto, PhotoStatus, Supplier
 from groupbuy.services.catalog import (

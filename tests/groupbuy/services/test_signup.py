@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from accounts.factories import HouseholdMemberFactory
 from accounts.models import Notification
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 from groupbuy.factories import BuyItemFactory, GroupBuyFactory, buy_state, main_item, signup
 from groupbuy.models import BuyStatus, Entry, EntryStatus, GroupBuy, MoqKind, PurchaseOrder
 from groupbuy.services.signup import signup_change, signup_create, signup_withdraw

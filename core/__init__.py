@@ -1,0 +1,2 @@
+"""Shared plumbing every app uses: errors, enqueueing, rate limits, uploads, protected media, HTTP helpers and
+the page/API kit. Depends on no app of the project."""

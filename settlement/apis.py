@@ -1,0 +1,617 @@
+"""Settlement JSON API: the same selectors and services as the pages, so they cannot disagree."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema, extend_schema_field
+from rest_framework import serializers
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.errors import NotFound, PermissionRefused, ValidationFailed
+from settlement import selectors
+from settlement.models import (
+    AfterSalesReport,
+    ChangeDefault,
+    Donation,
+    PaymentMethod,
+    ProblemKind,
+    Refund,
+    Resolution,
+    ResponseChoice,
+)
+from settlement.models import PriceChange as PriceChangeModel
+from settlement.services import after_sales as after_sales_services
+from settlement.services import distribution as distribution_services
+from settlement.services import payments as payment_services
+from settlement.services import price_changes as change_services
+from settlement.services import shortages as shortage_services
+from settlement.services.common import get_entry, require_own_entry
+
+# --- output ---------------------------------------------------------------------------------------------------------
+
+
+class SettlementPaymentOut(serializers.Serializer):
+    entry_id = serializers.IntegerField()
+    state = serializers.CharField()
+    method = serializers.CharField()
+    marked_amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    paid = serializers.DecimalField(max_digits=12, decimal_places=2)
+    confirmed_at = serializers.DateTimeField(allow_null=True)
+
+
+class SettlementRefundOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    entry_id = serializers.IntegerField()
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    reason = serializers.CharField()
+    state = serializers.CharField()
+    note = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class SettlementReconRowOut(serializers.Serializer):
+    entry_id = serializers.IntegerField(source="entry.pk")
+    seq = serializers.IntegerField(source="entry.seq")
+    household = serializers.CharField(source="entry.household.label")
+    name = serializers.CharField(source="entry.display_name")
+    entry_status = serializers.CharField(source="entry.status")
+    owed = serializers.DecimalField(max_digits=12, decimal_places=2)
+    paid = serializers.DecimalField(max_digits=12, decimal_places=2)
+    pending = serializers.DecimalField(max_digits=12, decimal_places=2)
+    refunded = serializers.DecimalField(max_digits=12, decimal_places=2)
+    due = serializers.DecimalField(max_digits=12, decimal_places=2)
+    state = serializers.CharField()
+    overdue = serializers.BooleanField()
+    mismatch = serializers.BooleanField()
+    overpaid = serializers.BooleanField()
+
+
+class SettlementReconTotalsOut(serializers.Serializer):
+    expected = serializers.DecimalField(max_digits=14, decimal_places=2, default=0)
+    marked = serializers.DecimalField(max_digits=14, decimal_places=2, default=0)
+    confirmed = serializers.DecimalField(max_digits=14, decimal_places=2, default=0)
+    refunded = serializers.DecimalField(max_digits=14, decimal_places=2, default=0)
+    outstanding = serializers.DecimalField(max_digits=14, decimal_places=2, default=0)
+
+
+class SettlementReconciliationOut(serializers.Serializer):
+    totals = SettlementReconTotalsOut()
+    counts = serializers.DictField(child=serializers.IntegerField())
+    rows = SettlementReconRowOut(many=True)
+
+
+class SettlementResponseOut(serializers.Serializer):
+    entry_seq = serializers.IntegerField(source="entry.seq")
+    choice = serializers.CharField()
+    quantity = serializers.IntegerField()
+    amount_delta = serializers.DecimalField(max_digits=12, decimal_places=2)
+    by_default = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+
+
+class SettlementPriceChangeOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    item_id = serializers.IntegerField()
+    item = serializers.CharField(source="item.offer.title")
+    old_price = serializers.DecimalField(max_digits=12, decimal_places=2)
+    new_price = serializers.DecimalField(max_digits=12, decimal_places=2)
+    new_offer_id = serializers.IntegerField(allow_null=True)
+    reason = serializers.CharField()
+    deadline = serializers.DateTimeField()
+    default_action = serializers.CharField()
+    status = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    responses = SettlementResponseOut(many=True)
+
+
+class SettlementArrivalOut(serializers.Serializer):
+    item_id = serializers.IntegerField()
+    ordered = serializers.IntegerField()
+    arrived = serializers.IntegerField()
+    rule = serializers.CharField()
+
+
+class SettlementPickupOut(serializers.Serializer):
+    entry_id = serializers.IntegerField()
+    state = serializers.CharField()
+    handed_over_at = serializers.DateTimeField(allow_null=True)
+
+
+class SettlementProgressOut(serializers.Serializer):
+    building_id = serializers.IntegerField()
+    building = serializers.CharField()
+    total = serializers.IntegerField()
+    handed = serializers.IntegerField()
+
+
+class SettlementReportOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    entry_seq = serializers.IntegerField(source="entry.seq")
+    item_id = serializers.IntegerField(allow_null=True)
+    kind = serializers.CharField()
+    description = serializers.CharField()
+    state = serializers.CharField()
+    resolution = serializers.CharField()
+    resolution_note = serializers.CharField()
+    refund_amount = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    created_at = serializers.DateTimeField()
+
+
+class SettlementDonationOut(serializers.Serializer):
+    """`recipient` is null unless the caller may see the vulnerable list (context `show_recipient`, from
+    selectors.can_see_donation_recipients); `mine` marks the caller's own donations (they may withdraw them)."""
+
+    id = serializers.IntegerField()
+    item_id = serializers.IntegerField()
+    quantity = serializers.IntegerField()
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    recipient = serializers.SerializerMethodField()
+    state = serializers.CharField()
+    mine = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_recipient(self, donation: Donation) -> str | None:
+        if not self.context.get("show_recipient") or donation.recipient is None:
+            return None
+        return donation.recipient.label
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_mine(self, donation: Donation) -> bool:
+        return donation.donor_id == self.context.get("user_id")
+
+
+# --- input -------------------------------------------------------------------------------------------------------
+# Input serializers only shape the payload; the services validate values and raise coded errors.
+
+
+class SettlementPaymentMarkIn(serializers.Serializer):
+    amount = serializers.CharField(max_length=20)
+    method = serializers.ChoiceField(choices=PaymentMethod.choices)
+    reference = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    screenshot = serializers.FileField(required=False)
+
+
+class SettlementPaymentConfirmIn(serializers.Serializer):
+    amount = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    reject = serializers.BooleanField(required=False, default=False)
+
+
+class SettlementPriceChangeIn(serializers.Serializer):
+    item_id = serializers.IntegerField()
+    new_price = serializers.CharField(max_length=20)
+    new_cost = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    new_offer_id = serializers.IntegerField(required=False, allow_null=True)
+    reason = serializers.CharField(max_length=300, allow_blank=True)
+    deadline = serializers.DateTimeField()
+    default_action = serializers.ChoiceField(choices=ChangeDefault.choices, default=ChangeDefault.WITHDRAW)
+    evidence = serializers.FileField(required=False)
+
+
+class SettlementRespondIn(serializers.Serializer):
+    choice = serializers.ChoiceField(choices=ResponseChoice.choices)
+
+
+class SettlementArrivalsIn(serializers.Serializer):
+    arrived = serializers.DictField(child=serializers.IntegerField(), help_text="{item_id: units that arrived}")
+
+
+class SettlementHandoverIn(serializers.Serializer):
+    code = serializers.CharField(max_length=20)
+    handed = serializers.DictField(child=serializers.IntegerField(), required=False, help_text="{line_id: units}")
+    note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class SettlementReportIn(serializers.Serializer):
+    kind = serializers.CharField(max_length=10, help_text=" | ".join(ProblemKind.values))
+    description = serializers.CharField(max_length=500, allow_blank=True)
+    item_id = serializers.IntegerField(required=False, allow_null=True)
+    photos = serializers.ListField(child=serializers.FileField(), required=False, max_length=4)
+
+
+class SettlementResolveIn(serializers.Serializer):
+    resolution = serializers.ChoiceField(choices=Resolution.choices)
+    note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    refund_amount = serializers.CharField(max_length=20, required=False, allow_blank=True)
+
+
+class SettlementDonationIn(serializers.Serializer):
+    item_id = serializers.IntegerField()
+    quantity = serializers.IntegerField()
+    recipient_id = serializers.IntegerField(required=False, allow_null=True)
+
+
+def _valid(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _payment_out(payment) -> dict[str, Any]:
+    return SettlementPaymentOut(payment).data
+
+
+# --- views ----------------------------------------------------------------------------------------------------------
+
+
+def _unpaid_hours(raw: str) -> int:
+    """The ?hours= filter: whole hours from 0 to UNPAID_HOURS_MAX, else a coded 400 (never an overflow)."""
+    try:
+        hours = int(raw)
+    except ValueError:
+        hours = -1
+    if not 0 <= hours <= selectors.UNPAID_HOURS_MAX:
+        raise ValidationFailed(
+            _("Hours must be a whole number from 0 to %(max)d.") % {"max": selectors.UNPAID_HOURS_MAX},
+            code="invalid_hours",
+            detail={"field": "hours", "min": 0, "max": selectors.UNPAID_HOURS_MAX},
+        )
+    return hours
+
+
+class ReconciliationApi(APIView):
+    @extend_schema(responses=SettlementReconciliationOut, operation_id="settlement_reconciliation")
+    def get(self, request: Request, pk: int) -> Response:
+        buy = selectors.get_buy(user=request.user, buy_id=pk)
+        hours = _unpaid_hours(request.query_params.get("hours", "24"))
+        data = selectors.reconciliation(
+            user=request.user, buy=buy, unpaid_hours=hours, state=request.query_params.get("state", "")
+        )
+        return Response(SettlementReconciliationOut(data).data)
+
+
+class PaymentReminderApi(APIView):
+    @extend_schema(request=None, responses={202: None}, operation_id="settlement_payment_remind")
+    def post(self, request: Request, pk: int) -> Response:
+        buy = selectors.get_buy(user=request.user, buy_id=pk)
+        payment_services.payment_reminders_request(actor=request.user, buy=buy)
+        return Response(status=202)
+
+
+class PaymentMarkApi(APIView):
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    @extend_schema(
+        request=SettlementPaymentMarkIn, responses=SettlementPaymentOut, operation_id="settlement_payment_mark"
+    )
+    def post(self, request: Request, entry_pk: int) -> Response:
+        entry = get_entry(entry_pk)
+        selectors.get_buy(user=request.user, buy_id=entry.buy_id)
+        data = _valid(SettlementPaymentMarkIn, request)
+        payment = payment_services.payment_mark(
+            actor=request.user,
+            entry=entry,
+            amount=data["amount"],
+            method=data["method"],
+            reference=data["reference"],
+            screenshot=data.get("screenshot"),
+        )
+        return Response(_payment_out(payment))
+
+
+class PaymentConfirmApi(APIView):
+    @extend_schema(
+        request=SettlementPaymentConfirmIn, responses=SettlementPaymentOut, operation_id="settlement_payment_confirm"
+    )
+    def post(self, request: Request, entry_pk: int) -> Response:
+        entry = get_entry(entry_pk)
+        selectors.get_buy(user=request.user, buy_id=entry.buy_id)
+        data = _valid(SettlementPaymentConfirmIn, request)
+        if data["reject"]:
+            payment = payment_services.payment_reject(actor=request.user, entry=entry)
+        else:
+            payment = payment_services.payment_confirm(
+                actor=request.user, entry=entry, expected_amount=data.get("amount")
+            )
+        return Response(_payment_out(payment))
+
+
+class RefundListApi(APIView):
+    @extend_schema(responses=SettlementRefundOut(many=True), operation_id="settlement_refund_list")
+    def get(self, request: Request, pk: int) -> Response:
+        buy = selectors.get_buy(user=request.user, buy_id=pk)
+        return Response(SettlementRefundOut(selectors.refunds_for(user=request.user, buy=buy), many=True).data)
+
+
+def _refund(request: Request, refund_pk: int) -> Refund:
+    refund = Refund.objects.select_related("buy", "entry__buy").filter(pk=refund_pk).first()
+    if refund is None:
+        raise NotFound(code="not_found")
+    selectors.get_buy(user=request.user, buy_id=refund.buy_id)
+    return refund
+
+
+class RefundPaidBackApi(APIView):
+    @extend_schema(request=None, responses=SettlementRefundOut, operation_id="settlement_refund_paid_back")
+    def post(self, request: Request, refund_pk: int) -> Response:
+        refund = payment_services.refund_mark_paid_back(actor=request.user, refund=_refund(request, refund_pk))
+        return Response(SettlementRefundOut(refund).data)
+
+
+class RefundReceivedApi(APIView):
+    @extend_schema(request=None, responses=SettlementRefundOut, operation_id="settlement_refund_received")
+    def post(self, request: Request, refund_pk: int) -> Response:
+        refund = payment_services.refund_confirm(actor=request.user, refund=_refund(request, refund_pk))
+        return Response(SettlementRefundOut(refund).data)
+
+
+class PriceChangeListApi(APIView):
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    @extend_schema(responses=SettlementPriceChangeOut(many=True), operation_id="settlement_price_change_list")
+    def get(self, request: Request, pk: int) -> Response:
+        buy = selectors.get_buy(user=request.user, buy_id=pk)
+        return Response(SettlementPriceChangeOut(selectors.price_changes(buy=buy), many=True).data)
+
+    @extend_schema(
+        request=SettlementPriceChangeIn,
+        responses={201: SettlementPriceChangeOut},
+        operation_id="settlement_price_change_propose",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        buy = selectors.get_buy(user=request.user, buy_id=pk)
+        data = _valid(SettlementPriceChangeIn, request)
+        change = change_services.price_change_propose(
+            actor=request.user,
+            buy=buy,
+            item_id=data["item_id"],
+            new_price=data["new_price"],
+            new_cost=data.get("new_cost"),
+            new_offer_id=data.get("new_offer_id"),
+            reason=data["reason"],
+            deadline=data["deadline"],
+            default_action=data["default_action"],
+            evidence=data.get("evidence"),
+        )
+        return Response(SettlementPriceChangeOut(selectors.price_changes(buy=buy).get(pk=change.pk)).data, status=201)
+
+
+class PriceChangeRespondApi(APIView):
+    @extend_schema(
+        request=SettlementRespondIn, responses=SettlementResponseOut, operation_id="settlement_price_change_respond"
+    )
+    def post(self, request: Request, change_pk: int) -> Response:
+        change = PriceChangeModel.objects.filter(pk=change_pk).first()
+        if change is None:
+            raise NotFound(code="not_found")
+        buy = selectors.get_buy(user=request.user, buy_id=change.buy_id)
+        data = _valid(SettlementRespondIn, request)
+        entry = selectors.my_entry(user=request.user, buy=buy)
+        if entry is None:
+            raise PermissionRefused(code="not_your_entry")
+        response = change_services.price_change_respond(
+            actor=request.user, change=change, entry=entry, choice=data["choice"]
+        )
+        return Response(SettlementResponseOut(response).data)
+
+
+class ArrivalsApi(APIView):
+    @extend_schema(
+        request=SettlementArrivalsIn,
+        responses={201: SettlementArrivalOut(many=True)},
+        operation_id="settlement_arrivals",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        buy = selectors.get_buy(user=request.user, buy_id=pk)
+        data = _valid(SettlementArrivalsIn, request)
+        records = shortage_services.arrivals_record(actor=request.user, buy=buy, arrived=data["arrived"])
+        return Response(SettlementArrivalOut(records, many=True).data, status=201)
+
+
+class PickupCodesApi(APIView):
+    @extend_schema(request=None, responses={200: None}, operation_id="settlement_pickup_codes_issue")
+    def post(self, request: Request, pk: int) -> Response:
+        buy = selectors.get_buy(user=request.user, buy_id=pk)
+        created = distribution_services.pickup_codes_issue(actor=request.user, buy=buy)
+        return Response({"created": created})
+
+
+class HandoverApi(APIView):
+    @extend_schema(request=SettlementHandoverIn, responses=SettlementPickupOut, operation_id="settlement_handover")
+    def post(self, request: Request, pk: int) -> Response:
+        buy = selectors.get_buy(user=request.user, buy_id=pk)
+        data = _valid(SettlementHandoverIn, request)
+        pickup = distribution_services.pickup_hand_over(
+            actor=request.user, buy=buy, code=data["code"], handed=data.get("handed"), note=data["note"]
+        )
+        return Response(SettlementPickupOut(pickup).data)
+
+
+class ProgressApi(APIView):
+    @extend_schema(responses=SettlementProgressOut(many=True), operation_id="settlement_distribution_progress")
+    def get(self, request: Request, pk: int) -> Response:
+        buy = selectors.get_buy(user=request.user, buy_id=pk)
+        if not selectors.can_hand_over(request.user, buy):
+            raise PermissionRefused(code="forbidden")
+        return Response(SettlementProgressOut(selectors.distribution_progress(buy=buy), many=True).data)
+
+
+class MyPickupApi(APIView):
+    @extend_schema(responses={200: None}, operation_id="settlement_my_settlement")
+    def get(self, request: Request, pk: int) -> Response:
+        """The caller's household's money, refunds and pickup code for this buy."""
+        buy = selectors.get_buy(user=request.user, buy_id=pk)
+        entry = selectors.my_entry(user=request.user, buy=buy)
+        if entry is None:
+            raise NotFound(code="no_entry")
+        info = selectors.money_of(entry)
+        pickup = selectors.pickup_for(entry=entry)
+        return Response(
+            {
+                "entry_id": entry.pk,
+                "seq": entry.seq,
+                "state": info["state"],
+                **{k: str(info[k]) for k in ("owed", "paid", "pending", "refunded", "due")},
+                "refunds": SettlementRefundOut(entry.refunds.all(), many=True).data,
+                "pickup_code": pickup.code if pickup else None,
+                "pickup_state": pickup.state if pickup else None,
+            }
+        )
+
+
+class AfterSalesListApi(APIView):
+    @extend_schema(responses=SettlementReportOut(many=True), operation_id="settlement_after_sales_list")
+    def get(self, request: Request, pk: int) -> Response:
+        buy = selectors.get_buy(user=request.user, buy_id=pk)
+        return Response(SettlementReportOut(selectors.after_sales_for(buy=buy), many=True).data)
+
+
+class AfterSalesReportApi(APIView):
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    @extend_schema(
+        request=SettlementReportIn, responses={201: SettlementReportOut}, operation_id="settlement_after_sales_report"
+    )
+    def post(self, request: Request, entry_pk: int) -> Response:
+        entry = get_entry(entry_pk)
+        selectors.get_buy(user=request.user, buy_id=entry.buy_id)
+        require_own_entry(request.user, entry)
+        data = _valid(SettlementReportIn, request)
+        report = after_sales_services.after_sales_report(
+            actor=request.user,
+            entry=entry,
+            kind=data["kind"],
+            description=data["description"],
+            item_id=data.get("item_id"),
+            photos=data.get("photos") or [],
+        )
+        return Response(SettlementReportOut(report).data, status=201)
+
+
+class AfterSalesResolveApi(APIView):
+    @extend_schema(
+        request=SettlementResolveIn, responses=SettlementReportOut, operation_id="settlement_after_sales_resolve"
+    )
+    def post(self, request: Request, report_pk: int) -> Response:
+        report = AfterSalesReport.objects.select_related("buy", "entry__buy").filter(pk=report_pk).first()
+        if report is None:
+            raise NotFound(code="not_found")
+        selectors.get_buy(user=request.user, buy_id=report.buy_id)
+        data = _valid(SettlementResolveIn, request)
+        report = after_sales_services.after_sales_resolve(
+            actor=request.user,
+            report=report,
+            resolution=data["resolution"],
+            note=data["note"],
+            refund_amount=data.get("refund_amount"),
+        )
+        return Response(SettlementReportOut(report).data)
+
+
+def _donation_context(request: Request, buy) -> dict[str, Any]:
+    return {"show_recipient": selectors.can_see_donation_recipients(request.user, buy), "user_id": request.user.pk}
+
+
+def _donation_out(request: Request, donation_pk: int) -> dict[str, Any]:
+    donation = Donation.objects.select_related("buy", "recipient").get(pk=donation_pk)
+    return SettlementDonationOut(donation, context=_donation_context(request, donation.buy)).data
+
+
+class DonationListApi(APIView):
+    @extend_schema(responses=SettlementDonationOut(many=True), operation_id="settlement_donation_list")
+    def get(self, request: Request, pk: int) -> Response:
+        buy = selectors.get_buy(user=request.user, buy_id=pk)
+        context = _donation_context(request, buy)
+        return Response(SettlementDonationOut(selectors.donations(buy=buy), many=True, context=context).data)
+
+    @extend_schema(
+        request=SettlementDonationIn, responses={201: SettlementDonationOut}, operation_id="settlement_donation_add"
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        buy = selectors.get_buy(user=request.user, buy_id=pk)
+        data = _valid(SettlementDonationIn, request)
+        donation = after_sales_services.donation_add(
+            actor=request.user,
+            buy=buy,
+            item_id=data["item_id"],
+            quantity=data["quantity"],
+            recipient_id=data.get("recipient_id"),
+        )
+        return Response(_donation_out(request, donation.pk), status=201)
+
+
+class SettlementDonationActionIn(serializers.Serializer):
+    action = serializers.ChoiceField(
+        choices=[("assign", "assign"), ("paid", "paid"), ("delivered", "delivered"), ("withdraw", "withdraw")]
+    )
+    recipient_id = serializers.IntegerField(required=False, allow_null=True)
+
+
+class DonationActionApi(APIView):
+    @extend_schema(
+        request=SettlementDonationActionIn,
+        responses={200: SettlementDonationOut, 204: None},
+        operation_id="settlement_donation_action",
+    )
+    def post(self, request: Request, donation_pk: int) -> Response:
+        """assign a recipient, mark paid, hand over; or withdraw (the donor, or the buy's leader, until the close:
+        204, the donation is gone and its portions are back in stock)."""
+        donation = Donation.objects.select_related("buy").filter(pk=donation_pk).first()
+        if donation is None:
+            raise NotFound(code="not_found")
+        selectors.get_buy(user=request.user, buy_id=donation.buy_id)
+        data = _valid(SettlementDonationActionIn, request)
+        if data["action"] == "assign":
+            donation = after_sales_services.donation_assign(
+                actor=request.user, donation=donation, recipient_id=data.get("recipient_id")
+            )
+        elif data["action"] == "paid":
+            donation = after_sales_services.donation_mark_paid(actor=request.user, donation=donation)
+        elif data["action"] == "withdraw":
+            after_sales_services.donation_withdraw(actor=request.user, donation=donation)
+            return Response(status=204)
+        else:
+            donation = distribution_services.donation_hand_over(actor=request.user, donation=donation)
+        return Response(_donation_out(request, donation.pk))
+
+
+class SettlementPickLineOut(serializers.Serializer):
+    line_id = serializers.IntegerField(source="line.pk")
+    item = serializers.CharField(source="title")
+    unit = serializers.CharField()
+    quantity = serializers.IntegerField()
+
+
+class SettlementPickHouseholdOut(serializers.Serializer):
+    entry_id = serializers.IntegerField(source="entry.pk")
+    seq = serializers.IntegerField(source="entry.seq")
+    household = serializers.CharField(source="entry.household.label")
+    name = serializers.CharField()  # masked outside the caller's detail scope
+    note = serializers.CharField()  # care notes: empty outside the caller's detail scope
+    pickup_state = serializers.CharField(source="pickup.state", allow_null=True, default=None)
+    lines = SettlementPickLineOut(many=True)
+
+
+class SettlementPickDonationOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    household = serializers.CharField(source="recipient.label")
+    item = serializers.CharField(source="item.offer.title")
+    quantity = serializers.IntegerField()
+    state = serializers.CharField()
+
+
+class SettlementPickBuildingOut(serializers.Serializer):
+    building_id = serializers.IntegerField(source="building.pk")
+    building = serializers.CharField(source="building.label")
+    handed = serializers.IntegerField()
+    total = serializers.IntegerField()
+    households = SettlementPickHouseholdOut(many=True)
+    donations = SettlementPickDonationOut(many=True)
+
+
+class PickListApi(APIView):
+    @extend_schema(responses=SettlementPickBuildingOut(many=True), operation_id="settlement_pick_list")
+    def get(self, request: Request, pk: int) -> Response:
+        """Per building: households, items and quantities to hand over, and donated portions (free)."""
+        buy = selectors.get_buy(user=request.user, buy_id=pk)
+        try:
+            building_id = int(request.query_params.get("building", 0)) or None
+        except ValueError:
+            building_id = None
+        # Who sees which buildings, names and care notes is the selector's rule (pick_list_scope).
+        groups = selectors.pick_list(user=request.user, buy=buy, building_id=building_id)
+        return Response(SettlementPickBuildingOut(groups, many=True).data)

@@ -1,0 +1,249 @@
+"""Shared pieces of the settlement services: who may act, what an entry owes, refunds of excess."""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Membership, User
+from accounts.permissions import Action, membership_for, require
+from core.errors import Conflict, NotFound, PermissionRefused, ValidationFailed
+from groupbuy.models import BuyStatus, Entry, EntryLine, EntryStatus, GroupBuy, PurchaseOrder, PurchaseOrderLine
+from settlement.models import ZERO, Adjustment, Donation, DonationState, Payment, Refund, RefundReason
+
+# A buy whose list is frozen and whose goods are on their way or being handed out.
+AFTER_CLOSE_STATES = (
+    BuyStatus.CLOSED,
+    BuyStatus.ORDERED,
+    BuyStatus.FILED,
+    BuyStatus.APPROVED,
+    BuyStatus.ON_HOLD,
+    BuyStatus.ARRIVED,
+    BuyStatus.DISINFECTED,
+    BuyStatus.RELEASED,
+    BuyStatus.DISTRIBUTING,
+)
+# States in which goods have been received and may be handed out.
+DELIVERY_STATES = (BuyStatus.ARRIVED, BuyStatus.DISINFECTED, BuyStatus.RELEASED, BuyStatus.DISTRIBUTING)
+
+
+def money(value: Decimal | int | str) -> Decimal:
+    return Decimal(value).quantize(Decimal("0.01"))
+
+
+def parse_money(raw: object, *, field: str) -> Decimal:
+    try:
+        value = Decimal(str(raw).strip())
+    except (ArithmeticError, ValueError):
+        raise ValidationFailed(_("Enter an amount in yuan."), code="invalid_amount", detail={"field": field}) from None
+    if not value.is_finite() or value < 0 or value != value.quantize(Decimal("0.01")) or value >= Decimal("1e9"):
+        raise ValidationFailed(_("Enter an amount in yuan."), code="invalid_amount", detail={"field": field})
+    return value
+
+
+def parse_quantity(raw: object, *, field: str) -> int:
+    try:
+        value = int(str(raw).strip())
+    except (TypeError, ValueError):
+        raise ValidationFailed(_("Enter a whole number."), code="invalid_quantity", detail={"field": field}) from None
+    if value < 0 or value > 1_000_000:
+        raise ValidationFailed(_("Enter a whole number."), code="invalid_quantity", detail={"field": field})
+    return value
+
+
+# --- who may act -----------------------------------------------------------
+
+
+def require_buy_leader(actor: User, buy: GroupBuy) -> Membership:
+    """The leader who runs this buy (other leaders of the community may not)."""
+    membership = require(actor, Action.OPEN_BUY, buy.community_id)
+    if buy.leader_id != actor.pk:
+        raise PermissionRefused(_("Only the leader of this buy may do this."), code="not_your_buy")
+    return membership
+
+
+def require_payment_staff(actor: User, buy: GroupBuy) -> Membership:
+    """Data volunteers of the community, or the leader of this buy."""
+    membership = require(actor, Action.CONFIRM_PAYMENT, buy.community_id)
+    if membership.volunteer_group != "data" and buy.leader_id != actor.pk:
+        raise PermissionRefused(_("Only the leader of this buy or a data volunteer may do this."), code="not_your_buy")
+    return membership
+
+
+def is_payment_staff(actor: User, buy: GroupBuy) -> bool:
+    try:
+        require_payment_staff(actor, buy)
+    except PermissionRefused:
+        return False
+    return True
+
+
+def require_own_entry(actor: User, entry: Entry) -> Membership:
+    """The entry's household, or whoever placed it for them (a building leader for an elderly neighbour)."""
+    membership = membership_for(actor, entry.buy.community_id)
+    if membership is None:
+        raise PermissionRefused(code="forbidden")
+    if membership.household_id != entry.household_id and entry.placed_by_id != actor.pk:
+        raise PermissionRefused(_("This is not your sign-up."), code="not_your_entry")
+    return membership
+
+
+def is_own_entry(actor: User, entry: Entry) -> bool:
+    """Whether `entry` is the actor's in the sense of require_own_entry: their household's, or one they placed."""
+    if entry.placed_by_id == actor.pk:
+        return True
+    membership = membership_for(actor, entry.buy.community_id)
+    return (
+        membership is not None and membership.household_id is not None and membership.household_id == entry.household_id
+    )
+
+
+def second_person_required() -> PermissionRefused:
+    return PermissionRefused(
+        _("Another data volunteer or the leader must do this: one person may not handle both sides of the same money."),
+        code="second_person_required",
+    )
+
+
+def require_payment_confirmer(actor: User, entry: Entry) -> Membership:
+    """Payment staff (require_payment_staff), never for their own entry: nobody confirms their own payment.
+
+    "Own" is the household's entry or one the actor placed for a neighbour (the payer's side of the money)."""
+    membership = require_payment_staff(actor, entry.buy)
+    if is_own_entry(actor, entry):
+        raise PermissionRefused(_("You cannot confirm a payment for your own household's sign-up."), code="own_payment")
+    return membership
+
+
+def require_refund_settler(actor: User, refund: Refund) -> Membership:
+    """Payment staff who may pay `refund` back: never to their own household (or an entry they placed), and for
+    an overpayment never whoever confirmed the payment it returns, so money going out past what was owed is
+    always seen by two people. (The payment keeps its last confirmer; a top-up confirmed later by someone
+    else moves that check to them.)"""
+    membership = require_payment_staff(actor, refund.buy)
+    if is_own_entry(actor, refund.entry):
+        raise PermissionRefused(_("You cannot settle a refund to your own household."), code="own_refund")
+    if (
+        refund.reason == RefundReason.OVERPAYMENT
+        and Payment.objects.filter(entry_id=refund.entry_id, confirmed_by_id=actor.pk).exists()
+    ):
+        raise second_person_required()
+    return membership
+
+
+def get_entry(entry_id: int) -> Entry:
+    entry = Entry.objects.select_related("buy", "household__building").filter(pk=entry_id).first()
+    if entry is None:
+        raise NotFound(code="not_found")
+    return entry
+
+
+def require_after_close(buy: GroupBuy) -> None:
+    if buy.status not in AFTER_CLOSE_STATES:
+        raise Conflict(_("This can only be done after the buy has closed."), code="invalid_state")
+
+
+# --- the money of an entry -------------------------------------------------
+
+
+def entry_owed(entry: Entry) -> Decimal:
+    if entry.status != EntryStatus.ACTIVE:
+        return ZERO
+    credits = Adjustment.objects.filter(entry_id=entry.pk).aggregate(s=Sum("amount"))["s"] or ZERO
+    return money(max(entry.amount + credits, ZERO))
+
+
+def entry_refunded(entry_id: int) -> Decimal:
+    return Refund.objects.filter(entry_id=entry_id).aggregate(s=Sum("amount"))["s"] or ZERO
+
+
+def lock_payment(entry: Entry) -> Payment:
+    """The entry's payment row, created if missing, locked for the rest of the transaction.
+
+    Every change of an entry's money takes this lock first, so excess refunds are
+    computed once even when a confirmation and a shortage race.
+    """
+    Payment.objects.get_or_create(entry_id=entry.pk, defaults={"buy_id": entry.buy_id})
+    return Payment.objects.select_for_update().get(entry_id=entry.pk)
+
+
+def refund_excess(*, entry: Entry, reason: str, note: str = "") -> Refund | None:
+    """Create a refund for whatever was paid beyond what is owed. Caller holds the payment lock."""
+    payment = Payment.objects.get(entry_id=entry.pk)
+    entry.refresh_from_db(fields=["status", "amount", "units"])
+    excess = payment.paid - entry_refunded(entry.pk) - entry_owed(entry)
+    if excess <= 0:
+        return None
+    from settlement.services.notify import notify_refund_due
+
+    refund = Refund.objects.create(entry=entry, buy_id=entry.buy_id, amount=money(excess), reason=reason, note=note)
+    notify_refund_due(refund=refund)
+    return refund
+
+
+def reason_for_inactive(entry: Entry) -> str:
+    return RefundReason.WITHDRAWN if entry.status == EntryStatus.WITHDRAWN else RefundReason.FAILED
+
+
+# --- the purchase order ----------------------------------------------------
+
+
+def line_units(line: EntryLine) -> int:
+    """Units the line gets: its allocation once the buy closed (whole packs, shortages), else its quantity."""
+    return line.allocated if line.allocated is not None else line.quantity
+
+
+def purchase_order_recompute(*, buy_id: int, item_ids: list[int] | None = None) -> PurchaseOrder:
+    """Rebuild the purchase order lines of `item_ids` (all items if None) from the live entries'
+    allocations plus donated portions. Called after a price change is resolved and after donations
+    change; other items' lines are left as the close service built them. Idempotent."""
+    buy = GroupBuy.objects.get(pk=buy_id)
+    order, _created = PurchaseOrder.objects.get_or_create(buy=buy)
+    items = list(buy.items.select_related("offer").order_by("pk"))
+    if item_ids is not None:
+        items = [item for item in items if item.pk in set(item_ids)]
+    wanted: dict[int, int] = {}
+    for line in EntryLine.objects.filter(
+        entry__buy_id=buy_id, entry__status=EntryStatus.ACTIVE, item_id__in=[i.pk for i in items]
+    ).only("item_id", "quantity", "allocated"):
+        wanted[line.item_id] = wanted.get(line.item_id, 0) + line_units(line)
+    for item_id, qty in Donation.objects.filter(buy_id=buy_id, item_id__in=[i.pk for i in items]).values_list(
+        "item_id", "quantity"
+    ):
+        wanted[item_id] = wanted.get(item_id, 0) + qty
+    for item in items:
+        qty = wanted.get(item.pk, 0)
+        if qty == 0:
+            order.lines.filter(item=item).delete()
+            continue
+        pack = item.offer.pack_size
+        PurchaseOrderLine.objects.update_or_create(
+            order=order,
+            item=item,
+            defaults={
+                "quantity": qty,
+                "packs": math.ceil(qty / pack) if pack > 1 else 0,
+                "unit_cost": item.supplier_cost,
+                "amount": money(item.supplier_cost * qty),
+            },
+        )
+    total_cost = ZERO
+    total_amount = ZERO
+    for order_line in order.lines.select_related("item"):
+        total_cost += order_line.amount
+        total_amount += order_line.item.unit_price * order_line.quantity
+    PurchaseOrder.objects.filter(pk=order.pk).update(total_cost=money(total_cost), total_amount=money(total_amount))
+    order.refresh_from_db()
+    return order
+
+
+def donations_paid_states() -> tuple[str, ...]:
+    return (DonationState.PAID, DonationState.DELIVERED)
+
+
+def now():
+    return timezone.now()

@@ -1,0 +1,181 @@
+"""Pickup codes and hand-over (核销): each household's code is used once only."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from accounts.permissions import Action, require
+from core import ratelimit
+from core.errors import Conflict, NotFound, PermissionRefused, ValidationFailed
+from groupbuy.models import BuyStatus, Entry, EntryLine, EntryStatus, GroupBuy
+from groupbuy.services.transitions import buy_transition
+from settlement.models import Donation, DonationState, HandoverLine, PickupCode, PickupState
+from settlement.services.common import parse_quantity, require_after_close, require_buy_leader
+from settlement.services.notify import notify_entries_each
+
+# No 0/O, 1/I/L: codes are read aloud and typed on old phones.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 8
+HANDOVER_STATES = (BuyStatus.RELEASED, BuyStatus.DISTRIBUTING)
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def normalize_code(raw: str) -> str:
+    return "".join(ch for ch in (raw or "").upper() if ch.isalnum())
+
+
+def pickup_codes_issue(*, actor: User, buy: GroupBuy) -> int:
+    """Give every live entry a pickup code (idempotent) and start distribution once goods are released.
+
+    Codes may be issued as soon as the list is frozen (to print labels), but they are announced only when the
+    goods are released for distribution (`pickup_ready_notify`): codes issued after that are announced here."""
+    require_buy_leader(actor, buy)
+    require_after_close(buy)
+    created = 0
+    with transaction.atomic():
+        # The buy row lock orders this with the release, whose status UPDATE takes the same lock: whichever
+        # commits second sees the other's work, so no code slips between them unannounced.
+        status = GroupBuy.objects.select_for_update().values_list("status", flat=True).get(pk=buy.pk)
+        entries = list(
+            Entry.objects.filter(buy_id=buy.pk, status=EntryStatus.ACTIVE, pickup__isnull=True)
+            .select_related("buy")
+            .order_by("pk")
+        )
+        for entry in entries:
+            for _attempt in range(5):
+                try:
+                    with transaction.atomic():
+                        PickupCode.objects.create(entry=entry, buy=buy, code=new_code())
+                    created += 1
+                    break
+                except IntegrityError:
+                    if PickupCode.objects.filter(entry_id=entry.pk).exists():
+                        break
+            else:  # pragma: no cover - five collisions in a 31^8 space
+                raise Conflict(code="code_collision")
+        buy_transition(buy_id=buy.pk, from_states=[BuyStatus.RELEASED], to_state=BuyStatus.DISTRIBUTING)
+        if status in HANDOVER_STATES:
+            pickup_ready_notify(buy_id=buy.pk)
+    return created
+
+
+def pickup_ready_notify(*, buy_id: int) -> int:
+    """Tell each household holding a pickup code that its goods are ready, with the code. Does nothing before
+    the goods are released for distribution; after that, once per household and buy however often it runs (the
+    key names both). Called by the release (the one way into `released`, whatever the distribution mode) and
+    by `pickup_codes_issue` for codes issued later. Returns the number of (person, notice) pairs addressed."""
+    buy = GroupBuy.objects.only("title", "community_id", "status").get(pk=buy_id)
+    if buy.status not in HANDOVER_STATES:
+        return 0
+    pickups = list(
+        PickupCode.objects.filter(buy_id=buy_id, entry__status=EntryStatus.ACTIVE)
+        .select_related("entry")
+        .order_by("pk")
+    )
+    return notify_entries_each(
+        buy=buy,
+        kind="pickup_ready",
+        notices=[(p.entry, f"buy:{buy_id}:pickup_ready:{p.entry.household_id}", {"code": p.code}) for p in pickups],
+    )
+
+
+def _require_hand_over(actor: User, entry: Entry) -> None:
+    membership = require(actor, Action.HAND_OVER, entry.buy.community_id)
+    only_building = membership.is_building_leader and not membership.is_team_leader and not membership.volunteer_group
+    if only_building and entry.household.building_id != membership.led_building_id:
+        raise PermissionRefused(_("This household is not in your building."), code="not_your_building")
+
+
+def pickup_code_resolve(*, actor: User, buy: GroupBuy, code: str) -> PickupCode:
+    """The pickup code `actor` may hand out for `buy`: the look-up before a hand-over and the hand-over itself
+    check the same rules and share one rate limit (a building leader never learns who holds another building's
+    code)."""
+    require(actor, Action.HAND_OVER, buy.community_id)
+    ratelimit.check("pickup_code", str(actor.pk), limit=120, window=60)
+    value = normalize_code(code)
+    pickup = PickupCode.objects.select_related("entry__buy", "entry__household").filter(code=value).first()
+    if pickup is None:
+        raise NotFound(_("No such pickup code."), code="pickup_code_unknown")
+    if pickup.buy_id != buy.pk:
+        raise Conflict(_("This pickup code belongs to another buy."), code="pickup_code_wrong_buy")
+    _require_hand_over(actor, pickup.entry)
+    return pickup
+
+
+def pickup_hand_over(
+    *, actor: User, buy: GroupBuy, code: str, handed: dict[Any, Any] | None = None, note: str = ""
+) -> PickupCode:
+    """Mark the goods of the code's entry handed over, once only. `handed` ({line_id: units}) records
+    a partial hand-over; lines left out are handed over in full."""
+    pickup = pickup_code_resolve(actor=actor, buy=buy, code=code)
+    entry = pickup.entry
+    if buy.status not in HANDOVER_STATES:
+        raise Conflict(_("The goods have not been released for distribution yet."), code="not_released")
+    if entry.status != EntryStatus.ACTIVE:
+        raise Conflict(_("This sign-up is no longer active."), code="entry_not_active")
+    lines = list(EntryLine.objects.filter(entry_id=entry.pk).order_by("pk"))
+    by_id = {line.pk: line for line in lines}
+    amounts = {line.pk: (line.allocated if line.allocated is not None else line.quantity) for line in lines}
+    expected = dict(amounts)
+    for raw_id, raw_qty in (handed or {}).items():
+        try:
+            line_id = int(raw_id)
+        except (TypeError, ValueError):
+            line_id = 0
+        if line_id not in by_id:
+            raise ValidationFailed(_("That item is not in this sign-up."), code="unknown_item")
+        qty = parse_quantity(raw_qty, field=f"line_{line_id}")
+        if qty > expected[line_id]:
+            raise ValidationFailed(_("More than this household gets."), code="invalid_quantity")
+        amounts[line_id] = qty
+    partial = any(amounts[pk] < expected[pk] for pk in expected)
+    with transaction.atomic():
+        changed = PickupCode.objects.filter(pk=pickup.pk, state=PickupState.ISSUED).update(
+            state=PickupState.PARTIAL if partial else PickupState.HANDED_OVER,
+            handed_over_by=actor,
+            handed_over_at=timezone.now(),
+            note=(note or "")[:200],
+        )
+        if not changed:
+            raise Conflict(_("This pickup code was already used."), code="pickup_code_used")
+        HandoverLine.objects.bulk_create(
+            [HandoverLine(pickup=pickup, line_id=pk, expected=expected[pk], handed=amounts[pk]) for pk in expected]
+        )
+    # Checked after our own commit, so of two last hand-overs racing, the later one sees both.
+    buy_complete_if_handed_out(buy_id=buy.pk)
+    pickup.refresh_from_db()
+    return pickup
+
+
+def buy_complete_if_handed_out(*, buy_id: int) -> bool:
+    """distributing -> completed once every live entry's goods were handed over (CAS: once only)."""
+    waiting = (
+        Entry.objects.filter(buy_id=buy_id, status=EntryStatus.ACTIVE)
+        .exclude(pickup__state__in=[PickupState.HANDED_OVER, PickupState.PARTIAL])
+        .exists()
+    )
+    if waiting:
+        return False
+    return buy_transition(
+        buy_id=buy_id, from_states=[BuyStatus.DISTRIBUTING], to_state=BuyStatus.COMPLETED, ended_at=timezone.now()
+    )
+
+
+def donation_hand_over(*, actor: User, donation: Donation) -> Donation:
+    require(actor, Action.HAND_OVER, donation.buy.community_id)
+    if donation.recipient_id is None:
+        raise Conflict(_("Choose the household first."), code="no_recipient")
+    Donation.objects.filter(pk=donation.pk).exclude(state=DonationState.DELIVERED).update(
+        state=DonationState.DELIVERED, delivered_at=timezone.now()
+    )
+    donation.refresh_from_db()
+    return donation

@@ -1,0 +1,70 @@
+"""Who hears about settlement events. Every key is unique per event so repeats add nothing."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from django.urls import reverse
+
+from accounts.models import Membership
+from accounts.notifications import notification_send, notification_send_each
+from groupbuy.models import Entry, GroupBuy
+from settlement.models import Refund
+
+
+def entry_user_ids(entry: Entry) -> set[int]:
+    members = Membership.objects.filter(household_id=entry.household_id, is_active=True).values_list(
+        "user_id", flat=True
+    )
+    return {*members, entry.placed_by_id}
+
+
+def settlement_link(buy_id: int) -> str:
+    return reverse("settlement:hub", kwargs={"pk": buy_id})
+
+
+def notify_entry(*, entry: Entry, kind: str, dedupe_key: str, params: dict) -> None:
+    buy = entry.buy
+    notification_send(
+        user_ids=entry_user_ids(entry),
+        kind=kind,
+        dedupe_key=dedupe_key,
+        params={"title": buy.title, "buy_id": buy.pk, **params},
+        link=settlement_link(buy.pk),
+        community_id=buy.community_id,
+    )
+
+
+def notify_entries_each(*, buy: GroupBuy, kind: str, notices: Iterable[tuple[Entry, str, dict[str, Any]]]) -> int:
+    """`kind` to the people of several entries of `buy`, each entry with its own key and parameters
+    (one query for the households' members, one INSERT)."""
+    notices = list(notices)
+    members: dict[int, set[int]] = defaultdict(set)
+    for household_id, user_id in Membership.objects.filter(
+        household_id__in={entry.household_id for entry, _key, _params in notices}, is_active=True
+    ).values_list("household_id", "user_id"):
+        members[household_id].add(user_id)
+    return notification_send_each(
+        kind=kind,
+        notices=[
+            (
+                {*members[entry.household_id], entry.placed_by_id},
+                dedupe_key,
+                {"title": buy.title, "buy_id": buy.pk, **params},
+            )
+            for entry, dedupe_key, params in notices
+        ],
+        link=settlement_link(buy.pk),
+        community_id=buy.community_id,
+    )
+
+
+def notify_refund_due(*, refund: Refund) -> None:
+    notify_entry(
+        entry=refund.entry,
+        kind="refund_due",
+        dedupe_key=f"refund:{refund.pk}",
+        params={"amount": str(refund.amount), "reason": refund.reason},
+    )
