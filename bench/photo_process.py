@@ -27,7 +27,7 @@ from django.conf import settings  # noqa: E402
 from django.core.files.uploadedfile import SimpleUploadedFile  # noqa: E402
 from PIL import ExifTags, Image, ImageDraw, ImageFilter  # noqa: E402
 
-from config.uploads import process_image, validate_image_upload  # noqa: E402
+from core.uploads import process_image, validate_image_upload  # noqa: E402
 
 
 def phone_photo(width: int, height: int) -> bytes:

@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     from django.core.cache import cache
 
     from accounts.models import Membership, User
-    from config import ratelimit
+    from core import ratelimit
     from groupbuy.models import BuyStatus, Entry, GroupBuy, moq_reached_q
     from groupbuy.pool_selectors import active_pool_id_subquery
     from groupbuy.services.pools import pool_id_for_buy
