@@ -21,6 +21,8 @@ if not SECRET_KEY:
     SECRET_KEY = "insecure-dev-only-key-do-not-use-in-production"  # noqa: S105 - DEBUG only
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# An expired form token gets the friendly 403 page with a way back, not Django's bare English one.
+CSRF_FAILURE_VIEW = "core.error_pages.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -52,6 +54,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A bare 405 / empty 403 becomes the friendly page in the visitor's language (core/error_pages.py).
+    "core.middleware.FriendlyErrorPageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last: turns a lockout flagged during authenticate() into a 429 where the view did not answer one itself.
     "axes.middleware.AxesMiddleware",

@@ -22,7 +22,10 @@ urlpatterns = [
     path("api/", include("groupbuy.api_urls")),
     path("api/settlement/", include("settlement.api_urls")),
 ]
-# Unknown URLs under /api/ answer in the API's coded JSON, like every other API error.
-handler404 = "core.errors.not_found"
+# Friendly pages in the visitor's language with the header and a way back; the coded JSON under /api/.
+handler400 = "core.error_pages.bad_request"
+handler403 = "core.error_pages.permission_denied"
+handler404 = "core.error_pages.page_not_found"
+handler500 = "core.error_pages.server_error"
 # Empty unless BENCH_FLOOR_ENABLED=1 (set only by bench/run.py for its own server).
 urlpatterns += bench_views.urlpatterns()

@@ -10,9 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
-from django.views.defaults import page_not_found
 from rest_framework import exceptions as drf_exceptions
 from rest_framework import status
 from rest_framework.response import Response
@@ -105,9 +104,3 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     response.data = {"code": code, "message": str(message), "detail": detail}
     return response
 
-
-def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    """URLs nothing matches (handler404): the API's coded JSON under /api/, Django's 404 page elsewhere."""
-    if request.path.startswith("/api/"):
-        return JsonResponse(NotFound().as_dict(), status=404)
-    return page_not_found(request, exception)

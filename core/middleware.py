@@ -1,4 +1,6 @@
-"""Request-size guard: refuse oversized bodies before anything reads them.
+"""Request-size guard (refuse oversized bodies before anything reads them) and friendly error pages.
+
+RequestSizeLimitMiddleware:
 
 Django only reads as many body bytes as Content-Length announces (a body
 without one is not read at all), so checking the header up front is enough to
@@ -17,6 +19,7 @@ from django.utils import translation
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
+from core.error_pages import error_page, is_api
 from core.errors import PayloadTooLarge
 
 
@@ -75,3 +78,26 @@ class RequestSizeLimitMiddleware:
             response = HttpResponse(page, status=error.status_code, content_type="text/html; charset=utf-8")
         response["X-Error-Code"] = error.code
         return response
+
+
+class FriendlyErrorPageMiddleware:
+    """A bare 405 (``require_http_methods``) or a bare, empty 403 a view returned becomes the friendly
+    error page (core.error_pages) for a page request, keeping the status and the ``Allow`` header.
+    Under /api/ DRF already answers coded JSON; a bare one there becomes the coded JSON too.
+    After AuthenticationMiddleware and LocaleMiddleware: the page draws the header in the visitor's language."""
+
+    STATUSES = (403, 405)
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code not in self.STATUSES or response.streaming or response.content:
+            return response
+        if is_api(request) and response.status_code == 403:
+            return error_page(request, 403)
+        friendly = error_page(request, response.status_code)
+        if "Allow" in response:
+            friendly["Allow"] = response["Allow"]
+        return friendly
