@@ -48,10 +48,6 @@ def _membership(request: Request, community_id: Any = None):
     return membership
 
 
-def _buy_payload(buy: Any, request: Request, *, serializer: type = s.BuyOut) -> dict[str, Any]:
-    return serializer(buy, context={"request": request}).data
-
-
 # --- buys -------------------------------------------------------------------------------------------------------
 
 

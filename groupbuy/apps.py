@@ -8,4 +8,9 @@ class GroupbuyConfig(AppConfig):
 
     def ready(self) -> None:
         # Register the group-buy notification kinds so notices render in every process (web, worker).
-        from groupbuy import notifications  # noqa: F401
+        # Register the tasks in this process too: services enqueue them by name (core.enqueue), and the eager
+        # mode (tests, the demo) needs the task object registered to run it in-process.
+        from groupbuy import (
+            notifications,  # noqa: F401
+            tasks,  # noqa: F401
+        )

@@ -25,6 +25,11 @@ register(
     _("“{title}” did not reach its minimum order by the deadline (流团). Your sign-up was released."),
 )
 register("buy_cancelled", _("“{title}” was cancelled by its leader: {reason}"))
+register("pool_offered", _("{community} invites your community to pool “{title}” to reach the supplier's minimum."))
+register("pool_joined", _("{community} joined your pool “{title}”."))
+register("pool_left", _("{community} left your pool “{title}”."))
+# Each member buy's participants and leader: their buy ended with the pool, cancelled by the host's leader.
+register("pool_cancelled", _("“{title}” was cancelled with its pool by the leader in {community}: {reason}"))
 # What changed is stored as field names and read in the reader's language.
 register(
     "buy_changed",

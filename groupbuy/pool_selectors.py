@@ -11,7 +11,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Q, Sum
-from django.db.models import F as models_F
 from django.utils import timezone
 
 from accounts.models import Membership, User
@@ -34,8 +33,17 @@ from groupbuy.models import (
     PoolStatus,
     PurchaseOrderLine,
 )
-from groupbuy.services.packs import units_to_fill_next_pack
-from groupbuy.services.pools import pool_id_for_buy
+from groupbuy.packs import units_to_fill_next_pack
+
+
+def pool_id_for_buy(buy_id: int) -> int | None:
+    """The pool the buy is an active member of, or None (read without a lock: lock and verify to rely on it)."""
+    return (
+        PoolMember.objects.filter(buy_id=buy_id, status=PoolMemberStatus.ACTIVE)
+        .values_list("pool_id", flat=True)
+        .first()
+    )
+
 
 # Leaders agreed not to open the same product within a week of another buy in the compound (split demand).
 DUPLICATE_WINDOW = datetime.timedelta(days=7)
@@ -444,36 +452,6 @@ def _as_id(value: Any) -> int:
         return int(str(value))
     except (TypeError, ValueError):
         raise err.not_found() from None
-
-
-@dataclass
-class PackDifference:
-    entry_id: int
-    item_id: int
-    quantity: int  # what the household ordered (firm)
-    allocated: int  # what the close gave them (cut remainder, or firm + filled tolerance)
-    unit_price: Decimal
-
-    @property
-    def amount(self) -> Decimal:
-        """Positive: the household owes this much more (tolerance filled); negative: refund (cut)."""
-        return (self.allocated - self.quantity) * self.unit_price
-
-
-def pack_differences(*, buy_id: int) -> list[PackDifference]:
-    """Lines of a closed buy whose pack allocation differs from the ordered quantity, in 接龙 order — for
-    settlement to charge filled tolerances and refund cut units (Entry.amount stays the firm order)."""
-    rows = (
-        EntryLine.objects.filter(entry__buy_id=buy_id, entry__status=EntryStatus.ACTIVE, allocated__isnull=False)
-        .exclude(allocated=models_F("quantity"))
-        .order_by("entry__seq", "item_id")
-        .values_list("entry_id", "item_id", "quantity", "allocated", "item__unit_price")
-    )
-    return [
-        PackDifference(entry_id, item_id, quantity, allocated, unit_price)
-        for entry_id, item_id, quantity, allocated, unit_price in rows
-        if allocated is not None  # always (the query); narrows the type
-    ]
 
 
 @dataclass

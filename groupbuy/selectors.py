@@ -36,8 +36,8 @@ from groupbuy.models import (
     PurchaseOrder,
     Supplier,
 )
+from groupbuy.packs import allocate_packs
 from groupbuy.pool_selectors import active_pool_id_subquery
-from groupbuy.services.packs import allocate_packs
 
 # Buys residents see on the "open buys" list: still taking sign-ups or on their way to them.
 LISTED_STATES = (*SIGNUP_STATES, BuyStatus.CLOSED, BuyStatus.ORDERED)

@@ -1,5 +1,8 @@
 """Celery tasks for group buys: thin, ids only, idempotent (each calls one CAS-guarded service).
 
+Services enqueue these by name (core.enqueue.enqueue_task_on_commit), so this module imports the services
+at the top and nothing imports it (apps.py registers it).
+
 Retried only for transient errors (database connection lost, deadlock or
 serialization failure, broker hiccups), with exponential backoff and a
 maximum; anything else is a bug and fails loudly. Messages are acknowledged
@@ -14,8 +17,10 @@ from django.db import InterfaceError
 from django.db import OperationalError as DatabaseOperationalError
 from kombu.exceptions import OperationalError as BrokerOperationalError
 
-from groupbuy.services.buys import group_buy_close, group_buy_fail, group_buy_notify_formed, group_buys_sweep
+from groupbuy.services.buys import group_buy_close
 from groupbuy.services.catalog import offer_photo_process
+from groupbuy.services.lifecycle import group_buy_notify_formed
+from groupbuy.services.sweep import group_buys_sweep
 
 TRANSIENT_ERRORS = (DatabaseOperationalError, InterfaceError, BrokerOperationalError)
 RETRY = {
@@ -32,11 +37,6 @@ RETRY = {
 @shared_task(**RETRY)
 def close_group_buy(buy_id: int) -> bool:
     return group_buy_close(buy_id=buy_id)
-
-
-@shared_task(**RETRY)
-def fail_group_buy(buy_id: int) -> bool:
-    return group_buy_fail(buy_id=buy_id)
 
 
 @shared_task(**RETRY)

@@ -35,6 +35,7 @@ from groupbuy.models import GroupBuy, PhotoStatus
 from groupbuy.services import buys as buy_services
 from groupbuy.services import catalog
 from groupbuy.services import signup as signup_services
+from groupbuy.services.lifecycle import CANCELLABLE
 
 
 def page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -315,7 +316,7 @@ def _dashboard(
         "is_leader": buy.leader_id == request.user.pk,
         "cancel_form": cancel_form or CancelForm(),
         "action_error": action_error,
-        "cancellable": buy.status in buy_services.CANCELLABLE,
+        "cancellable": buy.status in CANCELLABLE,
     }
     return render(request, "groupbuy/dashboard.html", context, status=status)
 

@@ -20,15 +20,16 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Community, User
 from accounts.permissions import Action, membership_for, require
-from core.enqueue import enqueue_on_commit
+from core.enqueue import enqueue_task_on_commit
 from core.errors import Conflict
+from core.parsing import parse_int
 from core.uploads import accept_image_upload, delete_private, reencode_settle, reencode_stored
 from groupbuy import exceptions as err
 from groupbuy.models import Offer, OfferPhoto, PhotoStatus, Supplier
-from groupbuy.services.signup import _as_int
 
 logger = logging.getLogger(__name__)
 
+PHOTO_TASK = "groupbuy.tasks.process_offer_photo"
 MAX_PRICE = Decimal("1000000")
 MAX_PHOTOS_PER_OFFER = 9
 # A photo still pending this long after its task was sent lost the task: send it again (at most this often).
@@ -96,7 +97,7 @@ def _clean_offer(fields: dict[str, Any]) -> dict[str, Any]:
         elif key in ("unit_price", "supplier_cost"):
             cleaned[key] = _money(value, key)
         elif key == "pack_size":
-            size = _as_int(value)
+            size = parse_int(value)
             if size is None or not 1 <= size <= 10000:
                 raise err.invalid_field(key, _("The pack size must be a whole number above zero."))
             cleaned[key] = size
@@ -177,8 +178,6 @@ def offer_update(*, actor: User, offer: Offer, **fields: Any) -> Offer:
 def offer_photo_add(*, actor: User, offer: Offer, upload: Any) -> OfferPhoto:
     """Validate now, store the raw file privately, re-encode in a task after commit.
     A refused file leaves nothing behind."""
-    from groupbuy import tasks
-
     _require_manager(actor, offer.supplier.community_id)
     if OfferPhoto.objects.filter(offer_id=offer.pk).exclude(status=PhotoStatus.FAILED).count() >= MAX_PHOTOS_PER_OFFER:
         raise Conflict(
@@ -189,7 +188,7 @@ def offer_photo_add(*, actor: User, offer: Offer, upload: Any) -> OfferPhoto:
         with transaction.atomic():
             position = OfferPhoto.objects.filter(offer_id=offer.pk).count()
             photo = OfferPhoto.objects.create(offer=offer, source=name, position=position)
-            enqueue_on_commit(tasks.process_offer_photo, photo.pk)
+            enqueue_task_on_commit(PHOTO_TASK, photo.pk)
     except BaseException:
         delete_private(name)
         raise
@@ -214,8 +213,6 @@ def offer_photo_process(*, photo_id: int) -> bool:
 
 def offer_photos_requeue(*, now: datetime.datetime | None = None, limit: int = 200) -> int:
     """Sweep: re-send processing for pending photos whose task was lost; fail the hopeless ones."""
-    from groupbuy import tasks
-
     now = now or timezone.now()
     OfferPhoto.objects.filter(status=PhotoStatus.PENDING, created_at__lte=now - PHOTO_GIVE_UP_AFTER).update(
         status=PhotoStatus.FAILED, error_code="processing_timeout"
@@ -227,6 +224,6 @@ def offer_photos_requeue(*, now: datetime.datetime | None = None, limit: int = 2
         if OfferPhoto.objects.filter(
             pk=photo_id, status=PhotoStatus.PENDING, queued_at__lte=now - PHOTO_REQUEUE_AFTER
         ).update(queued_at=now):
-            enqueue_on_commit(tasks.process_offer_photo, photo_id)
+            enqueue_task_on_commit(PHOTO_TASK, photo_id)
             sent += 1
     return sent

@@ -32,126 +32,36 @@ then member buys in primary-key order.
 from __future__ import annotations
 
 import datetime
-from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Community, Membership, User
-from accounts.notifications import notification_send, register
+from accounts.notifications import notification_send
 from accounts.permissions import Action, allowed_actions, membership_for
-from core.enqueue import enqueue_on_commit
 from groupbuy import exceptions as err
 from groupbuy.models import (
     BuyItem,
     BuyStatus,
     DistributionMode,
     GroupBuy,
-    MoqKind,
     Pool,
     PoolInvitation,
     PoolMember,
     PoolMemberStatus,
     PoolStatus,
-    moq_reached_q,
 )
 from groupbuy.notifications import buy_link
-
-register("pool_offered", _("{community} invites your community to pool “{title}” to reach the supplier's minimum."))
-register("pool_joined", _("{community} joined your pool “{title}”."))
-register("pool_left", _("{community} left your pool “{title}”."))
-# Each member buy's participants and leader: their buy ended with the pool, cancelled by the host's leader.
-register("pool_cancelled", _("“{title}” was cancelled with its pool by the leader in {community}: {reason}"))
+from groupbuy.pool_selectors import pool_id_for_buy
+from groupbuy.services.forming import buy_form_if_reached, pool_form_if_reached
+from groupbuy.services.lifecycle import CANCELLABLE, buy_cancel_locked, group_buy_fail
+from groupbuy.services.locks import buy_lock_open_for_pool, buys_lock, pool_lock_open
+from groupbuy.services.transitions import buy_current_pool_set
 
 SWEEP_BATCH = 200
-
-
-class PoolChanged(Exception):
-    """The buy joined or left a pool between reading its membership and locking it: retry the transaction."""
-
-
-# --- the hooks sign-up paths call --------------------------------------------------------------------------
-
-
-def pool_id_for_buy(buy_id: int) -> int | None:
-    return (
-        PoolMember.objects.filter(buy_id=buy_id, status=PoolMemberStatus.ACTIVE)
-        .values_list("pool_id", flat=True)
-        .first()
-    )
-
-
-def _mirror_membership(*, buy_id: int, pool_id: int | None) -> None:
-    """Copy the buy's active membership onto its row (GroupBuy.current_pool). Caller holds the buy's row lock
-    (or created the buy in this transaction), as for the PoolMember change itself."""
-    GroupBuy.objects.filter(pk=buy_id).update(current_pool_id=pool_id)
-
-
-def pool_lock(*, pool_id: int) -> None:
-    """Take the pool's row lock (evaluated here). Call before taking a member buy's lock."""
-    list(Pool.objects.select_for_update().filter(pk=pool_id).values_list("pk"))
-
-
-def pool_lock_for_buy(*, buy_id: int) -> int | None:
-    """Lock the pool `buy_id` belongs to (if any) and return its id. Call before taking the buy's lock."""
-    pool_id = pool_id_for_buy(buy_id)
-    if pool_id is not None:
-        pool_lock(pool_id=pool_id)
-    return pool_id
-
-
-def pool_verify(*, buy_id: int, pool_id: int | None) -> None:
-    """After the buy lock: the membership read before must still hold (join/leave take the buy lock too)."""
-    if pool_id_for_buy(buy_id) != pool_id:
-        raise PoolChanged
-
-
-def pool_apply_delta(*, pool_id: int, main_units: int, amount: Decimal) -> None:
-    """Add a member buy's counter change to the pool (caller holds the pool lock). A decrease in a formed
-    pool is refused when it would take the total below the MOQ."""
-    if not main_units and not amount:
-        return
-    rows = Pool.objects.filter(pk=pool_id)
-    if main_units < 0 or amount < 0:
-        rows = rows.filter(
-            Q(status=PoolStatus.OPEN)
-            | Q(moq_kind=MoqKind.UNITS, main_units__gte=F("moq") - main_units)
-            | Q(moq_kind=MoqKind.AMOUNT, total_amount__gte=F("moq") - amount)
-        )
-    if rows.update(main_units=F("main_units") + main_units, total_amount=F("total_amount") + amount) != 1:
-        raise err.pool_minimum_needed()
-
-
-def pool_form_if_reached(*, pool_id: int) -> bool:
-    """Compare-and-swap open -> formed when the pool total reaches the MOQ, and form every member buy in the
-    same transaction (member buys locked in primary-key order). Caller holds the pool lock."""
-    from groupbuy import tasks
-
-    now = timezone.now()
-    if not Pool.objects.filter(moq_reached_q(), pk=pool_id, status=PoolStatus.OPEN).update(
-        status=PoolStatus.FORMED, formed_at=now
-    ):
-        return False
-    member_ids = list(
-        PoolMember.objects.filter(pool_id=pool_id, status=PoolMemberStatus.ACTIVE).values_list("buy_id", flat=True)
-    )
-    locked = list(
-        GroupBuy.objects.select_for_update()
-        .filter(pk__in=member_ids)
-        .order_by("pk")
-        .values_list("pk", "status", "close_when_formed")
-    )
-    for buy_id, status, close_when_formed in locked:
-        if status != BuyStatus.OPEN:
-            continue
-        GroupBuy.objects.filter(pk=buy_id, status=BuyStatus.OPEN).update(status=BuyStatus.FORMED, formed_at=now)
-        enqueue_on_commit(tasks.notify_buy_formed, buy_id)
-        if close_when_formed:
-            enqueue_on_commit(tasks.close_group_buy, buy_id)
-    return True
 
 
 # --- leaders' actions ---------------------------------------------------------------------------------------
@@ -172,28 +82,6 @@ def _require_buy_leader(actor: User, buy: GroupBuy) -> None:
         raise err.not_your_buy()
 
 
-def _lock_pool_open(pool_id: int, now: datetime.datetime) -> Pool:
-    pool = Pool.objects.select_for_update().filter(pk=pool_id).first()
-    if pool is None:
-        raise err.not_found()
-    if pool.status == PoolStatus.FORMED:
-        raise err.pool_formed()
-    if pool.status != PoolStatus.OPEN or pool.deadline <= now:
-        raise err.pool_closed()
-    return pool
-
-
-def _lock_buy_open(buy_id: int, now: datetime.datetime) -> GroupBuy:
-    buy = GroupBuy.objects.select_for_update().filter(pk=buy_id).first()
-    if buy is None:
-        raise err.not_found()
-    if buy.status == BuyStatus.FORMED:
-        raise err.pool_formed() if pool_id_for_buy(buy_id) else err.invalid_state()
-    if buy.status != BuyStatus.OPEN or buy.deadline <= now:
-        raise err.group_buy_closed()
-    return buy
-
-
 def _offer_set(buy_id: int) -> tuple[frozenset[int], int | None]:
     rows = list(BuyItem.objects.filter(buy_id=buy_id).values_list("offer_id", "is_main"))
     return frozenset(o for o, _m in rows), next((o for o, m in rows if m), None)
@@ -205,7 +93,7 @@ def pool_create(*, actor: User, buy: GroupBuy) -> Pool:
     now = timezone.now()
     try:
         with transaction.atomic():
-            locked = _lock_buy_open(buy.pk, now)
+            locked = buy_lock_open_for_pool(buy.pk, now)
             if pool_id_for_buy(buy.pk) is not None:
                 raise err.buy_already_pooled()
             pool = Pool.objects.create(
@@ -219,7 +107,7 @@ def pool_create(*, actor: User, buy: GroupBuy) -> Pool:
                 member_count=1,
             )
             PoolMember.objects.create(pool=pool, buy=locked, community_id=locked.community_id, added_by=actor)
-            _mirror_membership(buy_id=locked.pk, pool_id=pool.pk)
+            buy_current_pool_set(buy_id=locked.pk, pool_id=pool.pk)
     except IntegrityError as exc:  # a second pool_create at the same moment
         raise err.buy_already_pooled() from exc
     return pool
@@ -301,7 +189,7 @@ def _add_member(
     now = timezone.now()
     try:
         with transaction.atomic():
-            pool = _lock_pool_open(pool_id, now)
+            pool = pool_lock_open(pool_id, now)
             host = GroupBuy.objects.get(pk=pool.host_buy_id)
             if buy is None:
                 cleaned = _clean_member_fields(pool, fields, now)
@@ -332,7 +220,7 @@ def _add_member(
                     ]
                 )
             else:
-                buy = _lock_buy_open(buy.pk, now)
+                buy = buy_lock_open_for_pool(buy.pk, now)
                 if buy.deadline > pool.deadline:
                     raise err.pool_deadline_later()
                 if _offer_set(buy.pk) != _offer_set(host.pk):
@@ -345,7 +233,7 @@ def _add_member(
             if PoolMember.objects.filter(pool=pool, community=community, status=PoolMemberStatus.ACTIVE).exists():
                 raise err.already_in_pool()
             PoolMember.objects.create(pool=pool, buy=buy, community=community, added_by=actor, is_helper=is_helper)
-            _mirror_membership(buy_id=buy.pk, pool_id=pool.pk)
+            buy_current_pool_set(buy_id=buy.pk, pool_id=pool.pk)
             Pool.objects.filter(pk=pool.pk).update(
                 member_count=F("member_count") + 1,
                 main_units=F("main_units") + buy.main_units,
@@ -399,8 +287,6 @@ def pool_share(*, actor: User, buy: GroupBuy, community: Community, **fields: An
 def pool_leave(*, actor: User, buy: GroupBuy) -> GroupBuy:
     """A member buy leaves its pool before the pool forms: the pool total drops by the buy's counters. The buy
     goes on alone with its own MOQ (and forms at once if it reaches it)."""
-    from groupbuy.services.signup import _form_if_reached
-
     _require_buy_leader(actor, buy)
     now = timezone.now()
     with transaction.atomic():
@@ -422,14 +308,14 @@ def pool_leave(*, actor: User, buy: GroupBuy) -> GroupBuy:
         )
         if left != 1:
             raise err.not_pooled()
-        _mirror_membership(buy_id=buy.pk, pool_id=None)
+        buy_current_pool_set(buy_id=buy.pk, pool_id=None)
         Pool.objects.filter(pk=pool_id, status=PoolStatus.OPEN).update(
             member_count=F("member_count") - 1,
             main_units=F("main_units") - locked.main_units,
             total_amount=F("total_amount") - locked.total_amount,
         )
         if locked.deadline > now:
-            _form_if_reached(locked)
+            buy_form_if_reached(locked)
         host = GroupBuy.objects.select_related("community").get(pk=pool.host_buy_id)
         community_name = locked.community.name
         notification_send(
@@ -448,8 +334,6 @@ def pool_cancel(*, actor: User, pool: Pool, reason: str) -> Pool:
     """The host buy's leader cancels the whole pool, open or formed (the supplier cannot deliver): every active
     member buy is cancelled as group_buy_cancel cancels one (entries released, refunds, participants and its
     leader told the reason). One transaction; if any member buy is already past cancelling, nothing changes."""
-    from groupbuy.services.buys import CANCELLABLE, _buy_cancel
-
     host = GroupBuy.objects.select_related("community").get(pk=pool.host_buy_id)
     _require_buy_leader(actor, host)
     reason = (reason or "").strip()
@@ -467,9 +351,7 @@ def pool_cancel(*, actor: User, pool: Pool, reason: str) -> Pool:
         member_ids = list(
             PoolMember.objects.filter(pool_id=pool.pk, status=PoolMemberStatus.ACTIVE).values_list("buy_id", flat=True)
         )
-        statuses = list(
-            GroupBuy.objects.select_for_update().filter(pk__in=member_ids).order_by("pk").values_list("pk", "status")
-        )
+        statuses = buys_lock(buy_ids=member_ids, fields=("pk", "status"))
         ended = (BuyStatus.CANCELLED, BuyStatus.FAILED)
         past = [buy_id for buy_id, status in statuses if status not in CANCELLABLE and status not in ended]
         if past:
@@ -479,7 +361,7 @@ def pool_cancel(*, actor: User, pool: Pool, reason: str) -> Pool:
         params = {"community": host.community.name, "pool_id": pool.pk}
         for buy_id, status in statuses:
             if status not in ended:
-                _buy_cancel(buy_id=buy_id, reason=reason, now=now, kind="pool_cancelled", params=params)
+                buy_cancel_locked(buy_id=buy_id, reason=reason, now=now, kind="pool_cancelled", params=params)
     pool.refresh_from_db()
     return pool
 
@@ -489,8 +371,6 @@ def pool_cancel(*, actor: User, pool: Pool, reason: str) -> Pool:
 
 def pool_fail(*, pool_id: int, now: datetime.datetime | None = None) -> bool:
     """At the pool deadline below the MOQ: the pool and every open member buy fail together (流团)."""
-    from groupbuy.services.buys import group_buy_fail
-
     now = now or timezone.now()
     with transaction.atomic():
         if not Pool.objects.filter(pk=pool_id, status=PoolStatus.OPEN, deadline__lte=now).update(
@@ -500,7 +380,7 @@ def pool_fail(*, pool_id: int, now: datetime.datetime | None = None) -> bool:
         member_ids = list(
             PoolMember.objects.filter(pool_id=pool_id, status=PoolMemberStatus.ACTIVE).values_list("buy_id", flat=True)
         )
-        list(GroupBuy.objects.select_for_update().filter(pk__in=member_ids).order_by("pk").values_list("pk"))
+        buys_lock(buy_ids=member_ids)
         for buy_id in sorted(member_ids):
             group_buy_fail(buy_id=buy_id, now=now, pooled=True)
     return True
@@ -526,7 +406,7 @@ def pool_cancel_member(*, pool_id: int, buy_id: int, now: datetime.datetime) -> 
     PoolMember.objects.filter(pool_id=pool_id, buy_id=buy_id, status=PoolMemberStatus.ACTIVE).update(
         status=PoolMemberStatus.LEFT, left_at=now
     )
-    _mirror_membership(buy_id=buy_id, pool_id=None)
+    buy_current_pool_set(buy_id=buy_id, pool_id=None)
     changes: dict[str, Any] = {
         "member_count": F("member_count") - 1,
         "main_units": F("main_units") - locked.main_units,

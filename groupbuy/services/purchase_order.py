@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.db.models import F, Sum
 
 from groupbuy.models import BuyItem, EntryLine, EntryStatus, GroupBuy, PurchaseOrder, PurchaseOrderLine
-from groupbuy.services.packs import allocate_packs
+from groupbuy.packs import allocate_packs
 
 
 def entries_allocate(*, buy_id: int) -> dict[int, int]:

@@ -26,14 +26,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypeVar
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Household, HouseholdMember, User
@@ -46,8 +45,8 @@ from accounts.permissions import (
     require_order_for,
 )
 from core import ratelimit
-from core.enqueue import enqueue_on_commit
 from core.errors import ApplicationError
+from core.parsing import parse_int
 from groupbuy import exceptions as err
 from groupbuy.models import (
     SIGNUP_STATES,
@@ -58,22 +57,24 @@ from groupbuy.models import (
     EntryStatus,
     GroupBuy,
     MoqKind,
-    moq_reached_q,
 )
-from groupbuy.services.pools import (
+from groupbuy.services.forming import buy_form_if_reached, buy_unform_if_below, pool_apply_delta, pool_form_if_reached
+from groupbuy.services.locks import (
     PoolChanged,
-    pool_apply_delta,
-    pool_form_if_reached,
+    buy_signup_state,
+    entry_lock_active,
     pool_lock,
-    pool_lock_for_buy,
-    pool_verify,
+    pool_then_buy_lock_taking_signups,
+    signup_refusal_from,
 )
+from groupbuy.services.stock import items_apply_deltas
+from settlement.models import Payment
+from settlement.services.hooks import refunds_create_for_entry
 
 T = TypeVar("T")
 
 MAX_LINE_QUANTITY = 9999
 MAX_KEY_LENGTH = 64
-_DIGITS = re.compile(r"^[0-9]{1,12}$")
 # Sign-up attempts (own or by proxy) per person per minute, counted by the API and the pages before
 # signup_create: a script cannot flood a buy; a volunteer typing a paper list stays well under it.
 SIGNUP_LIMIT = 30
@@ -88,27 +89,16 @@ class _Line:
     is_main: bool
 
 
-def _as_int(value: Any) -> int | None:
-    """An int from an int or a string of digits; None for anything else (floats, bools, '1.5', '-1')."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and _DIGITS.match(value.strip()):
-        return int(value.strip())
-    return None
-
-
 def _parse_quantities(quantities: Any, *, allow_all_zero: bool = False) -> dict[int, int]:
     """{item id: quantity}, ids and quantities whole numbers, quantities 0..MAX_LINE_QUANTITY."""
     if not isinstance(quantities, dict) or not quantities:
         raise err.invalid_quantity()
     parsed: dict[int, int] = {}
     for raw_id, raw_q in quantities.items():
-        item_id = _as_int(raw_id)
+        item_id = parse_int(raw_id)
         if item_id is None:
             raise err.unknown_item({"item": str(raw_id)[:20]})
-        q = _as_int(raw_q)
+        q = parse_int(raw_q)
         if q is None or q < 0 or q > MAX_LINE_QUANTITY or item_id in parsed:
             raise err.invalid_quantity({"item": item_id})
         parsed[item_id] = q
@@ -126,8 +116,8 @@ def _parse_tolerances(buy: GroupBuy, tolerances: Any, quantities: dict[int, int]
         raise err.invalid_tolerance()
     parsed: dict[int, int] = {}
     for raw_id, raw_t in tolerances.items():
-        item_id = _as_int(raw_id)
-        t = _as_int(raw_t)
+        item_id = parse_int(raw_id)
+        t = parse_int(raw_t)
         if item_id is None or t is None or item_id in parsed:
             raise err.invalid_tolerance({"item": str(raw_id)[:20]})
         parsed[item_id] = t
@@ -164,76 +154,6 @@ def _totals(lines: dict[int, _Line]) -> tuple[int, int, Decimal]:
 def _check_household_limit(buy: GroupBuy, units: int) -> None:
     if buy.household_limit is not None and units > buy.household_limit:
         raise err.over_household_limit(buy.household_limit)
-
-
-def _buy_state(buy_id: int) -> Mapping[str, Any] | None:
-    return GroupBuy.objects.filter(pk=buy_id).values("status", "deadline", "current_pool_id").first()
-
-
-def _refusal_for(buy_id: int) -> Exception:
-    """Why a conditional UPDATE on the buy changed nothing (read after the fact, only to word the error)."""
-    return _refusal_from(_buy_state(buy_id))
-
-
-def _refusal_from(state: Mapping[str, Any] | None) -> Exception:
-    if state is None:
-        return err.not_found()
-    if state["status"] in SIGNUP_STATES and state["deadline"] <= timezone.now():
-        return err.deadline_passed()
-    return err.group_buy_closed()
-
-
-def _open_buy_filter(buy_id: int, now: Any) -> Q:
-    return Q(pk=buy_id, status__in=list(SIGNUP_STATES), deadline__gt=now)
-
-
-def items_apply_deltas(*, deltas: dict[int, int]) -> None:
-    """Add `delta` to each item's `total_quantity`, in primary-key order, each with one conditional UPDATE:
-    an increase only while `total_quantity <= cap - delta`, so the cap is never oversold; raises over_cap (and
-    the caller's transaction rolls back) when one cannot be had. Decreases always apply.
-
-    Precondition: inside `transaction.atomic()`, and the caller holds the buy's row lock (a sign-up's counters
-    UPDATE, or `buy_lock_taking_signups`), so item rows are locked after the buy (lock order: pool, buy, items).
-    Shared by sign-ups and donations (settlement), which draw on the same stock."""
-    for item_id in sorted(deltas):
-        delta = deltas[item_id]
-        if delta == 0:
-            continue
-        rows = BuyItem.objects.filter(pk=item_id)
-        if delta > 0:
-            rows = rows.filter(Q(cap__isnull=True) | Q(total_quantity__lte=F("cap") - delta))
-        if rows.update(total_quantity=F("total_quantity") + delta) != 1:
-            row = BuyItem.objects.filter(pk=item_id).values_list("cap", "total_quantity").first()
-            cap, total = row if row is not None else (None, 0)
-            remaining = None if cap is None else max(0, cap - total)
-            raise err.over_cap(item_id, remaining)
-
-
-def _form_if_reached(buy: GroupBuy) -> bool:
-    """Compare-and-swap open -> formed when the DB counters reach the MOQ. Caller holds the buy row lock."""
-    from groupbuy import tasks
-
-    formed = (
-        GroupBuy.objects.filter(moq_reached_q(), pk=buy.pk, status=BuyStatus.OPEN).update(
-            status=BuyStatus.FORMED, formed_at=timezone.now()
-        )
-        == 1
-    )
-    if formed:
-        enqueue_on_commit(tasks.notify_buy_formed, buy.pk)
-        if buy.close_when_formed:
-            enqueue_on_commit(tasks.close_group_buy, buy.pk)
-    return formed
-
-
-def _unform_if_below(buy: GroupBuy, now: Any) -> bool:
-    """A formed buy that fell below the MOQ before its deadline is open again. Caller holds the lock."""
-    return (
-        GroupBuy.objects.filter(~moq_reached_q(), pk=buy.pk, status=BuyStatus.FORMED, deadline__gt=now).update(
-            status=BuyStatus.OPEN, formed_at=None
-        )
-        == 1
-    )
 
 
 def _authorize_for_household(actor: User, buy: GroupBuy, household: Household | None) -> None:
@@ -440,11 +360,11 @@ def _lock_pool_then_count(
         pool_lock(pool_id=pool_id)
     counted = _count_new_entry(buy, pool_id, now, units, main_units, amount)
     if counted is None:
-        state = _buy_state(buy.pk)
+        state = buy_signup_state(buy.pk)
         if state is not None and state["current_pool_id"] != pool_id:
             buy.current_pool_id = state["current_pool_id"]  # joined or left a pool meanwhile: retry with it
             raise PoolChanged
-        raise _refusal_from(state)
+        raise signup_refusal_from(state)
     return pool_id, counted
 
 
@@ -452,8 +372,8 @@ def _after_counts_changed(buy: GroupBuy, pool_id: int | None, main_units: int, a
     """Form (or un-form) the buy — or, for a pooled buy, add the change to the pool and form the whole pool."""
     if pool_id is None:
         # Only a decrease can take a formed buy below its MOQ.
-        if not _form_if_reached(buy) and (main_units < 0 or amount < 0):
-            _unform_if_below(buy, now)
+        if not buy_form_if_reached(buy) and (main_units < 0 or amount < 0):
+            buy_unform_if_below(buy, now)
         return
     pool_apply_delta(pool_id=pool_id, main_units=main_units, amount=amount)
     if main_units > 0 or amount > 0:
@@ -500,42 +420,13 @@ def _create(
         if pool_id is not None:  # the pool's total decides, and may form every member buy
             _after_counts_changed(buy, pool_id, main_units, amount, now)
             status_now = GroupBuy.objects.values_list("status", flat=True).get(pk=buy.pk)
-        elif counted.status == BuyStatus.OPEN and counted.reached and _form_if_reached(buy):
+        elif counted.status == BuyStatus.OPEN and counted.reached and buy_form_if_reached(buy):
             status_now = BuyStatus.FORMED
     # What the answer needs is in hand: the buy as this sign-up left it and the lines just written.
     buy.status = status_now
     entry.buy = buy
     entry.household = household
     return entry
-
-
-def _lock_entry(entry_id: int) -> Entry:
-    """Lock the entry (the caller already holds the buy lock, so buy -> entry is the lock order)."""
-    locked = Entry.objects.select_for_update().filter(pk=entry_id, status=EntryStatus.ACTIVE).first()
-    if locked is None:
-        raise err.invalid_state()
-    return locked
-
-
-def buy_lock_taking_signups(*, buy_id: int, now: Any) -> None:
-    """Lock the buy's row if it takes sign-ups right now (open or formed, before its deadline: the rule every
-    sign-up path uses), else raise the sign-up refusal (group_buy_closed, deadline_passed, not_found).
-
-    Precondition: inside `transaction.atomic()`; the lock is held until it ends, so a close (a compare-and-swap
-    on this row) waits for the caller's commit or makes the caller's lock refuse. Take it before any item or entry
-    row; a caller in a pool takes the pool lock first. Used by sign-up changes and by donations."""
-    # Evaluated (list), so the row lock is really taken here, before the entry is locked.
-    if not list(GroupBuy.objects.select_for_update().filter(_open_buy_filter(buy_id, now)).values_list("pk")):
-        raise _refusal_for(buy_id)
-
-
-def _lock_pool_then_open_buy(buy_id: int, now: Any) -> int | None:
-    """Lock the buy's pool (if any), then the buy (evaluated, so the row lock is really taken here, before the
-    entry is locked). Returns the locked pool id."""
-    pool_id = pool_lock_for_buy(buy_id=buy_id)
-    buy_lock_taking_signups(buy_id=buy_id, now=now)
-    pool_verify(buy_id=buy_id, pool_id=pool_id)
-    return pool_id
 
 
 def signup_change(
@@ -561,8 +452,8 @@ def signup_change(
 def _change(buy: GroupBuy, entry: Entry, lines: dict[int, _Line], extra: dict[int, int]) -> None:
     with transaction.atomic():
         now = timezone.now()
-        pool_id = _lock_pool_then_open_buy(buy.pk, now)
-        locked = _lock_entry(entry.pk)
+        pool_id = pool_then_buy_lock_taking_signups(buy.pk, now)
+        locked = entry_lock_active(entry.pk)
         current = {line.item_id: line for line in locked.lines.select_related("item")}
         # Lines not mentioned keep their quantity.
         final: dict[int, int] = {pk: line.quantity for pk, line in current.items()}
@@ -611,9 +502,6 @@ def _refund_if_paid(entry_id: int) -> None:
 
     The exists() is only a shortcut for the common unpaid case: a payment confirmed after it runs goes
     through settlement's confirmation, which refunds any excess under the same payment-row lock."""
-    from settlement.models import Payment
-    from settlement.services.hooks import refunds_create_for_entry
-
     if Payment.objects.filter(entry_id=entry_id, paid__gt=0).exists():
         refunds_create_for_entry(entry_id=entry_id)
 
@@ -621,8 +509,8 @@ def _refund_if_paid(entry_id: int) -> None:
 def _withdraw(buy: GroupBuy, entry: Entry) -> None:
     with transaction.atomic():
         now = timezone.now()
-        pool_id = _lock_pool_then_open_buy(buy.pk, now)
-        locked = _lock_entry(entry.pk)
+        pool_id = pool_then_buy_lock_taking_signups(buy.pk, now)
+        locked = entry_lock_active(entry.pk)
         current = list(locked.lines.select_related("item"))
         main_units = sum(line.quantity for line in current if line.item.is_main)
         GroupBuy.objects.filter(pk=buy.pk).update(
@@ -634,6 +522,6 @@ def _withdraw(buy: GroupBuy, entry: Entry) -> None:
         items_apply_deltas(deltas={line.item_id: -line.quantity for line in current})
         Entry.objects.filter(pk=locked.pk).update(status=EntryStatus.WITHDRAWN, updated_at=now)
         if pool_id is None:
-            _unform_if_below(buy, now)
+            buy_unform_if_below(buy, now)
         else:
             pool_apply_delta(pool_id=pool_id, main_units=-main_units, amount=-locked.amount)

@@ -25,3 +25,9 @@ def buy_transition(
     if where is not None:
         rows = rows.filter(where)
     return rows.update(status=to_state, **fields) == 1
+
+
+def buy_current_pool_set(*, buy_id: int, pool_id: int | None) -> None:
+    """Copy the buy's active membership onto its row (GroupBuy.current_pool). Caller holds the buy's row lock
+    (or created the buy in this transaction), as for the PoolMember change itself."""
+    GroupBuy.objects.filter(pk=buy_id).update(current_pool_id=pool_id)

@@ -14,7 +14,8 @@ from accounts.models import Household, User
 from accounts.permissions import Action, membership_for, require
 from core.errors import Conflict, PermissionRefused, ValidationFailed
 from groupbuy.models import BuyItem, BuyStatus, Entry, EntryLine, EntryStatus, GroupBuy
-from groupbuy.services.signup import buy_lock_taking_signups, items_apply_deltas
+from groupbuy.services.locks import buy_lock_taking_signups
+from groupbuy.services.stock import items_apply_deltas
 from settlement.models import (
     Adjustment,
     AdjustmentReason,

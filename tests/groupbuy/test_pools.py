@@ -4,16 +4,16 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 
 from accounts.factories import MembershipFactory
 from accounts.models import Notification
 from core.errors import ApplicationError
 from groupbuy.factories import BuyItemFactory, GroupBuyFactory, buy_state, main_item, signup
 from groupbuy.models import BuyStatus, EntryStatus, GroupBuy, Pool, PoolMember, PoolStatus, PurchaseOrder
-from groupbuy.services.buys import group_buy_cancel, group_buy_close, group_buys_sweep
+from groupbuy.services.buys import group_buy_cancel, group_buy_close
 from groupbuy.services.pools import pool_create, pool_join, pool_leave, pool_offer, pool_share
 from groupbuy.services.signup import signup_change, signup_withdraw
+from groupbuy.services.sweep import group_buys_sweep
 
 pytestmark = pytest.mark.django_db
 
@@ -253,22 +253,6 @@ def test_sharing_into_a_community_where_one_is_not_a_leader_is_refused(place, ot
     refused("wrong_community", pool_share, actor=place.leader.user, buy=host, community=other_place.community)
     assert not Pool.objects.exists()
     assert buy_state(host) == before
-
-
-def test_a_member_buy_cannot_move_its_deadline_past_the_pools(place, other_place, pool):
-    from groupbuy.services.buys import group_buy_update
-
-    member = join(other_place, pool, deadline=pool.deadline - datetime.timedelta(hours=1))
-    refused(
-        "pool_deadline_later",
-        group_buy_update,
-        actor=other_place.leader.user,
-        buy=member,
-        deadline=pool.deadline + datetime.timedelta(hours=1),
-    )
-    member.refresh_from_db()
-    assert member.deadline < pool.deadline
-    assert timezone.now() < member.deadline
 
 
 def test_a_pool_counted_in_yuan_forms_on_the_total_amount(place, other_place):

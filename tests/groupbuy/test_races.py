@@ -12,7 +12,8 @@ from accounts.models import Notification
 from core.errors import ApplicationError
 from groupbuy.factories import GroupBuyFactory, main_item, signup
 from groupbuy.models import BuyStatus, Entry, EntryLine, EntryStatus, GroupBuy, PurchaseOrder, PurchaseOrderLine
-from groupbuy.services.buys import group_buy_close, group_buys_sweep
+from groupbuy.services.buys import group_buy_close
+from groupbuy.services.sweep import group_buys_sweep
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -9,12 +9,10 @@ from kombu.exceptions import OperationalError as BrokerError
 from config.celery import SWEEP_INTERVAL_SECONDS, app
 from groupbuy import tasks
 from groupbuy.factories import GroupBuyFactory, buy_state, signup
-from groupbuy.models import BuyStatus, GroupBuy
+from groupbuy.models import GroupBuy
 
 
-@pytest.mark.parametrize(
-    "task", [tasks.close_group_buy, tasks.fail_group_buy, tasks.notify_buy_formed, tasks.process_offer_photo]
-)
+@pytest.mark.parametrize("task", [tasks.close_group_buy, tasks.notify_buy_formed, tasks.process_offer_photo])
 def test_tasks_that_must_not_be_lost_ack_late_and_retry_only_transient_errors(task):
     assert task.acks_late is True
     assert task.reject_on_worker_lost is True
@@ -37,15 +35,6 @@ def test_close_task_takes_an_id_and_is_idempotent(place):
     assert tasks.close_group_buy.delay(buy.pk).get() is False
     assert buy_state(buy) == before
     assert tasks.close_group_buy.delay(987654321).get() is False  # a buy that does not exist: nothing to do
-
-
-def test_fail_task_only_fails_due_open_buys(place):
-    buy = GroupBuyFactory(community=place.community, leader=place.leader.user)
-    assert tasks.fail_group_buy.delay(buy.pk).get() is False
-    GroupBuy.objects.filter(pk=buy.pk).update(deadline=timezone.now() - datetime.timedelta(seconds=1))
-    assert tasks.fail_group_buy.delay(buy.pk).get() is True
-    assert GroupBuy.objects.get(pk=buy.pk).status == BuyStatus.FAILED
-    assert tasks.fail_group_buy.delay(buy.pk).get() is False
 
 
 def test_sweep_task_reports_what_it_did(place):

@@ -19,14 +19,15 @@ from accounts.models import Notification
 from groupbuy import tasks
 from groupbuy.factories import GroupBuyFactory, main_item
 from groupbuy.models import BuyStatus, Entry, GroupBuy
-from groupbuy.services import buys
-from groupbuy.services.buys import group_buy_notify_formed, group_buys_sweep
+from groupbuy.services import sweep
+from groupbuy.services.lifecycle import group_buy_notify_formed
 from groupbuy.services.signup import signup_withdraw
+from groupbuy.services.sweep import group_buys_sweep
 
 pytestmark = pytest.mark.django_db
 
 # The grace the sweep leaves the notice task (the lost close's grace, 10 s, in the old code's terms too).
-GRACE = getattr(buys, "LOST_NOTICE_GRACE", datetime.timedelta(seconds=10))
+GRACE = getattr(sweep, "LOST_NOTICE_GRACE", datetime.timedelta(seconds=10))
 
 
 def formed_notices(buy):

@@ -9,17 +9,15 @@ from core.errors import ApplicationError
 from groupbuy.factories import BuyItemFactory, GroupBuyFactory, OfferFactory, buy_state, main_item, signup
 from groupbuy.models import BuyKind, BuyStatus, EntryLine, EntryStatus, GroupBuy, PurchaseOrder
 from groupbuy.services.buys import (
-    LOST_CLOSE_GRACE,
     group_buy_cancel,
     group_buy_close,
     group_buy_close_now,
-    group_buy_fail,
     group_buy_mark_ordered,
     group_buy_open,
-    group_buy_update,
-    group_buys_sweep,
 )
+from groupbuy.services.lifecycle import group_buy_fail
 from groupbuy.services.signup import signup_withdraw
+from groupbuy.services.sweep import LOST_CLOSE_GRACE, group_buys_sweep
 
 
 def refused(code, fn, *args, **kwargs):
@@ -317,49 +315,3 @@ def test_sweep_closes_due_formed_fails_due_open_repairs_lost_close_and_repeats_h
         "photos": 0,
     }
     assert Notification.objects.count() == notices
-
-
-# --- update ---------------------------------------------------------------------------
-
-
-def test_leader_extends_the_deadline_and_participants_are_told(place):
-    buy = GroupBuyFactory(community=place.community, leader=place.leader.user)
-    signup(buy, place.resident, 1)
-    later = buy.deadline + datetime.timedelta(days=1)
-    updated = group_buy_update(
-        actor=place.leader.user, buy=buy, deadline=later, delivery_date=buy.delivery_date + datetime.timedelta(days=1)
-    )
-    assert updated.deadline == later
-    notice = Notification.objects.get(kind="buy_changed", user=place.resident.user)
-    assert notice.params["fields"] == ["deadline", "delivery_date"]
-
-
-@pytest.mark.parametrize(
-    ("fields", "code"),
-    [
-        ({"deadline": "past"}, "invalid_deadline"),
-        ({"delivery_date": "before"}, "invalid_deadline"),
-        ({"moq": 1}, "invalid"),
-        ({"title": ""}, "invalid"),
-    ],
-)
-def test_bad_update_is_refused(place, fields, code):
-    buy = GroupBuyFactory(community=place.community, leader=place.leader.user)
-    special = {
-        "past": timezone.now() - datetime.timedelta(minutes=1),
-        "before": timezone.localdate() - datetime.timedelta(days=1),
-    }
-    fields = {k: special.get(v, v) if isinstance(v, str) else v for k, v in fields.items()}
-    before = buy_state(buy)
-    refused(code, group_buy_update, actor=place.leader.user, buy=buy, **fields)
-    assert buy_state(buy) == before
-
-
-def test_update_of_a_closed_buy_or_by_another_leader_is_refused(place, formed):
-    refused("not_your_buy", group_buy_update, actor=place.other_leader.user, buy=formed, title="mine")
-    group_buy_close(buy_id=formed.pk)
-    formed.refresh_from_db()
-    before = buy_state(formed)
-    refused("invalid_state", group_buy_update, actor=place.leader.user, buy=formed, title="新标题")
-    assert buy_state(formed) == before
-    assert GroupBuy.objects.get(pk=formed.pk).title != "新标题"
