@@ -7,6 +7,5 @@ class AccountsConfig(AppConfig):
     verbose_name = _("People and communities")
 
     def ready(self) -> None:
-        # Register this app's notification kinds in every process (web, worker), not only where the
-        # services happen to be imported, so notices always render with their message.
-        from accounts.services import joining, roles  # noqa: F401
+        # Register this app's notification kinds in every process (web, worker), so notices always render.
+        from accounts import notifications  # noqa: F401

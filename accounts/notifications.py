@@ -31,6 +31,14 @@ def register(kind: str, message: Any, *, labels: Mapping[str, Mapping[str, Any]]
         LABELS[kind] = dict(labels)
 
 
+# The accounts app's own kinds (join requests, roles). Every app registers its kinds in its notifications module,
+# imported from its AppConfig.ready, so notices render in every process (web, worker).
+register("join_requested", _("{name} asks to join as a resident of {label}."))
+register("join_approved", _("Welcome! You are now a resident of {label} in {community}."))
+register("join_rejected", _("Your request to join {community} as {label} was not approved. {reason}"))
+register("roles_changed", _("Your roles in {community} were updated."))
+
+
 def render(notification: Notification) -> str:
     template = MESSAGES.get(notification.kind, MESSAGES["generic"])
     params = dict(notification.params)

@@ -24,11 +24,12 @@ def membership_roles(m: Membership) -> list[str]:
     return roles
 
 
-def memberships_of(*, user: User):
-    return (
+def memberships_of(*, user: User) -> list[Membership]:
+    """The user's active memberships, by community name (the first is the one a page works in by default)."""
+    return list(
         Membership.objects.filter(user=user, is_active=True)
         .select_related("community", "household__building", "led_building")
-        .order_by("community__name")
+        .order_by("community__name", "community_id")
     )
 
 

@@ -80,14 +80,6 @@ def is_participant(*, user: User, buy: GroupBuy) -> bool:
     return entries.filter(placed_by=user).exists()
 
 
-def participant_user_ids(*, buy_id: int) -> set[int]:
-    entries = Entry.objects.filter(buy_id=buy_id, status=EntryStatus.ACTIVE)
-    members = Membership.objects.filter(household_id__in=entries.values("household_id"), is_active=True).values_list(
-        "user_id", flat=True
-    )
-    return set(members) | set(entries.values_list("placed_by_id", flat=True))
-
-
 def committee_user_ids(*, community_id: int) -> set[int]:
     return set(
         Membership.objects.filter(community_id=community_id, is_active=True, is_committee=True).values_list(

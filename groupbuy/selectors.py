@@ -19,6 +19,7 @@ from django.utils import timezone
 from accounts.display import public_identity
 from accounts.models import Household, HouseholdMember, Membership, User, VolunteerGroup
 from accounts.permissions import Action, allowed_actions, membership_for
+from accounts.selectors import memberships_of
 from groupbuy import exceptions as err
 from groupbuy.models import (
     SIGNUP_STATES,
@@ -45,14 +46,6 @@ MAX_LIST_BUYS = 100
 
 
 # --- communities ---------------------------------------------------------------------------------------------
-
-
-def memberships_of(*, user: User) -> list[Membership]:
-    return list(
-        Membership.objects.filter(user=user, is_active=True)
-        .select_related("community", "household__building")
-        .order_by("community__name", "community_id")
-    )
 
 
 def current_membership(

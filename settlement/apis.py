@@ -5,230 +5,51 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema, extend_schema_field
-from rest_framework import serializers
+from drf_spectacular.utils import extend_schema
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import valid
 from core.errors import NotFound, PermissionRefused, ValidationFailed
 from settlement import selectors
 from settlement.models import (
     AfterSalesReport,
-    ChangeDefault,
     Donation,
-    PaymentMethod,
-    ProblemKind,
     Refund,
-    Resolution,
-    ResponseChoice,
 )
 from settlement.models import PriceChange as PriceChangeModel
+from settlement.serializers import (
+    SettlementArrivalOut,
+    SettlementArrivalsIn,
+    SettlementDonationActionIn,
+    SettlementDonationIn,
+    SettlementDonationOut,
+    SettlementHandoverIn,
+    SettlementPaymentConfirmIn,
+    SettlementPaymentMarkIn,
+    SettlementPaymentOut,
+    SettlementPickBuildingOut,
+    SettlementPickupOut,
+    SettlementPriceChangeIn,
+    SettlementPriceChangeOut,
+    SettlementProgressOut,
+    SettlementReconciliationOut,
+    SettlementRefundOut,
+    SettlementReportIn,
+    SettlementReportOut,
+    SettlementResolveIn,
+    SettlementRespondIn,
+    SettlementResponseOut,
+)
 from settlement.services import after_sales as after_sales_services
 from settlement.services import distribution as distribution_services
+from settlement.services import donations as donation_services
 from settlement.services import payments as payment_services
 from settlement.services import price_changes as change_services
 from settlement.services import shortages as shortage_services
-from settlement.services.common import get_entry, require_own_entry
-
-# --- output ---------------------------------------------------------------------------------------------------------
-
-
-class SettlementPaymentOut(serializers.Serializer):
-    entry_id = serializers.IntegerField()
-    state = serializers.CharField()
-    method = serializers.CharField()
-    marked_amount = serializers.DecimalField(max_digits=12, decimal_places=2)
-    paid = serializers.DecimalField(max_digits=12, decimal_places=2)
-    confirmed_at = serializers.DateTimeField(allow_null=True)
-
-
-class SettlementRefundOut(serializers.Serializer):
-    id = serializers.IntegerField()
-    entry_id = serializers.IntegerField()
-    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
-    reason = serializers.CharField()
-    state = serializers.CharField()
-    note = serializers.CharField()
-    created_at = serializers.DateTimeField()
-
-
-class SettlementReconRowOut(serializers.Serializer):
-    entry_id = serializers.IntegerField(source="entry.pk")
-    seq = serializers.IntegerField(source="entry.seq")
-    household = serializers.CharField(source="entry.household.label")
-    name = serializers.CharField(source="entry.display_name")
-    entry_status = serializers.CharField(source="entry.status")
-    owed = serializers.DecimalField(max_digits=12, decimal_places=2)
-    paid = serializers.DecimalField(max_digits=12, decimal_places=2)
-    pending = serializers.DecimalField(max_digits=12, decimal_places=2)
-    refunded = serializers.DecimalField(max_digits=12, decimal_places=2)
-    due = serializers.DecimalField(max_digits=12, decimal_places=2)
-    state = serializers.CharField()
-    overdue = serializers.BooleanField()
-    mismatch = serializers.BooleanField()
-    overpaid = serializers.BooleanField()
-
-
-class SettlementReconTotalsOut(serializers.Serializer):
-    expected = serializers.DecimalField(max_digits=14, decimal_places=2, default=0)
-    marked = serializers.DecimalField(max_digits=14, decimal_places=2, default=0)
-    confirmed = serializers.DecimalField(max_digits=14, decimal_places=2, default=0)
-    refunded = serializers.DecimalField(max_digits=14, decimal_places=2, default=0)
-    outstanding = serializers.DecimalField(max_digits=14, decimal_places=2, default=0)
-
-
-class SettlementReconciliationOut(serializers.Serializer):
-    totals = SettlementReconTotalsOut()
-    counts = serializers.DictField(child=serializers.IntegerField())
-    rows = SettlementReconRowOut(many=True)
-
-
-class SettlementResponseOut(serializers.Serializer):
-    entry_seq = serializers.IntegerField(source="entry.seq")
-    choice = serializers.CharField()
-    quantity = serializers.IntegerField()
-    amount_delta = serializers.DecimalField(max_digits=12, decimal_places=2)
-    by_default = serializers.BooleanField()
-    created_at = serializers.DateTimeField()
-
-
-class SettlementPriceChangeOut(serializers.Serializer):
-    id = serializers.IntegerField()
-    item_id = serializers.IntegerField()
-    item = serializers.CharField(source="item.offer.title")
-    old_price = serializers.DecimalField(max_digits=12, decimal_places=2)
-    new_price = serializers.DecimalField(max_digits=12, decimal_places=2)
-    new_offer_id = serializers.IntegerField(allow_null=True)
-    reason = serializers.CharField()
-    deadline = serializers.DateTimeField()
-    default_action = serializers.CharField()
-    status = serializers.CharField()
-    created_at = serializers.DateTimeField()
-    responses = SettlementResponseOut(many=True)
-
-
-class SettlementArrivalOut(serializers.Serializer):
-    item_id = serializers.IntegerField()
-    ordered = serializers.IntegerField()
-    arrived = serializers.IntegerField()
-    rule = serializers.CharField()
-
-
-class SettlementPickupOut(serializers.Serializer):
-    entry_id = serializers.IntegerField()
-    state = serializers.CharField()
-    handed_over_at = serializers.DateTimeField(allow_null=True)
-
-
-class SettlementProgressOut(serializers.Serializer):
-    building_id = serializers.IntegerField()
-    building = serializers.CharField()
-    total = serializers.IntegerField()
-    handed = serializers.IntegerField()
-
-
-class SettlementReportOut(serializers.Serializer):
-    id = serializers.IntegerField()
-    entry_seq = serializers.IntegerField(source="entry.seq")
-    item_id = serializers.IntegerField(allow_null=True)
-    kind = serializers.CharField()
-    description = serializers.CharField()
-    state = serializers.CharField()
-    resolution = serializers.CharField()
-    resolution_note = serializers.CharField()
-    refund_amount = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
-    created_at = serializers.DateTimeField()
-
-
-class SettlementDonationOut(serializers.Serializer):
-    """`recipient` is null unless the caller may see the vulnerable list (context `show_recipient`, from
-    selectors.can_see_donation_recipients); `mine` marks the caller's own donations (they may withdraw them)."""
-
-    id = serializers.IntegerField()
-    item_id = serializers.IntegerField()
-    quantity = serializers.IntegerField()
-    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
-    recipient = serializers.SerializerMethodField()
-    state = serializers.CharField()
-    mine = serializers.SerializerMethodField()
-
-    @extend_schema_field(serializers.CharField(allow_null=True))
-    def get_recipient(self, donation: Donation) -> str | None:
-        if not self.context.get("show_recipient") or donation.recipient is None:
-            return None
-        return donation.recipient.label
-
-    @extend_schema_field(serializers.BooleanField())
-    def get_mine(self, donation: Donation) -> bool:
-        return donation.donor_id == self.context.get("user_id")
-
-
-# --- input -------------------------------------------------------------------------------------------------------
-# Input serializers only shape the payload; the services validate values and raise coded errors.
-
-
-class SettlementPaymentMarkIn(serializers.Serializer):
-    amount = serializers.CharField(max_length=20)
-    method = serializers.ChoiceField(choices=PaymentMethod.choices)
-    reference = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    screenshot = serializers.FileField(required=False)
-
-
-class SettlementPaymentConfirmIn(serializers.Serializer):
-    amount = serializers.CharField(max_length=20, required=False, allow_blank=True)
-    reject = serializers.BooleanField(required=False, default=False)
-
-
-class SettlementPriceChangeIn(serializers.Serializer):
-    item_id = serializers.IntegerField()
-    new_price = serializers.CharField(max_length=20)
-    new_cost = serializers.CharField(max_length=20, required=False, allow_blank=True)
-    new_offer_id = serializers.IntegerField(required=False, allow_null=True)
-    reason = serializers.CharField(max_length=300, allow_blank=True)
-    deadline = serializers.DateTimeField()
-    default_action = serializers.ChoiceField(choices=ChangeDefault.choices, default=ChangeDefault.WITHDRAW)
-    evidence = serializers.FileField(required=False)
-
-
-class SettlementRespondIn(serializers.Serializer):
-    choice = serializers.ChoiceField(choices=ResponseChoice.choices)
-
-
-class SettlementArrivalsIn(serializers.Serializer):
-    arrived = serializers.DictField(child=serializers.IntegerField(), help_text="{item_id: units that arrived}")
-
-
-class SettlementHandoverIn(serializers.Serializer):
-    code = serializers.CharField(max_length=20)
-    handed = serializers.DictField(child=serializers.IntegerField(), required=False, help_text="{line_id: units}")
-    note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-
-
-class SettlementReportIn(serializers.Serializer):
-    kind = serializers.CharField(max_length=10, help_text=" | ".join(ProblemKind.values))
-    description = serializers.CharField(max_length=500, allow_blank=True)
-    item_id = serializers.IntegerField(required=False, allow_null=True)
-    photos = serializers.ListField(child=serializers.FileField(), required=False, max_length=4)
-
-
-class SettlementResolveIn(serializers.Serializer):
-    resolution = serializers.ChoiceField(choices=Resolution.choices)
-    note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
-    refund_amount = serializers.CharField(max_length=20, required=False, allow_blank=True)
-
-
-class SettlementDonationIn(serializers.Serializer):
-    item_id = serializers.IntegerField()
-    quantity = serializers.IntegerField()
-    recipient_id = serializers.IntegerField(required=False, allow_null=True)
-
-
-def _valid(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
+from settlement.services.common import require_own_entry
 
 
 def _payment_out(payment) -> dict[str, Any]:
@@ -279,9 +100,9 @@ class PaymentMarkApi(APIView):
         request=SettlementPaymentMarkIn, responses=SettlementPaymentOut, operation_id="settlement_payment_mark"
     )
     def post(self, request: Request, entry_pk: int) -> Response:
-        entry = get_entry(entry_pk)
+        entry = selectors.entry_get(entry_id=entry_pk)
         selectors.get_buy(user=request.user, buy_id=entry.buy_id)
-        data = _valid(SettlementPaymentMarkIn, request)
+        data = valid(SettlementPaymentMarkIn, request.data)
         payment = payment_services.payment_mark(
             actor=request.user,
             entry=entry,
@@ -298,9 +119,9 @@ class PaymentConfirmApi(APIView):
         request=SettlementPaymentConfirmIn, responses=SettlementPaymentOut, operation_id="settlement_payment_confirm"
     )
     def post(self, request: Request, entry_pk: int) -> Response:
-        entry = get_entry(entry_pk)
+        entry = selectors.entry_get(entry_id=entry_pk)
         selectors.get_buy(user=request.user, buy_id=entry.buy_id)
-        data = _valid(SettlementPaymentConfirmIn, request)
+        data = valid(SettlementPaymentConfirmIn, request.data)
         if data["reject"]:
             payment = payment_services.payment_reject(actor=request.user, entry=entry)
         else:
@@ -354,7 +175,7 @@ class PriceChangeListApi(APIView):
     )
     def post(self, request: Request, pk: int) -> Response:
         buy = selectors.get_buy(user=request.user, buy_id=pk)
-        data = _valid(SettlementPriceChangeIn, request)
+        data = valid(SettlementPriceChangeIn, request.data)
         change = change_services.price_change_propose(
             actor=request.user,
             buy=buy,
@@ -379,7 +200,7 @@ class PriceChangeRespondApi(APIView):
         if change is None:
             raise NotFound(code="not_found")
         buy = selectors.get_buy(user=request.user, buy_id=change.buy_id)
-        data = _valid(SettlementRespondIn, request)
+        data = valid(SettlementRespondIn, request.data)
         entry = selectors.my_entry(user=request.user, buy=buy)
         if entry is None:
             raise PermissionRefused(code="not_your_entry")
@@ -397,7 +218,7 @@ class ArrivalsApi(APIView):
     )
     def post(self, request: Request, pk: int) -> Response:
         buy = selectors.get_buy(user=request.user, buy_id=pk)
-        data = _valid(SettlementArrivalsIn, request)
+        data = valid(SettlementArrivalsIn, request.data)
         records = shortage_services.arrivals_record(actor=request.user, buy=buy, arrived=data["arrived"])
         return Response(SettlementArrivalOut(records, many=True).data, status=201)
 
@@ -414,7 +235,7 @@ class HandoverApi(APIView):
     @extend_schema(request=SettlementHandoverIn, responses=SettlementPickupOut, operation_id="settlement_handover")
     def post(self, request: Request, pk: int) -> Response:
         buy = selectors.get_buy(user=request.user, buy_id=pk)
-        data = _valid(SettlementHandoverIn, request)
+        data = valid(SettlementHandoverIn, request.data)
         pickup = distribution_services.pickup_hand_over(
             actor=request.user, buy=buy, code=data["code"], handed=data.get("handed"), note=data["note"]
         )
@@ -467,10 +288,10 @@ class AfterSalesReportApi(APIView):
         request=SettlementReportIn, responses={201: SettlementReportOut}, operation_id="settlement_after_sales_report"
     )
     def post(self, request: Request, entry_pk: int) -> Response:
-        entry = get_entry(entry_pk)
+        entry = selectors.entry_get(entry_id=entry_pk)
         selectors.get_buy(user=request.user, buy_id=entry.buy_id)
         require_own_entry(request.user, entry)
-        data = _valid(SettlementReportIn, request)
+        data = valid(SettlementReportIn, request.data)
         report = after_sales_services.after_sales_report(
             actor=request.user,
             entry=entry,
@@ -491,7 +312,7 @@ class AfterSalesResolveApi(APIView):
         if report is None:
             raise NotFound(code="not_found")
         selectors.get_buy(user=request.user, buy_id=report.buy_id)
-        data = _valid(SettlementResolveIn, request)
+        data = valid(SettlementResolveIn, request.data)
         report = after_sales_services.after_sales_resolve(
             actor=request.user,
             report=report,
@@ -523,8 +344,8 @@ class DonationListApi(APIView):
     )
     def post(self, request: Request, pk: int) -> Response:
         buy = selectors.get_buy(user=request.user, buy_id=pk)
-        data = _valid(SettlementDonationIn, request)
-        donation = after_sales_services.donation_add(
+        data = valid(SettlementDonationIn, request.data)
+        donation = donation_services.donation_add(
             actor=request.user,
             buy=buy,
             item_id=data["item_id"],
@@ -532,13 +353,6 @@ class DonationListApi(APIView):
             recipient_id=data.get("recipient_id"),
         )
         return Response(_donation_out(request, donation.pk), status=201)
-
-
-class SettlementDonationActionIn(serializers.Serializer):
-    action = serializers.ChoiceField(
-        choices=[("assign", "assign"), ("paid", "paid"), ("delivered", "delivered"), ("withdraw", "withdraw")]
-    )
-    recipient_id = serializers.IntegerField(required=False, allow_null=True)
 
 
 class DonationActionApi(APIView):
@@ -554,53 +368,19 @@ class DonationActionApi(APIView):
         if donation is None:
             raise NotFound(code="not_found")
         selectors.get_buy(user=request.user, buy_id=donation.buy_id)
-        data = _valid(SettlementDonationActionIn, request)
+        data = valid(SettlementDonationActionIn, request.data)
         if data["action"] == "assign":
-            donation = after_sales_services.donation_assign(
+            donation = donation_services.donation_assign(
                 actor=request.user, donation=donation, recipient_id=data.get("recipient_id")
             )
         elif data["action"] == "paid":
-            donation = after_sales_services.donation_mark_paid(actor=request.user, donation=donation)
+            donation = donation_services.donation_mark_paid(actor=request.user, donation=donation)
         elif data["action"] == "withdraw":
-            after_sales_services.donation_withdraw(actor=request.user, donation=donation)
+            donation_services.donation_withdraw(actor=request.user, donation=donation)
             return Response(status=204)
         else:
             donation = distribution_services.donation_hand_over(actor=request.user, donation=donation)
         return Response(_donation_out(request, donation.pk))
-
-
-class SettlementPickLineOut(serializers.Serializer):
-    line_id = serializers.IntegerField(source="line.pk")
-    item = serializers.CharField(source="title")
-    unit = serializers.CharField()
-    quantity = serializers.IntegerField()
-
-
-class SettlementPickHouseholdOut(serializers.Serializer):
-    entry_id = serializers.IntegerField(source="entry.pk")
-    seq = serializers.IntegerField(source="entry.seq")
-    household = serializers.CharField(source="entry.household.label")
-    name = serializers.CharField()  # masked outside the caller's detail scope
-    note = serializers.CharField()  # care notes: empty outside the caller's detail scope
-    pickup_state = serializers.CharField(source="pickup.state", allow_null=True, default=None)
-    lines = SettlementPickLineOut(many=True)
-
-
-class SettlementPickDonationOut(serializers.Serializer):
-    id = serializers.IntegerField()
-    household = serializers.CharField(source="recipient.label")
-    item = serializers.CharField(source="item.offer.title")
-    quantity = serializers.IntegerField()
-    state = serializers.CharField()
-
-
-class SettlementPickBuildingOut(serializers.Serializer):
-    building_id = serializers.IntegerField(source="building.pk")
-    building = serializers.CharField(source="building.label")
-    handed = serializers.IntegerField()
-    total = serializers.IntegerField()
-    households = SettlementPickHouseholdOut(many=True)
-    donations = SettlementPickDonationOut(many=True)
 
 
 class PickListApi(APIView):

@@ -47,6 +47,14 @@ def get_buy(*, user: User, buy_id: int) -> GroupBuy:
     return buy
 
 
+def entry_get(*, entry_id: int) -> Entry:
+    """The entry with its buy and household (no visibility check: the caller checks who may see it)."""
+    entry = Entry.objects.select_related("buy", "household__building").filter(pk=entry_id).first()
+    if entry is None:
+        raise NotFound(code="not_found")
+    return entry
+
+
 def _sum_subquery(model: Any, field: str = "amount") -> Subquery:
     return Subquery(
         model.objects.filter(entry_id=OuterRef("pk"))
@@ -410,12 +418,6 @@ def can_see_donation_recipients(user: User, buy: GroupBuy) -> bool:
     if membership is None:
         return False
     return membership.is_committee or can_manage(user, buy)
-
-
-def vulnerable_households(*, buy: GroupBuy):
-    from accounts.models import Household
-
-    return Household.objects.filter(community_id=buy.community_id, is_vulnerable=True).select_related("building")
 
 
 def pickup_preview(*, buy: GroupBuy, code: str) -> dict[str, Any] | None:

@@ -183,13 +183,13 @@ def invite_redeem(
             raise _refusal(invite, now) or Conflict(_("This invite code has already been used."), code="invite_used")
         if user is None:
             user = user_register(username=username, password=password, display_name=display_name)
-        membership = _make_resident(user=user, community_id=invite.community_id, household=invite.household)
-        _attach_member(user=user, household=invite.household, claim_member_id=claim_member_id)
+        membership = resident_make(user=user, community_id=invite.community_id, household=invite.household)
+        member_attach(user=user, household=invite.household, claim_member_id=claim_member_id)
         InviteCode.objects.filter(pk=invite.pk).update(used_by=user)
     return membership
 
 
-def _make_resident(*, user: User, community_id: int, household: Household) -> Membership:
+def resident_make(*, user: User, community_id: int, household: Household) -> Membership:
     """Create or complete the user's membership as a resident of `household` (caller holds a transaction)."""
     membership = Membership.objects.select_for_update().filter(user=user, community_id=community_id).first()
     if membership is None:
@@ -208,7 +208,7 @@ def _make_resident(*, user: User, community_id: int, household: Household) -> Me
     return membership
 
 
-def _attach_member(*, user: User, household: Household, claim_member_id: int | None) -> None:
+def member_attach(*, user: User, household: Household, claim_member_id: int | None) -> None:
     """Link the person row: claim one made earlier by a leader (keeps its history), or add one."""
     if claim_member_id is not None:
         if HouseholdMember.objects.filter(user=user).exists():

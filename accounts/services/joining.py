@@ -10,16 +10,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Building, Household, JoinRequest, JoinRequestStatus, Membership, User
-from accounts.notifications import notification_send, register
+from accounts.notifications import notification_send
 from accounts.permissions import Action, require_for_building
-from accounts.services.invites import _attach_member, _make_resident
+from accounts.services.invites import member_attach, resident_make
 from accounts.services.users import user_register, user_validate
 from core import ratelimit
 from core.errors import Conflict, NotFound, ValidationFailed
-
-register("join_requested", _("{name} asks to join as a resident of {label}."))
-register("join_approved", _("Welcome! You are now a resident of {label} in {community}."))
-register("join_rejected", _("Your request to join {community} as {label} was not approved. {reason}"))
 
 SIGNUP_IP_LIMIT = 10
 SIGNUP_WINDOW = 60 * 60
@@ -104,8 +100,8 @@ def join_request_decide(*, actor: User, join_request_id: int, approve: bool, rea
             household, _created = Household.objects.get_or_create(
                 building=request.building, room=request.room, defaults={"community_id": request.community_id}
             )
-            _make_resident(user=request.user, community_id=request.community_id, household=household)
-            _attach_member(user=request.user, household=household, claim_member_id=None)
+            resident_make(user=request.user, community_id=request.community_id, household=household)
+            member_attach(user=request.user, household=household, claim_member_id=None)
     request.refresh_from_db()
     params = {"label": request.label, "community": request.community.name, "reason": request.reason}
     notification_send(

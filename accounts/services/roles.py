@@ -9,11 +9,9 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Building, Membership, User, VolunteerGroup
-from accounts.notifications import notification_send, register
+from accounts.notifications import notification_send
 from accounts.permissions import Action, require
 from core.errors import NotFound, ValidationFailed
-
-register("roles_changed", _("Your roles in {community} were updated."))
 
 
 def membership_set_roles(

@@ -16,9 +16,8 @@ from compliance import exceptions as errors
 from compliance.files import EVIDENCE_PREFIX, INCOMING_PREFIX, classify_evidence
 from compliance.models import Evidence, EvidenceKind, EvidenceStatus, Filing, FilingStatus, Slip
 from compliance.notifications import filing_link
-from compliance.selectors import participant_user_ids
 from compliance.services.audit import audit_append
-from core.enqueue import enqueue_on_commit
+from core.enqueue import enqueue_task_on_commit
 from core.uploads import (
     VIDEO_CONTENT_TYPES,
     delete_private,
@@ -28,6 +27,7 @@ from core.uploads import (
     upload_allowance_check,
 )
 from groupbuy.models import BuyStatus, GroupBuy
+from groupbuy.notifications import participant_user_ids
 from groupbuy.services.transitions import buy_transition
 from settlement.services.distribution import pickup_ready_notify
 
@@ -121,9 +121,7 @@ def evidence_add(*, actor: User, filing: Filing, upload, now: datetime | None = 
                     uploaded_by=actor,
                     created_at=now,
                 )
-                from compliance.tasks import process_evidence
-
-                enqueue_on_commit(process_evidence, evidence.pk)
+                enqueue_task_on_commit("compliance.tasks.process_evidence", evidence.pk)
             else:
                 evidence = Evidence.objects.create(
                     filing=current,

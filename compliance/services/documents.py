@@ -16,7 +16,7 @@ from django.utils import timezone
 from compliance.files import DOCUMENT_PREFIX
 from compliance.models import FilingDocument
 from core import uploads
-from core.enqueue import enqueue_on_commit
+from core.enqueue import enqueue_task_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -24,9 +24,7 @@ logger = logging.getLogger(__name__)
 def document_recorded(*, document_id: int, name: str | None) -> None:
     """Call inside the transaction that stored a document: a pending photo is re-encoded after commit."""
     if uploads.is_pending(name):
-        from compliance.tasks import process_document
-
-        enqueue_on_commit(process_document, document_id)
+        enqueue_task_on_commit("compliance.tasks.process_document", document_id)
 
 
 def document_process(*, document_id: int) -> bool:

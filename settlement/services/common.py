@@ -6,14 +6,14 @@ import math
 from decimal import Decimal
 
 from django.db.models import Sum
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Membership, User
 from accounts.permissions import Action, membership_for, require
-from core.errors import Conflict, NotFound, PermissionRefused, ValidationFailed
+from core.errors import Conflict, PermissionRefused, ValidationFailed
 from groupbuy.models import BuyStatus, Entry, EntryLine, EntryStatus, GroupBuy, PurchaseOrder, PurchaseOrderLine
-from settlement.models import ZERO, Adjustment, Donation, DonationState, Payment, Refund, RefundReason
+from settlement.models import ZERO, Adjustment, Donation, Payment, Refund, RefundReason
+from settlement.services.notify import notify_refund_due
 
 # A buy whose list is frozen and whose goods are on their way or being handed out.
 AFTER_CLOSE_STATES = (
@@ -27,8 +27,6 @@ AFTER_CLOSE_STATES = (
     BuyStatus.RELEASED,
     BuyStatus.DISTRIBUTING,
 )
-# States in which goods have been received and may be handed out.
-DELIVERY_STATES = (BuyStatus.ARRIVED, BuyStatus.DISINFECTED, BuyStatus.RELEASED, BuyStatus.DISTRIBUTING)
 
 
 def money(value: Decimal | int | str) -> Decimal:
@@ -135,13 +133,6 @@ def require_refund_settler(actor: User, refund: Refund) -> Membership:
     return membership
 
 
-def get_entry(entry_id: int) -> Entry:
-    entry = Entry.objects.select_related("buy", "household__building").filter(pk=entry_id).first()
-    if entry is None:
-        raise NotFound(code="not_found")
-    return entry
-
-
 def require_after_close(buy: GroupBuy) -> None:
     if buy.status not in AFTER_CLOSE_STATES:
         raise Conflict(_("This can only be done after the buy has closed."), code="invalid_state")
@@ -178,8 +169,6 @@ def refund_excess(*, entry: Entry, reason: str, note: str = "") -> Refund | None
     excess = payment.paid - entry_refunded(entry.pk) - entry_owed(entry)
     if excess <= 0:
         return None
-    from settlement.services.notify import notify_refund_due
-
     refund = Refund.objects.create(entry=entry, buy_id=entry.buy_id, amount=money(excess), reason=reason, note=note)
     notify_refund_due(refund=refund)
     return refund
@@ -241,9 +230,8 @@ def purchase_order_recompute(*, buy_id: int, item_ids: list[int] | None = None) 
     return order
 
 
-def donations_paid_states() -> tuple[str, ...]:
-    return (DonationState.PAID, DonationState.DELIVERED)
-
-
-def now():
-    return timezone.now()
+def purchase_order_include_donations(*, buy_id: int) -> None:
+    """Hook for the close service: after the purchase order is built, add donated portions."""
+    item_ids = list(Donation.objects.filter(buy_id=buy_id).values_list("item_id", flat=True).distinct())
+    if item_ids:
+        purchase_order_recompute(buy_id=buy_id, item_ids=item_ids)

@@ -13,8 +13,7 @@ from django.db import transaction
 
 from groupbuy.models import EntryLine, EntryStatus
 from settlement.models import Adjustment, AdjustmentReason, RefundReason
-from settlement.services.after_sales import purchase_order_include_donations
-from settlement.services.common import lock_payment, money, refund_excess
+from settlement.services.common import lock_payment, money, purchase_order_include_donations, refund_excess
 from settlement.services.payments import refunds_create_for_entry, refunds_create_for_released_entries
 
 __all__ = [

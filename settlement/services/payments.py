@@ -12,9 +12,11 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.notifications import notification_send
+from core.enqueue import enqueue_task_on_commit
 from core.errors import Conflict, PermissionRefused, ValidationFailed
 from groupbuy.models import BuyStatus, Entry, EntryStatus, GroupBuy
 from settlement.models import Payment, PaymentMethod, PaymentState, Refund, RefundReason, RefundState
+from settlement.selectors import reconciliation_rows
 from settlement.services.common import (
     entry_owed,
     entry_refunded,
@@ -238,8 +240,6 @@ def refunds_create_for_released_entries(*, buy_id: int) -> int:
 
 def payment_reminders_send(*, buy_id: int, today: Any = None) -> int:
     """Remind every household that still owes money; at most once per day per buy. Returns users addressed."""
-    from settlement.selectors import reconciliation_rows
-
     buy = GroupBuy.objects.get(pk=buy_id)
     if buy.status not in PAYABLE_STATES:
         return 0
@@ -261,10 +261,7 @@ def payment_reminders_send(*, buy_id: int, today: Any = None) -> int:
 
 def payment_reminders_request(*, actor: User, buy: GroupBuy) -> None:
     """The leader or a data volunteer asks for reminders; sent by a task after commit."""
-    from core.enqueue import enqueue_on_commit
-    from settlement.tasks import send_payment_reminders
-
     require_payment_staff(actor, buy)
     if buy.status not in PAYABLE_STATES:
         raise Conflict(_("This buy does not take payments."), code="invalid_state")
-    enqueue_on_commit(send_payment_reminders, buy.pk)
+    enqueue_task_on_commit("settlement.send_payment_reminders", buy.pk)

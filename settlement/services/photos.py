@@ -16,7 +16,7 @@ from django.db.models import Model
 from django.utils import timezone
 
 from core import uploads
-from core.enqueue import enqueue_on_commit
+from core.enqueue import enqueue_task_on_commit
 from settlement.models import AfterSalesPhoto, Payment, PriceChange
 
 logger = logging.getLogger(__name__)
@@ -38,9 +38,7 @@ def photo_prefix(kind: str) -> str:
 
 def photo_process_enqueue(kind: str, pk: int) -> None:
     """Re-encode this record's pending photo after the surrounding transaction commits."""
-    from settlement import tasks
-
-    enqueue_on_commit(tasks.process_photo, kind, pk)
+    enqueue_task_on_commit("settlement.process_photo", kind, pk)
 
 
 def photo_recorded(*, kind: str, pk: int, replaced: str = "") -> None:

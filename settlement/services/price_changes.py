@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from compliance.services.filings import filing_goods_changed
 from core.errors import Conflict, NotFound, ValidationFailed
 from groupbuy.models import BuyItem, BuyKind, Entry, EntryLine, EntryStatus, GroupBuy, Offer
 from settlement.models import (
@@ -302,8 +303,6 @@ def _recheck_filing(*, buy_id: int) -> None:
 
     Not inside the resolution's transaction: that one holds the buy's row, and compliance locks the filing
     before the buy (as approval does), so doing it there could deadlock with a committee member's approval."""
-    from compliance.services.filings import filing_goods_changed
-
     filing_goods_changed(buy_id=buy_id)
 
 

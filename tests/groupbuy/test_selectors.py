@@ -11,7 +11,7 @@ from groupbuy.factories import BuyItemFactory, GroupBuyFactory, main_item, signu
 from groupbuy.models import BuyStatus, GroupBuy, OfferPhoto, PhotoStatus
 from groupbuy.services.buys import group_buy_close
 from groupbuy.services.signup import signup_create, signup_withdraw
-from settlement.services.after_sales import donation_add
+from settlement.services.donations import donation_add
 
 
 @pytest.fixture

@@ -15,13 +15,9 @@ from settlement.models import (
     ReportState,
     Resolution,
 )
-from settlement.services.after_sales import (
-    after_sales_report,
-    after_sales_resolve,
-    donation_add,
-    donation_assign,
-    purchase_order_include_donations,
-)
+from settlement.services.after_sales import after_sales_report, after_sales_resolve
+from settlement.services.common import purchase_order_include_donations
+from settlement.services.donations import donation_add, donation_assign
 from settlement.services.payments import payment_confirm, payment_mark
 from settlement.services.shortages import arrivals_record
 from tests.settlement.helpers import settlement_state

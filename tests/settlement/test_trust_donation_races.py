@@ -11,7 +11,7 @@ from groupbuy.factories import GroupBuyFactory, main_item, signup
 from groupbuy.models import BuyItem, BuyStatus, EntryLine, EntryStatus, GroupBuy, PurchaseOrderLine
 from groupbuy.services.buys import group_buy_close
 from settlement.models import Donation
-from settlement.services.after_sales import donation_add
+from settlement.services.donations import donation_add
 from tests.groupbuy.test_races import residents, run_together
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -11,7 +11,7 @@ from groupbuy.factories import GroupBuyFactory, main_item, signup
 from groupbuy.models import BuyItem, GroupBuy, PurchaseOrderLine
 from groupbuy.services.buys import group_buy_close
 from settlement.models import Donation, DonationState
-from settlement.services.after_sales import donation_add, donation_assign
+from settlement.services.donations import donation_add, donation_assign
 from tests.settlement.helpers import settlement_state
 
 pytestmark = pytest.mark.django_db

@@ -1,4 +1,4 @@
-"""Demo data for group buys: suppliers, offers and open buys with some sign-ups.
+"""Demo group buys: suppliers, offers, open buys with some sign-ups, and a pool across compounds.
 
 Everything goes through the real services, so counters, numbering and forming
 are exactly what a live system would have. Idempotent: a second call finds the

@@ -1,6 +1,6 @@
 from django.db.models import Sum
 
-from groupbuy.demo import seed_groupbuy_demo
+from accounts.management.demo.buys import seed_groupbuy_demo
 from groupbuy.models import BuyStatus, Entry, EntryLine, GroupBuy, Offer, Supplier
 
 

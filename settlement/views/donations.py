@@ -1,0 +1,92 @@
+"""Donations for vulnerable households."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.selectors import vulnerable_households
+from core.errors import ApplicationError, NotFound
+from core.pages import page
+from settlement import selectors
+from settlement.forms import (
+    DonationForm,
+    add_error,
+)
+from settlement.models import (
+    Donation,
+)
+from settlement.services import distribution as distribution_services
+from settlement.services import donations as donation_services
+from settlement.services.common import is_payment_staff
+from settlement.views.common import refused_redirect
+
+
+@require_http_methods(["GET", "POST"])
+@page
+def donations(request: HttpRequest, pk: int) -> HttpResponse:
+    buy = selectors.get_buy(user=request.user, buy_id=pk)
+    items = list(buy.items.select_related("offer"))
+    form = DonationForm(request.POST or None, items=items)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            donation_services.donation_add(
+                actor=request.user, buy=buy, item_id=form.cleaned_data["item"], quantity=form.cleaned_data["quantity"]
+            )
+        except ApplicationError as exc:
+            add_error(form, exc)
+            status = exc.status_code
+        else:
+            messages.success(request, _("Thank you for your donation."))
+            return redirect(reverse("settlement:donations", kwargs={"pk": pk}))
+    elif request.method == "POST":
+        status = 400
+    # Recipients reveal the committee-only vulnerable list: the leader and the committee only.
+    may_assign = selectors.can_see_donation_recipients(request.user, buy)
+    return render(
+        request,
+        "settlement/donations.html",
+        {
+            "buy": buy,
+            "form": form,
+            "donations": selectors.donations(buy=buy),
+            "may_assign": may_assign,
+            "is_leader": buy.leader_id == request.user.pk,
+            "donation_limit": donation_services.donation_limit(buy),
+            "vulnerable": vulnerable_households(community_id=buy.community_id) if may_assign else [],
+            "is_staff": is_payment_staff(request.user, buy),
+            "can_hand_over": selectors.can_hand_over(request.user, buy),
+        },
+        status=status,
+    )
+
+
+@require_POST
+@page
+def donation_action(request: HttpRequest, donation_pk: int) -> HttpResponse:
+    donation = Donation.objects.select_related("buy").filter(pk=donation_pk).first()
+    if donation is None:
+        raise NotFound(code="not_found")
+    selectors.get_buy(user=request.user, buy_id=donation.buy_id)
+    back = reverse("settlement:donations", kwargs={"pk": donation.buy_id})
+    action = request.POST.get("action")
+    try:
+        if action == "assign":
+            donation_services.donation_assign(
+                actor=request.user, donation=donation, recipient_id=request.POST.get("recipient")
+            )
+        elif action == "paid":
+            donation_services.donation_mark_paid(actor=request.user, donation=donation)
+        elif action == "delivered":
+            distribution_services.donation_hand_over(actor=request.user, donation=donation)
+        elif action == "withdraw":
+            donation_services.donation_withdraw(actor=request.user, donation=donation)
+            messages.success(request, _("The donation was withdrawn."))
+    except ApplicationError as exc:
+        return refused_redirect(request, exc, back)
+    return redirect(back)

@@ -1,0 +1,56 @@
+"""Leader: propose a price change (补差价)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from core.errors import ApplicationError, PermissionRefused
+from core.pages import page
+from groupbuy.models import Offer
+from settlement import selectors
+from settlement.forms import (
+    PriceChangeForm,
+    add_error,
+)
+from settlement.services import price_changes as change_services
+from settlement.views.common import hub_url
+
+
+@require_http_methods(["GET", "POST"])
+@page
+def price_change_new(request: HttpRequest, pk: int) -> HttpResponse:
+    buy = selectors.get_buy(user=request.user, buy_id=pk)
+    if not selectors.can_manage(request.user, buy):
+        raise PermissionRefused(code="not_your_buy")
+    items = list(buy.items.select_related("offer"))
+    offers = Offer.objects.filter(supplier__community_id=buy.community_id, is_active=True).order_by("title")[:200]
+    form = PriceChangeForm(request.POST or None, request.FILES or None, items=items, offers=offers)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            change_services.price_change_propose(
+                actor=request.user,
+                buy=buy,
+                item_id=data["item"],
+                new_price=data["new_price"],
+                new_cost=data["new_cost"],
+                new_offer_id=data["new_offer"],
+                reason=data["reason"],
+                evidence=data.get("evidence"),
+                deadline=data["deadline"],
+                default_action=data["default_action"],
+            )
+        except ApplicationError as exc:
+            add_error(form, exc)
+            status = exc.status_code
+        else:
+            messages.success(request, _("The participants were asked to accept or withdraw."))
+            return redirect(hub_url(buy.pk))
+    elif request.method == "POST":
+        status = 400
+    return render(request, "settlement/price_change_form.html", {"buy": buy, "form": form}, status=status)
