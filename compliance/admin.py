@@ -11,34 +11,22 @@ from compliance.models import (
     Slip,
     Suspension,
 )
+from core.admin import ReadOnlyAdminMixin
 
 
 @admin.register(DeliveryPolicy)
-class DeliveryPolicyAdmin(admin.ModelAdmin):
+class DeliveryPolicyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["community", "weekdays", "lead_hours", "gate_opens", "gate_closes", "updated_at"]
     readonly_fields = ["community", "weekdays", "lead_hours", "gate_opens", "gate_closes", "updated_at", "updated_by"]
 
     # Changes go through the committee page (policy_update) so they are audited.
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
+    allow_delete = True  # as before: no add or change here, deleting allowed
 
 
 @admin.register(Suspension)
-class SuspensionAdmin(admin.ModelAdmin):
+class SuspensionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["community", "starts_at", "ends_at", "reason", "lifted_at"]
     list_filter = ["community"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class FilingLineInline(admin.TabularInline):
@@ -57,82 +45,46 @@ class FilingDocumentInline(admin.TabularInline):
 
 
 @admin.register(Filing)
-class FilingAdmin(admin.ModelAdmin):
+class FilingAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["pk", "community", "buy", "status", "arrival_start", "vehicle_plate", "submitted_at"]
     list_filter = ["status", "community"]
     list_select_related = ["community", "buy"]
     inlines = [FilingLineInline, FilingDocumentInline]
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_add_permission(self, request):
-        return False
+    allow_delete = True  # as before: no add or change here, deleting allowed
 
 
 @admin.register(Slip)
-class SlipAdmin(admin.ModelAdmin):
+class SlipAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["filing", "community", "valid_from", "valid_until", "issued_at"]
     exclude = ["code"]  # a bearer secret
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_add_permission(self, request):
-        return False
+    allow_delete = True  # as before: no add or change here, deleting allowed
 
 
 @admin.register(Evidence)
-class EvidenceAdmin(admin.ModelAdmin):
+class EvidenceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["pk", "filing", "kind", "status", "created_at"]
     exclude = ["source", "file", "thumbnail"]
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_add_permission(self, request):
-        return False
+    allow_delete = True  # as before: no add or change here, deleting allowed
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only: the audit trail is append-only."""
 
     list_display = ["community", "seq", "created_at", "kind", "actor_label", "subject"]
     list_filter = ["kind", "community"]
     readonly_fields = [f.name for f in AuditEvent._meta.fields]
 
-    def has_add_permission(self, request):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Filing parts and the chain heads change only through the services (the heads under a row lock)."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
+# Filing parts and the chain heads change only through the services (the heads under a row lock).
 @admin.register(FilingLine)
-class FilingLineAdmin(ReadOnlyAdmin):
+class FilingLineAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["filing", "item", "title", "unit", "quantity"]
     list_select_related = ["filing"]
 
 
 @admin.register(FilingDocument)
-class FilingDocumentAdmin(ReadOnlyAdmin):
+class FilingDocumentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["filing", "kind", "content_type", "uploaded_at"]
     list_filter = ["kind"]
     exclude = ["file", "thumbnail"]
@@ -140,6 +92,6 @@ class FilingDocumentAdmin(ReadOnlyAdmin):
 
 
 @admin.register(AuditHead)
-class AuditHeadAdmin(ReadOnlyAdmin):
+class AuditHeadAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["community", "seq", "last_hash"]
     list_select_related = ["community"]

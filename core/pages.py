@@ -119,10 +119,12 @@ def form_refusal(form: forms.BaseForm, exc: ApplicationError) -> None:
 class refusal_on:  # noqa: N801 - used as a statement: `with refusal_on(form):`
     """``with refusal_on(form): <call the service; return the redirect>`` — a coded refusal raised in the
     block is put on `form` (`form_refusal`) and the code after the block runs (re-render the form).
-    Only `ApplicationError` is caught; anything else propagates."""
+    Only `ApplicationError` is caught; anything else propagates, and so do the kinds in `passes`
+    (e.g. ``passes=(PermissionRefused,)``: not allowed at all is the 403 page from `page`, not a form message)."""
 
-    def __init__(self, form: forms.BaseForm) -> None:
+    def __init__(self, form: forms.BaseForm, *, passes: tuple[type[ApplicationError], ...] = ()) -> None:
         self.form = form
+        self.passes = passes
 
     def __enter__(self) -> forms.BaseForm:
         return self.form
@@ -130,7 +132,7 @@ class refusal_on:  # noqa: N801 - used as a statement: `with refusal_on(form):`
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> bool:
-        if isinstance(exc, ApplicationError):
+        if isinstance(exc, ApplicationError) and not isinstance(exc, self.passes):
             form_refusal(self.form, exc)
             return True
         return False
@@ -139,10 +141,12 @@ class refusal_on:  # noqa: N801 - used as a statement: `with refusal_on(form):`
 class refusal_flashed:  # noqa: N801 - used as a statement: `with refusal_flashed(request):`
     """``with refusal_flashed(request): <call the service>`` then redirect — a coded refusal raised in the
     block becomes an error message on the next page (for buttons that post and redirect).
-    `self.refusal` holds it afterwards (None when the block went through)."""
+    `self.refusal` holds it afterwards (None when the block went through). The kinds in `passes`
+    propagate (to `page`'s refusal page with their status), as in `refusal_on`."""
 
-    def __init__(self, request: HttpRequest) -> None:
+    def __init__(self, request: HttpRequest, *, passes: tuple[type[ApplicationError], ...] = ()) -> None:
         self.request = request
+        self.passes = passes
         self.refusal: ApplicationError | None = None
 
     def __enter__(self) -> refusal_flashed:
@@ -151,7 +155,7 @@ class refusal_flashed:  # noqa: N801 - used as a statement: `with refusal_flashe
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> bool:
-        if isinstance(exc, ApplicationError):
+        if isinstance(exc, ApplicationError) and not isinstance(exc, self.passes):
             self.refusal = exc
             messages.error(self.request, str(exc.message))
             return True

@@ -3,6 +3,7 @@ states change only through the services (conditional UPDATEs), never by editing 
 
 from django.contrib import admin
 
+from core.admin import ReadOnlyAdminMixin
 from groupbuy.models import (
     BuyItem,
     DuplicateBuyNotice,
@@ -20,17 +21,6 @@ from groupbuy.models import (
 )
 
 
-class ReadOnlyMixin:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Supplier)
 class SupplierAdmin(admin.ModelAdmin):
     list_display = ("name", "community", "contact_name", "is_supply_guaranteed")
@@ -39,7 +29,7 @@ class SupplierAdmin(admin.ModelAdmin):
     raw_id_fields = ("community", "created_by")
 
 
-class OfferPhotoInline(ReadOnlyMixin, admin.TabularInline):
+class OfferPhotoInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = OfferPhoto
     fields = ("status", "error_code", "position", "created_at")
     readonly_fields = fields
@@ -55,7 +45,7 @@ class OfferAdmin(admin.ModelAdmin):
     inlines = [OfferPhotoInline]
 
 
-class BuyItemInline(ReadOnlyMixin, admin.TabularInline):
+class BuyItemInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = BuyItem
     fields = ("offer", "is_main", "unit_price", "supplier_cost", "cap", "total_quantity")
     readonly_fields = fields
@@ -63,7 +53,7 @@ class BuyItemInline(ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(GroupBuy)
-class GroupBuyAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class GroupBuyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("title", "community", "leader", "kind", "status", "entry_count", "total_units", "deadline")
     list_filter = ("status", "kind", "community")
     search_fields = ("title",)
@@ -72,7 +62,7 @@ class GroupBuyAdmin(ReadOnlyMixin, admin.ModelAdmin):
     inlines = [BuyItemInline]
 
 
-class EntryLineInline(ReadOnlyMixin, admin.TabularInline):
+class EntryLineInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = EntryLine
     fields = ("item", "quantity", "tolerance", "allocated")
     readonly_fields = fields
@@ -80,7 +70,7 @@ class EntryLineInline(ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(Entry)
-class EntryAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class EntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("buy", "seq", "household", "status", "units", "amount", "placed_by", "created_at")
     list_filter = ("status",)
     search_fields = ("buy__title",)
@@ -88,7 +78,7 @@ class EntryAdmin(ReadOnlyMixin, admin.ModelAdmin):
     inlines = [EntryLineInline]
 
 
-class PurchaseOrderLineInline(ReadOnlyMixin, admin.TabularInline):
+class PurchaseOrderLineInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = PurchaseOrderLine
     fields = ("item", "quantity", "packs", "unit_cost", "amount")
     readonly_fields = fields
@@ -96,20 +86,20 @@ class PurchaseOrderLineInline(ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(PurchaseOrder)
-class PurchaseOrderAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class PurchaseOrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("buy", "total_cost", "total_amount", "created_at")
     list_select_related = ("buy",)
     inlines = [PurchaseOrderLineInline]
 
 
-class PoolMemberInline(ReadOnlyMixin, admin.TabularInline):
+class PoolMemberInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = PoolMember
     fields = ("buy", "community", "status", "is_helper", "added_by", "joined_at", "left_at")
     readonly_fields = fields
     extra = 0
 
 
-class PoolInvitationInline(ReadOnlyMixin, admin.TabularInline):
+class PoolInvitationInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = PoolInvitation
     fields = ("community", "invited_by", "created_at")
     readonly_fields = fields
@@ -117,7 +107,7 @@ class PoolInvitationInline(ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(Pool)
-class PoolAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class PoolAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
         "__str__",
         "host_buy",
@@ -137,7 +127,7 @@ class PoolAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(PoolMember)
-class PoolMemberAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class PoolMemberAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("pool", "buy", "community", "status", "is_helper", "joined_at", "left_at")
     list_filter = ("status", "is_helper")
     search_fields = ("buy__title", "community__name")
@@ -145,14 +135,14 @@ class PoolMemberAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(PoolInvitation)
-class PoolInvitationAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class PoolInvitationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("pool", "community", "invited_by", "created_at")
     search_fields = ("community__name",)
     list_select_related = ("pool", "community", "invited_by")
 
 
 @admin.register(DuplicateBuyNotice)
-class DuplicateBuyNoticeAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class DuplicateBuyNoticeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("buy", "other_buy", "community", "opened_by", "reason", "created_at")
     list_filter = ("reason",)
     search_fields = ("buy__title", "other_buy__title", "community__name")
@@ -161,7 +151,7 @@ class DuplicateBuyNoticeAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 # Rows otherwise shown only inline, registered on their own so operators can search across buys.
 @admin.register(OfferPhoto)
-class OfferPhotoAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class OfferPhotoAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("offer", "status", "error_code", "position", "created_at")
     list_filter = ("status",)
     list_select_related = ("offer",)
@@ -169,19 +159,19 @@ class OfferPhotoAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(BuyItem)
-class BuyItemAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class BuyItemAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("buy", "offer", "is_main", "unit_price", "supplier_cost", "cap", "total_quantity")
     search_fields = ("buy__title", "offer__title")
     list_select_related = ("buy", "offer")
 
 
 @admin.register(EntryLine)
-class EntryLineAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class EntryLineAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("entry", "item", "quantity", "tolerance", "allocated")
     list_select_related = ("entry__buy", "item__offer")
 
 
 @admin.register(PurchaseOrderLine)
-class PurchaseOrderLineAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class PurchaseOrderLineAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("order", "item", "quantity", "packs", "unit_cost", "amount")
     list_select_related = ("order__buy", "item__offer")

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from core.admin import ReadOnlyAdminMixin
 from settlement.models import (
     Adjustment,
     AfterSalesPhoto,
@@ -14,29 +15,18 @@ from settlement.models import (
     Refund,
 )
 
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Money and hand-over records change only through the services; operators look, they do not edit."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+# Money and hand-over records change only through the services; operators look, they do not edit.
 
 
 @admin.register(Payment)
-class PaymentAdmin(ReadOnlyAdmin):
+class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["entry", "buy", "state", "method", "marked_amount", "paid", "confirmed_at"]
     list_filter = ["state", "method"]
     list_select_related = ["entry", "buy"]
 
 
 @admin.register(Refund)
-class RefundAdmin(ReadOnlyAdmin):
+class RefundAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["entry", "buy", "amount", "reason", "state", "created_at"]
     list_filter = ["reason", "state"]
     list_select_related = ["entry", "buy"]
@@ -50,56 +40,56 @@ class ResponseInline(admin.TabularInline):
 
 
 @admin.register(PriceChange)
-class PriceChangeAdmin(ReadOnlyAdmin):
+class PriceChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["buy", "item", "old_price", "new_price", "status", "deadline"]
     list_filter = ["status"]
     inlines = [ResponseInline]
 
 
 @admin.register(ItemArrival)
-class ItemArrivalAdmin(ReadOnlyAdmin):
+class ItemArrivalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["buy", "item", "ordered", "arrived", "rule", "recorded_at"]
 
 
 @admin.register(PickupCode)
-class PickupCodeAdmin(ReadOnlyAdmin):
+class PickupCodeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["entry", "buy", "state", "handed_over_at"]
     list_filter = ["state"]
 
 
 @admin.register(AfterSalesReport)
-class AfterSalesReportAdmin(ReadOnlyAdmin):
+class AfterSalesReportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["entry", "buy", "kind", "state", "resolution", "created_at"]
     list_filter = ["state", "kind"]
 
 
 @admin.register(Donation)
-class DonationAdmin(ReadOnlyAdmin):
+class DonationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["buy", "item", "quantity", "amount", "recipient", "state"]
     list_filter = ["state"]
 
 
 @admin.register(Adjustment)
-class AdjustmentAdmin(ReadOnlyAdmin):
+class AdjustmentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["entry", "buy", "amount", "reason", "source_key", "created_at"]
     list_filter = ["reason"]
     list_select_related = ["entry", "buy"]
 
 
 @admin.register(PriceChangeResponse)
-class PriceChangeResponseAdmin(ReadOnlyAdmin):
+class PriceChangeResponseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["change", "entry", "choice", "quantity", "amount_delta", "by_default", "created_at"]
     list_filter = ["choice", "by_default"]
     list_select_related = ["change", "entry"]
 
 
 @admin.register(HandoverLine)
-class HandoverLineAdmin(ReadOnlyAdmin):
+class HandoverLineAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["pickup", "line", "expected", "handed"]
     list_select_related = ["pickup", "line"]
 
 
 @admin.register(AfterSalesPhoto)
-class AfterSalesPhotoAdmin(ReadOnlyAdmin):
+class AfterSalesPhotoAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["report", "path"]
     list_select_related = ["report"]

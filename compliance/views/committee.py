@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.permissions import Action, allowed_actions
 from compliance import selectors
+from compliance.exceptions import reason_required
 from compliance.forms import (
     PolicyForm,
     RejectForm,
@@ -21,8 +22,9 @@ from compliance.forms import (
 from compliance.models import Filing, FilingStatus, Suspension
 from compliance.services import policy, review
 from compliance.services.audit import audit_chain_verify
-from compliance.views.common import community_for, filing_or_404, flash_error, page, show_error
-from core.errors import ApplicationError, PermissionRefused
+from compliance.views.common import community_for, filing_or_404
+from core.errors import PermissionRefused
+from core.pages import page, refusal_flashed, refusal_on, render_form
 from groupbuy.exports import safe_text
 
 # --- overview ----------------------------------------------------------------
@@ -70,11 +72,8 @@ def policy_edit(request, community_id: int):
     if request.method == "POST":
         form = PolicyForm(request.POST)
         if form.is_valid():
-            try:
+            with refusal_on(form):
                 policy.policy_update(actor=request.user, community=community, **form.cleaned_data)
-            except ApplicationError as exc:
-                show_error(request, form, exc)
-            else:
                 messages.success(request, _("Delivery policy saved."))
                 return redirect("compliance:policy", community_id=community.pk)
     else:
@@ -86,7 +85,8 @@ def policy_edit(request, community_id: int):
                 "gate_closes": current.gate_closes,
             }
         )
-    return render(request, "compliance/policy.html", {"community": community, "form": form, "policy": current})
+    context = {"community": community, "form": form, "policy": current}
+    return render_form(request, "compliance/policy.html", context, form)
 
 
 @page
@@ -94,32 +94,21 @@ def suspensions(request, community_id: int):
     community = community_for(community_id, request.user, Action.EDIT_POLICY)
     form = SuspensionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_on(form):
             policy.suspension_create(actor=request.user, community=community, **form.cleaned_data)
-        except ApplicationError as exc:
-            show_error(request, form, exc)
-        else:
             messages.success(request, _("Deliveries suspended. Affected deliveries are on hold."))
             return redirect("compliance:suspensions", community_id=community.pk)
     rows = list(selectors.suspensions_of(community=community)[:50])
-    return render(
-        request,
-        "compliance/suspensions.html",
-        {"community": community, "form": form, "suspensions": rows, "now": timezone.now()},
-    )
+    context = {"community": community, "form": form, "suspensions": rows, "now": timezone.now()}
+    return render_form(request, "compliance/suspensions.html", context, form)
 
 
 @page
 @require_POST
 def suspension_lift(request, pk: int):
     suspension = get_object_or_404(Suspension, pk=pk)
-    try:
+    with refusal_flashed(request, passes=(PermissionRefused,)):
         policy.suspension_lift(actor=request.user, suspension=suspension)
-    except PermissionRefused:
-        raise
-    except ApplicationError as exc:
-        flash_error(request, exc)
-    else:
         messages.success(
             request,
             _("Suspension lifted. Held deliveries are approved again; any past their arrival time must be re-filed."),
@@ -142,13 +131,8 @@ def queue(request, community_id: int):
 @require_POST
 def filing_approve(request, pk: int):
     filing = filing_or_404(pk)
-    try:
+    with refusal_flashed(request, passes=(PermissionRefused,)):
         slip = review.filing_approve(actor=request.user, filing=filing)
-    except PermissionRefused:
-        raise
-    except ApplicationError as exc:
-        flash_error(request, exc)
-    else:
         messages.success(
             request, _("Approved “%(title)s”. Slip %(code)s.") % {"title": filing.buy.title, "code": slip.display_code}
         )
@@ -160,17 +144,10 @@ def filing_approve(request, pk: int):
 def filing_reject(request, pk: int):
     filing = filing_or_404(pk)
     form = RejectForm(request.POST)
-    try:
+    with refusal_flashed(request, passes=(PermissionRefused,)):
         if not form.is_valid():
-            from compliance.exceptions import reason_required
-
             raise reason_required()
         review.filing_reject(actor=request.user, filing=filing, reason=form.cleaned_data["reason"])
-    except PermissionRefused:
-        raise
-    except ApplicationError as exc:
-        flash_error(request, exc)
-    else:
         messages.success(request, _("Rejected “%(title)s”. The leader was told.") % {"title": filing.buy.title})
     return back_to_queue(request, filing)
 

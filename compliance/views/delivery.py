@@ -18,9 +18,10 @@ from compliance.forms import (
     GateForm,
 )
 from compliance.services import delivery, gate
-from compliance.views.common import filing_or_404, flash_error, page
-from core.errors import ApplicationError, PermissionRefused
+from compliance.views.common import filing_or_404
+from core.errors import PermissionRefused
 from core.media import serve_private
+from core.pages import page, refusal_flashed, refusal_on, render_form
 from core.uploads import is_pending, photo_processing
 
 # --- receiving volunteers ------------------------------------------------------
@@ -28,12 +29,8 @@ from core.uploads import is_pending, photo_processing
 
 def receiving_action(request, pk: int, call) -> HttpResponseRedirect:
     filing = filing_or_404(pk)
-    try:
+    with refusal_flashed(request, passes=(PermissionRefused,)):
         call(filing)
-    except PermissionRefused:
-        raise
-    except ApplicationError as exc:
-        flash_error(request, exc)
     return redirect("compliance:filing_detail", pk=filing.pk)
 
 
@@ -109,18 +106,11 @@ def gate_check(request):
     form = GateForm(request.POST if request.method == "POST" else None)
     result = None
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_on(form, passes=(PermissionRefused,)):
             result = gate.slip_verify(actor=request.user, community=chosen, code=form.cleaned_data["code"])
-        except PermissionRefused:
-            raise
-        except ApplicationError as exc:
-            form.add_error(None, str(exc.message))
     form = GateForm(initial={"code": ""}) if result else form
-    return render(
-        request,
-        "compliance/gate.html",
-        {"form": form, "result": result, "community": chosen, "communities": communities},
-    )
+    context = {"form": form, "result": result, "community": chosen, "communities": communities}
+    return render_form(request, "compliance/gate.html", context, form)
 
 
 # --- files (never from a public URL) ---------------------------------------------

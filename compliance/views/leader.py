@@ -19,8 +19,9 @@ from compliance.forms import (
     RejectForm,
 )
 from compliance.services import delivery, filings
-from compliance.views.common import filing_or_404, page, qr_svg, show_error
-from core.errors import ApplicationError
+from compliance.views.common import filing_or_404
+from core.pages import page, refusal_on, render_form
+from core.qr import qr_svg
 from groupbuy.models import BuyStatus, GroupBuy
 
 EDITABLE_BUY_STATES = (BuyStatus.ORDERED, BuyStatus.FILED, BuyStatus.APPROVED, BuyStatus.ON_HOLD)
@@ -53,16 +54,13 @@ def filing_create(request, buy_id: int):
     if request.method == "POST":
         form = FilingForm(request.POST, request.FILES)
         if form.is_valid():
-            try:
+            with refusal_on(form):
                 filing = filings.filing_submit(actor=request.user, buy=buy, **form.service_kwargs())
-            except ApplicationError as exc:
-                show_error(request, form, exc)
-            else:
                 messages.success(request, _("Filed. The committee will review it."))
                 return redirect("compliance:filing_detail", pk=filing.pk)
     else:
         form = FilingForm(initial={"gate": buy.drop_point, "arrival_date": buy.delivery_date})
-    return render(
+    return render_form(
         request,
         "compliance/filing_form.html",
         {
@@ -71,6 +69,7 @@ def filing_create(request, buy_id: int):
             "policy": selectors.policy_of(community=buy.community_id),
             "goods": selectors.purchase_order_lines(buy_id=buy.pk),
         },
+        form,
     )
 
 
@@ -85,16 +84,13 @@ def filing_edit(request, pk: int):
     if request.method == "POST":
         form = FilingForm(request.POST, request.FILES, documents_required=False)
         if form.is_valid():
-            try:
+            with refusal_on(form):
                 filings.filing_resubmit(actor=request.user, filing=filing, **form.service_kwargs())
-            except ApplicationError as exc:
-                show_error(request, form, exc)
-            else:
                 messages.success(request, _("Resubmitted. The committee will review it again."))
                 return redirect("compliance:filing_detail", pk=filing.pk)
     else:
         form = FilingForm(initial=FilingForm.initial_from(filing), documents_required=False)
-    return render(
+    return render_form(
         request,
         "compliance/filing_form.html",
         {
@@ -104,6 +100,7 @@ def filing_edit(request, pk: int):
             "policy": selectors.policy_of(community=filing.community_id),
             "goods": list(filing.lines.all()),
         },
+        form,
     )
 
 

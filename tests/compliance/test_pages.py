@@ -59,7 +59,8 @@ def test_refused_filing_page_shows_the_reason_and_keeps_the_input(place, buy, li
     before = stored_files(settings.MEDIA_ROOT)
     response = web(place.leader.user).post(reverse("compliance:filing_create", args=[buy.pk]), data)
     body = response.content.decode()
-    assert response.status_code == 200
+    assert response.status_code == 400  # the refusal's status (issue 14), not 200
+    assert 'data-code="test_report_stale"' in body
     assert "within 24 hours before the arrival window" in body
     assert 'value="李师傅"' in body
     assert not Filing.objects.exists()

@@ -128,7 +128,7 @@ def test_policy_no_filing_can_meet_is_refused_by_the_page(place, web):
         reverse("compliance:policy", args=[place.community.pk]),
         {"weekdays": ["0"], "lead_hours": "24", "gate_opens": "08:00", "gate_closes": "18:00"},
     )
-    assert response.status_code == 200
+    assert response.status_code == 400  # the refusal's status (issue 14), not 200
     assert "The lead time must be between 0 and 23 hours" in response.content.decode()
     assert DeliveryPolicy.objects.get(community=place.community).lead_hours == 6
     assert not AuditEvent.objects.exists()

@@ -86,8 +86,9 @@ def test_filing_documents_past_the_upload_allowance_are_refused_with_429_and_sto
     if through == "api":
         assert response.status_code == 429
         assert response.json()["code"] == "upload_rate_limited"
-    else:  # the filing page shows the refusal in its form
-        assert response.status_code == 200
+    else:  # the filing page shows the refusal in its form, with its status
+        assert response.status_code == 429
+        assert 'data-code="upload_rate_limited"' in response.content.decode()
         assert "You have sent too many files." in response.content.decode()
     assert not Filing.objects.exists()
     assert stored_files(settings.MEDIA_ROOT) == []

@@ -101,6 +101,17 @@ def test_field_errors_are_linked_to_their_input(db):
     assert 'aria-describedby="id_name_helptext id_name_error"' in html
 
 
+def test_refusals_named_in_passes_propagate():
+    form = ThingForm()
+    with pytest.raises(PermissionRefused), refusal_on(form, passes=(PermissionRefused,)):
+        raise PermissionRefused()
+    assert not form.errors
+    request = _request(method="post")
+    with pytest.raises(PermissionRefused), refusal_flashed(request, passes=(PermissionRefused,)):
+        raise PermissionRefused()
+    assert list(get_messages(request)) == []
+
+
 def test_refusal_flashed_becomes_a_message():
     request = _request(method="post")
     with refusal_flashed(request) as attempt:
