@@ -210,3 +210,85 @@ def require_order_for(user: User | None, buy: LedBuy, household: Household) -> N
     """Refuse (coded `not_your_building`) an entry for a household outside the user's proxy scope."""
     if not may_order_for(user, buy, household):
         raise PermissionRefused(_("This household is not in your building."), code="not_your_building")
+
+
+# --- object-level rules: the leader of a buy, the owner of an entry -------------------------------------------------
+
+
+# Their refusals, one constructor per code (apps' exception modules re-export them).
+def wrong_community() -> PermissionRefused:
+    return PermissionRefused(_("This belongs to another community."), code="wrong_community")
+
+
+def not_your_buy() -> PermissionRefused:
+    return PermissionRefused(_("Only the leader of this group buy can do this."), code="not_your_buy")
+
+
+def not_your_entry() -> PermissionRefused:
+    return PermissionRefused(_("This sign-up belongs to another household."), code="not_your_entry")
+
+
+def is_buy_leader(user: User | None, buy: LedBuy) -> bool:
+    """The one rule for "the leader of this buy": the team leader who runs it (may open buys in its community
+    and is its `leader`). Other leaders of the community are not."""
+    if user is None or buy.leader_id != user.pk:
+        return False
+    return can(user, Action.OPEN_BUY, buy.community_id)
+
+
+def require_buy_leader(user: User | None, buy: LedBuy) -> Membership:
+    """Refuse anyone but the leader of this buy: `wrong_community` for a non-member, `forbidden` for a member
+    who may not lead buys, `not_your_buy` for another leader. Returns the leader's membership."""
+    membership = membership_for(user, buy.community_id)
+    if membership is None:
+        raise wrong_community()
+    if Action.OPEN_BUY not in _rules(membership):
+        raise PermissionRefused(code="forbidden")
+    if user is None or buy.leader_id != user.pk:
+        raise not_your_buy()
+    return membership
+
+
+class OwnedEntry(Protocol):
+    """What the entry-owner rule needs of a sign-up (accounts does not import groupbuy)."""
+
+    @property
+    def buy(self) -> LedBuy: ...
+
+    @property
+    def household(self) -> Household: ...
+
+    @property
+    def household_id(self) -> int: ...
+
+    @property
+    def placed_by_id(self) -> int | None: ...
+
+
+def _entry_owner_membership(user: User | None, entry: OwnedEntry) -> tuple[Membership | None, bool]:
+    membership = membership_for(user, entry.buy.community_id)
+    if membership is None or user is None:
+        return membership, False
+    if membership.household_id is not None and membership.household_id == entry.household_id:
+        return membership, True
+    return membership, entry.placed_by_id == user.pk and may_order_for(user, entry.buy, entry.household)
+
+
+def is_entry_owner(user: User | None, entry: OwnedEntry) -> bool:
+    """The one rule for "their own entry" (sign-up, payment, after-sales, price-change answer):
+    - a member of the entry's household: the household's entry is theirs to change, pay and report on, whether or
+      not they may sign up themselves;
+    - whoever placed it for the household (a building leader or proxy), only while they may still order for that
+      household: a proxy whose role was taken back (or moved to another building) can do nothing more with it."""
+    return _entry_owner_membership(user, entry)[1]
+
+
+def require_entry_owner(user: User | None, entry: OwnedEntry) -> Membership:
+    """Refuse anyone but the entry's owner (see `is_entry_owner`): `wrong_community` for a non-member,
+    `not_your_entry` for anyone else. Returns the owner's membership."""
+    membership, owner = _entry_owner_membership(user, entry)
+    if membership is None:
+        raise wrong_community()
+    if not owner:
+        raise not_your_entry()
+    return membership

@@ -59,10 +59,6 @@ def document_too_large(limit_mb: int) -> PayloadTooLarge:
     )
 
 
-def not_your_buy() -> PermissionRefused:
-    return PermissionRefused(_("Only the leader of this group buy can file its delivery."), code="not_your_buy")
-
-
 def own_filing() -> PermissionRefused:
     return PermissionRefused(_("You cannot review a filing for your own group buy."), code="own_filing")
 

@@ -7,7 +7,13 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from accounts.permissions import not_your_buy as not_your_buy
+from accounts.permissions import not_your_entry as not_your_entry
+from accounts.permissions import wrong_community as wrong_community
 from core.errors import Conflict, NotFound, PermissionRefused, ValidationFailed
+
+# The object-level refusals (wrong_community, not_your_buy, not_your_entry) are the access rules' own, defined
+# once next to them in accounts.permissions and re-exported here.
 
 
 def group_buy_closed() -> Conflict:
@@ -54,20 +60,8 @@ def already_signed_up(entry_id: int | None = None) -> Conflict:
     )
 
 
-def not_your_entry() -> PermissionRefused:
-    return PermissionRefused(_("This sign-up belongs to another household."), code="not_your_entry")
-
-
 def forbidden() -> PermissionRefused:
     return PermissionRefused(code="forbidden")
-
-
-def wrong_community() -> PermissionRefused:
-    return PermissionRefused(_("This belongs to another community."), code="wrong_community")
-
-
-def not_your_buy() -> PermissionRefused:
-    return PermissionRefused(_("Only the leader of this group buy can do this."), code="not_your_buy")
 
 
 def below_moq() -> Conflict:

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from accounts.display import public_identity
 from accounts.models import Household, HouseholdMember, Membership, User, VolunteerGroup
-from accounts.permissions import Action, allowed_actions, membership_for
+from accounts.permissions import Action, allowed_actions, is_buy_leader, membership_for
 from accounts.selectors import memberships_of
 from groupbuy import exceptions as err
 from groupbuy.models import (
@@ -373,7 +373,7 @@ def may_see_contacts(*, user: User, buy: GroupBuy) -> bool:
     Other team leaders hold VIEW_CONTACTS for their own buys only."""
     if Action.VIEW_CONTACTS not in allowed_actions(user, buy.community_id):
         return False
-    if buy.leader_id == user.pk:
+    if is_buy_leader(user, buy):
         return True
     membership = membership_for(user, buy.community_id)
     return membership is not None and membership.volunteer_group == VolunteerGroup.DATA

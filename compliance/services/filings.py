@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.notifications import notification_send
-from accounts.permissions import Action, require
+from accounts.permissions import require_buy_leader
 from compliance import exceptions as errors
 from compliance.files import StoredDocument, delete_stored, store_document, validate_document_upload
 from compliance.models import DocumentKind, Filing, FilingDocument, FilingLine, FilingStatus, Slip
@@ -136,9 +136,7 @@ def filing_submit(
     now: datetime | None = None,
 ) -> Filing:
     """File the delivery of a closed/ordered buy: goods from its purchase order, three documents, policy rules."""
-    require(actor, Action.FILE_DELIVERY, buy.community_id)
-    if buy.leader_id != actor.pk:
-        raise errors.not_your_buy()
+    require_buy_leader(actor, buy)
     now = now or timezone.now()
     fields = _clean_fields(gate=gate or buy.drop_point, vehicle_plate=vehicle_plate, driver_name=driver_name)
     if Filing.objects.filter(buy=buy).exists():
@@ -223,9 +221,7 @@ def filing_resubmit(
     arrived (new driver, new day after a suspension): its slip is then revoked and it is reviewed again.
     """
     buy = filing.buy
-    require(actor, Action.FILE_DELIVERY, filing.community_id)
-    if buy.leader_id != actor.pk:
-        raise errors.not_your_buy()
+    require_buy_leader(actor, buy)
     now = now or timezone.now()
     fields = _clean_fields(gate=gate or filing.gate, vehicle_plate=vehicle_plate, driver_name=driver_name)
     if filing.status not in EDITABLE_STATES:

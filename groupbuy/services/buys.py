@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Community, User
-from accounts.permissions import Action, allowed_actions, membership_for, require
+from accounts.permissions import Action, require, require_buy_leader
 from core.parsing import parse_int
 from groupbuy import exceptions as err
 from groupbuy.models import (
@@ -207,15 +207,6 @@ def group_buy_open(
     return buy
 
 
-def _require_leader(actor: User, buy: GroupBuy) -> None:
-    if membership_for(actor, buy.community_id) is None:
-        raise err.wrong_community()
-    if Action.OPEN_BUY not in allowed_actions(actor, buy.community_id):
-        raise err.forbidden()
-    if buy.leader_id != actor.pk:
-        raise err.not_your_buy()
-
-
 def group_buy_close(*, buy_id: int) -> bool:
     """Close a formed buy: freeze the list, build the purchase order, tell the participants.
     True if this call did it; False if the buy was not formed (already closed, back to open, ...)."""
@@ -236,7 +227,7 @@ def group_buy_close(*, buy_id: int) -> bool:
 
 def group_buy_close_now(*, actor: User, buy: GroupBuy) -> GroupBuy:
     """The leader closes a formed buy before its deadline."""
-    _require_leader(actor, buy)
+    require_buy_leader(actor, buy)
     if not group_buy_close(buy_id=buy.pk):
         status = GroupBuy.objects.values_list("status", flat=True).get(pk=buy.pk)
         raise err.below_moq() if status == BuyStatus.OPEN else err.invalid_state()
@@ -246,7 +237,7 @@ def group_buy_close_now(*, actor: User, buy: GroupBuy) -> GroupBuy:
 
 def group_buy_cancel(*, actor: User, buy: GroupBuy, reason: str) -> GroupBuy:
     """The leader cancels (supplier out of stock, ...): entries released, participants told why."""
-    _require_leader(actor, buy)
+    require_buy_leader(actor, buy)
     reason = (reason or "").strip()
     if not reason:
         raise err.reason_required()
@@ -267,7 +258,7 @@ def group_buy_cancel(*, actor: User, buy: GroupBuy, reason: str) -> GroupBuy:
 
 def group_buy_mark_ordered(*, actor: User, buy: GroupBuy) -> GroupBuy:
     """The leader placed the order with the supplier (closed -> ordered)."""
-    _require_leader(actor, buy)
+    require_buy_leader(actor, buy)
     if not buy_transition(
         buy_id=buy.pk, from_states=[BuyStatus.CLOSED], to_state=BuyStatus.ORDERED, ordered_at=timezone.now()
     ):

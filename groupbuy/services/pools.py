@@ -41,7 +41,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Community, Membership, User
 from accounts.notifications import notification_send
-from accounts.permissions import Action, allowed_actions, membership_for
+from accounts.permissions import Action, allowed_actions, membership_for, require_buy_leader
 from groupbuy import exceptions as err
 from groupbuy.models import (
     BuyItem,
@@ -76,12 +76,6 @@ def _require_leader_in(actor: User, community_id: int) -> Membership:
     return membership
 
 
-def _require_buy_leader(actor: User, buy: GroupBuy) -> None:
-    _require_leader_in(actor, buy.community_id)
-    if buy.leader_id != actor.pk:
-        raise err.not_your_buy()
-
-
 def _offer_set(buy_id: int) -> tuple[frozenset[int], int | None]:
     rows = list(BuyItem.objects.filter(buy_id=buy_id).values_list("offer_id", "is_main"))
     return frozenset(o for o, _m in rows), next((o for o, m in rows if m), None)
@@ -89,7 +83,7 @@ def _offer_set(buy_id: int) -> tuple[frozenset[int], int | None]:
 
 def pool_create(*, actor: User, buy: GroupBuy) -> Pool:
     """The leader turns their open buy into a pool: its MOQ and deadline become the pool's."""
-    _require_buy_leader(actor, buy)
+    require_buy_leader(actor, buy)
     now = timezone.now()
     try:
         with transaction.atomic():
@@ -123,7 +117,7 @@ def _get_or_create_pool(actor: User, buy: GroupBuy) -> Pool:
 def pool_offer(*, actor: User, pool: Pool, community: Community) -> PoolInvitation:
     """The host leader offers the pool to a neighbouring community; its leaders are told. Repeats are harmless."""
     host = pool.host_buy
-    _require_buy_leader(actor, host)
+    require_buy_leader(actor, host)
     if community.pk == host.community_id:
         raise err.same_community()
     if pool.status != PoolStatus.OPEN or pool.deadline <= timezone.now():
@@ -262,8 +256,7 @@ def pool_join(*, actor: User, pool: Pool, community: Community, buy: GroupBuy | 
     if buy is not None:
         if buy.community_id != community.pk:
             raise err.wrong_community()
-        if buy.leader_id != actor.pk:
-            raise err.not_your_buy()
+        require_buy_leader(actor, buy)
     if community.pk == pool.host_buy.community_id:
         raise err.already_in_pool()
     if not PoolInvitation.objects.filter(pool=pool, community=community).exists():
@@ -274,7 +267,7 @@ def pool_join(*, actor: User, pool: Pool, community: Community, buy: GroupBuy | 
 def pool_share(*, actor: User, buy: GroupBuy, community: Community, **fields: Any) -> GroupBuy:
     """帮卖: the buy's leader shares it into another community where they are also a leader. The new member
     buy's sign-ups count toward the original buy's MOQ (the buy becomes a pool if it was not one)."""
-    _require_buy_leader(actor, buy)
+    require_buy_leader(actor, buy)
     _require_leader_in(actor, community.pk)
     if community.pk == buy.community_id:
         raise err.same_community()
@@ -287,7 +280,7 @@ def pool_share(*, actor: User, buy: GroupBuy, community: Community, **fields: An
 def pool_leave(*, actor: User, buy: GroupBuy) -> GroupBuy:
     """A member buy leaves its pool before the pool forms: the pool total drops by the buy's counters. The buy
     goes on alone with its own MOQ (and forms at once if it reaches it)."""
-    _require_buy_leader(actor, buy)
+    require_buy_leader(actor, buy)
     now = timezone.now()
     with transaction.atomic():
         pool_id = pool_id_for_buy(buy.pk)
@@ -335,7 +328,7 @@ def pool_cancel(*, actor: User, pool: Pool, reason: str) -> Pool:
     member buy is cancelled as group_buy_cancel cancels one (entries released, refunds, participants and its
     leader told the reason). One transaction; if any member buy is already past cancelling, nothing changes."""
     host = GroupBuy.objects.select_related("community").get(pk=pool.host_buy_id)
-    _require_buy_leader(actor, host)
+    require_buy_leader(actor, host)
     reason = (reason or "").strip()
     if not reason:
         raise err.reason_required()

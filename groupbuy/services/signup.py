@@ -37,11 +37,10 @@ from django.utils import timezone
 
 from accounts.models import Household, HouseholdMember, User
 from accounts.permissions import (
-    Action,
-    allowed_actions,
     may_order_for,
     membership_for,
     proxy_scope,
+    require_entry_owner,
     require_order_for,
 )
 from core import ratelimit
@@ -168,20 +167,6 @@ def _authorize_for_household(actor: User, buy: GroupBuy, household: Household | 
     if membership.household_id == household.pk or not proxy_scope(actor, buy):
         raise err.forbidden()
     require_order_for(actor, buy, household)
-
-
-def _authorize_for_entry(actor: User, entry: Entry) -> None:
-    """The household itself, or whoever placed the entry (a proxy) while they may still order for it."""
-    membership = membership_for(actor, entry.buy.community_id)
-    if membership is None:
-        raise err.wrong_community()
-    if entry.placed_by_id == actor.pk and may_order_for(actor, entry.buy, entry.household):
-        return  # a proxy whose role was taken back (or moved to another building) changes nothing more
-    if membership.household_id == entry.household_id and Action.SIGN_UP in allowed_actions(
-        actor, entry.buy.community_id
-    ):
-        return
-    raise err.not_your_entry()
 
 
 def _display_name(actor: User, household: Household, placed_for: HouseholdMember | None) -> str:
@@ -435,7 +420,7 @@ def signup_change(
     """Set the entry's quantities (absolute; 0 removes a line). To leave the list, withdraw instead.
     `tolerances` ({item id: units}), when given, replaces the lines' tolerances (items not mentioned keep theirs)."""
     buy = entry.buy
-    _authorize_for_entry(actor, entry)
+    require_entry_owner(actor, entry)
     parsed = _parse_quantities(quantities, allow_all_zero=True)
     lines = _lines_for(buy, parsed)
     if tolerances:
@@ -490,7 +475,7 @@ def signup_withdraw(*, actor: User, entry: Entry) -> Entry:
     """Leave the list before the deadline. The number is not reused; the household may join again.
     In a formed pool, a withdrawal that would take the pool below its MOQ is refused (pool_minimum_needed)."""
     buy = entry.buy
-    _authorize_for_entry(actor, entry)
+    require_entry_owner(actor, entry)
     _retry_if_pool_changed(lambda: _withdraw(buy, entry))
     entry.refresh_from_db()
     _refund_if_paid(entry.pk)
