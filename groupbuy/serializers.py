@@ -14,7 +14,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from groupbuy.models import AllocationRule, BuyKind, DistributionMode, MoqKind, PhotoStatus
+from groupbuy.models import AllocationRule, BuyKind, DistributionMode, GroupBuy, MoqKind, PhotoStatus
 
 
 class ErrorOut(serializers.Serializer):
@@ -253,7 +253,7 @@ class BuyItemIn(serializers.Serializer):
 
 class BuyCreateIn(serializers.Serializer):
     community_id = serializers.IntegerField()
-    title = serializers.CharField(max_length=200)
+    title = serializers.CharField(max_length=GroupBuy._meta.get_field("title").max_length)
     description = serializers.CharField(required=False, allow_blank=True, default="")
     kind = serializers.CharField()
     items = BuyItemIn(many=True, allow_empty=True)
@@ -265,7 +265,9 @@ class BuyCreateIn(serializers.Serializer):
     distribution_mode = serializers.CharField()
     allocation_rule = serializers.CharField(required=False, default=AllocationRule.FCFS)
     close_when_formed = serializers.BooleanField(required=False, default=False)
-    drop_point = serializers.CharField(required=False, allow_blank=True, default="")
+    drop_point = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=GroupBuy._meta.get_field("drop_point").max_length
+    )
     confirm_duplicate = serializers.BooleanField(
         required=False,
         default=False,
@@ -274,7 +276,7 @@ class BuyCreateIn(serializers.Serializer):
 
 
 class CancelIn(serializers.Serializer):
-    reason = serializers.CharField(allow_blank=True, max_length=1000)
+    reason = serializers.CharField(allow_blank=True, max_length=GroupBuy._meta.get_field("cancel_reason").max_length)
 
 
 class SupplierOut(serializers.Serializer):

@@ -151,7 +151,7 @@ def buy_join(request: HttpRequest, pk: int) -> HttpResponse:
             household=membership.household,
             quantities=form.quantities(),
             tolerances=form.tolerances(),
-            idempotency_key=request.POST.get("idempotency_key", "")[:64],
+            idempotency_key=request.POST.get("idempotency_key", ""),
             note=form.cleaned_data.get("note", ""),
         )
     except ApplicationError as exc:
@@ -247,7 +247,7 @@ def proxy_signup(request: HttpRequest, pk: int) -> HttpResponse:
             household=household,
             quantities=form.quantities(),
             tolerances=form.tolerances(),
-            idempotency_key=request.POST.get("idempotency_key", "")[:64],
+            idempotency_key=request.POST.get("idempotency_key", ""),
             placed_for=placed_for,
             note=form.cleaned_data.get("note", ""),
         )

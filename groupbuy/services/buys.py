@@ -128,7 +128,7 @@ def group_buy_open(
     with similar_buy_open unless `confirm_duplicate`; opened anyway, the duplicates are recorded for the board."""
     require(actor, Action.OPEN_BUY, community)
     title = (title or "").strip()
-    if not title or len(title) > 120:
+    if not title or len(title) > GroupBuy._meta.get_field("title").max_length:
         raise err.invalid_field("title")
     kind = _choice(kind, BuyKind, "kind")
     moq_kind = _choice(moq_kind, MoqKind, "moq_kind")
@@ -151,7 +151,7 @@ def group_buy_open(
         if household_limit is None or not 1 <= household_limit <= 9999:
             raise err.invalid_field("household_limit", _("The household limit must be a whole number above zero."))
     drop_point = (drop_point or "").strip()
-    if len(drop_point) > 120:
+    if len(drop_point) > GroupBuy._meta.get_field("drop_point").max_length:
         raise err.invalid_field("drop_point")
     parsed = _parse_items(items, community)
     if kind == BuyKind.CHARITY and any(i["offer"].unit_price != i["offer"].supplier_cost for i in parsed):
@@ -241,7 +241,7 @@ def group_buy_cancel(*, actor: User, buy: GroupBuy, reason: str) -> GroupBuy:
     reason = (reason or "").strip()
     if not reason:
         raise err.reason_required()
-    if len(reason) > 300:
+    if len(reason) > GroupBuy._meta.get_field("cancel_reason").max_length:
         raise err.invalid_field("reason")
     now = timezone.now()
     with transaction.atomic():

@@ -154,7 +154,7 @@ def _clean_member_fields(pool: Pool, fields: dict[str, Any], now: datetime.datet
     ):
         raise err.invalid_deadline(_("The delivery date cannot be before the deadline."))
     drop_point = (fields.get("drop_point") or "").strip()
-    if len(drop_point) > 120:
+    if len(drop_point) > GroupBuy._meta.get_field("drop_point").max_length:
         raise err.invalid_field("drop_point")
     mode = fields.get("distribution_mode") or DistributionMode.BUILDING
     if mode not in DistributionMode.values:
@@ -165,7 +165,7 @@ def _clean_member_fields(pool: Pool, fields: dict[str, Any], now: datetime.datet
     elif isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 9999:
         raise err.invalid_field("household_limit")
     title = (fields.get("title") or pool.host_buy.title).strip()
-    if len(title) > 120:
+    if len(title) > GroupBuy._meta.get_field("title").max_length:
         raise err.invalid_field("title")
     return {
         "deadline": deadline,
@@ -332,7 +332,7 @@ def pool_cancel(*, actor: User, pool: Pool, reason: str) -> Pool:
     reason = (reason or "").strip()
     if not reason:
         raise err.reason_required()
-    if len(reason) > 300:
+    if len(reason) > GroupBuy._meta.get_field("cancel_reason").max_length:
         raise err.invalid_field("reason")
     now = timezone.now()
     with transaction.atomic():

@@ -73,7 +73,8 @@ from settlement.services.hooks import refunds_create_for_entry
 T = TypeVar("T")
 
 MAX_LINE_QUANTITY = 9999
-MAX_KEY_LENGTH = 64
+# A longer key is refused (coded invalid, field idempotency_key) on the page and the API alike, never cut.
+MAX_KEY_LENGTH = Entry._meta.get_field("idempotency_key").max_length
 # Sign-up attempts (own or by proxy) per person per minute, counted by the API and the pages before
 # signup_create: a script cannot flood a buy; a volunteer typing a paper list stays well under it.
 SIGNUP_LIMIT = 30

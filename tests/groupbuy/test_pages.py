@@ -209,6 +209,23 @@ def test_the_same_form_sent_twice_makes_one_entry(place, web, buy):
     assert buy.total_units == 2
 
 
+def test_an_idempotency_key_over_64_characters_is_refused_as_the_api_refuses_it(place, web, buy, api):
+    before = buy_state(buy)
+    response = join(web(place.resident.user), buy, "2", idempotency_key="k" * 65)
+    assert response.status_code == 400
+    assert buy_state(buy) == before
+    assert not Entry.objects.filter(buy=buy).exists()
+    item = buy.items.get().pk
+    refused = api(place.resident.user).post(
+        reverse("api-buy-entries", args=[buy.pk]),
+        {"quantities": {str(item): 2}},
+        format="json",
+        headers={"Idempotency-Key": "k" * 65},
+    )
+    assert (refused.status_code, refused.json()["code"]) == (400, "invalid")
+    assert buy_state(buy) == before
+
+
 @pytest.mark.parametrize("typed", ["0", "-1", "1.5", "abc", "99999999", ""])
 def test_bad_quantities_are_refused_and_keep_what_was_typed(place, web, buy, typed):
     before = buy_state(buy)
