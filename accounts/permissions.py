@@ -209,7 +209,7 @@ def may_order_for(user: User | None, buy: LedBuy, household: Household) -> bool:
 def require_order_for(user: User | None, buy: LedBuy, household: Household) -> None:
     """Refuse (coded `not_your_building`) an entry for a household outside the user's proxy scope."""
     if not may_order_for(user, buy, household):
-        raise PermissionRefused(_("This household is not in your building."), code="not_your_building")
+        raise not_your_building()
 
 
 # --- object-level rules: the leader of a buy, the owner of an entry -------------------------------------------------
@@ -222,6 +222,10 @@ def wrong_community() -> PermissionRefused:
 
 def not_your_buy() -> PermissionRefused:
     return PermissionRefused(_("Only the leader of this group buy can do this."), code="not_your_buy")
+
+
+def not_your_building() -> PermissionRefused:
+    return PermissionRefused(_("This household is not in your building."), code="not_your_building")
 
 
 def not_your_entry() -> PermissionRefused:

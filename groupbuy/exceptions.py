@@ -7,13 +7,14 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from accounts.permissions import not_your_building as not_your_building
 from accounts.permissions import not_your_buy as not_your_buy
 from accounts.permissions import not_your_entry as not_your_entry
 from accounts.permissions import wrong_community as wrong_community
 from core.errors import Conflict, NotFound, PermissionRefused, ValidationFailed
 
-# The object-level refusals (wrong_community, not_your_buy, not_your_entry) are the access rules' own, defined
-# once next to them in accounts.permissions and re-exported here.
+# The object-level refusals (wrong_community, not_your_buy, not_your_entry, not_your_building) are the access
+# rules' own, defined once next to them in accounts.permissions and re-exported here.
 
 
 def group_buy_closed() -> Conflict:
@@ -200,3 +201,7 @@ def invalid_tolerance(detail: Any = None) -> ValidationFailed:
         code="invalid_tolerance",
         detail=detail,
     )
+
+
+def too_many_photos(limit: int) -> Conflict:
+    return Conflict(_("An offer can have at most {n} photos.").format(n=limit), code="too_many_photos")

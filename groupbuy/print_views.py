@@ -10,17 +10,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from accounts.permissions import membership_for, require_proxy
 from accounts.selectors import buildings_of
-from core.errors import PermissionRefused
+from core.parsing import int_param
 from groupbuy import charts, selectors
+from groupbuy import exceptions as err
 from groupbuy.views import page
 from settlement import selectors as settlement_selectors
 
@@ -28,18 +26,11 @@ DEFAULT_BLANK_LINES = 18
 MAX_BLANK_LINES = 60
 
 
-def _int(value: Any, default: int, *, low: int = 0, high: int = 10**9) -> int:
-    try:
-        return max(low, min(int(value), high))
-    except (TypeError, ValueError):
-        return default
-
-
 def _building_choice(request: HttpRequest, community_id: int) -> int | None:
     """?building=<id> or ?building=all; without it a building leader (who is not also a team leader) starts
     with their own building, everyone else with all of them."""
     raw = request.GET.get("building")
-    chosen = _int(raw, 0) or None
+    chosen = int_param(raw, 0) or None
     if raw is None:
         membership = membership_for(request.user, community_id)
         if membership and membership.is_building_leader and not membership.is_team_leader:
@@ -56,14 +47,14 @@ def signup_sheet(request: HttpRequest, pk: int) -> HttpResponse:
     scope = require_proxy(request.user, buy)
     building_id = _building_choice(request, buy.community_id)
     if building_id is not None and not scope.covers(building_id):
-        raise PermissionRefused(_("This household is not in your building."), code="not_your_building")
+        raise err.not_your_building()
     buildings = [b for b in buildings_of(community_id=buy.community_id) if scope.covers(b.pk)]
     if building_id is not None:
         buildings = [b for b in buildings if b.pk == building_id]
     by_building: dict[int, list[selectors.ListRow]] = {}
     for row in selectors.signup_list(buy=buy):
         by_building.setdefault(row.entry.household.building_id, []).append(row)
-    blank = _int(request.GET.get("lines"), DEFAULT_BLANK_LINES, low=1, high=MAX_BLANK_LINES)
+    blank = int_param(request.GET.get("lines"), DEFAULT_BLANK_LINES, low=1, high=MAX_BLANK_LINES)
     sheets = [{"building": b, "rows": by_building.get(b.pk, []), "blank": range(1, blank + 1)} for b in buildings]
     context = {"buy": buy, "sheets": sheets, "building_id": building_id, "all_buildings": building_id is None}
     return render(request, "groupbuy/print/signup_sheet.html", context)

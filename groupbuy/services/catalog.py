@@ -21,7 +21,6 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Community, User
 from accounts.permissions import Action, membership_for, require
 from core.enqueue import enqueue_task_on_commit
-from core.errors import Conflict
 from core.parsing import parse_int
 from core.uploads import accept_image_upload, delete_private, reencode_settle, reencode_stored
 from groupbuy import exceptions as err
@@ -180,9 +179,7 @@ def offer_photo_add(*, actor: User, offer: Offer, upload: Any) -> OfferPhoto:
     A refused file leaves nothing behind."""
     _require_manager(actor, offer.supplier.community_id)
     if OfferPhoto.objects.filter(offer_id=offer.pk).exclude(status=PhotoStatus.FAILED).count() >= MAX_PHOTOS_PER_OFFER:
-        raise Conflict(
-            _("An offer can have at most {n} photos.").format(n=MAX_PHOTOS_PER_OFFER), code="too_many_photos"
-        )
+        raise err.too_many_photos(MAX_PHOTOS_PER_OFFER)
     name = accept_image_upload(upload, user_id=actor.pk, prefix="offers")
     try:
         with transaction.atomic():
