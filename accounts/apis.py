@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
-from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from knox.models import AuthToken
 from rest_framework import serializers, status
@@ -13,6 +12,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts import exceptions as err
 from accounts import selectors
 from accounts.login_protection import login_authenticate
 from accounts.models import Notification
@@ -41,7 +41,6 @@ from accounts.services.joining import join_request_create, join_request_decide
 from accounts.services.roles import membership_set_roles
 from accounts.services.tokens import token_issue, token_revoke, tokens_revoke_all
 from accounts.utils import client_ip
-from core.errors import ValidationFailed
 
 
 class MembershipOutSerializer(serializers.Serializer):
@@ -94,7 +93,7 @@ class TokenLogoutApi(APIView):
     @extend_schema(request=None, responses={204: None})
     def post(self, request):
         if not isinstance(request.auth, AuthToken):  # a web session: no token to revoke
-            raise ValidationFailed(_("This request carries no API token."), code="no_token")
+            raise err.no_token()
         token_revoke(token=request.auth)
         return Response(status=status.HTTP_204_NO_CONTENT)
 

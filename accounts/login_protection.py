@@ -22,8 +22,9 @@ from django.contrib.auth import authenticate, user_logged_in
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext_lazy as _
 
+from accounts import exceptions as err
 from accounts.models import User
-from core.errors import RateLimited, ValidationFailed
+from core.errors import RateLimited
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +71,7 @@ def login_authenticate(*, request, username: str, password: str) -> User:
     if getattr(request, "axes_locked_out", False):
         raise locked_out_error()
     if user is None or not user.is_active:
-        raise ValidationFailed(_("The username or password is not correct."), code="login_failed")
+        raise err.login_failed()
     user_logged_in.send(sender=user.__class__, request=request, user=user)
     return user
 

@@ -4,7 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from accounts.models import Membership, User
+from django.db.models import Q
+
+from accounts.models import (
+    Building,
+    Household,
+    HouseholdMember,
+    InviteCode,
+    JoinRequest,
+    JoinRequestStatus,
+    Membership,
+    Notification,
+    User,
+)
+from accounts.permissions import membership_for
 
 
 def membership_roles(m: Membership) -> list[str]:
@@ -51,7 +64,6 @@ def user_profile(*, user: User) -> dict[str, Any]:
 
 
 def notifications_for(*, user: User, limit: int = 50):
-    from accounts.models import Notification
 
     return Notification.objects.filter(user=user).order_by("-created_at", "-id")[:limit]
 
@@ -61,7 +73,6 @@ def community_memberships(*, community_id: int, search: str = ""):
 
     `search` matches a name or username, or an address such as `12-301` / `12`.
     """
-    from django.db.models import Q
 
     rows = Membership.objects.filter(community_id=community_id, is_active=True)
     if search:
@@ -81,8 +92,6 @@ def community_memberships(*, community_id: int, search: str = ""):
 
 def pending_join_requests(*, user: User, community_id: int):
     """Requests this user may decide: all for committee staff, their building's for a building leader."""
-    from accounts.models import JoinRequest, JoinRequestStatus
-    from accounts.permissions import membership_for
 
     m = membership_for(user, community_id)
     requests = JoinRequest.objects.filter(community_id=community_id, status=JoinRequestStatus.PENDING).select_related(
@@ -99,7 +108,6 @@ def pending_join_requests(*, user: User, community_id: int):
 
 
 def vulnerable_households(*, community_id: int):
-    from accounts.models import Household
 
     return (
         Household.objects.filter(community_id=community_id, is_vulnerable=True)
@@ -110,7 +118,6 @@ def vulnerable_households(*, community_id: int):
 
 def household_by_label(*, community_id: int, label: str):
     """`12-301` -> the household, or None."""
-    from accounts.models import Household
 
     building, sep, room = (label or "").strip().partition("-")
     if not sep:
@@ -123,14 +130,12 @@ def household_by_label(*, community_id: int, label: str):
 
 
 def buildings_of(*, community_id: int):
-    from accounts.models import Building
 
     return Building.objects.filter(community_id=community_id).order_by("sort_key", "label")
 
 
 def members_added_by_staff(*, community_id: int, building_id: int | None = None):
     """People added by leaders/committee (many without an account), newest first."""
-    from accounts.models import HouseholdMember
 
     members = HouseholdMember.objects.filter(household__community_id=community_id, created_by__isnull=False)
     if building_id is not None:
@@ -140,7 +145,6 @@ def members_added_by_staff(*, community_id: int, building_id: int | None = None)
 
 def invite_summary(*, community_id: int, limit: int = 200):
     """Recent codes with their state (never the code itself: only its hash is stored)."""
-    from accounts.models import InviteCode
 
     return (
         InviteCode.objects.filter(community_id=community_id)
@@ -150,6 +154,5 @@ def invite_summary(*, community_id: int, limit: int = 200):
 
 
 def unclaimed_members(*, household_id: int):
-    from accounts.models import HouseholdMember
 
     return HouseholdMember.objects.filter(household_id=household_id, user__isnull=True).order_by("created_at", "id")

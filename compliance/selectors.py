@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -136,8 +137,6 @@ AUDIT_CSV_HEADER = ["seq", "created_at", "kind", "actor_id", "actor", "subject",
 
 
 def audit_csv_rows(*, community: Community) -> Iterator[list[Any]]:
-    import json
-
     yield AUDIT_CSV_HEADER
     for e in audit_events(community=community).iterator(chunk_size=2000):
         yield [

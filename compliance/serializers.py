@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.urls import reverse
 from rest_framework import serializers
 
 from compliance.models import WEEKDAY_NAMES
@@ -78,8 +79,6 @@ class FilingDocumentSerializer(serializers.Serializer):
     url = serializers.SerializerMethodField()
 
     def get_url(self, obj) -> str:
-        from django.urls import reverse
-
         return reverse("compliance:document_file", kwargs={"pk": obj.pk})
 
 
@@ -91,8 +90,6 @@ class DeliveryEvidenceSerializer(serializers.Serializer):
     url = serializers.SerializerMethodField()
 
     def get_url(self, obj) -> str | None:
-        from django.urls import reverse
-
         return reverse("compliance:evidence_file", kwargs={"pk": obj.pk}) if obj.status == "ready" else None
 
 

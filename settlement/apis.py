@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
@@ -12,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api import valid
-from core.errors import NotFound, PermissionRefused, ValidationFailed
+from settlement import exceptions as errors
 from settlement import selectors
 from settlement.models import (
     AfterSalesReport,
@@ -20,6 +19,7 @@ from settlement.models import (
     Refund,
 )
 from settlement.models import PriceChange as PriceChangeModel
+from settlement.permissions import require_own_entry
 from settlement.serializers import (
     SettlementArrivalOut,
     SettlementArrivalsIn,
@@ -49,7 +49,6 @@ from settlement.services import donations as donation_services
 from settlement.services import payments as payment_services
 from settlement.services import price_changes as change_services
 from settlement.services import shortages as shortage_services
-from settlement.services.common import require_own_entry
 
 
 def _payment_out(payment) -> dict[str, Any]:
@@ -66,11 +65,7 @@ def _unpaid_hours(raw: str) -> int:
     except ValueError:
         hours = -1
     if not 0 <= hours <= selectors.UNPAID_HOURS_MAX:
-        raise ValidationFailed(
-            _("Hours must be a whole number from 0 to %(max)d.") % {"max": selectors.UNPAID_HOURS_MAX},
-            code="invalid_hours",
-            detail={"field": "hours", "min": 0, "max": selectors.UNPAID_HOURS_MAX},
-        )
+        raise errors.invalid_hours(max_hours=selectors.UNPAID_HOURS_MAX)
     return hours
 
 
@@ -141,7 +136,7 @@ class RefundListApi(APIView):
 def _refund(request: Request, refund_pk: int) -> Refund:
     refund = Refund.objects.select_related("buy", "entry__buy").filter(pk=refund_pk).first()
     if refund is None:
-        raise NotFound(code="not_found")
+        raise errors.not_found()
     selectors.get_buy(user=request.user, buy_id=refund.buy_id)
     return refund
 
@@ -198,12 +193,12 @@ class PriceChangeRespondApi(APIView):
     def post(self, request: Request, change_pk: int) -> Response:
         change = PriceChangeModel.objects.filter(pk=change_pk).first()
         if change is None:
-            raise NotFound(code="not_found")
+            raise errors.not_found()
         buy = selectors.get_buy(user=request.user, buy_id=change.buy_id)
         data = valid(SettlementRespondIn, request.data)
         entry = selectors.my_entry(user=request.user, buy=buy)
         if entry is None:
-            raise PermissionRefused(code="not_your_entry")
+            raise errors.not_your_entry()
         response = change_services.price_change_respond(
             actor=request.user, change=change, entry=entry, choice=data["choice"]
         )
@@ -247,7 +242,7 @@ class ProgressApi(APIView):
     def get(self, request: Request, pk: int) -> Response:
         buy = selectors.get_buy(user=request.user, buy_id=pk)
         if not selectors.can_hand_over(request.user, buy):
-            raise PermissionRefused(code="forbidden")
+            raise errors.forbidden()
         return Response(SettlementProgressOut(selectors.distribution_progress(buy=buy), many=True).data)
 
 
@@ -258,7 +253,7 @@ class MyPickupApi(APIView):
         buy = selectors.get_buy(user=request.user, buy_id=pk)
         entry = selectors.my_entry(user=request.user, buy=buy)
         if entry is None:
-            raise NotFound(code="no_entry")
+            raise errors.no_entry()
         info = selectors.money_of(entry)
         pickup = selectors.pickup_for(entry=entry)
         return Response(
@@ -310,7 +305,7 @@ class AfterSalesResolveApi(APIView):
     def post(self, request: Request, report_pk: int) -> Response:
         report = AfterSalesReport.objects.select_related("buy", "entry__buy").filter(pk=report_pk).first()
         if report is None:
-            raise NotFound(code="not_found")
+            raise errors.not_found()
         selectors.get_buy(user=request.user, buy_id=report.buy_id)
         data = valid(SettlementResolveIn, request.data)
         report = after_sales_services.after_sales_resolve(
@@ -366,7 +361,7 @@ class DonationActionApi(APIView):
         204, the donation is gone and its portions are back in stock)."""
         donation = Donation.objects.select_related("buy").filter(pk=donation_pk).first()
         if donation is None:
-            raise NotFound(code="not_found")
+            raise errors.not_found()
         selectors.get_buy(user=request.user, buy_id=donation.buy_id)
         data = valid(SettlementDonationActionIn, request.data)
         if data["action"] == "assign":

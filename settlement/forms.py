@@ -6,15 +6,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from core.errors import ApplicationError
 from settlement.models import ChangeDefault, PaymentMethod, ProblemKind, Resolution
-
-
-def add_error(form: forms.Form, exc: ApplicationError) -> None:
-    """Show a service's refusal in the form: on its field when the error names one, else on top."""
-    field = (exc.detail or {}).get("field") if isinstance(exc.detail, dict) else None
-    form.error_code = exc.code
-    form.add_error(field if field in form.fields else None, str(exc.message))
 
 
 class PaymentForm(forms.Form):

@@ -26,6 +26,16 @@ from groupbuy.models import MONEY, BuyItem, Entry, EntryLine, GroupBuy, Offer
 ZERO = Decimal("0")
 
 
+def money(value: Decimal | int | str) -> Decimal:
+    """An amount in yuan, rounded to the fen."""
+    return Decimal(value).quantize(Decimal("0.01"))
+
+
+def normalize_code(raw: str) -> str:
+    """A pickup code as typed or scanned (any case, spaces, dashes) in its stored form."""
+    return "".join(ch for ch in (raw or "").upper() if ch.isalnum())
+
+
 class PaymentMethod(models.TextChoices):
     WECHAT = "wechat", _("WeChat transfer")
     ALIPAY = "alipay", _("Alipay transfer")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from accounts import exceptions as err
 from accounts.models import Building, Household, HouseholdMember, User
 from accounts.permissions import Action, require, require_for_building
-from core.errors import NotFound, ValidationFailed
 
 
 def household_member_add(
@@ -31,10 +31,10 @@ def household_member_add(
     if len(phone or "") > 20:
         errors["phone"] = [str(_("The phone number is too long."))]
     if errors:
-        raise ValidationFailed(_("Please correct the fields marked below."), code="invalid", detail=errors)
+        raise err.invalid(**errors)
     building = Building.objects.filter(pk=building_id, community_id=community_id).first()
     if building is None:
-        raise NotFound(_("That building is not in this community."), code="building_not_found")
+        raise err.building_not_found()
     with transaction.atomic():
         household, _created = Household.objects.get_or_create(
             building=building, room=room, defaults={"community_id": community_id}
@@ -47,7 +47,7 @@ def household_member_add(
 def household_set_vulnerable(*, actor: User, household_id: int, is_vulnerable: bool) -> Household:
     household = Household.objects.select_related("building").filter(pk=household_id).first()
     if household is None:
-        raise NotFound(_("No such household."), code="household_not_found")
+        raise err.household_not_found()
     require(actor, Action.MANAGE_VULNERABLE, household.community_id)
     Household.objects.filter(pk=household.pk).update(is_vulnerable=is_vulnerable)
     household.is_vulnerable = is_vulnerable

@@ -17,13 +17,13 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
+from accounts import exceptions as err
 from accounts.models import Household, HouseholdMember, InviteCode, Membership, User
 from accounts.permissions import Action, require
 from accounts.services.users import user_register, user_validate
 from core import ratelimit
-from core.errors import Conflict, NotFound, PermissionRefused, RateLimited, ValidationFailed
+from core.errors import RateLimited
 
 # No I, L, O, 0, 1: codes are read off paper and typed on phones.
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -81,25 +81,23 @@ def invite_codes_issue(
     """One new code per selected household of the community (by building or by household)."""
     require(actor, Action.ISSUE_INVITES, community_id)
     if not 1 <= valid_days <= MAX_VALID_DAYS:
-        raise ValidationFailed(
-            _("Codes can be valid for 1 to %(max)d days.") % {"max": MAX_VALID_DAYS}, code="invite_bad_validity"
-        )
+        raise err.invite_bad_validity(max_days=MAX_VALID_DAYS)
     if not building_ids and not household_ids:
-        raise ValidationFailed(_("Choose at least one building or household."), code="invite_nothing_selected")
+        raise err.invite_nothing_selected()
     households = Household.objects.filter(community_id=community_id).select_related("building")
     if household_ids:
         households = households.filter(pk__in=household_ids)
         if households.count() != len(set(household_ids)):
-            raise NotFound(_("A household is not in this community."), code="household_not_found")
+            raise err.household_not_found()
     if building_ids:
         households = households.filter(building_id__in=building_ids)
         if not households.exists():
-            raise NotFound(_("No households in the chosen buildings."), code="household_not_found")
+            raise err.no_households()
     if only_without_account:
         households = households.exclude(memberships__is_active=True)
     chosen = list(households.order_by("building__sort_key", "building__label", "room"))
     if len(chosen) > MAX_PER_ISSUE:
-        raise ValidationFailed(_("Too many households at once; choose fewer buildings."), code="invite_too_many")
+        raise err.invite_too_many()
     expires_at = timezone.now() + timedelta(days=valid_days)
     issued = []
     for household in chosen:
@@ -130,9 +128,9 @@ def _count_failure(code: str, client_ip: str) -> None:
 
 def _refusal(invite: InviteCode, now: datetime) -> Exception | None:
     if invite.used_at is not None:
-        return Conflict(_("This invite code has already been used."), code="invite_used")
+        return err.invite_used()
     if invite.expires_at <= now:
-        return Conflict(_("This invite code has expired. Ask for a new one."), code="invite_expired")
+        return err.invite_expired()
     return None
 
 
@@ -149,7 +147,7 @@ def invite_check(*, code: str, client_ip: str) -> InviteCode:
         )
     if invite is None:
         _count_failure(code, client_ip)
-        raise ValidationFailed(_("This invite code is not valid. Check it and try again."), code="invite_invalid")
+        raise err.invite_invalid()
     refusal = _refusal(invite, timezone.now())
     if refusal is not None:
         raise refusal
@@ -180,7 +178,7 @@ def invite_redeem(
         taken = InviteCode.objects.filter(pk=invite.pk, used_at__isnull=True, expires_at__gt=now).update(used_at=now)
         if not taken:
             invite.refresh_from_db()
-            raise _refusal(invite, now) or Conflict(_("This invite code has already been used."), code="invite_used")
+            raise _refusal(invite, now) or err.invite_used()
         if user is None:
             user = user_register(username=username, password=password, display_name=display_name)
         membership = resident_make(user=user, community_id=invite.community_id, household=invite.household)
@@ -195,12 +193,9 @@ def resident_make(*, user: User, community_id: int, household: Household) -> Mem
     if membership is None:
         return Membership.objects.create(user=user, community_id=community_id, household=household, is_resident=True)
     if membership.is_active and membership.household_id and membership.household_id != household.pk:
-        raise Conflict(
-            _("You already belong to household %(label)s in this community.") % {"label": membership.household},
-            code="already_member",
-        )
+        raise err.already_member()
     if membership.is_active and membership.household_id == household.pk and membership.is_resident:
-        raise Conflict(_("You are already a resident of this household."), code="already_member")
+        raise err.already_member()
     membership.household = household
     membership.is_resident = True
     membership.is_active = True
@@ -212,14 +207,12 @@ def member_attach(*, user: User, household: Household, claim_member_id: int | No
     """Link the person row: claim one made earlier by a leader (keeps its history), or add one."""
     if claim_member_id is not None:
         if HouseholdMember.objects.filter(user=user).exists():
-            raise Conflict(_("Your account is already linked to a household member."), code="member_already_linked")
+            raise err.member_already_linked()
         claimed = HouseholdMember.objects.filter(pk=claim_member_id, household=household, user__isnull=True).update(
             user=user
         )
         if not claimed:
-            raise PermissionRefused(
-                _("That person is not in this household or already has an account."), code="member_not_claimable"
-            )
+            raise err.member_not_claimable()
         return
     # A person row is one-to-one with an account: someone joining a second community keeps their first one.
     if not HouseholdMember.objects.filter(user=user).exists():

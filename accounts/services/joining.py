@@ -7,15 +7,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
+from accounts import exceptions as err
 from accounts.models import Building, Household, JoinRequest, JoinRequestStatus, Membership, User
 from accounts.notifications import notification_send
 from accounts.permissions import Action, require_for_building
 from accounts.services.invites import member_attach, resident_make
 from accounts.services.users import user_register, user_validate
 from core import ratelimit
-from core.errors import Conflict, NotFound, ValidationFailed
 
 SIGNUP_IP_LIMIT = 10
 SIGNUP_WINDOW = 60 * 60
@@ -24,7 +23,7 @@ SIGNUP_WINDOW = 60 * 60
 def _clean_room(room: str) -> str:
     room = (room or "").strip()
     if not room or len(room) > 20:
-        raise ValidationFailed(_("Enter your room number, e.g. 301."), code="invalid", detail={"room": ["required"]})
+        raise err.room_required()
     return room
 
 
@@ -35,18 +34,18 @@ def join_request_create(
     name = (name or user.display_name or user.username).strip()[:60]
     building = Building.objects.filter(pk=building_id, community_id=community_id).select_related("community").first()
     if building is None:
-        raise NotFound(_("That building is not in this community."), code="building_not_found")
+        raise err.building_not_found()
     if Membership.objects.filter(
         user=user, community_id=community_id, is_active=True, household__isnull=False
     ).exists():
-        raise Conflict(_("You are already a member of this community."), code="already_member")
+        raise err.already_member()
     try:
         with transaction.atomic():
             request = JoinRequest.objects.create(
                 user=user, community_id=community_id, building=building, room=room, name=name, message=message[:200]
             )
     except IntegrityError as exc:
-        raise Conflict(_("Your request is already waiting for approval."), code="join_request_pending") from exc
+        raise err.join_request_pending() from exc
     approvers = Membership.objects.filter(community_id=community_id, is_active=True).filter(
         Q(is_committee=True) | Q(is_building_leader=True, led_building=building)
     )
@@ -86,7 +85,7 @@ def join_request_decide(*, actor: User, join_request_id: int, approve: bool, rea
     """Approve (the requester becomes a resident of the room) or reject, once."""
     request = JoinRequest.objects.select_related("building", "community", "user").filter(pk=join_request_id).first()
     if request is None:
-        raise NotFound(_("No such join request."), code="join_request_not_found")
+        raise err.join_request_not_found()
     require_for_building(actor, Action.APPROVE_JOIN, request.community_id, request.building_id)
     now = timezone.now()
     new_status = JoinRequestStatus.APPROVED if approve else JoinRequestStatus.REJECTED
@@ -95,7 +94,7 @@ def join_request_decide(*, actor: User, join_request_id: int, approve: bool, rea
             status=new_status, decided_at=now, decided_by=actor, reason=(reason or "")[:200]
         )
         if not changed:
-            raise Conflict(_("This request has already been decided."), code="join_request_decided")
+            raise err.join_request_decided()
         if approve:
             household, _created = Household.objects.get_or_create(
                 building=request.building, room=request.room, defaults={"community_id": request.community_id}

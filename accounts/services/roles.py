@@ -6,12 +6,11 @@ import hashlib
 from collections.abc import Collection
 
 from django.db import transaction
-from django.utils.translation import gettext_lazy as _
 
+from accounts import exceptions as err
 from accounts.models import Building, Membership, User, VolunteerGroup
 from accounts.notifications import notification_send
 from accounts.permissions import Action, require
-from core.errors import NotFound, ValidationFailed
 
 
 def membership_set_roles(
@@ -30,37 +29,29 @@ def membership_set_roles(
     may order for (empty: none; None: left as it is)."""
     membership = Membership.objects.select_related("community").filter(pk=membership_id).first()
     if membership is None:
-        raise NotFound(_("No such member."), code="membership_not_found")
+        raise err.membership_not_found()
     require(actor, Action.MANAGE_ROLES, membership.community_id)
     if volunteer_group not in VolunteerGroup.values:
-        raise ValidationFailed(_("Unknown volunteer group."), code="invalid", detail={"volunteer_group": ["invalid"]})
+        raise err.unknown_volunteer_group()
     if is_building_leader:
         if led_building_id is None:
-            raise ValidationFailed(
-                _("Choose the building this building leader leads."),
-                code="building_required",
-                detail={"led_building": ["required"]},
-            )
+            raise err.building_required()
         if not Building.objects.filter(pk=led_building_id, community_id=membership.community_id).exists():
-            raise NotFound(_("That building is not in this community."), code="building_not_found")
+            raise err.building_not_found()
     else:
         led_building_id = None
     if not volunteer_group:
         if proxy_building_ids:
-            raise ValidationFailed(
-                _("Only a volunteer can be given the proxy role: choose a volunteer group."),
-                code="proxy_needs_volunteer",
-                detail={"proxy_buildings": ["invalid"]},
-            )
+            raise err.proxy_needs_volunteer()
         proxy_building_ids = ()  # leaving the volunteer groups ends the proxy role too
     if proxy_building_ids is not None:
         proxy_building_ids = set(proxy_building_ids)
         found = Building.objects.filter(pk__in=proxy_building_ids, community_id=membership.community_id).count()
         if found != len(proxy_building_ids):
-            raise NotFound(_("That building is not in this community."), code="building_not_found")
+            raise err.building_not_found()
     if membership.user_id == actor.pk and membership.is_committee and not is_committee:
         # Otherwise the last committee member could lock everyone out of the community's settings.
-        raise ValidationFailed(_("You cannot remove your own committee role."), code="cannot_remove_own_committee")
+        raise err.cannot_remove_own_committee()
     with transaction.atomic():
         Membership.objects.filter(pk=membership.pk).update(
             is_team_leader=is_team_leader,

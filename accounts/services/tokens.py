@@ -4,12 +4,11 @@ tokens die when the password changes (accounts.models.User.save deletes them).""
 from __future__ import annotations
 
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 from knox.models import AuthToken
 from knox.settings import knox_settings
 
+from accounts import exceptions as err
 from accounts.models import User
-from core.errors import Conflict
 
 
 def token_issue(*, user: User) -> tuple[AuthToken, str]:
@@ -20,10 +19,7 @@ def token_issue(*, user: User) -> tuple[AuthToken, str]:
     limit = knox_settings.TOKEN_LIMIT_PER_USER
     # A bound on devices, not a shared counter: two logins racing past it by one do no harm.
     if limit is not None and AuthToken.objects.filter(user=user).count() >= limit:
-        raise Conflict(
-            _("Too many devices are logged in to this account. Log out on one of them first."),
-            code="too_many_tokens",
-        )
+        raise err.too_many_tokens()
     return AuthToken.objects.create(user=user)
 
 

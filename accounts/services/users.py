@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
+from accounts import exceptions as err
 from accounts.models import User
 from core.errors import ValidationFailed
 
@@ -53,9 +54,5 @@ def user_register(*, username: str, password: str, display_name: str) -> User:
         with transaction.atomic():
             user.save()
     except IntegrityError as exc:  # a concurrent registration took the name between check and insert
-        raise ValidationFailed(
-            _("Please correct the fields marked below."),
-            code="username_taken",
-            detail={"username": [str(_("This username is taken."))]},
-        ) from exc
+        raise err.username_taken() from exc
     return user

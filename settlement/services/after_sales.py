@@ -6,11 +6,10 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from core.errors import Conflict, ValidationFailed
 from groupbuy.models import BuyStatus, Entry, EntryLine, EntryStatus
+from settlement import exceptions as errors
 from settlement.models import (
     Adjustment,
     AdjustmentReason,
@@ -20,17 +19,16 @@ from settlement.models import (
     RefundReason,
     ReportState,
     Resolution,
+    money,
 )
+from settlement.permissions import require_buy_leader, require_own_entry
 from settlement.services.common import (
     AFTER_CLOSE_STATES,
     entry_owed,
     entry_refunded,
     lock_payment,
-    money,
     parse_money,
     refund_excess,
-    require_buy_leader,
-    require_own_entry,
 )
 from settlement.services.notify import notify_entry
 from settlement.services.photos import photo_prefix, photo_recorded
@@ -51,19 +49,19 @@ def after_sales_report(
 ) -> AfterSalesReport:
     require_own_entry(actor, entry)
     if entry.buy.status not in REPORTABLE_STATES:
-        raise Conflict(_("Problems can be reported once the buy has closed."), code="invalid_state")
+        raise errors.invalid_state()
     if entry.status != EntryStatus.ACTIVE:
-        raise Conflict(_("This sign-up is no longer active."), code="entry_not_active")
+        raise errors.entry_not_active()
     if kind not in ProblemKind.values:
-        raise ValidationFailed(_("Choose what went wrong."), code="invalid_kind", detail={"field": "kind"})
+        raise errors.invalid_kind(field="kind")
     description = (description or "").strip()
     if not description:
-        raise ValidationFailed(_("Describe the problem."), code="description_required", detail={"field": "description"})
+        raise errors.description_required(field="description")
     if item_id and not EntryLine.objects.filter(entry_id=entry.pk, item_id=item_id).exists():
-        raise ValidationFailed(_("That item is not in your sign-up."), code="unknown_item", detail={"field": "item"})
+        raise errors.item_not_in_entry(field="item")
     photos = [p for p in (photos or []) if p]
     if len(photos) > MAX_PHOTOS:
-        raise ValidationFailed(_("At most 4 photos."), code="too_many_photos", detail={"field": "photos"})
+        raise errors.too_many_photos(field="photos")
     with stored_photos(photos, user_id=actor.pk, prefix=photo_prefix("after_sales")) as names, transaction.atomic():
         report = AfterSalesReport.objects.create(
             entry=entry,
@@ -85,17 +83,15 @@ def after_sales_resolve(
     """The leader resolves a report once: a refund (credited and paid back), a replacement, or a rejection."""
     require_buy_leader(actor, report.buy)
     if resolution not in Resolution.values:
-        raise ValidationFailed(_("Choose a resolution."), code="invalid_resolution")
+        raise errors.invalid_resolution()
     note = (note or "").strip()
     if resolution == Resolution.REJECTED and not note:
-        raise ValidationFailed(_("Say why it is rejected."), code="reason_required", detail={"field": "note"})
+        raise errors.reason_required(field="note")
     amount = None
     if resolution == Resolution.REFUND:
         amount = parse_money(refund_amount, field="refund_amount") if refund_amount not in (None, "") else None
         if amount is None or amount <= 0:
-            raise ValidationFailed(
-                _("Enter the refund amount."), code="invalid_amount", detail={"field": "refund_amount"}
-            )
+            raise errors.invalid_amount(field="refund_amount")
     entry = report.entry
     with transaction.atomic():
         payment = lock_payment(entry)
@@ -103,17 +99,9 @@ def after_sales_resolve(
         if amount is not None:
             refundable = payment.paid - entry_refunded(entry.pk)
             if amount > refundable:
-                raise ValidationFailed(
-                    _("A refund cannot be larger than what was paid (%(paid)s).") % {"paid": money(refundable)},
-                    code="refund_exceeds_paid",
-                    detail={"field": "refund_amount"},
-                )
+                raise errors.refund_exceeds_paid(paid=money(refundable))
             if amount > entry_owed(entry):
-                raise ValidationFailed(
-                    _("A refund cannot be larger than what the order costs."),
-                    code="refund_exceeds_owed",
-                    detail={"field": "refund_amount"},
-                )
+                raise errors.refund_exceeds_owed(field="refund_amount")
         changed = AfterSalesReport.objects.filter(pk=report.pk, state=ReportState.OPEN).update(
             state=ReportState.RESOLVED,
             resolution=resolution,
@@ -123,7 +111,7 @@ def after_sales_resolve(
             resolved_at=timezone.now(),
         )
         if not changed:
-            raise Conflict(_("This report is already resolved."), code="already_resolved")
+            raise errors.already_resolved()
         if amount is not None:
             Adjustment.objects.create(
                 entry=entry,

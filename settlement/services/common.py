@@ -1,4 +1,4 @@
-"""Shared pieces of the settlement services: who may act, what an entry owes, refunds of excess."""
+"""Shared pieces of the settlement services: input parsing, what an entry owes, excess refunds, the purchase order."""
 
 from __future__ import annotations
 
@@ -6,13 +6,10 @@ import math
 from decimal import Decimal
 
 from django.db.models import Sum
-from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Membership, User
-from accounts.permissions import Action, membership_for, require
-from core.errors import Conflict, PermissionRefused, ValidationFailed
 from groupbuy.models import BuyStatus, Entry, EntryLine, EntryStatus, GroupBuy, PurchaseOrder, PurchaseOrderLine
-from settlement.models import ZERO, Adjustment, Donation, Payment, Refund, RefundReason
+from settlement import exceptions as errors
+from settlement.models import ZERO, Adjustment, Donation, Payment, Refund, RefundReason, money
 from settlement.services.notify import notify_refund_due
 
 # A buy whose list is frozen and whose goods are on their way or being handed out.
@@ -29,17 +26,13 @@ AFTER_CLOSE_STATES = (
 )
 
 
-def money(value: Decimal | int | str) -> Decimal:
-    return Decimal(value).quantize(Decimal("0.01"))
-
-
 def parse_money(raw: object, *, field: str) -> Decimal:
     try:
         value = Decimal(str(raw).strip())
     except (ArithmeticError, ValueError):
-        raise ValidationFailed(_("Enter an amount in yuan."), code="invalid_amount", detail={"field": field}) from None
+        raise errors.invalid_amount(field=field) from None
     if not value.is_finite() or value < 0 or value != value.quantize(Decimal("0.01")) or value >= Decimal("1e9"):
-        raise ValidationFailed(_("Enter an amount in yuan."), code="invalid_amount", detail={"field": field})
+        raise errors.invalid_amount(field=field)
     return value
 
 
@@ -47,95 +40,15 @@ def parse_quantity(raw: object, *, field: str) -> int:
     try:
         value = int(str(raw).strip())
     except (TypeError, ValueError):
-        raise ValidationFailed(_("Enter a whole number."), code="invalid_quantity", detail={"field": field}) from None
+        raise errors.invalid_quantity(field=field) from None
     if value < 0 or value > 1_000_000:
-        raise ValidationFailed(_("Enter a whole number."), code="invalid_quantity", detail={"field": field})
+        raise errors.invalid_quantity(field=field)
     return value
-
-
-# --- who may act -----------------------------------------------------------
-
-
-def require_buy_leader(actor: User, buy: GroupBuy) -> Membership:
-    """The leader who runs this buy (other leaders of the community may not)."""
-    membership = require(actor, Action.OPEN_BUY, buy.community_id)
-    if buy.leader_id != actor.pk:
-        raise PermissionRefused(_("Only the leader of this buy may do this."), code="not_your_buy")
-    return membership
-
-
-def require_payment_staff(actor: User, buy: GroupBuy) -> Membership:
-    """Data volunteers of the community, or the leader of this buy."""
-    membership = require(actor, Action.CONFIRM_PAYMENT, buy.community_id)
-    if membership.volunteer_group != "data" and buy.leader_id != actor.pk:
-        raise PermissionRefused(_("Only the leader of this buy or a data volunteer may do this."), code="not_your_buy")
-    return membership
-
-
-def is_payment_staff(actor: User, buy: GroupBuy) -> bool:
-    try:
-        require_payment_staff(actor, buy)
-    except PermissionRefused:
-        return False
-    return True
-
-
-def require_own_entry(actor: User, entry: Entry) -> Membership:
-    """The entry's household, or whoever placed it for them (a building leader for an elderly neighbour)."""
-    membership = membership_for(actor, entry.buy.community_id)
-    if membership is None:
-        raise PermissionRefused(code="forbidden")
-    if membership.household_id != entry.household_id and entry.placed_by_id != actor.pk:
-        raise PermissionRefused(_("This is not your sign-up."), code="not_your_entry")
-    return membership
-
-
-def is_own_entry(actor: User, entry: Entry) -> bool:
-    """Whether `entry` is the actor's in the sense of require_own_entry: their household's, or one they placed."""
-    if entry.placed_by_id == actor.pk:
-        return True
-    membership = membership_for(actor, entry.buy.community_id)
-    return (
-        membership is not None and membership.household_id is not None and membership.household_id == entry.household_id
-    )
-
-
-def second_person_required() -> PermissionRefused:
-    return PermissionRefused(
-        _("Another data volunteer or the leader must do this: one person may not handle both sides of the same money."),
-        code="second_person_required",
-    )
-
-
-def require_payment_confirmer(actor: User, entry: Entry) -> Membership:
-    """Payment staff (require_payment_staff), never for their own entry: nobody confirms their own payment.
-
-    "Own" is the household's entry or one the actor placed for a neighbour (the payer's side of the money)."""
-    membership = require_payment_staff(actor, entry.buy)
-    if is_own_entry(actor, entry):
-        raise PermissionRefused(_("You cannot confirm a payment for your own household's sign-up."), code="own_payment")
-    return membership
-
-
-def require_refund_settler(actor: User, refund: Refund) -> Membership:
-    """Payment staff who may pay `refund` back: never to their own household (or an entry they placed), and for
-    an overpayment never whoever confirmed the payment it returns, so money going out past what was owed is
-    always seen by two people. (The payment keeps its last confirmer; a top-up confirmed later by someone
-    else moves that check to them.)"""
-    membership = require_payment_staff(actor, refund.buy)
-    if is_own_entry(actor, refund.entry):
-        raise PermissionRefused(_("You cannot settle a refund to your own household."), code="own_refund")
-    if (
-        refund.reason == RefundReason.OVERPAYMENT
-        and Payment.objects.filter(entry_id=refund.entry_id, confirmed_by_id=actor.pk).exists()
-    ):
-        raise second_person_required()
-    return membership
 
 
 def require_after_close(buy: GroupBuy) -> None:
     if buy.status not in AFTER_CLOSE_STATES:
-        raise Conflict(_("This can only be done after the buy has closed."), code="invalid_state")
+        raise errors.invalid_state()
 
 
 # --- the money of an entry -------------------------------------------------

@@ -7,16 +7,16 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.permissions import Action, require
 from core import ratelimit
-from core.errors import Conflict, NotFound, PermissionRefused, ValidationFailed
 from groupbuy.models import BuyStatus, Entry, EntryLine, EntryStatus, GroupBuy
 from groupbuy.services.transitions import buy_transition
-from settlement.models import Donation, DonationState, HandoverLine, PickupCode, PickupState
-from settlement.services.common import parse_quantity, require_after_close, require_buy_leader
+from settlement import exceptions as errors
+from settlement.models import Donation, DonationState, HandoverLine, PickupCode, PickupState, normalize_code
+from settlement.permissions import require_buy_leader
+from settlement.services.common import parse_quantity, require_after_close
 from settlement.services.notify import notify_entries_each
 
 # No 0/O, 1/I/L: codes are read aloud and typed on old phones.
@@ -27,10 +27,6 @@ HANDOVER_STATES = (BuyStatus.RELEASED, BuyStatus.DISTRIBUTING)
 
 def new_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-
-
-def normalize_code(raw: str) -> str:
-    return "".join(ch for ch in (raw or "").upper() if ch.isalnum())
 
 
 def pickup_codes_issue(*, actor: User, buy: GroupBuy) -> int:
@@ -61,7 +57,7 @@ def pickup_codes_issue(*, actor: User, buy: GroupBuy) -> int:
                     if PickupCode.objects.filter(entry_id=entry.pk).exists():
                         break
             else:  # pragma: no cover - five collisions in a 31^8 space
-                raise Conflict(code="code_collision")
+                raise errors.code_collision()
         buy_transition(buy_id=buy.pk, from_states=[BuyStatus.RELEASED], to_state=BuyStatus.DISTRIBUTING)
         if status in HANDOVER_STATES:
             pickup_ready_notify(buy_id=buy.pk)
@@ -92,7 +88,7 @@ def _require_hand_over(actor: User, entry: Entry) -> None:
     membership = require(actor, Action.HAND_OVER, entry.buy.community_id)
     only_building = membership.is_building_leader and not membership.is_team_leader and not membership.volunteer_group
     if only_building and entry.household.building_id != membership.led_building_id:
-        raise PermissionRefused(_("This household is not in your building."), code="not_your_building")
+        raise errors.not_your_building()
 
 
 def pickup_code_resolve(*, actor: User, buy: GroupBuy, code: str) -> PickupCode:
@@ -104,9 +100,9 @@ def pickup_code_resolve(*, actor: User, buy: GroupBuy, code: str) -> PickupCode:
     value = normalize_code(code)
     pickup = PickupCode.objects.select_related("entry__buy", "entry__household").filter(code=value).first()
     if pickup is None:
-        raise NotFound(_("No such pickup code."), code="pickup_code_unknown")
+        raise errors.pickup_code_unknown()
     if pickup.buy_id != buy.pk:
-        raise Conflict(_("This pickup code belongs to another buy."), code="pickup_code_wrong_buy")
+        raise errors.pickup_code_wrong_buy()
     _require_hand_over(actor, pickup.entry)
     return pickup
 
@@ -119,9 +115,9 @@ def pickup_hand_over(
     pickup = pickup_code_resolve(actor=actor, buy=buy, code=code)
     entry = pickup.entry
     if buy.status not in HANDOVER_STATES:
-        raise Conflict(_("The goods have not been released for distribution yet."), code="not_released")
+        raise errors.not_released()
     if entry.status != EntryStatus.ACTIVE:
-        raise Conflict(_("This sign-up is no longer active."), code="entry_not_active")
+        raise errors.entry_not_active()
     lines = list(EntryLine.objects.filter(entry_id=entry.pk).order_by("pk"))
     by_id = {line.pk: line for line in lines}
     amounts = {line.pk: (line.allocated if line.allocated is not None else line.quantity) for line in lines}
@@ -132,10 +128,10 @@ def pickup_hand_over(
         except (TypeError, ValueError):
             line_id = 0
         if line_id not in by_id:
-            raise ValidationFailed(_("That item is not in this sign-up."), code="unknown_item")
+            raise errors.item_not_in_entry()
         qty = parse_quantity(raw_qty, field=f"line_{line_id}")
         if qty > expected[line_id]:
-            raise ValidationFailed(_("More than this household gets."), code="invalid_quantity")
+            raise errors.over_entitled()
         amounts[line_id] = qty
     partial = any(amounts[pk] < expected[pk] for pk in expected)
     with transaction.atomic():
@@ -146,7 +142,7 @@ def pickup_hand_over(
             note=(note or "")[:200],
         )
         if not changed:
-            raise Conflict(_("This pickup code was already used."), code="pickup_code_used")
+            raise errors.pickup_code_used()
         HandoverLine.objects.bulk_create(
             [HandoverLine(pickup=pickup, line_id=pk, expected=expected[pk], handed=amounts[pk]) for pk in expected]
         )
@@ -173,7 +169,7 @@ def buy_complete_if_handed_out(*, buy_id: int) -> bool:
 def donation_hand_over(*, actor: User, donation: Donation) -> Donation:
     require(actor, Action.HAND_OVER, donation.buy.community_id)
     if donation.recipient_id is None:
-        raise Conflict(_("Choose the household first."), code="no_recipient")
+        raise errors.no_recipient()
     Donation.objects.filter(pk=donation.pk).exclude(state=DonationState.DELIVERED).update(
         state=DonationState.DELIVERED, delivered_at=timezone.now()
     )

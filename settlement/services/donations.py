@@ -8,24 +8,20 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Household, User
 from accounts.permissions import Action, membership_for, require
-from core.errors import Conflict, PermissionRefused, ValidationFailed
 from groupbuy.models import BuyItem, GroupBuy
 from groupbuy.services.locks import buy_lock_taking_signups
 from groupbuy.services.stock import items_apply_deltas
+from settlement import exceptions as errors
 from settlement.models import (
     Donation,
     DonationState,
-)
-from settlement.services.common import (
     money,
-    parse_quantity,
-    require_buy_leader,
-    require_payment_staff,
 )
+from settlement.permissions import require_buy_leader, require_payment_staff
+from settlement.services.common import parse_quantity
 
 
 def _check_recipient(buy: GroupBuy, recipient_id: Any) -> Household | None:
@@ -33,11 +29,7 @@ def _check_recipient(buy: GroupBuy, recipient_id: Any) -> Household | None:
         return None
     household = Household.objects.filter(pk=recipient_id, community_id=buy.community_id).first()
     if household is None or not household.is_vulnerable:
-        raise ValidationFailed(
-            _("Donations go to households on the committee's list."),
-            code="not_vulnerable",
-            detail={"field": "recipient"},
-        )
+        raise errors.not_vulnerable(field="recipient")
     return household
 
 
@@ -66,41 +58,33 @@ def donation_add(*, actor: User, buy: GroupBuy, item_id: Any, quantity: Any, rec
     """
     membership = membership_for(actor, buy.community_id)
     if membership is None:
-        raise PermissionRefused(code="forbidden")
+        raise errors.forbidden()
     if recipient_id not in (None, "") and not (buy.leader_id == actor.pk or membership.is_committee):
-        raise PermissionRefused(_("Only the leader or the committee chooses the household."), code="forbidden")
+        raise errors.forbidden()
     try:
         item_pk = int(item_id)
     except (TypeError, ValueError):
         item_pk = 0
     item = BuyItem.objects.filter(pk=item_pk, buy_id=buy.pk).first()
     if item is None:
-        raise ValidationFailed(_("That item is not in this buy."), code="unknown_item", detail={"field": "item"})
+        raise errors.unknown_item(field="item")
     qty = parse_quantity(quantity, field="quantity")
     if qty <= 0:
-        raise ValidationFailed(_("Enter how many portions."), code="invalid_quantity", detail={"field": "quantity"})
+        raise errors.invalid_quantity(field="quantity")
     limit = donation_limit(buy)
     if qty > limit:  # refused before taking any lock
-        raise _over_donation_limit(limit, 0)
+        raise errors.over_donation_limit(limit=limit, given=0)
     recipient = _check_recipient(buy, recipient_id)
     with transaction.atomic():
         buy_lock_taking_signups(buy_id=buy.pk, now=timezone.now())
         given = Donation.objects.filter(buy_id=buy.pk, donor=actor).aggregate(total=Sum("quantity"))["total"] or 0
         if given + qty > limit:
-            raise _over_donation_limit(limit, given)
+            raise errors.over_donation_limit(limit=limit, given=given)
         items_apply_deltas(deltas={item.pk: qty})
         donation = Donation.objects.create(
             buy=buy, item=item, quantity=qty, amount=money(item.unit_price * qty), donor=actor, recipient=recipient
         )
     return donation
-
-
-def _over_donation_limit(limit: int, given: int) -> ValidationFailed:
-    return ValidationFailed(
-        _("One person may donate at most %(limit)s portions to this buy.") % {"limit": limit},
-        code="over_donation_limit",
-        detail={"field": "quantity", "limit": limit, "remaining": max(0, limit - given)},
-    )
 
 
 def donation_withdraw(*, actor: User, donation: Donation) -> None:
@@ -110,7 +94,7 @@ def donation_withdraw(*, actor: User, donation: Donation) -> None:
     so its money is returned by hand and the leader keeps it as a gift."""
     buy = donation.buy
     if membership_for(actor, buy.community_id) is None:
-        raise PermissionRefused(code="forbidden")
+        raise errors.forbidden()
     if donation.donor_id != actor.pk:
         require_buy_leader(actor, buy)
     with transaction.atomic():
@@ -122,10 +106,10 @@ def donation_withdraw(*, actor: User, donation: Donation) -> None:
             .first()
         )
         if row is None:
-            raise Conflict(_("This donation was already withdrawn."), code="donation_withdrawn")
+            raise errors.donation_withdrawn()
         item_id, qty, state = row
         if state != DonationState.PLEDGED:
-            raise Conflict(_("A paid donation can no longer be withdrawn."), code="donation_paid")
+            raise errors.donation_paid()
         Donation.objects.filter(pk=donation.pk).delete()
         items_apply_deltas(deltas={item_id: -qty})
 
@@ -134,10 +118,10 @@ def donation_assign(*, actor: User, donation: Donation, recipient_id: Any) -> Do
     buy = donation.buy
     membership = require(actor, Action.VIEW, buy.community_id)
     if not (buy.leader_id == actor.pk or membership.is_committee):
-        raise PermissionRefused(_("Only the leader or the committee chooses the household."), code="forbidden")
+        raise errors.forbidden()
     recipient = _check_recipient(buy, recipient_id)
     if recipient is None:
-        raise ValidationFailed(_("Choose a household."), code="not_vulnerable", detail={"field": "recipient"})
+        raise errors.recipient_required(field="recipient")
     Donation.objects.filter(pk=donation.pk).exclude(state=DonationState.DELIVERED).update(recipient=recipient)
     donation.refresh_from_db()
     return donation

@@ -12,8 +12,8 @@ from __future__ import annotations
 from django.db import transaction
 
 from groupbuy.models import EntryLine, EntryStatus
-from settlement.models import Adjustment, AdjustmentReason, RefundReason
-from settlement.services.common import lock_payment, money, purchase_order_include_donations, refund_excess
+from settlement.models import Adjustment, AdjustmentReason, RefundReason, money
+from settlement.services.common import lock_payment, purchase_order_include_donations, refund_excess
 from settlement.services.payments import refunds_create_for_entry, refunds_create_for_released_entries
 
 __all__ = [

@@ -8,28 +8,28 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.notifications import notification_send
 from core.enqueue import enqueue_task_on_commit
-from core.errors import Conflict, PermissionRefused, ValidationFailed
+from core.errors import PermissionRefused
 from groupbuy.models import BuyStatus, Entry, EntryStatus, GroupBuy
-from settlement.models import Payment, PaymentMethod, PaymentState, Refund, RefundReason, RefundState
+from settlement import exceptions as errors
+from settlement.models import Payment, PaymentMethod, PaymentState, Refund, RefundReason, RefundState, money
+from settlement.permissions import (
+    require_own_entry,
+    require_payment_confirmer,
+    require_payment_staff,
+    require_refund_settler,
+)
 from settlement.selectors import reconciliation_rows
 from settlement.services.common import (
     entry_owed,
     entry_refunded,
     lock_payment,
-    money,
     parse_money,
     reason_for_inactive,
     refund_excess,
-    require_own_entry,
-    require_payment_confirmer,
-    require_payment_staff,
-    require_refund_settler,
-    second_person_required,
 )
 from settlement.services.notify import entry_user_ids, settlement_link
 from settlement.services.photos import photo_prefix, photo_recorded
@@ -84,13 +84,13 @@ def payment_mark(
         require_payment_staff(actor, buy)
     value = parse_money(amount, field="amount")
     if value <= 0:
-        raise ValidationFailed(_("Enter the amount you paid."), code="invalid_amount", detail={"field": "amount"})
+        raise errors.invalid_amount(field="amount")
     if method not in PaymentMethod.values:
-        raise ValidationFailed(_("Choose how you paid."), code="invalid_method", detail={"field": "method"})
+        raise errors.invalid_method(field="method")
     if entry.status != EntryStatus.ACTIVE:
-        raise Conflict(_("This sign-up is no longer active."), code="entry_not_active")
+        raise errors.entry_not_active()
     if buy.status not in PAYABLE_STATES:
-        raise Conflict(_("This buy does not take payments."), code="invalid_state")
+        raise errors.not_payable()
     reference = (reference or "").strip()[:100]
 
     shots = [screenshot] if screenshot else []
@@ -99,7 +99,7 @@ def payment_mark(
             payment = lock_payment(entry)
             entry.refresh_from_db(fields=["status", "amount", "units"])
             if entry.status != EntryStatus.ACTIVE:
-                raise Conflict(_("This sign-up is no longer active."), code="entry_not_active")
+                raise errors.entry_not_active()
             if payment.state == PaymentState.MARKED and payment.marked_amount == value and payment.method == method:
                 if names:
                     Payment.objects.filter(pk=payment.pk).update(screenshot=names[0])
@@ -109,15 +109,11 @@ def payment_mark(
             if payment.state == PaymentState.CONFIRMED:
                 due = balance_due(entry, payment)
                 if due <= 0:
-                    raise Conflict(_("Nothing is due on this sign-up."), code="nothing_due")
+                    raise errors.nothing_due()
             still_owed = entry_owed(entry) - (payment.paid - entry_refunded(entry.pk))
             most = money(max(still_owed, Decimal("0")) + MAX_OVERPAYMENT)
             if value > most:
-                raise ValidationFailed(
-                    _("That is more than is due on this sign-up (at most ¥%(max)s).") % {"max": most},
-                    code="amount_too_high",
-                    detail={"field": "amount", "max": str(most)},
-                )
+                raise errors.amount_too_high(most=most)
             fields = {
                 "state": PaymentState.MARKED,
                 "marked_amount": value,
@@ -148,9 +144,9 @@ def payment_confirm(*, actor: User, entry: Entry, expected_amount: Any = None) -
         if payment.state == PaymentState.CONFIRMED:
             return payment
         if payment.state != PaymentState.MARKED:
-            raise Conflict(_("Nobody has marked this sign-up paid yet."), code="payment_not_marked")
+            raise errors.payment_not_marked()
         if expected is not None and expected != payment.marked_amount:
-            raise Conflict(_("The amount was changed meanwhile. Check it again."), code="payment_changed")
+            raise errors.payment_changed()
         Payment.objects.filter(pk=payment.pk, state=PaymentState.MARKED).update(
             state=PaymentState.CONFIRMED,
             paid=payment.paid + payment.marked_amount,
@@ -171,7 +167,7 @@ def payment_reject(*, actor: User, entry: Entry) -> Payment:
     with transaction.atomic():
         payment = lock_payment(entry)
         if payment.state != PaymentState.MARKED:
-            raise Conflict(_("Nobody has marked this sign-up paid yet."), code="payment_not_marked")
+            raise errors.payment_not_marked()
         back = PaymentState.CONFIRMED if payment.paid > 0 else PaymentState.UNPAID
         Payment.objects.filter(pk=payment.pk, state=PaymentState.MARKED).update(state=back, marked_amount=0)
         payment.refresh_from_db()
@@ -196,13 +192,13 @@ def refund_confirm(*, actor: User, refund: Refund) -> Refund:
     except PermissionRefused:
         require_payment_staff(actor, refund.buy)
         if refund.paid_back_by_id == actor.pk:
-            raise second_person_required() from None  # whoever paid it back cannot also attest it arrived
+            raise errors.second_person_required() from None  # whoever paid it back cannot also attest it arrived
     changed = Refund.objects.filter(pk=refund.pk, state=RefundState.PAID_BACK).update(
         state=RefundState.CONFIRMED, confirmed_by=actor, confirmed_at=timezone.now()
     )
     refund.refresh_from_db()
     if not changed and refund.state == RefundState.DUE:
-        raise Conflict(_("This refund has not been paid back yet."), code="refund_not_paid_back")
+        raise errors.refund_not_paid_back()
     return refund
 
 
@@ -263,5 +259,5 @@ def payment_reminders_request(*, actor: User, buy: GroupBuy) -> None:
     """The leader or a data volunteer asks for reminders; sent by a task after commit."""
     require_payment_staff(actor, buy)
     if buy.status not in PAYABLE_STATES:
-        raise Conflict(_("This buy does not take payments."), code="invalid_state")
+        raise errors.not_payable()
     enqueue_task_on_commit("settlement.send_payment_reminders", buy.pk)

@@ -16,12 +16,11 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from compliance.services.filings import filing_goods_changed
-from core.errors import Conflict, NotFound, ValidationFailed
 from groupbuy.models import BuyItem, BuyKind, Entry, EntryLine, EntryStatus, GroupBuy, Offer
+from settlement import exceptions as errors
 from settlement.models import (
     Adjustment,
     AdjustmentReason,
@@ -32,17 +31,16 @@ from settlement.models import (
     PriceChangeResponse,
     RefundReason,
     ResponseChoice,
+    money,
 )
+from settlement.permissions import require_buy_leader, require_own_entry
 from settlement.services.common import (
     line_units,
     lock_payment,
-    money,
     parse_money,
     purchase_order_recompute,
     refund_excess,
     require_after_close,
-    require_buy_leader,
-    require_own_entry,
 )
 from settlement.services.notify import notify_entry
 from settlement.services.photos import photo_prefix, photo_recorded
@@ -66,49 +64,36 @@ def price_change_propose(
     require_after_close(buy)
     item = BuyItem.objects.select_related("offer").filter(pk=item_id, buy_id=buy.pk).first()
     if item is None:
-        raise ValidationFailed(_("That item is not in this buy."), code="unknown_item", detail={"field": "item"})
+        raise errors.unknown_item(field="item")
     price = parse_money(new_price, field="new_price")
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationFailed(_("Say why the price changes."), code="reason_required", detail={"field": "reason"})
+        raise errors.reason_required(field="reason")
     if deadline is None or timezone.is_naive(deadline) or deadline <= timezone.now():
-        raise ValidationFailed(
-            _("The answer deadline must be in the future."), code="invalid_deadline", detail={"field": "deadline"}
-        )
+        raise errors.invalid_deadline(field="deadline")
     if default_action not in ChangeDefault.values:
-        raise ValidationFailed(_("Choose what happens without an answer."), code="invalid_default")
+        raise errors.invalid_default()
     min_hours = settings.PRICE_CHANGE_MIN_ANSWER_HOURS
     if deadline < timezone.now() + timedelta(hours=min_hours):
-        raise ValidationFailed(
-            _("Give people at least %(hours)d hours to answer.") % {"hours": min_hours},
-            code="answer_window_too_short",
-            detail={"field": "deadline", "min_hours": min_hours},
-        )
+        raise errors.answer_window_too_short(min_hours=min_hours)
     offer = None
     if new_offer_id:
         offer = Offer.objects.filter(pk=new_offer_id, supplier__community_id=buy.community_id).first()
         if offer is None:
-            raise ValidationFailed(_("Unknown offer."), code="unknown_offer", detail={"field": "new_offer"})
+            raise errors.unknown_offer(field="new_offer")
         if BuyItem.objects.filter(buy_id=buy.pk, offer_id=offer.pk).exclude(pk=item.pk).exists():
-            raise ValidationFailed(_("That offer is already in this buy."), code="offer_already_in_buy")
+            raise errors.offer_already_in_buy()
     cost = parse_money(new_cost, field="new_cost") if new_cost not in (None, "") else None
     if cost is None:
         cost = offer.supplier_cost if offer else item.supplier_cost
     if price == item.unit_price and offer is None:
-        raise ValidationFailed(_("The new price is the same as the old one."), code="no_change")
+        raise errors.no_change()
     if offer is not None and offer.pk != item.offer_id and default_action == ChangeDefault.ACCEPT_IF_CHEAPER:
-        raise ValidationFailed(
-            _(
-                "Nobody is switched to a different product without saying yes: "
-                "withdraw those who do not answer instead."
-            ),
-            code="substitution_needs_consent",
-            detail={"field": "default_action"},
-        )
+        raise errors.substitution_needs_consent(field="default_action")
     if buy.kind == BuyKind.CHARITY and price != cost:
-        raise ValidationFailed(_("A charity buy has no markup."), code="charity_has_markup")
+        raise errors.charity_has_markup()
     if ItemArrival.objects.filter(item_id=item.pk).exists():
-        raise Conflict(_("The goods of this item have already arrived."), code="arrival_already_recorded")
+        raise errors.arrival_already_recorded()
 
     shots = [evidence] if evidence else []
     with stored_photos(shots, user_id=actor.pk, prefix=photo_prefix("evidence")) as names:
@@ -117,7 +102,7 @@ def price_change_propose(
                 # The item row lock orders this against a concurrent arrival record for the same item.
                 BuyItem.objects.select_for_update().filter(pk=item.pk).first()
                 if ItemArrival.objects.filter(item_id=item.pk).exists():
-                    raise Conflict(_("The goods of this item have already arrived."), code="arrival_already_recorded")
+                    raise errors.arrival_already_recorded()
                 change = PriceChange.objects.create(
                     buy=buy,
                     item=item,
@@ -150,9 +135,7 @@ def price_change_propose(
                         },
                     )
         except IntegrityError:
-            raise Conflict(
-                _("This item already has a price change waiting for answers."), code="price_change_open"
-            ) from None
+            raise errors.price_change_open() from None
     return change
 
 
@@ -256,22 +239,22 @@ def price_change_respond(*, actor: User, change: PriceChange, entry: Entry, choi
     """The household accepts the new price or withdraws the item. Answering twice is refused."""
     require_own_entry(actor, entry)
     if choice not in ResponseChoice.values:
-        raise ValidationFailed(_("Accept or withdraw."), code="invalid_choice")
+        raise errors.invalid_choice()
     if entry.buy_id != change.buy_id:
-        raise NotFound(code="not_found")
+        raise errors.not_found()
     with transaction.atomic():
         change = (
             PriceChange.objects.select_for_update(of=("self",)).select_related("item__offer", "buy").get(pk=change.pk)
         )
         if change.status != ChangeStatus.OPEN:
-            raise Conflict(_("This price change is already settled."), code="price_change_closed")
+            raise errors.price_change_closed()
         if timezone.now() >= change.deadline:
-            raise Conflict(_("The deadline to answer has passed."), code="price_change_deadline_passed")
+            raise errors.price_change_deadline_passed()
         if PriceChangeResponse.objects.filter(change_id=change.pk, entry_id=entry.pk).exists():
-            raise Conflict(_("You have already answered."), code="already_answered")
+            raise errors.already_answered()
         response = _apply(change=change, entry=entry, choice=choice, by_default=False, actor=actor)
         if response is None:
-            raise Conflict(_("Your sign-up does not include this item."), code="not_affected")
+            raise errors.not_affected()
         resolved = not _pending_entries(change)
         if resolved:
             _resolve_locked(change)

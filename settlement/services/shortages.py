@@ -6,11 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from core.errors import Conflict, ValidationFailed
 from groupbuy.models import BuyItem, EntryLine, EntryStatus, GroupBuy
+from settlement import exceptions as errors
 from settlement.allocation import allocate
 from settlement.models import (
     Adjustment,
@@ -19,16 +18,10 @@ from settlement.models import (
     ItemArrival,
     PriceChange,
     RefundReason,
-)
-from settlement.services.common import (
-    line_units,
-    lock_payment,
     money,
-    parse_quantity,
-    refund_excess,
-    require_after_close,
-    require_buy_leader,
 )
+from settlement.permissions import require_buy_leader
+from settlement.services.common import line_units, lock_payment, parse_quantity, refund_excess, require_after_close
 from settlement.services.notify import notify_entry
 
 
@@ -37,7 +30,7 @@ def arrivals_record(*, actor: User, buy: GroupBuy, arrived: dict[Any, Any]) -> l
     require_buy_leader(actor, buy)
     require_after_close(buy)
     if not arrived:
-        raise ValidationFailed(_("Enter what arrived."), code="no_items")
+        raise errors.no_items()
     items = {item.pk: item for item in BuyItem.objects.filter(buy_id=buy.pk).select_related("offer")}
     wanted: dict[int, int] = {}
     for raw_id, raw_qty in arrived.items():
@@ -46,7 +39,7 @@ def arrivals_record(*, actor: User, buy: GroupBuy, arrived: dict[Any, Any]) -> l
         except (TypeError, ValueError):
             item_id = 0
         if item_id not in items:
-            raise ValidationFailed(_("That item is not in this buy."), code="unknown_item", detail={"item": raw_id})
+            raise errors.unknown_item(item=raw_id)
         wanted[item_id] = parse_quantity(raw_qty, field=f"item_{item_id}")
     ordered: dict[int, int] = {}
     for line in EntryLine.objects.filter(
@@ -55,10 +48,8 @@ def arrivals_record(*, actor: User, buy: GroupBuy, arrived: dict[Any, Any]) -> l
         ordered[line.item_id] = ordered.get(line.item_id, 0) + line_units(line)
     for item_id, qty in wanted.items():
         if qty > ordered.get(item_id, 0):
-            raise ValidationFailed(
-                _("More arrived than was ordered for %(item)s.") % {"item": items[item_id].offer.title},
-                code="shortage_above_ordered",
-                detail={"item": item_id, "ordered": ordered.get(item_id, 0)},
+            raise errors.shortage_above_ordered(
+                title=items[item_id].offer.title, item_id=item_id, ordered=ordered.get(item_id, 0)
             )
     result = []
     try:
@@ -66,13 +57,11 @@ def arrivals_record(*, actor: User, buy: GroupBuy, arrived: dict[Any, Any]) -> l
             # Item rows locked in pk order: a price change proposed meanwhile waits, then sees the arrival.
             list(BuyItem.objects.select_for_update().filter(pk__in=wanted).order_by("pk").values_list("pk"))
             if PriceChange.objects.filter(item_id__in=wanted, status=ChangeStatus.OPEN).exists():
-                raise Conflict(
-                    _("A price change for this item is still waiting for answers."), code="price_change_open"
-                )
+                raise errors.price_change_open()
             for item_id in sorted(wanted):
                 result.append(_record_item(actor=actor, buy=buy, item=items[item_id], arrived=wanted[item_id]))
     except IntegrityError:
-        raise Conflict(_("What arrived was already recorded for this item."), code="arrival_already_recorded") from None
+        raise errors.arrival_already_recorded() from None
     return result
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -9,8 +11,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from core.errors import ApplicationError, NotFound, PermissionRefused
-from core.pages import page
+from core.errors import ApplicationError
+from core.pages import page, refusal_flashed
+from settlement import exceptions as errors
 from settlement import selectors
 from settlement.forms import (
     ResolveForm,
@@ -20,7 +23,6 @@ from settlement.models import (
 )
 from settlement.services import after_sales as after_sales_services
 from settlement.services import shortages as shortage_services
-from settlement.views.common import refused_redirect
 
 
 @require_http_methods(["GET", "POST"])
@@ -28,26 +30,29 @@ from settlement.views.common import refused_redirect
 def arrivals(request: HttpRequest, pk: int) -> HttpResponse:
     buy = selectors.get_buy(user=request.user, buy_id=pk)
     if not selectors.can_manage(request.user, buy):
-        raise PermissionRefused(code="not_your_buy")
+        raise errors.not_your_buy()
     items = list(buy.items.select_related("offer", "arrival").order_by("position", "pk"))
     ordered = selectors.ordered_per_item(buy=buy)
-    typed = {}
+    typed: dict[int, str] = {}
     error = None
-    status = 200
     if request.method == "POST":
         typed = {
-            item.pk: request.POST.get(f"item_{item.pk}", "").strip()
-            for item in items
-            if request.POST.get(f"item_{item.pk}", "").strip() != ""
+            pk_: value for pk_, value in ((i.pk, request.POST.get(f"item_{i.pk}", "").strip()) for i in items) if value
         }
+        # The arrival sheet is not a Django form: the refusal is shown above the table, with its status.
         try:
             shortage_services.arrivals_record(actor=request.user, buy=buy, arrived=typed)
         except ApplicationError as exc:
-            error, status = exc, exc.status_code
+            error = exc
         else:
             messages.success(request, _("Recorded. Shortfalls were shared out and refunds created."))
             return redirect(reverse("settlement:arrivals", kwargs={"pk": pk}))
-    rows = [
+    context = {"buy": buy, "rows": _arrival_rows(items, ordered, typed), "error": error}
+    return render(request, "settlement/arrivals.html", context, status=error.status_code if error else 200)
+
+
+def _arrival_rows(items: list, ordered: dict[int, int], typed: dict[int, str]) -> list[dict[str, Any]]:
+    return [
         {
             "item": item,
             "ordered": ordered.get(item.pk, 0),
@@ -56,7 +61,6 @@ def arrivals(request: HttpRequest, pk: int) -> HttpResponse:
         }
         for item in items
     ]
-    return render(request, "settlement/arrivals.html", {"buy": buy, "rows": rows, "error": error}, status=status)
 
 
 @require_GET
@@ -80,14 +84,14 @@ def after_sales_list(request: HttpRequest, pk: int) -> HttpResponse:
 def after_sales_resolve(request: HttpRequest, report_pk: int) -> HttpResponse:
     report = AfterSalesReport.objects.select_related("buy", "entry__buy").filter(pk=report_pk).first()
     if report is None:
-        raise NotFound(code="not_found")
+        raise errors.not_found()
     selectors.get_buy(user=request.user, buy_id=report.buy_id)
     back = reverse("settlement:after_sales", kwargs={"pk": report.buy_id})
     form = ResolveForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose a resolution."))
         return redirect(back)
-    try:
+    with refusal_flashed(request) as outcome:
         after_sales_services.after_sales_resolve(
             actor=request.user,
             report=report,
@@ -95,6 +99,4 @@ def after_sales_resolve(request: HttpRequest, report_pk: int) -> HttpResponse:
             note=form.cleaned_data["note"],
             refund_amount=form.cleaned_data["refund_amount"],
         )
-    except ApplicationError as exc:
-        return refused_redirect(request, exc, back + f"#r{report.pk}")
-    return redirect(back)
+    return redirect(back + f"#r{report.pk}" if outcome.refusal else back)

@@ -4,24 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.http import HttpRequest
 from django.urls import reverse
 
-from core.errors import ApplicationError
 from settlement import selectors
 
 
 def hub_url(buy_id: int) -> str:
     """The buy's settlement page (where most actions return)."""
     return reverse("settlement:hub", kwargs={"pk": buy_id})
-
-
-def refused_redirect(request: HttpRequest, exc: ApplicationError, to: str) -> HttpResponse:
-    """A refused button: the refusal's message on the next page, then back to `to`."""
-    messages.error(request, str(exc.message))
-    return redirect(to)
 
 
 def entry_for(request: HttpRequest, entry_pk: int):

@@ -10,23 +10,23 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.permissions import membership_for
-from core.errors import ApplicationError, NotFound, PermissionRefused, RateLimited
-from core.pages import page
+from core.errors import NotFound, PermissionRefused, RateLimited
+from core.pages import page, refusal_flashed, refusal_on, render_form
 from groupbuy.exports import xlsx_response
+from settlement import exceptions as errors
 from settlement import exports, selectors
 from settlement.forms import (
     HandoverForm,
-    add_error,
 )
 from settlement.services import distribution as distribution_services
-from settlement.views.common import int_or, refused_redirect
+from settlement.views.common import int_or
 
 
 def _buy_for_hand_over(request: HttpRequest, pk: int):
     """The buy, if the user may hand out its goods (building leaders, volunteers, the leader)."""
     buy = selectors.get_buy(user=request.user, buy_id=pk)
     if not selectors.can_hand_over(request.user, buy):
-        raise PermissionRefused(code="forbidden")
+        raise errors.forbidden()
     return buy
 
 
@@ -50,11 +50,9 @@ def distribution(request: HttpRequest, pk: int) -> HttpResponse:
 def issue_codes(request: HttpRequest, pk: int) -> HttpResponse:
     buy = selectors.get_buy(user=request.user, buy_id=pk)
     back = reverse("settlement:distribution", kwargs={"pk": pk})
-    try:
+    with refusal_flashed(request):
         created = distribution_services.pickup_codes_issue(actor=request.user, buy=buy)
-    except ApplicationError as exc:
-        return refused_redirect(request, exc, back)
-    messages.success(request, _("%(n)d pickup codes issued.") % {"n": created})
+        messages.success(request, _("%(n)d pickup codes issued.") % {"n": created})
     return redirect(back)
 
 
@@ -93,32 +91,23 @@ def handover(request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, "settlement/handover.html", {"buy": buy, "form": form, "preview": None}, status=400)
     code = form.cleaned_data["code"]
     if request.POST.get("action") == "lookup":
-        preview, status = None, 200
-        try:
+        preview = None
+        with refusal_on(form):
             distribution_services.pickup_code_resolve(actor=request.user, buy=buy, code=code)
-        except ApplicationError as exc:
-            add_error(form, exc)
-            status = exc.status_code
-        else:
             preview = selectors.pickup_preview(buy=buy, code=code)
-        return render(
-            request, "settlement/handover.html", {"buy": buy, "form": form, "preview": preview}, status=status
-        )
+        return render_form(request, "settlement/handover.html", {"buy": buy, "form": form, "preview": preview}, form)
     handed = {
         key.removeprefix("line_"): value
         for key, value in request.POST.items()
         if key.startswith("line_") and value.strip() != ""
     }
-    try:
+    with refusal_on(form):
         pickup = distribution_services.pickup_hand_over(
             actor=request.user, buy=buy, code=code, handed=handed, note=form.cleaned_data["note"]
         )
-    except ApplicationError as exc:
-        add_error(form, exc)
-        # Refused before the code resolved (unknown, another building's, too many tries): show no household.
-        resolved = not isinstance(exc, PermissionRefused | NotFound | RateLimited)
-        preview = selectors.pickup_preview(buy=buy, code=code) if resolved else None
-        context = {"buy": buy, "form": form, "preview": preview}
-        return render(request, "settlement/handover.html", context, status=exc.status_code)
-    messages.success(request, _("Handed over: %(household)s") % {"household": selectors.identity(pickup.entry)})
-    return redirect(reverse("settlement:handover", kwargs={"pk": pk}))
+        messages.success(request, _("Handed over: %(household)s") % {"household": selectors.identity(pickup.entry)})
+        return redirect(reverse("settlement:handover", kwargs={"pk": pk}))
+    # Refused before the code resolved (unknown, another building's, too many tries): show no household.
+    resolved = not isinstance(getattr(form, "refusal", None), PermissionRefused | NotFound | RateLimited)
+    preview = selectors.pickup_preview(buy=buy, code=code) if resolved else None
+    return render_form(request, "settlement/handover.html", {"buy": buy, "form": form, "preview": preview}, form)

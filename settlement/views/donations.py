@@ -4,26 +4,24 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.selectors import vulnerable_households
-from core.errors import ApplicationError, NotFound
-from core.pages import page
+from core.pages import page, refusal_flashed, refusal_on, render_form
+from settlement import exceptions as errors
 from settlement import selectors
 from settlement.forms import (
     DonationForm,
-    add_error,
 )
 from settlement.models import (
     Donation,
 )
+from settlement.permissions import is_payment_staff
 from settlement.services import distribution as distribution_services
 from settlement.services import donations as donation_services
-from settlement.services.common import is_payment_staff
-from settlement.views.common import refused_redirect
 
 
 @require_http_methods(["GET", "POST"])
@@ -32,23 +30,16 @@ def donations(request: HttpRequest, pk: int) -> HttpResponse:
     buy = selectors.get_buy(user=request.user, buy_id=pk)
     items = list(buy.items.select_related("offer"))
     form = DonationForm(request.POST or None, items=items)
-    status = 200
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_on(form):
             donation_services.donation_add(
                 actor=request.user, buy=buy, item_id=form.cleaned_data["item"], quantity=form.cleaned_data["quantity"]
             )
-        except ApplicationError as exc:
-            add_error(form, exc)
-            status = exc.status_code
-        else:
             messages.success(request, _("Thank you for your donation."))
             return redirect(reverse("settlement:donations", kwargs={"pk": pk}))
-    elif request.method == "POST":
-        status = 400
     # Recipients reveal the committee-only vulnerable list: the leader and the committee only.
     may_assign = selectors.can_see_donation_recipients(request.user, buy)
-    return render(
+    return render_form(
         request,
         "settlement/donations.html",
         {
@@ -62,7 +53,8 @@ def donations(request: HttpRequest, pk: int) -> HttpResponse:
             "is_staff": is_payment_staff(request.user, buy),
             "can_hand_over": selectors.can_hand_over(request.user, buy),
         },
-        status=status,
+        form,
+        invalid=400,
     )
 
 
@@ -71,11 +63,11 @@ def donations(request: HttpRequest, pk: int) -> HttpResponse:
 def donation_action(request: HttpRequest, donation_pk: int) -> HttpResponse:
     donation = Donation.objects.select_related("buy").filter(pk=donation_pk).first()
     if donation is None:
-        raise NotFound(code="not_found")
+        raise errors.not_found()
     selectors.get_buy(user=request.user, buy_id=donation.buy_id)
     back = reverse("settlement:donations", kwargs={"pk": donation.buy_id})
     action = request.POST.get("action")
-    try:
+    with refusal_flashed(request):
         if action == "assign":
             donation_services.donation_assign(
                 actor=request.user, donation=donation, recipient_id=request.POST.get("recipient")
@@ -87,6 +79,4 @@ def donation_action(request: HttpRequest, donation_pk: int) -> HttpResponse:
         elif action == "withdraw":
             donation_services.donation_withdraw(actor=request.user, donation=donation)
             messages.success(request, _("The donation was withdrawn."))
-    except ApplicationError as exc:
-        return refused_redirect(request, exc, back)
     return redirect(back)

@@ -5,17 +5,17 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
-from core.errors import NotFound
 from core.media import serve_private
 from core.pages import page
 from core.uploads import is_pending, photo_processing
+from settlement import exceptions as errors
 from settlement import selectors
 from settlement.models import (
     AfterSalesPhoto,
     Payment,
     PriceChange,
 )
-from settlement.services.common import is_payment_staff, require_own_entry
+from settlement.permissions import is_payment_staff, require_own_entry
 
 
 @require_GET
@@ -26,7 +26,7 @@ def private_file(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     if kind == "payment":
         payment = Payment.objects.select_related("entry__buy").filter(pk=pk).first()
         if payment is None or not payment.screenshot:
-            raise NotFound(code="not_found")
+            raise errors.not_found()
         buy = selectors.get_buy(user=request.user, buy_id=payment.buy_id)
         if not is_payment_staff(request.user, buy):
             require_own_entry(request.user, payment.entry)
@@ -34,16 +34,16 @@ def private_file(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     if kind == "evidence":
         change = PriceChange.objects.filter(pk=pk).first()
         if change is None or not change.evidence:
-            raise NotFound(code="not_found")
+            raise errors.not_found()
         selectors.get_buy(user=request.user, buy_id=change.buy_id)
         return _serve_photo(request, change.evidence)
     if kind == "photo":
         photo = AfterSalesPhoto.objects.select_related("report").filter(pk=pk).first()
         if photo is None:
-            raise NotFound(code="not_found")
+            raise errors.not_found()
         selectors.get_buy(user=request.user, buy_id=photo.report.buy_id)
         return _serve_photo(request, photo.path)
-    raise NotFound(code="not_found")
+    raise errors.not_found()
 
 
 def _serve_photo(request: HttpRequest, name: str) -> HttpResponse:

@@ -10,17 +10,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.permissions import membership_for
-from core.errors import ApplicationError, NotFound
-from core.pages import page
+from core.pages import page, refusal_flashed
 from groupbuy.exports import csv_response, xlsx_response
+from settlement import exceptions as errors
 from settlement import exports, selectors
 from settlement.models import (
     PaymentState,
     Refund,
 )
+from settlement.permissions import is_payment_staff
 from settlement.services import payments as payment_services
-from settlement.services.common import is_payment_staff
-from settlement.views.common import entry_for, int_or, refused_redirect
+from settlement.views.common import entry_for, int_or
 
 
 @require_GET
@@ -56,15 +56,13 @@ def reconcile(request: HttpRequest, pk: int) -> HttpResponse:
 def confirm_payment(request: HttpRequest, entry_pk: int) -> HttpResponse:
     entry = entry_for(request, entry_pk)
     back = reverse("settlement:reconcile", kwargs={"pk": entry.buy_id}) + f"#e{entry.pk}"
-    try:
+    with refusal_flashed(request):
         if request.POST.get("action") == "reject":
             payment_services.payment_reject(actor=request.user, entry=entry)
         else:
             payment_services.payment_confirm(
                 actor=request.user, entry=entry, expected_amount=request.POST.get("amount")
             )
-    except ApplicationError as exc:
-        return refused_redirect(request, exc, back)
     return redirect(back)
 
 
@@ -72,11 +70,9 @@ def confirm_payment(request: HttpRequest, entry_pk: int) -> HttpResponse:
 @page
 def remind(request: HttpRequest, pk: int) -> HttpResponse:
     buy = selectors.get_buy(user=request.user, buy_id=pk)
-    try:
+    with refusal_flashed(request):
         payment_services.payment_reminders_request(actor=request.user, buy=buy)
-    except ApplicationError as exc:
-        return refused_redirect(request, exc, reverse("settlement:reconcile", kwargs={"pk": pk}))
-    messages.success(request, _("Reminders are on their way to everyone who has not paid."))
+        messages.success(request, _("Reminders are on their way to everyone who has not paid."))
     return redirect(reverse("settlement:reconcile", kwargs={"pk": pk}))
 
 
@@ -100,11 +96,9 @@ def refunds(request: HttpRequest, pk: int) -> HttpResponse:
 def refund_paid_back(request: HttpRequest, refund_pk: int) -> HttpResponse:
     refund = Refund.objects.select_related("buy").filter(pk=refund_pk).first()
     if refund is None:
-        raise NotFound(code="not_found")
+        raise errors.not_found()
     selectors.get_buy(user=request.user, buy_id=refund.buy_id)
     back = reverse("settlement:refunds", kwargs={"pk": refund.buy_id})
-    try:
+    with refusal_flashed(request):
         payment_services.refund_mark_paid_back(actor=request.user, refund=refund)
-    except ApplicationError as exc:
-        return refused_redirect(request, exc, back)
     return redirect(back)

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from core.errors import ApplicationError, PermissionRefused
-from core.pages import page
+from core.pages import page, refusal_on, render_form
 from groupbuy.models import Offer
+from settlement import exceptions as errors
 from settlement import selectors
 from settlement.forms import (
     PriceChangeForm,
-    add_error,
 )
 from settlement.services import price_changes as change_services
 from settlement.views.common import hub_url
@@ -25,14 +24,13 @@ from settlement.views.common import hub_url
 def price_change_new(request: HttpRequest, pk: int) -> HttpResponse:
     buy = selectors.get_buy(user=request.user, buy_id=pk)
     if not selectors.can_manage(request.user, buy):
-        raise PermissionRefused(code="not_your_buy")
+        raise errors.not_your_buy()
     items = list(buy.items.select_related("offer"))
     offers = Offer.objects.filter(supplier__community_id=buy.community_id, is_active=True).order_by("title")[:200]
     form = PriceChangeForm(request.POST or None, request.FILES or None, items=items, offers=offers)
-    status = 200
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
+        with refusal_on(form):
             change_services.price_change_propose(
                 actor=request.user,
                 buy=buy,
@@ -45,12 +43,6 @@ def price_change_new(request: HttpRequest, pk: int) -> HttpResponse:
                 deadline=data["deadline"],
                 default_action=data["default_action"],
             )
-        except ApplicationError as exc:
-            add_error(form, exc)
-            status = exc.status_code
-        else:
             messages.success(request, _("The participants were asked to accept or withdraw."))
             return redirect(hub_url(buy.pk))
-    elif request.method == "POST":
-        status = 400
-    return render(request, "settlement/price_change_form.html", {"buy": buy, "form": form}, status=status)
+    return render_form(request, "settlement/price_change_form.html", {"buy": buy, "form": form}, form, invalid=400)

@@ -82,7 +82,7 @@ def test_unknown_code_and_bad_quantities_are_refused(closed, place):
     assert exc.value.code == "pickup_code_unknown"
     code = PickupCode.objects.get(entry=closed.resident_entry).code
     line = EntryLine.objects.get(entry=closed.resident_entry, item=closed.main)
-    for handed, code_expected in [({line.pk: 4}, "invalid_quantity"), ({999999: 1}, "unknown_item")]:
+    for handed, code_expected in [({line.pk: 4}, "over_entitled"), ({999999: 1}, "item_not_in_entry")]:
         with pytest.raises(ValidationFailed) as exc:
             pickup_hand_over(actor=place.leader.user, buy=closed.buy, code=code, handed=handed)
         assert exc.value.code == code_expected

@@ -128,7 +128,7 @@ def test_after_sales_on_an_entry_not_yours_is_refused(closed, place):
     [
         ({"kind": "stolen"}, "invalid_kind"),
         ({"description": " "}, "description_required"),
-        ({"item_id": 999999}, "unknown_item"),
+        ({"item_id": 999999}, "item_not_in_entry"),
     ],
 )
 def test_bad_after_sales_reports_are_refused(closed, place, kwargs, code):
