@@ -28,6 +28,7 @@ class User(AbstractUser):
         password_changed = self._password is not None and self.pk is not None
         super().save(*args, **kwargs)
         if password_changed:
+            # Not at the top: knox's models reference the user model defined in this module (circular).
             from knox.models import AuthToken
 
             AuthToken.objects.filter(user=self).delete()

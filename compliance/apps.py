@@ -7,4 +7,9 @@ class ComplianceConfig(AppConfig):
     verbose_name = _("Compliance")
 
     def ready(self) -> None:
-        from compliance import notifications  # noqa: F401 - registers the notice kinds
+        # Register the notice kinds, and the tasks in this process too: services enqueue them by name
+        # (core.enqueue), and the eager mode (tests, the demo) needs the task object registered to run it.
+        from compliance import (
+            notifications,  # noqa: F401
+            tasks,  # noqa: F401
+        )

@@ -9,4 +9,9 @@ class SettlementConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from settlement import notifications  # noqa: F401  (registers notice kinds)
+        # Register the notice kinds, and the tasks in this process too: services enqueue them by name
+        # (core.enqueue), and the eager mode (tests, the demo) needs the task object registered to run it.
+        from settlement import (
+            notifications,  # noqa: F401
+            tasks,  # noqa: F401
+        )

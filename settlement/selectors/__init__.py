@@ -1,7 +1,7 @@
 """Settlement reads, by concept (buys, money, changes, distribution, donations). Callers use
 `from settlement import selectors` and `selectors.<name>`."""
 
-from settlement.selectors.buys import can_hand_over, can_manage, entry_get, get_buy, identity
+from settlement.selectors.buys import can_hand_over, entry_get, get_buy, identity
 from settlement.selectors.changes import after_sales_for, open_price_changes_for_entry, price_changes
 from settlement.selectors.distribution import (
     PickScope,
@@ -35,7 +35,6 @@ __all__ = [
     "UNPAID_HOURS_MAX",
     "after_sales_for",
     "can_hand_over",
-    "can_manage",
     "can_see_donation_recipients",
     "distribution_progress",
     "donations",

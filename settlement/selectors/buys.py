@@ -25,10 +25,6 @@ def entry_get(*, entry_id: int) -> Entry:
     return entry
 
 
-def can_manage(user: User, buy: GroupBuy) -> bool:
-    return buy.leader_id == user.pk and can(user, Action.OPEN_BUY, buy.community_id)
-
-
 def can_hand_over(user: User, buy: GroupBuy) -> bool:
     return can(user, Action.HAND_OVER, buy.community_id)
 

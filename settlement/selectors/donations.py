@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from accounts.models import User
-from accounts.permissions import membership_for
+from accounts.permissions import is_buy_leader, membership_for
 from groupbuy.models import GroupBuy
 from settlement.models import (
     Donation,
 )
-from settlement.selectors.buys import can_manage
 
 
 def donations(*, buy: GroupBuy):
@@ -27,4 +26,4 @@ def can_see_donation_recipients(user: User, buy: GroupBuy) -> bool:
     membership = membership_for(user, buy.community_id)
     if membership is None:
         return False
-    return membership.is_committee or can_manage(user, buy)
+    return membership.is_committee or is_buy_leader(user, buy)

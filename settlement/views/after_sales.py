@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.permissions import is_buy_leader
 from core.errors import ApplicationError
 from core.pages import page, refusal_flashed
 from settlement import exceptions as errors
@@ -29,7 +30,7 @@ from settlement.services import shortages as shortage_services
 @page
 def arrivals(request: HttpRequest, pk: int) -> HttpResponse:
     buy = selectors.get_buy(user=request.user, buy_id=pk)
-    if not selectors.can_manage(request.user, buy):
+    if not is_buy_leader(request.user, buy):
         raise errors.not_your_buy()
     items = list(buy.items.select_related("offer", "arrival").order_by("position", "pk"))
     ordered = selectors.ordered_per_item(buy=buy)
@@ -73,7 +74,7 @@ def after_sales_list(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "buy": buy,
             "reports": selectors.after_sales_for(buy=buy),
-            "is_leader": selectors.can_manage(request.user, buy),
+            "is_leader": is_buy_leader(request.user, buy),
             "resolve_form": ResolveForm(),
         },
     )

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.permissions import membership_for
+from accounts.permissions import is_buy_leader, membership_for
 from core.errors import NotFound, PermissionRefused, RateLimited
 from core.pages import page, refusal_flashed, refusal_on, render_form
 from groupbuy.exports import xlsx_response
@@ -40,7 +40,7 @@ def distribution(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "buy": buy,
             "progress": selectors.distribution_progress(buy=buy),
-            "is_leader": selectors.can_manage(request.user, buy),
+            "is_leader": is_buy_leader(request.user, buy),
         },
     )
 

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.permissions import is_buy_leader
 from core.http import safe_next
 from core.pages import page, refusal_flashed, refusal_on, render_form
 from core.qr import qr_svg
@@ -63,7 +64,7 @@ def _hub_context(request: HttpRequest, buy, *, pay_form=None) -> dict[str, Any]:
         "qr": qr_svg(qr_url) if qr_url else None,
         "qr_url": qr_url,
         "reports": selectors.after_sales_for(buy=buy),
-        "is_leader": selectors.can_manage(request.user, buy),
+        "is_leader": is_buy_leader(request.user, buy),
         "is_staff": is_payment_staff(request.user, buy),
         "can_hand_over": selectors.can_hand_over(request.user, buy),
         "PaymentState": PaymentState,

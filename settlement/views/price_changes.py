@@ -8,6 +8,7 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from accounts.permissions import is_buy_leader
 from core.pages import page, refusal_on, render_form
 from groupbuy.models import Offer
 from settlement import exceptions as errors
@@ -23,7 +24,7 @@ from settlement.views.common import hub_url
 @page
 def price_change_new(request: HttpRequest, pk: int) -> HttpResponse:
     buy = selectors.get_buy(user=request.user, buy_id=pk)
-    if not selectors.can_manage(request.user, buy):
+    if not is_buy_leader(request.user, buy):
         raise errors.not_your_buy()
     items = list(buy.items.select_related("offer"))
     offers = Offer.objects.filter(supplier__community_id=buy.community_id, is_active=True).order_by("title")[:200]
