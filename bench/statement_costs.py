@@ -53,8 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     from accounts.models import Membership, User
     from core import ratelimit
     from groupbuy.models import BuyStatus, Entry, GroupBuy, moq_reached_q
-    from groupbuy.pool_selectors import active_pool_id_subquery
-    from groupbuy.pool_selectors import pool_id_for_buy
+    from groupbuy.selectors.pools import active_pool_id_subquery, pool_id_for_buy
 
     entry = Entry.objects.order_by("-pk").first()
     if entry is None:

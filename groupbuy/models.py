@@ -233,6 +233,14 @@ class GroupBuy(models.Model):
         return self.status in SIGNUP_STATES and self.deadline > timezone.now()
 
 
+def max_length_of(model: type[models.Model], name: str) -> int:
+    """The max_length of a text field, so serializers and services check the length the column holds."""
+    length = getattr(model._meta.get_field(name), "max_length", None)
+    if not isinstance(length, int):
+        raise TypeError(f"{model.__name__}.{name} has no max_length")
+    return length
+
+
 def moq_reached_q() -> Q:
     """The database condition "this buy has reached its MOQ" (used inside compare-and-swap UPDATEs)."""
     return Q(moq_kind=MoqKind.UNITS, main_units__gte=F("moq")) | Q(moq_kind=MoqKind.AMOUNT, total_amount__gte=F("moq"))

@@ -1,5 +1,5 @@
 """REST API for pools, helper leaders (帮卖), the leaders' board, pack progress and leader reputation.
-The same selectors (groupbuy.pool_selectors) and services (groupbuy.services.pools) as the pages."""
+The same selectors (groupbuy.selectors) and services (groupbuy.services.pools) as the pages."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 from accounts.models import Community
 from groupbuy import exceptions as err
-from groupbuy import pool_selectors, selectors
+from groupbuy import selectors
 from groupbuy.models import Pool
 from groupbuy.serializers import CancelIn, ErrorOut
 from groupbuy.services import pools as pool_services
@@ -80,7 +80,7 @@ def _valid(serializer_class: type, data: Any) -> dict[str, Any]:
 
 
 def _pool_payload(request: Request, pool_id: int) -> dict[str, Any]:
-    return PoolOut(pool_selectors.pool_view(user=request.user, pool_id=pool_id)).data
+    return PoolOut(selectors.pool_view(user=request.user, pool_id=pool_id)).data
 
 
 class PoolDetailApi(APIView):
@@ -136,7 +136,7 @@ class BuyLeavePoolApi(APIView):
     def post(self, request: Request, pk: int) -> Response:
         """The member buy's leader takes it out of the pool (only before the pool forms)."""
         buy = selectors.buy_get(user=request.user, buy_id=pk, with_items=False)
-        pool = pool_selectors.pool_for_buy(buy_id=buy.pk)
+        pool = selectors.pool_for_buy(buy_id=buy.pk)
         pool_services.pool_leave(actor=request.user, buy=buy)
         return Response(_pool_payload(request, pool.pk) if pool else {})
 
@@ -150,7 +150,7 @@ class BuyShareApi(APIView):
         buy = selectors.buy_get(user=request.user, buy_id=pk, with_items=False)
         community = _community(data.pop("community"))
         pool_services.pool_share(actor=request.user, buy=buy, community=community, **data)
-        pool = pool_selectors.pool_for_buy(buy_id=buy.pk)
+        pool = selectors.pool_for_buy(buy_id=buy.pk)
         return Response(_pool_payload(request, pool.pk), status=201)
 
 
@@ -159,14 +159,14 @@ class BuyCoordinationApi(APIView):
     def get(self, request: Request, pk: int) -> Response:
         """Per buy: pool progress, "N more fills the next box" per pack-size item, the leader's reputation."""
         buy = selectors.buy_get(user=request.user, buy_id=pk, with_items=False)
-        pool = pool_selectors.pool_for_buy(buy_id=buy.pk)
+        pool = selectors.pool_for_buy(buy_id=buy.pk)
         return Response(
             {
                 "pool": _pool_payload(request, pool.pk) if pool else None,
-                "packs": [dataclasses.asdict(p) for p in pool_selectors.pack_status(buy=buy)],
+                "packs": [dataclasses.asdict(p) for p in selectors.pack_status(buy=buy)],
                 "reputation": {
                     k: (str(v) if v is not None and not isinstance(v, int | list) else v)
-                    for k, v in dataclasses.asdict(pool_selectors.leader_reputation(leader_id=buy.leader_id)).items()
+                    for k, v in dataclasses.asdict(selectors.leader_reputation(leader_id=buy.leader_id)).items()
                 },
             }
         )
@@ -192,7 +192,7 @@ class BoardApi(APIView):
         membership = selectors.current_membership(user=request.user, community_id=request.query_params.get("community"))
         if membership is None:
             raise err.wrong_community()
-        board = pool_selectors.leaders_board(user=request.user, community_id=membership.community_id)
+        board = selectors.leaders_board(user=request.user, community_id=membership.community_id)
         return Response(
             [
                 {

@@ -1,5 +1,5 @@
 """Pages for pools across compounds, helper leaders (帮卖), the leaders' board and leader reputation.
-Thin: read through groupbuy.pool_selectors, write through one service in groupbuy.services.pools; a refused
+Thin: read through groupbuy.selectors, write through one service in groupbuy.services.pools; a refused
 action re-renders the page with the service's coded message."""
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Community, Membership
 from accounts.permissions import Action, allowed_actions
+from accounts.selectors import memberships_of
 from core.errors import ApplicationError
-from groupbuy import pool_selectors, selectors
+from groupbuy import selectors
 from groupbuy.forms import add_application_error
 from groupbuy.models import GroupBuy, Pool
 from groupbuy.services import pools as pool_services
@@ -69,7 +70,7 @@ def _member_form(request: HttpRequest, pool: Pool, exclude: set[int], data: Any 
 
 
 def _pool_page(request: HttpRequest, pool_id: int, *, status: int = 200, **extra: Any) -> HttpResponse:
-    view = pool_selectors.pool_view(user=request.user, pool_id=pool_id)
+    view = selectors.pool_view(user=request.user, pool_id=pool_id)
     pool = view.pool
     member_ids = {m.buy_id for m in view.members}
     in_pool = {c for c in Pool.objects.filter(pk=pool.pk).values_list("members__community_id", flat=True) if c}
@@ -85,7 +86,7 @@ def _pool_page(request: HttpRequest, pool_id: int, *, status: int = 200, **extra
     led = set(_led_buy_ids(request.user, member_ids))
     my_buys = [m for m in view.members if m.buy_id in led]
     try:
-        order = pool_selectors.pool_purchase_order(user=request.user, pool_id=pool.pk)
+        order = selectors.pool_purchase_order(user=request.user, pool_id=pool.pk)
     except ApplicationError:
         order = None
     context = {
@@ -97,7 +98,7 @@ def _pool_page(request: HttpRequest, pool_id: int, *, status: int = 200, **extra
         "join_form": join_form if join_form.fields["community"].queryset.exists() else None,
         "my_buys": my_buys,
         "order": order,
-        "reputation": pool_selectors.leader_reputation(leader_id=view.host.leader_id),
+        "reputation": selectors.leader_reputation(leader_id=view.host.leader_id),
         **extra,
     }
     return render(request, "groupbuy/pools/pool_detail.html", context, status=status)
@@ -126,7 +127,7 @@ def pool_start(request: HttpRequest, pk: int) -> HttpResponse:
 @page
 def pool_offer(request: HttpRequest, pk: int) -> HttpResponse:
     pool = Pool.objects.select_related("host_buy__community").filter(pk=pk).first()
-    view = pool_selectors.pool_view(user=request.user, pool_id=pk)
+    view = selectors.pool_view(user=request.user, pool_id=pk)
     form = OfferPoolForm(request.POST)
     form.fields["community"].queryset = Community.objects.filter(district=view.host.community.district)
     if not form.is_valid():
@@ -144,7 +145,7 @@ def pool_offer(request: HttpRequest, pk: int) -> HttpResponse:
 @page
 def pool_join(request: HttpRequest, pk: int) -> HttpResponse:
     pool = Pool.objects.select_related("host_buy").filter(pk=pk).first()
-    pool_selectors.pool_view(user=request.user, pool_id=pk)
+    selectors.pool_view(user=request.user, pool_id=pk)
     form = _member_form(request, pool, set(), request.POST)
     if not form.is_valid():
         return _pool_page(request, pk, join_form=form, status=400)
@@ -169,7 +170,7 @@ def pool_join(request: HttpRequest, pk: int) -> HttpResponse:
 @page
 def pool_leave(request: HttpRequest, pk: int) -> HttpResponse:
     buy = selectors.buy_get(user=request.user, buy_id=pk, with_items=False)
-    pool = pool_selectors.pool_for_buy(buy_id=buy.pk)
+    pool = selectors.pool_for_buy(buy_id=buy.pk)
     try:
         pool_services.pool_leave(actor=request.user, buy=buy)
     except ApplicationError as exc:
@@ -185,7 +186,7 @@ def pool_leave(request: HttpRequest, pk: int) -> HttpResponse:
 def pool_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     """The host leader cancels the whole pool and every member buy in it (the supplier cannot deliver)."""
     pool = Pool.objects.filter(pk=pk).first()
-    pool_selectors.pool_view(user=request.user, pool_id=pk)
+    selectors.pool_view(user=request.user, pool_id=pk)
     form = PoolCancelForm(request.POST)
     form.is_valid()
     try:
@@ -240,7 +241,7 @@ def share_form(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @page
 def board(request: HttpRequest) -> HttpResponse:
-    memberships = selectors.memberships_of(user=request.user)
+    memberships = memberships_of(user=request.user)
     membership = selectors.current_membership(
         user=request.user, community_id=request.GET.get("community"), memberships=memberships
     )
@@ -250,9 +251,9 @@ def board(request: HttpRequest) -> HttpResponse:
     context = {
         "membership": membership,
         "memberships": memberships,
-        "rows": pool_selectors.leaders_board(user=request.user, community_id=cid),
-        "notices": pool_selectors.duplicate_notices(community_id=cid),
-        "offered": pool_selectors.pools_offered_to(community_id=cid),
+        "rows": selectors.leaders_board(user=request.user, community_id=cid),
+        "notices": selectors.duplicate_notices(community_id=cid),
+        "offered": selectors.pools_offered_to(community_id=cid),
         "now": timezone.now(),
         "week": datetime.timedelta(days=7),
     }
@@ -270,16 +271,16 @@ def buy_coordination(request: HttpRequest, pk: int) -> HttpResponse:
 
 def buy_panel_context(*, user: Any, buy: Any) -> dict[str, Any]:
     """What the buy page shows about coordination (also used by the include groupbuy/pools/_buy_panel.html)."""
-    pool = pool_selectors.pool_for_buy(buy_id=buy.pk)
+    pool = selectors.pool_for_buy(buy_id=buy.pk)
     is_leader = buy.leader_id == user.pk
     return {
         "buy": buy,
         "pool": pool,
-        "pool_view": pool_selectors.pool_view(user=user, pool_id=pool.pk) if pool else None,
-        "packs": pool_selectors.pack_status(buy=buy),
-        "reputation": pool_selectors.leader_reputation(leader_id=buy.leader_id),
+        "pool_view": selectors.pool_view(user=user, pool_id=pool.pk) if pool else None,
+        "packs": selectors.pack_status(buy=buy),
+        "reputation": selectors.leader_reputation(leader_id=buy.leader_id),
         "is_leader": is_leader,
-        "duplicates": pool_selectors.duplicate_buys(
+        "duplicates": selectors.duplicate_buys(
             community_id=buy.community_id,
             offer_ids=list(buy.items.values_list("offer_id", flat=True)),
             exclude_buy_id=buy.pk,

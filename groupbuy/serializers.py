@@ -14,7 +14,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from groupbuy.models import AllocationRule, BuyKind, DistributionMode, GroupBuy, MoqKind, PhotoStatus
+from groupbuy.models import AllocationRule, BuyKind, DistributionMode, GroupBuy, MoqKind, PhotoStatus, max_length_of
 
 
 class ErrorOut(serializers.Serializer):
@@ -253,7 +253,7 @@ class BuyItemIn(serializers.Serializer):
 
 class BuyCreateIn(serializers.Serializer):
     community_id = serializers.IntegerField()
-    title = serializers.CharField(max_length=GroupBuy._meta.get_field("title").max_length)
+    title = serializers.CharField(max_length=max_length_of(GroupBuy, "title"))
     description = serializers.CharField(required=False, allow_blank=True, default="")
     kind = serializers.CharField()
     items = BuyItemIn(many=True, allow_empty=True)
@@ -266,7 +266,7 @@ class BuyCreateIn(serializers.Serializer):
     allocation_rule = serializers.CharField(required=False, default=AllocationRule.FCFS)
     close_when_formed = serializers.BooleanField(required=False, default=False)
     drop_point = serializers.CharField(
-        required=False, allow_blank=True, default="", max_length=GroupBuy._meta.get_field("drop_point").max_length
+        required=False, allow_blank=True, default="", max_length=max_length_of(GroupBuy, "drop_point")
     )
     confirm_duplicate = serializers.BooleanField(
         required=False,
@@ -276,7 +276,7 @@ class BuyCreateIn(serializers.Serializer):
 
 
 class CancelIn(serializers.Serializer):
-    reason = serializers.CharField(allow_blank=True, max_length=GroupBuy._meta.get_field("cancel_reason").max_length)
+    reason = serializers.CharField(allow_blank=True, max_length=max_length_of(GroupBuy, "cancel_reason"))
 
 
 class SupplierOut(serializers.Serializer):

@@ -17,9 +17,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.permissions import Action, allowed_actions, proxy_scope, require, require_order_for, require_proxy
+from accounts.selectors import memberships_of
 from core.errors import ApplicationError
 from groupbuy import exceptions as err
-from groupbuy import exports, pool_selectors, selectors
+from groupbuy import exports, selectors
 from groupbuy.forms import (
     BuyCreateForm,
     CancelForm,
@@ -63,7 +64,7 @@ def _new_key() -> str:
 @require_GET
 @page
 def buy_list(request: HttpRequest) -> HttpResponse:
-    memberships = selectors.memberships_of(user=request.user)
+    memberships = memberships_of(user=request.user)
     membership = selectors.current_membership(
         user=request.user, community_id=request.GET.get("community"), memberships=memberships
     )
@@ -122,7 +123,7 @@ def _detail(
         "is_leader": buy.leader_id == request.user.pk,
         "may_see_contacts": selectors.may_see_contacts(user=request.user, buy=buy),
         "idempotency_key": _new_key(),
-        "panel": pool_selectors.buy_page_panel(buy=buy),  # pool progress, next-box fill (issue 6)
+        "panel": selectors.buy_page_panel(buy=buy),  # pool progress, next-box fill (issue 6)
     }
     return render(request, "groupbuy/buy_detail.html", context, status=status)
 
@@ -277,7 +278,7 @@ def buy_create(request: HttpRequest) -> HttpResponse:
     form = BuyCreateForm(request.POST or None, offers=offers, initial=initial)
     context: dict[str, Any] = {"form": form, "membership": membership, "offers": offers}
     if request.method == "GET":
-        context["duplicates"] = pool_selectors.duplicate_buys(
+        context["duplicates"] = selectors.duplicate_buys(
             community_id=membership.community_id,
             offer_ids=[o.pk for o in offers if str(o.pk) in initial.get("offers", [])],
         )
@@ -289,7 +290,7 @@ def buy_create(request: HttpRequest) -> HttpResponse:
     except ApplicationError as exc:
         if exc.code == "similar_buy_open":
             # Two buys of the same product split demand and both may fail: the service asks before a second one.
-            context["duplicates"] = pool_selectors.duplicate_buys(
+            context["duplicates"] = selectors.duplicate_buys(
                 community_id=membership.community_id, offer_ids=form.chosen_offer_ids()
             )
             context["ask_confirm"] = True

@@ -30,9 +30,10 @@ from groupbuy.models import (
     GroupBuy,
     MoqKind,
     Offer,
+    max_length_of,
 )
 from groupbuy.notifications import notify_buy, participant_user_ids
-from groupbuy.pool_selectors import duplicate_buys
+from groupbuy.selectors.duplicates import duplicate_buys
 from groupbuy.services.lifecycle import buy_cancel_locked
 from groupbuy.services.locks import pool_lock_for_buy
 from groupbuy.services.pools import pool_cancel_member
@@ -124,11 +125,11 @@ def group_buy_open(
 ) -> GroupBuy:
     """Open a buy (status open) from offers of this community's suppliers; prices are frozen now.
 
-    Next to a running buy of the same product (groupbuy.pool_selectors.duplicate_buys, the one rule) it refuses
+    Next to a running buy of the same product (groupbuy.selectors.duplicates.duplicate_buys, the one rule) it refuses
     with similar_buy_open unless `confirm_duplicate`; opened anyway, the duplicates are recorded for the board."""
     require(actor, Action.OPEN_BUY, community)
     title = (title or "").strip()
-    if not title or len(title) > GroupBuy._meta.get_field("title").max_length:
+    if not title or len(title) > max_length_of(GroupBuy, "title"):
         raise err.invalid_field("title")
     kind = _choice(kind, BuyKind, "kind")
     moq_kind = _choice(moq_kind, MoqKind, "moq_kind")
@@ -151,7 +152,7 @@ def group_buy_open(
         if household_limit is None or not 1 <= household_limit <= 9999:
             raise err.invalid_field("household_limit", _("The household limit must be a whole number above zero."))
     drop_point = (drop_point or "").strip()
-    if len(drop_point) > GroupBuy._meta.get_field("drop_point").max_length:
+    if len(drop_point) > max_length_of(GroupBuy, "drop_point"):
         raise err.invalid_field("drop_point")
     parsed = _parse_items(items, community)
     if kind == BuyKind.CHARITY and any(i["offer"].unit_price != i["offer"].supplier_cost for i in parsed):
@@ -241,7 +242,7 @@ def group_buy_cancel(*, actor: User, buy: GroupBuy, reason: str) -> GroupBuy:
     reason = (reason or "").strip()
     if not reason:
         raise err.reason_required()
-    if len(reason) > GroupBuy._meta.get_field("cancel_reason").max_length:
+    if len(reason) > max_length_of(GroupBuy, "cancel_reason"):
         raise err.invalid_field("reason")
     now = timezone.now()
     with transaction.atomic():

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from groupbuy import exceptions as err
 from groupbuy.models import SIGNUP_STATES, BuyStatus, Entry, EntryStatus, GroupBuy, Pool, PoolStatus
-from groupbuy.pool_selectors import pool_id_for_buy
+from groupbuy.selectors.pools import pool_id_for_buy
 
 
 class PoolChanged(Exception):

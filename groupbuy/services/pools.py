@@ -53,9 +53,10 @@ from groupbuy.models import (
     PoolMember,
     PoolMemberStatus,
     PoolStatus,
+    max_length_of,
 )
 from groupbuy.notifications import buy_link
-from groupbuy.pool_selectors import pool_id_for_buy
+from groupbuy.selectors.pools import pool_id_for_buy
 from groupbuy.services.forming import buy_form_if_reached, pool_form_if_reached
 from groupbuy.services.lifecycle import CANCELLABLE, buy_cancel_locked, group_buy_fail
 from groupbuy.services.locks import buy_lock_open_for_pool, buys_lock, pool_lock_open
@@ -154,7 +155,7 @@ def _clean_member_fields(pool: Pool, fields: dict[str, Any], now: datetime.datet
     ):
         raise err.invalid_deadline(_("The delivery date cannot be before the deadline."))
     drop_point = (fields.get("drop_point") or "").strip()
-    if len(drop_point) > GroupBuy._meta.get_field("drop_point").max_length:
+    if len(drop_point) > max_length_of(GroupBuy, "drop_point"):
         raise err.invalid_field("drop_point")
     mode = fields.get("distribution_mode") or DistributionMode.BUILDING
     if mode not in DistributionMode.values:
@@ -165,7 +166,7 @@ def _clean_member_fields(pool: Pool, fields: dict[str, Any], now: datetime.datet
     elif isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 9999:
         raise err.invalid_field("household_limit")
     title = (fields.get("title") or pool.host_buy.title).strip()
-    if len(title) > GroupBuy._meta.get_field("title").max_length:
+    if len(title) > max_length_of(GroupBuy, "title"):
         raise err.invalid_field("title")
     return {
         "deadline": deadline,
@@ -332,7 +333,7 @@ def pool_cancel(*, actor: User, pool: Pool, reason: str) -> Pool:
     reason = (reason or "").strip()
     if not reason:
         raise err.reason_required()
-    if len(reason) > GroupBuy._meta.get_field("cancel_reason").max_length:
+    if len(reason) > max_length_of(GroupBuy, "cancel_reason"):
         raise err.invalid_field("reason")
     now = timezone.now()
     with transaction.atomic():

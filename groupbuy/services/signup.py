@@ -56,6 +56,7 @@ from groupbuy.models import (
     EntryStatus,
     GroupBuy,
     MoqKind,
+    max_length_of,
 )
 from groupbuy.services.forming import buy_form_if_reached, buy_unform_if_below, pool_apply_delta, pool_form_if_reached
 from groupbuy.services.locks import (
@@ -74,7 +75,7 @@ T = TypeVar("T")
 
 MAX_LINE_QUANTITY = 9999
 # A longer key is refused (coded invalid, field idempotency_key) on the page and the API alike, never cut.
-MAX_KEY_LENGTH = Entry._meta.get_field("idempotency_key").max_length
+MAX_KEY_LENGTH = max_length_of(Entry, "idempotency_key")
 # Sign-up attempts (own or by proxy) per person per minute, counted by the API and the pages before
 # signup_create: a script cannot flood a buy; a volunteer typing a paper list stays well under it.
 SIGNUP_LIMIT = 30
@@ -212,7 +213,7 @@ def signup_create(
     if placed_for is not None and placed_for.household_id != household.pk:
         raise err.invalid_member()
     note = (note or "").strip()
-    max_note = Entry._meta.get_field("note").max_length
+    max_note = max_length_of(Entry, "note")
     if max_note is not None and len(note) > max_note:
         raise err.invalid_field("note")
 

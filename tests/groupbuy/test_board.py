@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from compliance.models import Filing
-from groupbuy import pool_selectors
+from groupbuy import selectors
 from groupbuy.factories import BuyItemFactory, GroupBuyFactory, OfferFactory, main_item, signup
 from groupbuy.models import BuyStatus, GroupBuy
 from groupbuy.services.buys import group_buy_cancel
@@ -22,30 +22,30 @@ def test_duplicates_are_same_offer_or_same_supplier_and_category_within_a_week(p
     offer = main_item(first).offer
     sibling = OfferFactory(supplier=offer.supplier, category=offer.category)
     other_category = OfferFactory(supplier=offer.supplier, category="肉")
-    found = pool_selectors.duplicate_buys(community_id=place.community.pk, offer_ids=[offer.pk])
+    found = selectors.duplicate_buys(community_id=place.community.pk, offer_ids=[offer.pk])
     assert [(d.buy, d.reason) for d in found] == [(first, "same_offer")]
-    found = pool_selectors.duplicate_buys(community_id=place.community.pk, offer_ids=[sibling.pk])
+    found = selectors.duplicate_buys(community_id=place.community.pk, offer_ids=[sibling.pk])
     assert [(d.buy, d.reason) for d in found] == [(first, "same_supplier_category")]
-    assert pool_selectors.duplicate_buys(community_id=place.community.pk, offer_ids=[other_category.pk]) == []
+    assert selectors.duplicate_buys(community_id=place.community.pk, offer_ids=[other_category.pk]) == []
     # Another community's buys never count; a failed buy does not either; one formed 8 days ago neither.
-    assert pool_selectors.duplicate_buys(community_id=other_place.community.pk, offer_ids=[offer.pk]) == []
+    assert selectors.duplicate_buys(community_id=other_place.community.pk, offer_ids=[offer.pk]) == []
     GroupBuy.objects.filter(pk=first.pk).update(status=BuyStatus.FAILED)
-    assert pool_selectors.duplicate_buys(community_id=place.community.pk, offer_ids=[offer.pk]) == []
+    assert selectors.duplicate_buys(community_id=place.community.pk, offer_ids=[offer.pk]) == []
     GroupBuy.objects.filter(pk=first.pk).update(
         status=BuyStatus.CLOSED, formed_at=timezone.now() - datetime.timedelta(days=8)
     )
-    assert pool_selectors.duplicate_buys(community_id=place.community.pk, offer_ids=[offer.pk]) == []
+    assert selectors.duplicate_buys(community_id=place.community.pk, offer_ids=[offer.pk]) == []
     GroupBuy.objects.filter(pk=first.pk).update(formed_at=timezone.now() - datetime.timedelta(days=2))
-    assert len(pool_selectors.duplicate_buys(community_id=place.community.pk, offer_ids=[offer.pk])) == 1
+    assert len(selectors.duplicate_buys(community_id=place.community.pk, offer_ids=[offer.pk])) == 1
 
 
 def test_neighbours_are_the_communities_one_pools_with(place, other_place):
     host = GroupBuyFactory(community=place.community, leader=place.leader.user)
-    assert pool_selectors.neighbour_community_ids(community_id=place.community.pk) == set()
+    assert selectors.neighbour_community_ids(community_id=place.community.pk) == set()
     pool = pool_create(actor=place.leader.user, buy=host)
     pool_offer(actor=place.leader.user, pool=pool, community=other_place.community)
-    assert pool_selectors.neighbour_community_ids(community_id=place.community.pk) == {other_place.community.pk}
-    assert pool_selectors.neighbour_community_ids(community_id=other_place.community.pk) == {place.community.pk}
+    assert selectors.neighbour_community_ids(community_id=place.community.pk) == {other_place.community.pk}
+    assert selectors.neighbour_community_ids(community_id=other_place.community.pk) == {place.community.pk}
 
 
 def test_reputation_is_computed_from_buys_filings_after_sales_and_prices(place):
@@ -78,7 +78,7 @@ def test_reputation_is_computed_from_buys_filings_after_sales_and_prices(place):
         entry=entry, buy=running, kind="damaged", description="破了", reported_by=place.resident.user, state="resolved"
     )
 
-    rep = pool_selectors.leader_reputation(leader_id=leader.pk)
+    rep = selectors.leader_reputation(leader_id=leader.pk)
 
     assert (rep.completed, rep.failed, rep.cancelled, rep.running) == (2, 1, 0, 1)
     assert (rep.deliveries_filed, rep.deliveries_on_date, rep.on_date_share) == (2, 1, 50)
@@ -107,8 +107,6 @@ def test_the_host_cannot_cancel_while_other_communities_are_in_the_pool(place, o
 def test_buy_page_panel_shows_the_pool_and_the_next_box_from_loaded_items(
     place, other_place, django_assert_num_queries
 ):
-    from groupbuy import selectors
-
     host = GroupBuyFactory(community=place.community, leader=place.leader.user, moq=Decimal("30"), item=None)
     item = BuyItemFactory(buy=host, is_main=True, offer__pack_size=10, offer__unit="斤")
     signup(host, place.resident, 7, tolerances={item.pk: 2})
@@ -116,11 +114,11 @@ def test_buy_page_panel_shows_the_pool_and_the_next_box_from_loaded_items(
     buy = selectors.buy_get(user=place.resident.user, buy_id=host.pk)
     buy.pool_id = pool.pk  # as annotated by the buy selector
     with django_assert_num_queries(2):
-        panel = pool_selectors.buy_page_panel(buy=buy)
+        panel = selectors.buy_page_panel(buy=buy)
     assert panel.pool == pool
     assert [(p.firm, p.tolerance, p.missing) for p in panel.packs] == [(7, 2, 1)]
     plain = GroupBuyFactory(community=place.community, leader=place.leader.user)
     plain = selectors.buy_get(user=place.resident.user, buy_id=plain.pk)
     plain.pool_id = None
     with django_assert_num_queries(0):
-        assert pool_selectors.buy_page_panel(buy=plain) == pool_selectors.BuyPagePanel(pool=None, packs=[])
+        assert selectors.buy_page_panel(buy=plain) == selectors.BuyPagePanel(pool=None, packs=[])

@@ -26,7 +26,7 @@ def test_demo_seed_makes_open_buys_with_signups_and_is_idempotent(place):
 def test_demo_pool_of_three_compounds_forms_once_and_a_box_is_3_short(place, other_place):
     from accounts.factories import CommunityFactory, HouseholdFactory, MembershipFactory
     from groupbuy.models import Pool, PoolStatus
-    from groupbuy.pool_selectors import pack_status
+    from groupbuy.selectors.packs import pack_status
 
     third = CommunityFactory(name="C")
     third_leader = MembershipFactory(community=third, is_team_leader=True)

@@ -1,0 +1,148 @@
+"""Reads for group buys: who may see what, and the queries behind the pages and the API, one module per
+concept (communities, buys, entries, orders, catalog, pools, duplicates, packs, board). Reads of other apps'
+models live in `other_apps` only.
+
+Selectors own select_related/prefetch and the visibility rules; views and API views only call them. Public
+lists never carry phone numbers: names are masked with accounts.display.public_identity. Contacts are only
+given to the buy's leader and to data volunteers (资料统计组) of the buy's community. Selectors never import
+services.
+
+Callers may import the package (`from groupbuy import selectors; selectors.buy_get(...)`), which re-exports
+each module's public names below, or the module itself.
+"""
+
+from groupbuy.selectors.board import (
+    BoardRow,
+    Reputation,
+    leader_reputation,
+    leaders_board,
+    neighbour_community_ids,
+)
+from groupbuy.selectors.buys import (
+    LISTED_STATES,
+    MAX_LIST_BUYS,
+    Progress,
+    buy_for_signup,
+    buy_get,
+    buy_list,
+    buys_led_by,
+    decorate,
+    progress_of,
+)
+from groupbuy.selectors.catalog import (
+    offer_get,
+    offers_of,
+    photo_get,
+    supplier_get,
+    suppliers_of,
+)
+from groupbuy.selectors.communities import (
+    current_membership,
+    household_by_label,
+    household_get,
+    household_member_get,
+    id_param,
+    lookup_id,
+    require_member,
+)
+from groupbuy.selectors.duplicates import (
+    DUPLICATE_WINDOW,
+    Duplicate,
+    duplicate_buys,
+    duplicate_notices,
+)
+from groupbuy.selectors.entries import (
+    ListEntry,
+    ListHousehold,
+    ListRow,
+    entry_get,
+    entry_get_any,
+    live_entry_for,
+    may_see_contacts,
+    my_entries,
+    require_contacts,
+    signup_list,
+)
+from groupbuy.selectors.orders import (
+    OrderLine,
+    OrderView,
+    purchase_order,
+)
+from groupbuy.selectors.packs import (
+    BuyPagePanel,
+    PackStatus,
+    buy_page_panel,
+    pack_status,
+)
+from groupbuy.selectors.pools import (
+    DropPointLine,
+    MemberProgress,
+    PoolView,
+    SupplierOrder,
+    active_pool_id_subquery,
+    pool_for_buy,
+    pool_id_for_buy,
+    pool_purchase_order,
+    pool_view,
+    pools_offered_to,
+)
+
+__all__ = [
+    "BoardRow",
+    "BuyPagePanel",
+    "DUPLICATE_WINDOW",
+    "DropPointLine",
+    "Duplicate",
+    "LISTED_STATES",
+    "ListEntry",
+    "ListHousehold",
+    "ListRow",
+    "MAX_LIST_BUYS",
+    "MemberProgress",
+    "OrderLine",
+    "OrderView",
+    "PackStatus",
+    "PoolView",
+    "Progress",
+    "Reputation",
+    "SupplierOrder",
+    "active_pool_id_subquery",
+    "buy_for_signup",
+    "buy_get",
+    "buy_list",
+    "buy_page_panel",
+    "buys_led_by",
+    "current_membership",
+    "decorate",
+    "duplicate_buys",
+    "duplicate_notices",
+    "entry_get",
+    "entry_get_any",
+    "household_by_label",
+    "household_get",
+    "household_member_get",
+    "id_param",
+    "leader_reputation",
+    "leaders_board",
+    "live_entry_for",
+    "lookup_id",
+    "may_see_contacts",
+    "my_entries",
+    "neighbour_community_ids",
+    "offer_get",
+    "offers_of",
+    "pack_status",
+    "photo_get",
+    "pool_for_buy",
+    "pool_id_for_buy",
+    "pool_purchase_order",
+    "pool_view",
+    "pools_offered_to",
+    "progress_of",
+    "purchase_order",
+    "require_contacts",
+    "require_member",
+    "signup_list",
+    "supplier_get",
+    "suppliers_of",
+]

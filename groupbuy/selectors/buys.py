@@ -1,0 +1,148 @@
+"""Group buys: the list, one buy (visibility checked), its progress and display labels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from django.utils import timezone
+
+from accounts.models import User
+from groupbuy import exceptions as err
+from groupbuy.models import (
+    SIGNUP_STATES,
+    BuyItem,
+    BuyKind,
+    BuyStatus,
+    GroupBuy,
+    MoqKind,
+    OfferPhoto,
+    PhotoStatus,
+)
+from groupbuy.selectors.communities import lookup_id, require_member
+from groupbuy.selectors.pools import active_pool_id_subquery
+
+# Buys residents see on the "open buys" list: still taking sign-ups or on their way to them.
+LISTED_STATES = (*SIGNUP_STATES, BuyStatus.CLOSED, BuyStatus.ORDERED)
+
+
+MAX_LIST_BUYS = 100
+
+
+def _first_photo_id() -> Subquery:
+    return Subquery(
+        OfferPhoto.objects.filter(offer_id=OuterRef("offer_id"), status=PhotoStatus.READY)
+        .order_by("position", "id")
+        .values("pk")[:1]
+    )
+
+
+def _items_queryset(*, with_supplier: bool = True) -> QuerySet[BuyItem]:
+    """Items in their order with the offer's first photo; the supplier too unless asked not to (the buy
+    list shows none: 100 joins and instances less)."""
+    return (
+        BuyItem.objects.select_related("offer__supplier" if with_supplier else "offer")
+        .annotate(photo_id=_first_photo_id())
+        .order_by("position", "id")
+    )
+
+
+def buy_list(*, user: User, community_id: int, states: tuple[str, ...] = LISTED_STATES) -> list[GroupBuy]:
+    """Buys of the community the user belongs to, soonest deadline first (two queries)."""
+    require_member(user=user, community_id=community_id)
+    buys = list(
+        GroupBuy.objects.filter(community_id=community_id, status__in=list(states))
+        .prefetch_related(Prefetch("items", queryset=_items_queryset(with_supplier=False)))
+        .order_by("deadline", "id")[:MAX_LIST_BUYS]
+    )
+    for buy in buys:
+        decorate(buy)
+    return buys
+
+
+def buys_led_by(*, user: User, community_id: int) -> QuerySet[GroupBuy]:
+    return GroupBuy.objects.filter(community_id=community_id, leader=user).order_by("-created_at", "-id")[:50]
+
+
+def buy_get(*, user: User, buy_id: Any, with_items: bool = True) -> GroupBuy:
+    """A buy the user may see: 404 (not_found) when it does not exist, 403 (wrong_community) when it
+    belongs to a community the user is not in."""
+    pk = lookup_id(buy_id)
+    rows = GroupBuy.objects.select_related("community", "leader").annotate(pool_id=active_pool_id_subquery())
+    if with_items:
+        rows = rows.prefetch_related(Prefetch("items", queryset=_items_queryset()))
+    buy = rows.filter(pk=pk).first()
+    if buy is None:
+        raise err.not_found()
+    require_member(user=user, community_id=buy.community_id)
+    if with_items:
+        decorate(buy)
+    return buy
+
+
+def buy_for_signup(*, user: User, buy_id: Any) -> GroupBuy:
+    """A buy to sign up to: its own row only (no joins, no pool subquery: the sign-up checks its state and pool
+    on the row it locks). Same refusals as buy_get."""
+    buy = GroupBuy.objects.filter(pk=lookup_id(buy_id)).first()
+    if buy is None:
+        raise err.not_found()
+    require_member(user=user, community_id=buy.community_id)
+    return buy
+
+
+@dataclass
+class Progress:
+    counts_units: bool
+    current: Decimal
+    moq: Decimal
+    remaining: Decimal
+    percent: int
+    reached: bool
+
+
+def progress_of(buy: GroupBuy) -> Progress:
+    current = buy.moq_progress
+    remaining = max(Decimal("0"), buy.moq - current)
+    counts_units = buy.moq_kind == MoqKind.UNITS
+    if counts_units:
+        current, remaining, moq = Decimal(int(current)), Decimal(int(remaining)), Decimal(int(buy.moq))
+    else:
+        moq = buy.moq
+    return Progress(
+        counts_units=counts_units,
+        current=current,
+        moq=moq,
+        remaining=remaining,
+        percent=buy.moq_percent,
+        reached=remaining == 0,
+    )
+
+
+# Choice labels by value (lazy, translated when shown). Model.get_FOO_display() rebuilds a dict of every choice on
+# each call, translating each label to hash it: 35 µs a call, 7 ms for the 100 cards of the buy list.
+_KIND_LABELS = dict(BuyKind.choices)
+
+
+_STATUS_LABELS = dict(BuyStatus.choices)
+
+
+def decorate(buy: GroupBuy) -> GroupBuy:
+    """Attach what the pages and the API show about a buy (from its prefetched items; no queries)."""
+    buy.kind_label = _KIND_LABELS.get(buy.kind, buy.kind)
+    buy.status_label = _STATUS_LABELS.get(buy.status, buy.status)
+    items = list(buy.items.all())
+    for item in items:
+        item.markup = item.unit_price - item.supplier_cost
+        item.markup_percent = (
+            int((item.markup * 100 / item.supplier_cost).to_integral_value()) if item.supplier_cost else None
+        )
+    buy.item_list = items
+    buy.main_item = next((i for i in items if i.is_main), items[0] if items else None)
+    # photo_id is annotated by _items_queryset (absent on items read otherwise).
+    buy.photo_id = next((photo for i in items if (photo := getattr(i, "photo_id", None))), None)
+    buy.progress = progress_of(buy)
+    buy.signup_open = buy.is_signup_open
+    buy.seconds_left = max(0, int((buy.deadline - timezone.now()).total_seconds()))
+    return buy

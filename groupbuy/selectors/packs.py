@@ -1,0 +1,93 @@
+"""Pack progress of a buy (items sold in whole packs) and the buy page's pool/packs panel."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Sum
+
+from groupbuy.models import (
+    BuyItem,
+    EntryLine,
+    EntryStatus,
+    GroupBuy,
+    Pool,
+)
+from groupbuy.packs import units_to_fill_next_pack
+from groupbuy.selectors.pools import pool_id_for_buy
+
+
+@dataclass
+class PackStatus:
+    item_id: int
+    offer_title: str
+    unit: str
+    pack_size: int
+    firm: int
+    tolerance: int
+    full_packs: int
+    missing: int  # firm units still needed to fill the open pack (after tolerances); 0 = nothing pending
+
+
+def pack_status(*, buy: GroupBuy) -> list[PackStatus]:
+    """For pack-size items: "N 斤 more fills the next box" (two queries)."""
+    items = list(BuyItem.objects.filter(buy_id=buy.pk, offer__pack_size__gt=1).select_related("offer"))
+    if not items:
+        return []
+    tolerances = dict(
+        EntryLine.objects.filter(item__in=items, entry__status=EntryStatus.ACTIVE)
+        .values("item_id")
+        .annotate(t=Sum("tolerance"))
+        .values_list("item_id", "t")
+    )
+    return [
+        PackStatus(
+            item_id=item.pk,
+            offer_title=item.offer.title,
+            unit=item.offer.unit,
+            pack_size=item.offer.pack_size,
+            firm=item.total_quantity,
+            tolerance=tolerances.get(item.pk) or 0,
+            full_packs=item.total_quantity // item.offer.pack_size,
+            missing=units_to_fill_next_pack(item.total_quantity, tolerances.get(item.pk) or 0, item.offer.pack_size),
+        )
+        for item in items
+    ]
+
+
+@dataclass
+class BuyPagePanel:
+    pool: Pool | None
+    packs: list[PackStatus]
+
+
+def buy_page_panel(*, buy: GroupBuy) -> BuyPagePanel:
+    """The light part of the coordination panel for the buy page: the pool's progress (one query, only when the
+    buy is pooled — `buy.pool_id` annotated by the buy selector, else looked up) and "N more fills the next box"
+    from the already loaded items (one query, only when an item ships in packs)."""
+    pool_id = buy.pool_id if hasattr(buy, "pool_id") else pool_id_for_buy(buy.pk)
+    pool = Pool.objects.filter(pk=pool_id).first() if pool_id else None
+    items = [i for i in getattr(buy, "item_list", []) if i.offer.pack_size > 1]
+    packs: list[PackStatus] = []
+    if items:
+        tolerances = dict(
+            EntryLine.objects.filter(item__in=items, entry__status=EntryStatus.ACTIVE)
+            .values("item_id")
+            .annotate(t=Sum("tolerance"))
+            .values_list("item_id", "t")
+        )
+        for item in items:
+            size, tol = item.offer.pack_size, tolerances.get(item.pk) or 0
+            packs.append(
+                PackStatus(
+                    item_id=item.pk,
+                    offer_title=item.offer.title,
+                    unit=item.offer.unit,
+                    pack_size=size,
+                    firm=item.total_quantity,
+                    tolerance=tol,
+                    full_packs=item.total_quantity // size,
+                    missing=units_to_fill_next_pack(item.total_quantity, tol, size),
+                )
+            )
+    return BuyPagePanel(pool=pool, packs=packs)
