@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from accounts.models import Community
 from accounts.permissions import Action, require
+from compliance import exceptions as errors
 from compliance import selectors
 from compliance.models import Filing, Suspension
 from compliance.serializers import (
@@ -32,7 +33,7 @@ from compliance.serializers import (
 )
 from compliance.services import delivery, filings, gate, policy, review
 from compliance.services.audit import audit_chain_verify
-from core.errors import NotFound, PermissionRefused
+from core.errors import NotFound
 from groupbuy.models import GroupBuy
 
 
@@ -47,7 +48,7 @@ def _detail(request, filing: Filing) -> dict:
     filing = selectors.filing_detail(pk=filing.pk)
     see = selectors.delivery_visibility(user=request.user, filing=filing)
     if not see["delivery"]:
-        raise PermissionRefused(code="forbidden")
+        raise errors.forbidden()
     data = FilingOutSerializer(filing).data
     data["evidence"] = DeliveryEvidenceSerializer(filing.evidence.all(), many=True).data
     data["documents"] = (

@@ -63,6 +63,10 @@ def own_filing() -> PermissionRefused:
     return PermissionRefused(_("You cannot review a filing for your own group buy."), code="own_filing")
 
 
+def forbidden() -> PermissionRefused:
+    return PermissionRefused(code="forbidden")
+
+
 def wrong_community() -> PermissionRefused:
     return PermissionRefused(_("This belongs to another community."), code="wrong_community")
 
