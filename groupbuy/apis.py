@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import Action
+from core.api import valid
 from groupbuy import exceptions as err
 from groupbuy import selectors
 from groupbuy import serializers as s
@@ -65,16 +66,10 @@ class BuyListApi(GenericAPIView):
     @extend_schema(request=s.BuyCreateIn, responses={201: s.BuyDetailOut, **ERRORS})
     def post(self, request: Request) -> Response:
         """Open a group buy (team leader). Status, counters and prices are set by the server."""
-        data = _valid(s.BuyCreateIn, request.data)
+        data = valid(s.BuyCreateIn, request.data)
         membership = _membership(request, data.pop("community_id"))
         buy = buy_services.group_buy_open(actor=request.user, community=membership.community, **data)
         return Response(_detail_payload(request, buy.pk), status=status.HTTP_201_CREATED)
-
-
-def _valid(serializer_class: type, data: Any, **kwargs: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 def _detail_payload(request: Request, buy_id: Any) -> dict[str, Any]:
@@ -108,7 +103,7 @@ class BuyEntriesApi(APIView):
         signup_services.signup_throttle(actor=request.user)
         buy = selectors.buy_for_signup(user=request.user, buy_id=pk)
         membership = selectors.require_member(user=request.user, community_id=buy.community_id)
-        data = _valid(s.EntryCreateIn, request.data)
+        data = valid(s.EntryCreateIn, request.data)
         if data.get("household_id") is not None:
             household = selectors.household_get(community_id=buy.community_id, household_id=data["household_id"])
         elif membership.household is not None:
@@ -138,7 +133,7 @@ class EntryDetailApi(APIView):
     def patch(self, request: Request, pk: int) -> Response:
         """Change quantities (absolute; 0 removes a line) until the deadline or the close."""
         entry = selectors.entry_get_any(user=request.user, entry_id=pk)
-        data = _valid(s.EntryChangeIn, request.data)
+        data = valid(s.EntryChangeIn, request.data)
         entry = signup_services.signup_change(
             actor=request.user, entry=entry, quantities=data["quantities"], tolerances=data.get("tolerances")
         )
@@ -188,7 +183,7 @@ class BuyCancelApi(_LeaderActionApi):
         return super().post(request, pk)
 
     def act(self, request: Request, buy: Any) -> Any:
-        data = _valid(s.CancelIn, request.data)
+        data = valid(s.CancelIn, request.data)
         return buy_services.group_buy_cancel(actor=request.user, buy=buy, reason=data["reason"])
 
 
@@ -231,7 +226,7 @@ class SupplierListApi(APIView):
 
     @extend_schema(request=s.SupplierIn, responses={201: s.SupplierOut, **ERRORS})
     def post(self, request: Request) -> Response:
-        data = _valid(s.SupplierIn, request.data)
+        data = valid(s.SupplierIn, request.data)
         membership = _membership(request, data.pop("community_id"))
         supplier = catalog.supplier_create(actor=request.user, community=membership.community, **data)
         return Response(s.SupplierOut(supplier).data, status=status.HTTP_201_CREATED)
@@ -247,7 +242,7 @@ class SupplierDetailApi(APIView):
     @extend_schema(request=s.SupplierPatchIn, responses={200: s.SupplierOut, **ERRORS})
     def patch(self, request: Request, pk: int) -> Response:
         supplier = selectors.supplier_get(user=request.user, supplier_id=pk)
-        data = _valid(s.SupplierPatchIn, request.data)
+        data = valid(s.SupplierPatchIn, request.data)
         supplier = catalog.supplier_update(actor=request.user, supplier=supplier, **data)
         return Response(s.SupplierOut(supplier).data)
 
@@ -263,7 +258,7 @@ class SupplierOffersApi(APIView):
     @extend_schema(request=s.OfferCreateIn, responses={201: s.OfferOut, **ERRORS})
     def post(self, request: Request, pk: int) -> Response:
         supplier = selectors.supplier_get(user=request.user, supplier_id=pk)
-        data = _valid(s.OfferCreateIn, request.data)
+        data = valid(s.OfferCreateIn, request.data)
         offer = catalog.offer_create(actor=request.user, supplier=supplier, **data)
         return Response(
             s.OfferOut(selectors.offer_get(user=request.user, offer_id=offer.pk)).data, status=status.HTTP_201_CREATED
@@ -279,7 +274,7 @@ class OfferDetailApi(APIView):
     @extend_schema(request=s.OfferPatchIn, responses={200: s.OfferOut, **ERRORS})
     def patch(self, request: Request, pk: int) -> Response:
         offer = selectors.offer_get(user=request.user, offer_id=pk)
-        data = _valid(s.OfferPatchIn, request.data)
+        data = valid(s.OfferPatchIn, request.data)
         catalog.offer_update(actor=request.user, offer=offer, **data)
         return Response(s.OfferOut(selectors.offer_get(user=request.user, offer_id=offer.pk)).data)
 
@@ -291,7 +286,7 @@ class OfferPhotosApi(APIView):
     def post(self, request: Request, pk: int) -> Response:
         """Add a photo (JPEG/PNG/WebP). It is processed in the background: status `pending` until `ready`."""
         offer = selectors.offer_get(user=request.user, offer_id=pk)
-        data = _valid(s.PhotoIn, request.data)
+        data = valid(s.PhotoIn, request.data)
         photo = catalog.offer_photo_add(actor=request.user, offer=offer, upload=data["upload"])
         photo.refresh_from_db()
         return Response(s.PhotoOut(photo).data, status=status.HTTP_201_CREATED)

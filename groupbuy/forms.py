@@ -13,21 +13,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from core.errors import ApplicationError
 from groupbuy.models import AllocationRule, BuyKind, DistributionMode, MoqKind
-
-
-def add_application_error(form: forms.Form, exc: ApplicationError) -> None:
-    """Show a service's coded error on the form (on the field it names, else on top)."""
-    form.error_code = exc.code
-    form.application_error = exc
-    target = None
-    if isinstance(exc.detail, dict):
-        name = exc.detail.get("field")
-        if isinstance(name, str) and name in form.fields:
-            target = name
-    form.add_error(target, str(exc.message))
-
 
 # Chinese input methods often type full-width digits (２); read them as the digits they are.
 _FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Community
+from core.api import valid
 from groupbuy import exceptions as err
 from groupbuy import selectors
 from groupbuy.models import Pool
@@ -73,12 +74,6 @@ def _pool(pk: Any) -> Pool:
     return pool
 
 
-def _valid(serializer_class: type, data: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
-
-
 def _pool_payload(request: Request, pool_id: int) -> dict[str, Any]:
     return PoolOut(selectors.pool_view(user=request.user, pool_id=pool_id)).data
 
@@ -95,7 +90,7 @@ class PoolCancelApi(APIView):
     def post(self, request: Request, pk: int) -> Response:
         """The host buy's leader cancels the pool, open or formed (the supplier cannot deliver): every member buy
         is cancelled, its entries released and refunded, its participants and leader told the reason."""
-        data = _valid(CancelIn, request.data)
+        data = valid(CancelIn, request.data)
         pool_services.pool_cancel(actor=request.user, pool=_pool(pk), reason=data["reason"])
         return Response(_pool_payload(request, pk))
 
@@ -113,7 +108,7 @@ class PoolOfferApi(APIView):
     @extend_schema(request=OfferIn, responses={200: PoolOut, **ERRORS})
     def post(self, request: Request, pk: int) -> Response:
         """The host leader offers the pool to a neighbouring community (its leaders are told)."""
-        data = _valid(OfferIn, request.data)
+        data = valid(OfferIn, request.data)
         pool_services.pool_offer(actor=request.user, pool=_pool(pk), community=_community(data["community"]))
         return Response(_pool_payload(request, pk))
 
@@ -122,7 +117,7 @@ class PoolJoinApi(APIView):
     @extend_schema(request=MemberBuyIn, responses={201: PoolOut, **ERRORS})
     def post(self, request: Request, pk: int) -> Response:
         """A leader of an invited community joins with a new member buy (or an existing one: `buy`)."""
-        data = _valid(MemberBuyIn, request.data)
+        data = valid(MemberBuyIn, request.data)
         buy = None
         if data.get("buy") is not None:
             buy = selectors.buy_get(user=request.user, buy_id=data.pop("buy"), with_items=False)
@@ -145,7 +140,7 @@ class BuyShareApi(APIView):
     @extend_schema(request=MemberBuyIn, responses={201: PoolOut, **ERRORS})
     def post(self, request: Request, pk: int) -> Response:
         """帮卖: share the buy into another community you lead; sign-ups there count toward its minimum."""
-        data = _valid(MemberBuyIn, request.data)
+        data = valid(MemberBuyIn, request.data)
         data.pop("buy", None)
         buy = selectors.buy_get(user=request.user, buy_id=pk, with_items=False)
         community = _community(data.pop("community"))

@@ -20,11 +20,10 @@ from accounts.models import Community, Membership
 from accounts.permissions import Action, allowed_actions
 from accounts.selectors import memberships_of
 from core.errors import ApplicationError
+from core.pages import form_refusal, page
 from groupbuy import selectors
-from groupbuy.forms import add_application_error
 from groupbuy.models import GroupBuy, Pool
 from groupbuy.services import pools as pool_services
-from groupbuy.views import page
 
 
 class MemberBuyForm(forms.Form):
@@ -192,7 +191,7 @@ def pool_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         pool_services.pool_cancel(actor=request.user, pool=pool, reason=form.cleaned_data.get("reason", ""))
     except ApplicationError as exc:
-        add_application_error(form, exc)
+        form_refusal(form, exc)
         return _pool_page(request, pk, cancel_form=form, status=exc.status_code)
     messages.success(request, _("The pool and every buy in it were cancelled; everyone in the lists is told."))
     return redirect("groupbuy:pool_detail", pk=pk)

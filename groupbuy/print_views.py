@@ -16,10 +16,10 @@ from django.views.decorators.http import require_GET
 
 from accounts.permissions import membership_for, require_proxy
 from accounts.selectors import buildings_of
+from core.pages import page
 from core.parsing import int_param
 from groupbuy import charts, selectors
 from groupbuy import exceptions as err
-from groupbuy.views import page
 from settlement import selectors as settlement_selectors
 
 DEFAULT_BLANK_LINES = 18

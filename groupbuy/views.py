@@ -4,13 +4,11 @@ coded message (and what was typed), with the error's HTTP status."""
 
 from __future__ import annotations
 
-import functools
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -19,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.permissions import Action, allowed_actions, proxy_scope, require, require_order_for, require_proxy
 from accounts.selectors import memberships_of
 from core.errors import ApplicationError
+from core.pages import form_refusal, page
 from groupbuy import exceptions as err
 from groupbuy import exports, selectors
 from groupbuy.forms import (
@@ -30,28 +29,12 @@ from groupbuy.forms import (
     ProxyMemberForm,
     QuantitiesForm,
     SupplierForm,
-    add_application_error,
 )
 from groupbuy.models import GroupBuy, PhotoStatus
 from groupbuy.services import buys as buy_services
 from groupbuy.services import catalog
 from groupbuy.services import signup as signup_services
 from groupbuy.services.lifecycle import CANCELLABLE
-
-
-def page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Login required; a coded refusal from a selector (not found, another community) becomes an
-    error page with the error's status and message instead of a 500."""
-
-    @login_required
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            return view(request, *args, **kwargs)
-        except ApplicationError as exc:
-            return render(request, "groupbuy/error.html", {"error": exc, "code": exc.code}, status=exc.status_code)
-
-    return wrapper
 
 
 def _new_key() -> str:
@@ -156,7 +139,7 @@ def buy_join(request: HttpRequest, pk: int) -> HttpResponse:
             note=form.cleaned_data.get("note", ""),
         )
     except ApplicationError as exc:
-        add_application_error(form, exc)
+        form_refusal(form, exc)
         return _detail(request, buy, join_form=form, status=exc.status_code)
     messages.success(request, _("You are #%(seq)s in the list.") % {"seq": entry.seq})
     return redirect("groupbuy:buy_detail", pk=buy.pk)
@@ -175,7 +158,7 @@ def entry_change(request: HttpRequest, pk: int, entry_pk: int) -> HttpResponse:
             actor=request.user, entry=entry, quantities=form.quantities(), tolerances=form.tolerances()
         )
     except ApplicationError as exc:
-        add_application_error(form, exc)
+        form_refusal(form, exc)
         if request.POST.get("next") == "mine":
             messages.error(request, str(exc.message))
             return redirect("groupbuy:my_entries")
@@ -253,7 +236,7 @@ def proxy_signup(request: HttpRequest, pk: int) -> HttpResponse:
             note=form.cleaned_data.get("note", ""),
         )
     except ApplicationError as exc:
-        add_application_error(form, exc)
+        form_refusal(form, exc)
         return render(request, "groupbuy/proxy.html", context, status=exc.status_code)
     messages.success(
         request, _("%(household)s is #%(seq)s in the list.") % {"household": household.label, "seq": entry.seq}
@@ -295,7 +278,7 @@ def buy_create(request: HttpRequest) -> HttpResponse:
             )
             context["ask_confirm"] = True
             return render(request, "groupbuy/buy_form.html", context, status=exc.status_code)
-        add_application_error(form, exc)
+        form_refusal(form, exc)
         return render(request, "groupbuy/buy_form.html", context, status=exc.status_code)
     messages.success(request, _("The group buy is open for sign-up."))
     return redirect("groupbuy:dashboard", pk=buy.pk)
@@ -373,7 +356,7 @@ def buy_cancel(request: HttpRequest, pk: int) -> HttpResponse:
         buy_services.group_buy_cancel(actor=request.user, buy=buy, reason=form.cleaned_data.get("reason", ""))
     except ApplicationError as exc:
         if selectors.may_see_contacts(user=request.user, buy=buy):
-            add_application_error(form, exc)
+            form_refusal(form, exc)
             return _dashboard(request, buy, cancel_form=form, action_error=exc, status=exc.status_code)
         raise
     messages.success(request, _("The group buy was cancelled; everyone in the list is told."))
@@ -421,7 +404,7 @@ def supplier_list(request: HttpRequest) -> HttpResponse:
     try:
         supplier = catalog.supplier_create(actor=request.user, community=membership.community, **form.cleaned_data)
     except ApplicationError as exc:
-        add_application_error(form, exc)
+        form_refusal(form, exc)
         return render(request, "groupbuy/suppliers.html", context, status=exc.status_code)
     messages.success(request, _("Supplier added."))
     return redirect("groupbuy:supplier_detail", pk=supplier.pk)
@@ -459,7 +442,7 @@ def supplier_detail(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("groupbuy:supplier_detail", pk=supplier.pk)
         offer = catalog.offer_create(actor=request.user, supplier=supplier, **offer_form.cleaned_data)
     except ApplicationError as exc:
-        add_application_error(bound, exc)
+        form_refusal(bound, exc)
         return render(request, "groupbuy/supplier_detail.html", context, status=exc.status_code)
     messages.success(request, _("Offer added. Add a photo so residents see what they get."))
     return redirect("groupbuy:offer_detail", pk=offer.pk)
@@ -492,7 +475,7 @@ def offer_detail(request: HttpRequest, pk: int) -> HttpResponse:
             catalog.offer_photo_add(actor=request.user, offer=offer, upload=photo_form.cleaned_data["upload"])
             messages.success(request, _("Photo received; it appears once it has been processed."))
     except ApplicationError as exc:
-        add_application_error(bound, exc)
+        form_refusal(bound, exc)
         return render(request, "groupbuy/offer_detail.html", context, status=exc.status_code)
     return redirect("groupbuy:offer_detail", pk=offer.pk)
 
