@@ -12,7 +12,6 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("compliance/", include("compliance.urls")),
     path("buys/", include("groupbuy.urls")),
-    path("buys/", include("groupbuy.print_urls")),  # printables and charts (groupbuy/print_views.py)
     path("settlement/", include("settlement.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from groupbuy import apis, pool_apis
+from groupbuy.apis import buys as apis
+from groupbuy.apis import pools as pool_apis
 
 urlpatterns = [
     path("buys/", apis.BuyListApi.as_view(), name="api-buys"),
@@ -18,7 +19,7 @@ urlpatterns = [
     path("suppliers/<int:pk>/offers/", apis.SupplierOffersApi.as_view(), name="api-supplier-offers"),
     path("offers/<int:pk>/", apis.OfferDetailApi.as_view(), name="api-offer"),
     path("offers/<int:pk>/photos/", apis.OfferPhotosApi.as_view(), name="api-offer-photos"),
-    # Pools across compounds, 帮卖, the leaders' board (groupbuy/pool_apis.py).
+    # Pools across compounds, 帮卖, the leaders' board (groupbuy/apis/pools.py).
     path("pools/<int:pk>/", pool_apis.PoolDetailApi.as_view(), name="api-pool"),
     path("pools/<int:pk>/offer/", pool_apis.PoolOfferApi.as_view(), name="api-pool-offer"),
     path("pools/<int:pk>/join/", pool_apis.PoolJoinApi.as_view(), name="api-pool-join"),

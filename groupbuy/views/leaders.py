@@ -1,0 +1,160 @@
+"""The buy's leader's pages: open a buy, the dashboard, close / mark ordered / cancel, the purchase order
+and exports. Thin: read through selectors, write through one service."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.permissions import Action, require
+from core.errors import ApplicationError
+from core.pages import form_refusal, page
+from groupbuy import exceptions as err
+from groupbuy import exports, selectors
+from groupbuy.forms import (
+    BuyCreateForm,
+    CancelForm,
+)
+from groupbuy.models import GroupBuy
+from groupbuy.services import buys as buy_services
+from groupbuy.services.lifecycle import CANCELLABLE
+
+
+@require_http_methods(["GET", "POST"])
+@page
+def buy_create(request: HttpRequest) -> HttpResponse:
+    membership = selectors.current_membership(user=request.user, community_id=request.GET.get("community"))
+    if membership is None:
+        raise err.forbidden()
+    require(request.user, Action.OPEN_BUY, membership.community_id)
+    offers = list(selectors.offers_of(community_id=membership.community_id, active_only=True))
+    initial = {}
+    if request.GET.get("offer"):
+        initial["offers"] = [request.GET["offer"]]
+    form = BuyCreateForm(request.POST or None, offers=offers, initial=initial)
+    context: dict[str, Any] = {"form": form, "membership": membership, "offers": offers}
+    if request.method == "GET":
+        context["duplicates"] = selectors.duplicate_buys(
+            community_id=membership.community_id,
+            offer_ids=[o.pk for o in offers if str(o.pk) in initial.get("offers", [])],
+        )
+        return render(request, "groupbuy/buy_form.html", context)
+    if not form.is_valid():
+        return render(request, "groupbuy/buy_form.html", context, status=400)
+    try:
+        buy = buy_services.group_buy_open(actor=request.user, community=membership.community, **form.service_kwargs())
+    except ApplicationError as exc:
+        if exc.code == "similar_buy_open":
+            # Two buys of the same product split demand and both may fail: the service asks before a second one.
+            context["duplicates"] = selectors.duplicate_buys(
+                community_id=membership.community_id, offer_ids=form.chosen_offer_ids()
+            )
+            context["ask_confirm"] = True
+            return render(request, "groupbuy/buy_form.html", context, status=exc.status_code)
+        form_refusal(form, exc)
+        return render(request, "groupbuy/buy_form.html", context, status=exc.status_code)
+    messages.success(request, _("The group buy is open for sign-up."))
+    return redirect("groupbuy:dashboard", pk=buy.pk)
+
+
+def _dashboard(
+    request: HttpRequest,
+    buy: GroupBuy,
+    *,
+    cancel_form: CancelForm | None = None,
+    action_error: ApplicationError | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    selectors.require_contacts(user=request.user, buy=buy)
+    context = {
+        "buy": buy,
+        "rows": selectors.signup_list(buy=buy, contacts=True),
+        "order": selectors.purchase_order(buy=buy),
+        "is_leader": buy.leader_id == request.user.pk,
+        "cancel_form": cancel_form or CancelForm(),
+        "action_error": action_error,
+        "cancellable": buy.status in CANCELLABLE,
+    }
+    return render(request, "groupbuy/dashboard.html", context, status=status)
+
+
+@require_GET
+@page
+def dashboard(request: HttpRequest, pk: int) -> HttpResponse:
+    return _dashboard(request, selectors.buy_get(user=request.user, buy_id=pk))
+
+
+def _leader_action(request: HttpRequest, pk: int, act: Callable[[GroupBuy], Any], done: str) -> HttpResponse:
+    buy = selectors.buy_get(user=request.user, buy_id=pk)
+    try:
+        act(buy)
+    except ApplicationError as exc:
+        # Leaders see the dashboard with the message; anyone else gets the plain coded refusal.
+        if selectors.may_see_contacts(user=request.user, buy=buy):
+            return _dashboard(request, buy, action_error=exc, status=exc.status_code)
+        raise
+    messages.success(request, done)
+    return redirect("groupbuy:dashboard", pk=buy.pk)
+
+
+@require_POST
+@page
+def buy_close_now(request: HttpRequest, pk: int) -> HttpResponse:
+    return _leader_action(
+        request,
+        pk,
+        lambda buy: buy_services.group_buy_close_now(actor=request.user, buy=buy),
+        _("The list is closed and the purchase order is ready."),
+    )
+
+
+@require_POST
+@page
+def buy_mark_ordered(request: HttpRequest, pk: int) -> HttpResponse:
+    return _leader_action(
+        request,
+        pk,
+        lambda buy: buy_services.group_buy_mark_ordered(actor=request.user, buy=buy),
+        _("Marked as ordered from the supplier."),
+    )
+
+
+@require_POST
+@page
+def buy_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    buy = selectors.buy_get(user=request.user, buy_id=pk)
+    form = CancelForm(request.POST)
+    form.is_valid()
+    try:
+        buy_services.group_buy_cancel(actor=request.user, buy=buy, reason=form.cleaned_data.get("reason", ""))
+    except ApplicationError as exc:
+        if selectors.may_see_contacts(user=request.user, buy=buy):
+            form_refusal(form, exc)
+            return _dashboard(request, buy, cancel_form=form, action_error=exc, status=exc.status_code)
+        raise
+    messages.success(request, _("The group buy was cancelled; everyone in the list is told."))
+    return redirect("groupbuy:dashboard", pk=buy.pk)
+
+
+@require_GET
+@page
+def purchase_order(request: HttpRequest, pk: int) -> HttpResponse:
+    buy = selectors.buy_get(user=request.user, buy_id=pk)
+    selectors.require_contacts(user=request.user, buy=buy)
+    return render(request, "groupbuy/purchase_order.html", {"buy": buy, "order": selectors.purchase_order(buy=buy)})
+
+
+@require_GET
+@page
+def export(request: HttpRequest, pk: int, what: str, fmt: str) -> HttpResponse:
+    """Sign-up list or purchase order as CSV or XLSX (the buy's leader and data volunteers)."""
+    buy = selectors.buy_get(user=request.user, buy_id=pk)
+    selectors.require_contacts(user=request.user, buy=buy)
+    table = exports.signup_table(buy=buy) if what == "signups" else exports.order_table(buy=buy)
+    return exports.csv_response(table) if fmt == "csv" else exports.xlsx_response(table)
