@@ -15,6 +15,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from groupbuy.models import BuyStatus, Entry, EntryLine, EntryStatus, GroupBuy, MoqKind
+from settlement.selectors import distribution_progress
 
 # Drawing area (SVG user units); the SVG scales to the width of the phone.
 WIDTH = 320
@@ -163,8 +164,6 @@ def distribution_bars(*, buy: GroupBuy, rows: list[dict] | None = None) -> BarCh
     """Per building: handed over / households to serve (rows from settlement's distribution_progress, one
     query, unless the caller already has them)."""
     if rows is None:
-        from settlement.selectors import distribution_progress
-
         rows = distribution_progress(buy=buy)
     chart = BarChart(bars=[])
     for i, row in enumerate(rows):

@@ -16,7 +16,20 @@ import factory
 from django.utils import timezone
 
 from accounts.factories import CommunityFactory, UserFactory
-from groupbuy.models import BuyItem, BuyKind, BuyStatus, GroupBuy, MoqKind, Offer, Supplier
+from accounts.models import Notification
+from groupbuy.models import (
+    BuyItem,
+    BuyKind,
+    BuyStatus,
+    Entry,
+    EntryLine,
+    GroupBuy,
+    MoqKind,
+    Offer,
+    PurchaseOrder,
+    Supplier,
+)
+from groupbuy.services.signup import signup_create
 
 
 class SupplierFactory(factory.django.DjangoModelFactory):
@@ -85,8 +98,6 @@ def main_item(buy: GroupBuy) -> BuyItem:
 
 def signup(buy: GroupBuy, membership, quantity: int = 1, *, item: BuyItem | None = None, **kwargs):
     """Sign `membership`'s household up through the real service (counters stay right)."""
-    from groupbuy.services.signup import signup_create
-
     item = item or main_item(buy)
     return signup_create(
         actor=membership.user,
@@ -99,9 +110,6 @@ def signup(buy: GroupBuy, membership, quantity: int = 1, *, item: BuyItem | None
 
 def buy_state(buy: GroupBuy) -> dict:
     """Everything a sign-up can touch, for "a refused action changed nothing" assertions."""
-    from accounts.models import Notification
-    from groupbuy.models import Entry, EntryLine, PurchaseOrder
-
     return {
         "buy": GroupBuy.objects.filter(pk=buy.pk)
         .values(

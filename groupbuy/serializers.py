@@ -14,6 +14,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounts.display import public_identity
 from groupbuy.models import AllocationRule, BuyKind, DistributionMode, GroupBuy, MoqKind, PhotoStatus, max_length_of
 
 
@@ -176,8 +177,6 @@ class EntryOut(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
     def get_identity(self, entry: Any) -> str:
-        from accounts.display import public_identity
-
         return public_identity(entry.household.label, entry.display_name)
 
     @extend_schema_field(EntryLineOut(many=True))

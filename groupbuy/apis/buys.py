@@ -17,7 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.permissions import Action
+from accounts.permissions import Action, require
 from core.api import valid
 from groupbuy import exceptions as err
 from groupbuy import selectors
@@ -210,8 +210,6 @@ class PurchaseOrderApi(APIView):
 
 
 def _require_supplier_manager(request: Request, community_id: int) -> None:
-    from accounts.permissions import require
-
     selectors.require_member(user=request.user, community_id=community_id)
     require(request.user, Action.MANAGE_SUPPLIERS, community_id)
 

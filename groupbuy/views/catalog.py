@@ -9,9 +9,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.permissions import Action, require
-from core.errors import ApplicationError
 from core.media import serve_private
-from core.pages import form_refusal, page
+from core.pages import page, refusal_on, render_form
 from groupbuy import exceptions as err
 from groupbuy import selectors
 from groupbuy.forms import (
@@ -40,13 +39,11 @@ def supplier_list(request: HttpRequest) -> HttpResponse:
         return render(request, "groupbuy/suppliers.html", context)
     if not form.is_valid():
         return render(request, "groupbuy/suppliers.html", context, status=400)
-    try:
+    with refusal_on(form):
         supplier = catalog.supplier_create(actor=request.user, community=membership.community, **form.cleaned_data)
-    except ApplicationError as exc:
-        form_refusal(form, exc)
-        return render(request, "groupbuy/suppliers.html", context, status=exc.status_code)
-    messages.success(request, _("Supplier added."))
-    return redirect("groupbuy:supplier_detail", pk=supplier.pk)
+        messages.success(request, _("Supplier added."))
+        return redirect("groupbuy:supplier_detail", pk=supplier.pk)
+    return render_form(request, "groupbuy/suppliers.html", context, form)
 
 
 @require_http_methods(["GET", "POST"])
@@ -74,17 +71,15 @@ def supplier_detail(request: HttpRequest, pk: int) -> HttpResponse:
     bound = form if which == "supplier" else offer_form
     if which not in ("supplier", "offer") or not bound.is_valid():
         return render(request, "groupbuy/supplier_detail.html", context, status=400)
-    try:
+    with refusal_on(bound):
         if which == "supplier":
             catalog.supplier_update(actor=request.user, supplier=supplier, **form.cleaned_data)
             messages.success(request, _("Supplier saved."))
             return redirect("groupbuy:supplier_detail", pk=supplier.pk)
         offer = catalog.offer_create(actor=request.user, supplier=supplier, **offer_form.cleaned_data)
-    except ApplicationError as exc:
-        form_refusal(bound, exc)
-        return render(request, "groupbuy/supplier_detail.html", context, status=exc.status_code)
-    messages.success(request, _("Offer added. Add a photo so residents see what they get."))
-    return redirect("groupbuy:offer_detail", pk=offer.pk)
+        messages.success(request, _("Offer added. Add a photo so residents see what they get."))
+        return redirect("groupbuy:offer_detail", pk=offer.pk)
+    return render_form(request, "groupbuy/supplier_detail.html", context, bound)
 
 
 @require_http_methods(["GET", "POST"])
@@ -106,17 +101,15 @@ def offer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     bound = form if which == "offer" else photo_form
     if which not in ("offer", "photo") or not bound.is_valid():
         return render(request, "groupbuy/offer_detail.html", context, status=400)
-    try:
+    with refusal_on(bound):
         if which == "offer":
             catalog.offer_update(actor=request.user, offer=offer, **form.cleaned_data)
             messages.success(request, _("Offer saved."))
         else:
             catalog.offer_photo_add(actor=request.user, offer=offer, upload=photo_form.cleaned_data["upload"])
             messages.success(request, _("Photo received; it appears once it has been processed."))
-    except ApplicationError as exc:
-        form_refusal(bound, exc)
-        return render(request, "groupbuy/offer_detail.html", context, status=exc.status_code)
-    return redirect("groupbuy:offer_detail", pk=offer.pk)
+        return redirect("groupbuy:offer_detail", pk=offer.pk)
+    return render_form(request, "groupbuy/offer_detail.html", context, bound)
 
 
 @require_GET

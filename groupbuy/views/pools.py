@@ -20,7 +20,7 @@ from accounts.models import Community, Membership
 from accounts.permissions import Action, allowed_actions
 from accounts.selectors import memberships_of
 from core.errors import ApplicationError
-from core.pages import form_refusal, page
+from core.pages import page, refusal_on, refusal_status
 from groupbuy import selectors
 from groupbuy.models import GroupBuy, Pool
 from groupbuy.services import pools as pool_services
@@ -131,13 +131,11 @@ def pool_offer(request: HttpRequest, pk: int) -> HttpResponse:
     form.fields["community"].queryset = Community.objects.filter(district=view.host.community.district)
     if not form.is_valid():
         return _pool_page(request, pk, offer_form=form, status=400)
-    try:
+    with refusal_on(form):
         pool_services.pool_offer(actor=request.user, pool=pool, community=form.cleaned_data["community"])
-    except ApplicationError as exc:
-        form.add_error(None, exc.message)
-        return _pool_page(request, pk, offer_form=form, status=exc.status_code)
-    messages.success(request, _("Offered: its leaders are told."))
-    return redirect("groupbuy:pool_detail", pk=pk)
+        messages.success(request, _("Offered: its leaders are told."))
+        return redirect("groupbuy:pool_detail", pk=pk)
+    return _pool_page(request, pk, offer_form=form, status=refusal_status([form]))
 
 
 @require_POST
@@ -149,7 +147,7 @@ def pool_join(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         return _pool_page(request, pk, join_form=form, status=400)
     data = form.cleaned_data
-    try:
+    with refusal_on(form):
         buy = pool_services.pool_join(
             actor=request.user,
             pool=pool,
@@ -158,11 +156,9 @@ def pool_join(request: HttpRequest, pk: int) -> HttpResponse:
             deadline=data["deadline"],
             delivery_date=data["delivery_date"],
         )
-    except ApplicationError as exc:
-        form.add_error(None, exc.message)
-        return _pool_page(request, pk, join_form=form, status=exc.status_code)
-    messages.success(request, _("Your community's buy is in the pool; its residents can sign up now."))
-    return redirect("groupbuy:buy_detail", pk=buy.pk)
+        messages.success(request, _("Your community's buy is in the pool; its residents can sign up now."))
+        return redirect("groupbuy:buy_detail", pk=buy.pk)
+    return _pool_page(request, pk, join_form=form, status=refusal_status([form]))
 
 
 @require_POST
@@ -188,13 +184,11 @@ def pool_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     selectors.pool_view(user=request.user, pool_id=pk)
     form = PoolCancelForm(request.POST)
     form.is_valid()
-    try:
+    with refusal_on(form):
         pool_services.pool_cancel(actor=request.user, pool=pool, reason=form.cleaned_data.get("reason", ""))
-    except ApplicationError as exc:
-        form_refusal(form, exc)
-        return _pool_page(request, pk, cancel_form=form, status=exc.status_code)
-    messages.success(request, _("The pool and every buy in it were cancelled; everyone in the lists is told."))
-    return redirect("groupbuy:pool_detail", pk=pk)
+        messages.success(request, _("The pool and every buy in it were cancelled; everyone in the lists is told."))
+        return redirect("groupbuy:pool_detail", pk=pk)
+    return _pool_page(request, pk, cancel_form=form, status=refusal_status([form]))
 
 
 @require_POST

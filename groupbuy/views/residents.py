@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.permissions import Action, allowed_actions, proxy_scope, require_order_for, require_proxy
 from accounts.selectors import memberships_of
 from core.errors import ApplicationError
-from core.pages import form_refusal, page
+from core.pages import form_refusal, page, refusal_on, refusal_status, render_form
 from groupbuy import exceptions as err
 from groupbuy import selectors
 from groupbuy.forms import (
@@ -113,7 +113,7 @@ def buy_join(request: HttpRequest, pk: int) -> HttpResponse:
     form = QuantitiesForm(request.POST, items=buy.item_list)
     if not form.is_valid():
         return _detail(request, buy, join_form=form, status=400)
-    try:
+    with refusal_on(form):
         if membership.household is None:
             raise err.forbidden()
         signup_services.signup_throttle(actor=request.user)
@@ -126,11 +126,9 @@ def buy_join(request: HttpRequest, pk: int) -> HttpResponse:
             idempotency_key=request.POST.get("idempotency_key", ""),
             note=form.cleaned_data.get("note", ""),
         )
-    except ApplicationError as exc:
-        form_refusal(form, exc)
-        return _detail(request, buy, join_form=form, status=exc.status_code)
-    messages.success(request, _("You are #%(seq)s in the list.") % {"seq": entry.seq})
-    return redirect("groupbuy:buy_detail", pk=buy.pk)
+        messages.success(request, _("You are #%(seq)s in the list.") % {"seq": entry.seq})
+        return redirect("groupbuy:buy_detail", pk=buy.pk)
+    return _detail(request, buy, join_form=form, status=refusal_status([form]))
 
 
 @require_POST
@@ -211,7 +209,7 @@ def proxy_signup(request: HttpRequest, pk: int) -> HttpResponse:
     if not (member_form.is_valid() and form.is_valid()):
         return render(request, "groupbuy/proxy.html", context, status=400)
     placed_for = next((m for m in members if str(m.pk) == member_form.cleaned_data["placed_for"]), None)
-    try:
+    with refusal_on(form):
         signup_services.signup_throttle(actor=request.user)
         entry = signup_services.signup_create(
             actor=request.user,
@@ -223,10 +221,8 @@ def proxy_signup(request: HttpRequest, pk: int) -> HttpResponse:
             placed_for=placed_for,
             note=form.cleaned_data.get("note", ""),
         )
-    except ApplicationError as exc:
-        form_refusal(form, exc)
-        return render(request, "groupbuy/proxy.html", context, status=exc.status_code)
-    messages.success(
-        request, _("%(household)s is #%(seq)s in the list.") % {"household": household.label, "seq": entry.seq}
-    )
-    return redirect("groupbuy:buy_detail", pk=buy.pk)
+        messages.success(
+            request, _("%(household)s is #%(seq)s in the list.") % {"household": household.label, "seq": entry.seq}
+        )
+        return redirect("groupbuy:buy_detail", pk=buy.pk)
+    return render_form(request, "groupbuy/proxy.html", context, form)
