@@ -24,8 +24,6 @@ Concurrency design (PostgreSQL, READ COMMITTED):
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -45,11 +43,9 @@ from accounts.permissions import (
 )
 from core import ratelimit
 from core.errors import ApplicationError
-from core.parsing import parse_int
 from groupbuy import exceptions as err
 from groupbuy.models import (
     SIGNUP_STATES,
-    BuyItem,
     BuyStatus,
     Entry,
     EntryLine,
@@ -67,94 +63,29 @@ from groupbuy.services.locks import (
     pool_then_buy_lock_taking_signups,
     signup_refusal_from,
 )
+from groupbuy.services.signup_input import (
+    Line,
+    entry_replayed,
+    household_limit_check,
+    lines_priced,
+    lines_totals,
+    live_entry_id,
+    quantities_parse,
+    request_digest,
+    tolerances_parse,
+)
 from groupbuy.services.stock import items_apply_deltas
 from settlement.models import Payment
 from settlement.services.hooks import refunds_create_for_entry
 
 T = TypeVar("T")
 
-MAX_LINE_QUANTITY = 9999
 # A longer key is refused (coded invalid, field idempotency_key) on the page and the API alike, never cut.
 MAX_KEY_LENGTH = max_length_of(Entry, "idempotency_key")
 # Sign-up attempts (own or by proxy) per person per minute, counted by the API and the pages before
 # signup_create: a script cannot flood a buy; a volunteer typing a paper list stays well under it.
 SIGNUP_LIMIT = 30
 SIGNUP_WINDOW = 60
-
-
-@dataclass(frozen=True)
-class _Line:
-    item_id: int
-    quantity: int
-    unit_price: Decimal
-    is_main: bool
-
-
-def _parse_quantities(quantities: Any, *, allow_all_zero: bool = False) -> dict[int, int]:
-    """{item id: quantity}, ids and quantities whole numbers, quantities 0..MAX_LINE_QUANTITY."""
-    if not isinstance(quantities, dict) or not quantities:
-        raise err.invalid_quantity()
-    parsed: dict[int, int] = {}
-    for raw_id, raw_q in quantities.items():
-        item_id = parse_int(raw_id)
-        if item_id is None:
-            raise err.unknown_item({"item": str(raw_id)[:20]})
-        q = parse_int(raw_q)
-        if q is None or q < 0 or q > MAX_LINE_QUANTITY or item_id in parsed:
-            raise err.invalid_quantity({"item": item_id})
-        parsed[item_id] = q
-    if not allow_all_zero and not any(parsed.values()):
-        raise err.invalid_quantity()
-    return parsed
-
-
-def _parse_tolerances(buy: GroupBuy, tolerances: Any, quantities: dict[int, int]) -> dict[int, int]:
-    """{item id: extra units the household would take to fill a pack}, each 0..the offer's pack size, only
-    for items the entry orders."""
-    if tolerances in (None, {}):
-        return {}
-    if not isinstance(tolerances, dict):
-        raise err.invalid_tolerance()
-    parsed: dict[int, int] = {}
-    for raw_id, raw_t in tolerances.items():
-        item_id = parse_int(raw_id)
-        t = parse_int(raw_t)
-        if item_id is None or t is None or item_id in parsed:
-            raise err.invalid_tolerance({"item": str(raw_id)[:20]})
-        parsed[item_id] = t
-    sizes = dict(BuyItem.objects.filter(buy_id=buy.pk, pk__in=list(parsed)).values_list("pk", "offer__pack_size"))
-    for item_id, t in parsed.items():
-        if item_id not in sizes:
-            raise err.unknown_item({"items": [item_id]})
-        if not 0 <= t <= sizes[item_id] or (t and not quantities.get(item_id)):
-            raise err.invalid_tolerance({"item": item_id, "pack_size": sizes[item_id]})
-    return parsed
-
-
-def _lines_for(buy: GroupBuy, quantities: dict[int, int]) -> dict[int, _Line]:
-    items = {
-        i.pk: i
-        for i in BuyItem.objects.filter(buy_id=buy.pk, pk__in=list(quantities)).only("unit_price", "is_main").order_by()
-    }
-    missing = sorted(set(quantities) - set(items))
-    if missing:
-        raise err.unknown_item({"items": missing})
-    return {
-        pk: _Line(item_id=pk, quantity=q, unit_price=items[pk].unit_price, is_main=items[pk].is_main)
-        for pk, q in quantities.items()
-    }
-
-
-def _totals(lines: dict[int, _Line]) -> tuple[int, int, Decimal]:
-    units = sum(line.quantity for line in lines.values())
-    main_units = sum(line.quantity for line in lines.values() if line.is_main)
-    amount = sum((line.unit_price * line.quantity for line in lines.values()), Decimal("0"))
-    return units, main_units, amount
-
-
-def _check_household_limit(buy: GroupBuy, units: int) -> None:
-    if buy.household_limit is not None and units > buy.household_limit:
-        raise err.over_household_limit(buy.household_limit)
 
 
 def _authorize_for_household(actor: User, buy: GroupBuy, household: Household | None) -> None:
@@ -217,14 +148,14 @@ def signup_create(
     if max_note is not None and len(note) > max_note:
         raise err.invalid_field("note")
 
-    parsed_quantities = _parse_quantities(quantities)
-    lines = _lines_for(buy, parsed_quantities)
+    parsed_quantities = quantities_parse(quantities)
+    lines = lines_priced(buy, parsed_quantities)
     lines = {pk: line for pk, line in lines.items() if line.quantity > 0}
-    extra = _parse_tolerances(buy, tolerances, parsed_quantities)
-    units, main_units, amount = _totals(lines)
-    _check_household_limit(buy, units)
+    extra = tolerances_parse(buy, tolerances, parsed_quantities)
+    units, main_units, amount = lines_totals(lines)
+    household_limit_check(buy, units)
     display_name = _display_name(actor, household, placed_for)
-    digest = _request_digest(household, placed_for, lines, extra, note) if idempotency_key else ""
+    digest = request_digest(household, placed_for, lines, extra, note) if idempotency_key else ""
 
     # A repeated request (same idempotency key) is answered with the entry it made. The key is looked up
     # only when the attempt fails (unique index, closed buy, cap reached), not before every sign-up: the
@@ -236,62 +167,23 @@ def signup_create(
             )
         )
     except IntegrityError as exc:
-        existing = _replayed(buy, household, idempotency_key, digest)
+        existing = entry_replayed(buy, household, idempotency_key, digest)
         if existing is not None:
             return existing
         if _constraint_name(exc) == "entry_one_live_per_household":
-            raise err.already_signed_up(_live_entry_id(buy, household)) from exc
+            raise err.already_signed_up(live_entry_id(buy, household)) from exc
         raise
     except ApplicationError as exc:
-        existing = _replayed(buy, household, idempotency_key, digest)
+        existing = entry_replayed(buy, household, idempotency_key, digest)
         if existing is not None:
             return existing
         # A household already in the list is told so, not that the item ran out (the cap UPDATE runs before the
         # entry row whose unique index would have said it). Read only on this refusal path.
         if exc.code == "over_cap":
-            live_id = _live_entry_id(buy, household)
+            live_id = live_entry_id(buy, household)
             if live_id is not None:
                 raise err.already_signed_up(live_id) from exc
         raise
-
-
-def _live_entry_id(buy: GroupBuy, household: Household) -> int | None:
-    return (
-        Entry.objects.filter(buy_id=buy.pk, household=household, status=EntryStatus.ACTIVE)
-        .values_list("pk", flat=True)
-        .first()
-    )
-
-
-def _request_digest(
-    household: Household, placed_for: HouseholdMember | None, lines: dict[int, _Line], extra: dict[int, int], note: str
-) -> str:
-    """SHA-256 of the request as the service understood it (parsed and normalised), so the same request written
-    differently (key order, "2" for 2, spaces around the note) has the same digest."""
-    canonical = {
-        "household": household.pk,
-        "placed_for": placed_for.pk if placed_for is not None else None,
-        "lines": sorted((pk, line.quantity) for pk, line in lines.items()),
-        "tolerances": sorted((pk, t) for pk, t in extra.items() if t),
-        "note": note,
-    }
-    return hashlib.sha256(json.dumps(canonical, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
-
-
-def _replayed(buy: GroupBuy, household: Household, idempotency_key: str, digest: str) -> Entry | None:
-    """The entry an earlier request with this key made, if any. A key used by another household is refused
-    (idempotency_key_reused), and so is one whose first request differed from this one (idempotency_mismatch).
-    Entries stored before digests were kept (blank) are answered as before."""
-    if not idempotency_key:
-        return None
-    existing = Entry.objects.filter(buy_id=buy.pk, idempotency_key=idempotency_key).first()
-    if existing is None:
-        return None
-    if existing.household_id != household.pk:
-        raise err.idempotency_key_reused()
-    if existing.idempotency_digest and existing.idempotency_digest != digest:
-        raise err.idempotency_mismatch()
-    return existing
 
 
 def _retry_if_pool_changed(work: Callable[[], T]) -> T:
@@ -375,11 +267,11 @@ def _create(
     display_name: str,
     note: str,
     idempotency: tuple[str, str],
-    lines: dict[int, _Line],
+    lines: dict[int, Line],
     extra: dict[int, int],
 ) -> Entry:
     idempotency_key, idempotency_digest = idempotency
-    units, main_units, amount = _totals(lines)
+    units, main_units, amount = lines_totals(lines)
     with transaction.atomic():
         now = timezone.now()
         pool_id, counted = _lock_pool_then_count(buy, now, units, main_units, amount)
@@ -423,11 +315,11 @@ def signup_change(
     `tolerances` ({item id: units}), when given, replaces the lines' tolerances (items not mentioned keep theirs)."""
     buy = entry.buy
     require_entry_owner(actor, entry)
-    parsed = _parse_quantities(quantities, allow_all_zero=True)
-    lines = _lines_for(buy, parsed)
+    parsed = quantities_parse(quantities, allow_all_zero=True)
+    lines = lines_priced(buy, parsed)
     if tolerances:
         current_q = dict(EntryLine.objects.filter(entry_id=entry.pk).values_list("item_id", "quantity"))
-        extra = _parse_tolerances(buy, tolerances, {**current_q, **parsed})
+        extra = tolerances_parse(buy, tolerances, {**current_q, **parsed})
     else:
         extra = {}
     _retry_if_pool_changed(lambda: _change(buy, entry, lines, extra))
@@ -436,7 +328,7 @@ def signup_change(
     return entry
 
 
-def _change(buy: GroupBuy, entry: Entry, lines: dict[int, _Line], extra: dict[int, int]) -> None:
+def _change(buy: GroupBuy, entry: Entry, lines: dict[int, Line], extra: dict[int, int]) -> None:
     with transaction.atomic():
         now = timezone.now()
         pool_id = pool_then_buy_lock_taking_signups(buy.pk, now)
@@ -450,9 +342,9 @@ def _change(buy: GroupBuy, entry: Entry, lines: dict[int, _Line], extra: dict[in
             raise err.invalid_quantity({"hint": "withdraw"})
         if any(t and pk not in final for pk, t in extra.items()):
             raise err.invalid_tolerance()
-        final_lines = _lines_for(buy, final)
-        units, main_units, amount = _totals(final_lines)
-        _check_household_limit(buy, units)
+        final_lines = lines_priced(buy, final)
+        units, main_units, amount = lines_totals(final_lines)
+        household_limit_check(buy, units)
         old_main = sum(line.quantity for line in current.values() if line.item.is_main)
         deltas = {pk: final.get(pk, 0) - (current[pk].quantity if pk in current else 0) for pk in {*final, *current}}
         GroupBuy.objects.filter(pk=buy.pk).update(

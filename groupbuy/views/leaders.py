@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.permissions import Action, require
+from accounts.permissions import Action, is_buy_leader, require
 from core.errors import ApplicationError
 from core.pages import form_refusal, page
 from groupbuy import exceptions as err
@@ -76,7 +76,7 @@ def _dashboard(
         "buy": buy,
         "rows": selectors.signup_list(buy=buy, contacts=True),
         "order": selectors.purchase_order(buy=buy),
-        "is_leader": buy.leader_id == request.user.pk,
+        "is_leader": is_buy_leader(request.user, buy),
         "cancel_form": cancel_form or CancelForm(),
         "action_error": action_error,
         "cancellable": buy.status in CANCELLABLE,

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Community, Membership
-from accounts.permissions import Action, allowed_actions
+from accounts.permissions import Action, allowed_actions, is_buy_leader
 from accounts.selectors import memberships_of
 from core.errors import ApplicationError
 from core.pages import page, refusal_on, refusal_status
@@ -73,7 +73,7 @@ def _pool_page(request: HttpRequest, pool_id: int, *, status: int = 200, **extra
     pool = view.pool
     member_ids = {m.buy_id for m in view.members}
     in_pool = {c for c in Pool.objects.filter(pk=pool.pk).values_list("members__community_id", flat=True) if c}
-    is_host_leader = view.host.leader_id == request.user.pk
+    is_host_leader = is_buy_leader(request.user, view.host)
     offer_form = extra.pop("offer_form", None)
     if offer_form is None and is_host_leader:
         offer_form = OfferPoolForm()
@@ -265,7 +265,7 @@ def buy_coordination(request: HttpRequest, pk: int) -> HttpResponse:
 def buy_panel_context(*, user: Any, buy: Any) -> dict[str, Any]:
     """What the buy page shows about coordination (also used by the include groupbuy/pools/_buy_panel.html)."""
     pool = selectors.pool_for_buy(buy_id=buy.pk)
-    is_leader = buy.leader_id == user.pk
+    is_leader = is_buy_leader(user, buy)
     return {
         "buy": buy,
         "pool": pool,

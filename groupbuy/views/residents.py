@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.permissions import Action, allowed_actions, proxy_scope, require_order_for, require_proxy
+from accounts.permissions import Action, allowed_actions, is_buy_leader, proxy_scope, require_order_for, require_proxy
 from accounts.selectors import memberships_of
 from core.errors import ApplicationError
 from core.pages import form_refusal, page, refusal_on, refusal_status, render_form
@@ -91,7 +91,7 @@ def _detail(
         "action_error": action_error,
         "can_join": can_join,
         "can_proxy": bool(proxy_scope(request.user, buy)),
-        "is_leader": buy.leader_id == request.user.pk,
+        "is_leader": is_buy_leader(request.user, buy),
         "may_see_contacts": selectors.may_see_contacts(user=request.user, buy=buy),
         "idempotency_key": _new_key(),
         "panel": selectors.buy_page_panel(buy=buy),  # pool progress, next-box fill (issue 6)
