@@ -303,7 +303,7 @@ class Entry(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # Not fields: set by the sign-up service on a new entry (the lines it wrote, for the API reply), and by
-    # groupbuy.selectors.my_entries (whose entry it is, how it is shown).
+    # groupbuy.selectors.entry_list_mine (whose entry it is, how it is shown).
     written_lines: list[EntryLine]
     is_proxy: bool
     identity: str

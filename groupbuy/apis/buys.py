@@ -76,7 +76,7 @@ def _detail_payload(request: Request, buy_id: Any) -> dict[str, Any]:
     buy = selectors.buy_get(user=request.user, buy_id=buy_id)
     membership = selectors.require_member(user=request.user, community_id=buy.community_id)
     rows = selectors.signup_list(buy=buy)
-    mine = selectors.live_entry_for(buy=buy, household_id=membership.household_id, rows=rows)
+    mine = selectors.entry_get_live(buy=buy, household_id=membership.household_id, rows=rows)
     buy.public_list = rows
     buy.my_entry_id = mine.pk if mine else None
     return s.BuyDetailOut(buy).data
@@ -153,7 +153,7 @@ class MyEntriesApi(APIView):
     @extend_schema(responses={200: s.EntryOut(many=True)})
     def get(self, request: Request) -> Response:
         """Entries of the caller's households and those the caller placed for others, newest first."""
-        return Response(s.EntryOut(selectors.my_entries(user=request.user), many=True).data)
+        return Response(s.EntryOut(selectors.entry_list_mine(user=request.user), many=True).data)
 
 
 class _LeaderActionApi(APIView):
@@ -220,7 +220,7 @@ class SupplierListApi(APIView):
         """Suppliers of a community (team leaders and procurement volunteers)."""
         membership = _membership(request)
         _require_supplier_manager(request, membership.community_id)
-        return Response(s.SupplierOut(selectors.suppliers_of(community_id=membership.community_id), many=True).data)
+        return Response(s.SupplierOut(selectors.supplier_list(community_id=membership.community_id), many=True).data)
 
     @extend_schema(request=s.SupplierIn, responses={201: s.SupplierOut, **ERRORS})
     def post(self, request: Request) -> Response:
@@ -250,7 +250,7 @@ class SupplierOffersApi(APIView):
     def get(self, request: Request, pk: int) -> Response:
         supplier = selectors.supplier_get(user=request.user, supplier_id=pk)
         _require_supplier_manager(request, supplier.community_id)
-        offers = selectors.offers_of(community_id=supplier.community_id, supplier_id=supplier.pk)
+        offers = selectors.offer_list(community_id=supplier.community_id, supplier_id=supplier.pk)
         return Response(s.OfferOut(offers, many=True).data)
 
     @extend_schema(request=s.OfferCreateIn, responses={201: s.OfferOut, **ERRORS})

@@ -131,7 +131,7 @@ class BuyLeavePoolApi(APIView):
     def post(self, request: Request, pk: int) -> Response:
         """The member buy's leader takes it out of the pool (only before the pool forms)."""
         buy = selectors.buy_get(user=request.user, buy_id=pk, with_items=False)
-        pool = selectors.pool_for_buy(buy_id=buy.pk)
+        pool = selectors.pool_get_for_buy(buy_id=buy.pk)
         pool_services.pool_leave(actor=request.user, buy=buy)
         return Response(_pool_payload(request, pool.pk) if pool else {})
 
@@ -145,7 +145,7 @@ class BuyShareApi(APIView):
         buy = selectors.buy_get(user=request.user, buy_id=pk, with_items=False)
         community = _community(data.pop("community"))
         pool_services.pool_share(actor=request.user, buy=buy, community=community, **data)
-        pool = selectors.pool_for_buy(buy_id=buy.pk)
+        pool = selectors.pool_get_for_buy(buy_id=buy.pk)
         return Response(_pool_payload(request, pool.pk), status=201)
 
 
@@ -154,7 +154,7 @@ class BuyCoordinationApi(APIView):
     def get(self, request: Request, pk: int) -> Response:
         """Per buy: pool progress, "N more fills the next box" per pack-size item, the leader's reputation."""
         buy = selectors.buy_get(user=request.user, buy_id=pk, with_items=False)
-        pool = selectors.pool_for_buy(buy_id=buy.pk)
+        pool = selectors.pool_get_for_buy(buy_id=buy.pk)
         return Response(
             {
                 "pool": _pool_payload(request, pool.pk) if pool else None,

@@ -62,7 +62,7 @@ def buy_list(*, user: User, community_id: int, states: tuple[str, ...] = LISTED_
     return buys
 
 
-def buys_led_by(*, user: User, community_id: int) -> QuerySet[GroupBuy]:
+def buy_list_led_by(*, user: User, community_id: int) -> QuerySet[GroupBuy]:
     return GroupBuy.objects.filter(community_id=community_id, leader=user).order_by("-created_at", "-id")[:50]
 
 

@@ -16,7 +16,7 @@ from groupbuy.models import (
 from groupbuy.selectors.communities import lookup_id, require_member
 
 
-def suppliers_of(*, community_id: int) -> QuerySet[Supplier]:
+def supplier_list(*, community_id: int) -> QuerySet[Supplier]:
     return Supplier.objects.filter(community_id=community_id).order_by("name", "id")
 
 
@@ -28,7 +28,7 @@ def supplier_get(*, user: User, supplier_id: Any) -> Supplier:
     return supplier
 
 
-def offers_of(*, community_id: int, supplier_id: int | None = None, active_only: bool = False) -> QuerySet[Offer]:
+def offer_list(*, community_id: int, supplier_id: int | None = None, active_only: bool = False) -> QuerySet[Offer]:
     offers = Offer.objects.filter(supplier__community_id=community_id).select_related("supplier")
     if supplier_id is not None:
         offers = offers.filter(supplier_id=supplier_id)

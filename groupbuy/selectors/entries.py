@@ -197,7 +197,7 @@ def require_contacts(*, user: User, buy: GroupBuy) -> None:
     raise err.forbidden()
 
 
-def live_entry_for(
+def entry_get_live(
     *, buy: GroupBuy, household_id: int | None, rows: list[ListRow] | None = None
 ) -> Entry | ListEntry | None:
     """The household's live entry in the buy (from an already loaded list when given)."""
@@ -225,7 +225,7 @@ def entry_get_any(*, user: User, entry_id: Any) -> Entry:
     return entry
 
 
-def my_entries(*, user: User, limit: int = 100) -> list[Entry]:
+def entry_list_mine(*, user: User, limit: int = 100) -> list[Entry]:
     """Entries of the user's households, and those the user placed for others, newest first (3 queries)."""
     household_ids = list(
         Membership.objects.filter(user=user, is_active=True, household__isnull=False).values_list(

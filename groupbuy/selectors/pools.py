@@ -63,7 +63,7 @@ class PoolView:
     invited: list[str] = field(default_factory=list)
 
 
-def pool_for_buy(*, buy_id: int) -> Pool | None:
+def pool_get_for_buy(*, buy_id: int) -> Pool | None:
     member = (
         PoolMember.objects.filter(buy_id=buy_id, status=PoolMemberStatus.ACTIVE)
         .select_related("pool__host_buy__community")
@@ -119,7 +119,7 @@ def pool_view(*, user: User, pool_id: Any) -> PoolView:
     )
 
 
-def pools_offered_to(*, community_id: int) -> list[Pool]:
+def pool_list_offered_to(*, community_id: int) -> list[Pool]:
     """Open pools offered to this community that it has not joined yet (for its leaders)."""
     joined = PoolMember.objects.filter(community_id=community_id, status=PoolMemberStatus.ACTIVE).values("pool_id")
     return list(

@@ -32,7 +32,7 @@ def supplier_list(request: HttpRequest) -> HttpResponse:
     form = SupplierForm(request.POST or None)
     context = {
         "membership": membership,
-        "suppliers": selectors.suppliers_of(community_id=membership.community_id),
+        "suppliers": selectors.supplier_list(community_id=membership.community_id),
         "form": form,
     }
     if request.method == "GET":
@@ -64,7 +64,7 @@ def supplier_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "supplier": supplier,
         "form": form,
         "offer_form": offer_form,
-        "offers": selectors.offers_of(community_id=supplier.community_id, supplier_id=supplier.pk),
+        "offers": selectors.offer_list(community_id=supplier.community_id, supplier_id=supplier.pk),
     }
     if not posted:
         return render(request, "groupbuy/supplier_detail.html", context)

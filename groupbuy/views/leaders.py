@@ -33,7 +33,7 @@ def buy_create(request: HttpRequest) -> HttpResponse:
     if membership is None:
         raise err.forbidden()
     require(request.user, Action.OPEN_BUY, membership.community_id)
-    offers = list(selectors.offers_of(community_id=membership.community_id, active_only=True))
+    offers = list(selectors.offer_list(community_id=membership.community_id, active_only=True))
     initial = {}
     if request.GET.get("offer"):
         initial["offers"] = [request.GET["offer"]]

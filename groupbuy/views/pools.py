@@ -165,7 +165,7 @@ def pool_join(request: HttpRequest, pk: int) -> HttpResponse:
 @page
 def pool_leave(request: HttpRequest, pk: int) -> HttpResponse:
     buy = selectors.buy_get(user=request.user, buy_id=pk, with_items=False)
-    pool = selectors.pool_for_buy(buy_id=buy.pk)
+    pool = selectors.pool_get_for_buy(buy_id=buy.pk)
     try:
         pool_services.pool_leave(actor=request.user, buy=buy)
     except ApplicationError as exc:
@@ -246,7 +246,7 @@ def board(request: HttpRequest) -> HttpResponse:
         "memberships": memberships,
         "rows": selectors.leaders_board(user=request.user, community_id=cid),
         "notices": selectors.duplicate_notices(community_id=cid),
-        "offered": selectors.pools_offered_to(community_id=cid),
+        "offered": selectors.pool_list_offered_to(community_id=cid),
         "now": timezone.now(),
         "week": datetime.timedelta(days=7),
     }
@@ -264,7 +264,7 @@ def buy_coordination(request: HttpRequest, pk: int) -> HttpResponse:
 
 def buy_panel_context(*, user: Any, buy: Any) -> dict[str, Any]:
     """What the buy page shows about coordination (also used by the include groupbuy/pools/_buy_panel.html)."""
-    pool = selectors.pool_for_buy(buy_id=buy.pk)
+    pool = selectors.pool_get_for_buy(buy_id=buy.pk)
     is_leader = is_buy_leader(user, buy)
     return {
         "buy": buy,

@@ -46,7 +46,7 @@ def buy_list(request: HttpRequest) -> HttpResponse:
         "membership": membership,
         "memberships": memberships,
         "buys": selectors.buy_list(user=request.user, community_id=membership.community_id),
-        "led_buys": selectors.buys_led_by(user=request.user, community_id=membership.community_id)
+        "led_buys": selectors.buy_list_led_by(user=request.user, community_id=membership.community_id)
         if Action.OPEN_BUY in actions
         else [],
         "can_open": Action.OPEN_BUY in actions,
@@ -66,7 +66,7 @@ def _detail(
 ) -> HttpResponse:
     membership = selectors.require_member(user=request.user, community_id=buy.community_id)
     rows = selectors.signup_list(buy=buy)
-    my_entry = selectors.live_entry_for(buy=buy, household_id=membership.household_id, rows=rows)
+    my_entry = selectors.entry_get_live(buy=buy, household_id=membership.household_id, rows=rows)
     my_row = next((r for r in rows if my_entry is not None and r.entry.pk == my_entry.pk), None)
     actions = allowed_actions(request.user, buy.community_id)
     if my_entry is None and join_form is None:
@@ -171,7 +171,7 @@ def entry_withdraw(request: HttpRequest, pk: int, entry_pk: int) -> HttpResponse
 @require_GET
 @page
 def my_entries(request: HttpRequest) -> HttpResponse:
-    return render(request, "groupbuy/my_entries.html", {"entries": selectors.my_entries(user=request.user)})
+    return render(request, "groupbuy/my_entries.html", {"entries": selectors.entry_list_mine(user=request.user)})
 
 
 @require_http_methods(["GET", "POST"])
@@ -202,7 +202,7 @@ def proxy_signup(request: HttpRequest, pk: int) -> HttpResponse:
     members = list(household.members.all())
     member_form = ProxyMemberForm(request.POST or None, members=members)
     form = QuantitiesForm(request.POST or None, items=buy.item_list)
-    existing = selectors.live_entry_for(buy=buy, household_id=household.pk)
+    existing = selectors.entry_get_live(buy=buy, household_id=household.pk)
     context.update({"member_form": member_form, "form": form, "existing": existing, "idempotency_key": _new_key()})
     if request.method == "GET":
         return render(request, "groupbuy/proxy.html", context)

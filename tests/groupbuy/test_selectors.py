@@ -55,8 +55,8 @@ def test_public_rows_are_plain_values_that_carry_no_contact(place, buy, django_a
     )
     assert not hasattr(row.entry, "placed_by")
     assert not hasattr(row.entry, "note")
-    assert selectors.live_entry_for(buy=loaded, household_id=household.pk, rows=rows) is row.entry
-    assert selectors.live_entry_for(buy=loaded, household_id=place.neighbour.household_id, rows=rows) is None
+    assert selectors.entry_get_live(buy=loaded, household_id=household.pk, rows=rows) is row.entry
+    assert selectors.entry_get_live(buy=loaded, household_id=place.neighbour.household_id, rows=rows) is None
 
 
 def test_public_rows_of_a_buy_with_several_items_list_them_in_item_order(place, buy, django_assert_num_queries):
@@ -243,11 +243,13 @@ def test_my_entries_include_proxy_entries_i_placed(place, buy):
         household=place.neighbour.household,
         quantities={main_item(buy).pk: 1},
     )
-    mine = selectors.my_entries(user=place.building_leader.user)
+    mine = selectors.entry_list_mine(user=place.building_leader.user)
     assert sorted((e.household_id, e.is_proxy) for e in mine) == sorted(
         [(place.building_leader.household_id, False), (place.neighbour.household_id, True)]
     )
-    assert [e.household_id for e in selectors.my_entries(user=place.neighbour.user)] == [place.neighbour.household_id]
+    assert [e.household_id for e in selectors.entry_list_mine(user=place.neighbour.user)] == [
+        place.neighbour.household_id
+    ]
 
 
 def test_current_membership_refuses_a_community_one_is_not_in(place, other_place):

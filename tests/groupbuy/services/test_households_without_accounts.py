@@ -42,5 +42,5 @@ def test_proxy_order_for_a_member_without_phone_is_kept_when_the_household_claim
     )
     member.refresh_from_db()
     assert member.user == membership.user
-    history = selectors.my_entries(user=membership.user)
+    history = selectors.entry_list_mine(user=membership.user)
     assert [(e.pk, e.is_proxy) for e in history] == [(entry.pk, False)]
