@@ -130,3 +130,22 @@ def test_a_page_that_cannot_draw_its_header_still_answers(monkeypatch):
     assert response.status_code == 404
     assert EN[404] in response.content.decode()
     assert 'href="/"' in response.content.decode()
+
+
+def test_api_method_not_allowed_stays_coded_json(place):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(place.resident.user)
+    response = client.get("/api/auth/token/")
+    assert response.status_code == 405
+    assert response.json()["code"] == "method_not_allowed"
+
+
+def test_a_real_page_answers_a_get_on_a_post_url_with_the_friendly_405(place):
+    client = _client()
+    client.force_login(place.committee.user)
+    response = client.get("/compliance/suspensions/1/lift/")
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+    assert ZH[405] in response.content.decode()
