@@ -64,6 +64,7 @@ test-fast: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 # mypy with django-stubs on services and selectors (the paths and settings are in pyproject.toml).
 typecheck: install

@@ -4,7 +4,7 @@ from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts import views as account_views
-from core import bench_views
+from groupbuy.views import bench as bench_views
 
 urlpatterns = [
     path("", account_views.home, name="home"),

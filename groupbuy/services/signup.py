@@ -75,8 +75,7 @@ from groupbuy.services.signup_input import (
     tolerances_parse,
 )
 from groupbuy.services.stock import items_apply_deltas
-from settlement.models import Payment
-from settlement.services.hooks import refunds_create_for_entry
+from settlement.services.hooks import entry_refund_if_paid
 
 T = TypeVar("T")
 
@@ -324,7 +323,7 @@ def signup_change(
         extra = {}
     _retry_if_pool_changed(lambda: _change(buy, entry, lines, extra))
     entry.refresh_from_db()
-    _refund_if_paid(entry.pk)
+    entry_refund_if_paid(entry_id=entry.pk)
     return entry
 
 
@@ -372,17 +371,8 @@ def signup_withdraw(*, actor: User, entry: Entry) -> Entry:
     require_entry_owner(actor, entry)
     _retry_if_pool_changed(lambda: _withdraw(buy, entry))
     entry.refresh_from_db()
-    _refund_if_paid(entry.pk)
+    entry_refund_if_paid(entry_id=entry.pk)
     return entry
-
-
-def _refund_if_paid(entry_id: int) -> None:
-    """Money already confirmed beyond what the entry now owes becomes a refund (settlement decides how much).
-
-    The exists() is only a shortcut for the common unpaid case: a payment confirmed after it runs goes
-    through settlement's confirmation, which refunds any excess under the same payment-row lock."""
-    if Payment.objects.filter(entry_id=entry_id, paid__gt=0).exists():
-        refunds_create_for_entry(entry_id=entry_id)
 
 
 def _withdraw(buy: GroupBuy, entry: Entry) -> None:

@@ -2,7 +2,7 @@
 
 Each is idempotent, so a redelivered task or a repeated call changes nothing:
 
-- after `signup_withdraw` / a `signup_change` that lowers the amount:  refunds_create_for_entry(entry_id=...)
+- after `signup_withdraw` / a `signup_change` that lowers the amount:  entry_refund_if_paid(entry_id=...)
 - after a buy failed or was cancelled (entries released):              refunds_create_for_released_entries(buy_id=...)
 - at the end of the close transaction (after purchase_order_build):     settlement_buy_closed(buy_id=...)
 """
@@ -12,15 +12,25 @@ from __future__ import annotations
 from django.db import transaction
 
 from groupbuy.models import EntryLine, EntryStatus
-from settlement.models import Adjustment, AdjustmentReason, RefundReason, money
+from settlement.models import Adjustment, AdjustmentReason, Payment, RefundReason, money
 from settlement.services.common import lock_payment, purchase_order_include_donations, refund_excess
 from settlement.services.payments import refunds_create_for_entry, refunds_create_for_released_entries
 
 __all__ = [
+    "entry_refund_if_paid",
     "refunds_create_for_entry",
     "refunds_create_for_released_entries",
     "settlement_buy_closed",
 ]
+
+
+def entry_refund_if_paid(*, entry_id: int) -> None:
+    """Money already confirmed beyond what the entry now owes becomes a refund (settlement decides how much).
+
+    The exists() is only a shortcut for the common unpaid case: a payment confirmed after it runs goes
+    through settlement's confirmation, which refunds any excess under the same payment-row lock."""
+    if Payment.objects.filter(entry_id=entry_id, paid__gt=0).exists():
+        refunds_create_for_entry(entry_id=entry_id)
 
 
 def settlement_buy_closed(*, buy_id: int) -> int:
