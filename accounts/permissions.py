@@ -8,14 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Community, Household, Membership, User
 from core.errors import PermissionRefused
-
-if TYPE_CHECKING:
-    from accounts.models import Community, Household, Membership, User
 
 
 class Action(StrEnum):
@@ -84,8 +82,6 @@ def membership_for(user: User | None, community: Community | int) -> Membership 
     """The user's active membership in the community, cached on the user object for the request."""
     if user is None or not user.is_authenticated:
         return None
-    from accounts.models import Membership
-
     community_id = community if isinstance(community, int) else community.pk
     cache: dict[int, Membership | None] = user.__dict__.setdefault("_membership_cache", {})
     if community_id not in cache:

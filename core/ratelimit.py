@@ -13,6 +13,7 @@ import hashlib
 import logging
 import time
 
+import redis
 from django.conf import settings
 from django.core.cache import cache
 
@@ -36,8 +37,6 @@ def _redis_client():
         return None
     location = conf["LOCATION"]
     if location not in _clients:
-        import redis
-
         options = conf.get("OPTIONS", {})
         _clients[location] = redis.Redis.from_url(
             location,
