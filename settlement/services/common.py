@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.db.models import Sum
 
+from core.parsing import parse_int
 from groupbuy.models import BuyStatus, Entry, EntryLine, EntryStatus, GroupBuy, PurchaseOrder, PurchaseOrderLine
 from settlement import exceptions as errors
 from settlement.models import ZERO, Adjustment, Donation, Payment, Refund, RefundReason, money
@@ -37,11 +38,9 @@ def parse_money(raw: object, *, field: str) -> Decimal:
 
 
 def parse_quantity(raw: object, *, field: str) -> int:
-    try:
-        value = int(str(raw).strip())
-    except (TypeError, ValueError):
-        raise errors.invalid_quantity(field=field) from None
-    if value < 0 or value > 1_000_000:
+    """A whole number of units from 0 to 1,000,000 (core.parsing.parse_int), else invalid_quantity."""
+    value = parse_int(raw)
+    if value is None or value > 1_000_000:
         raise errors.invalid_quantity(field=field)
     return value
 

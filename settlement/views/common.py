@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.http import HttpRequest
 from django.urls import reverse
 
@@ -20,11 +18,3 @@ def entry_for(request: HttpRequest, entry_pk: int):
     entry = selectors.entry_get(entry_id=entry_pk)
     selectors.get_buy(user=request.user, buy_id=entry.buy_id)
     return entry
-
-
-def int_or(value: Any, default: int) -> int:
-    """A whole number clamped to 0..24*90 (hours), or `default` when it is not one."""
-    try:
-        return max(0, min(int(value), 24 * 90))
-    except (TypeError, ValueError):
-        return default

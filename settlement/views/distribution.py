@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.permissions import is_buy_leader, membership_for
 from core.errors import NotFound, PermissionRefused, RateLimited
 from core.pages import page, refusal_flashed, refusal_on, render_form
+from core.parsing import parse_int
 from groupbuy.exports import xlsx_response
 from settlement import exceptions as errors
 from settlement import exports, selectors
@@ -19,7 +20,6 @@ from settlement.forms import (
     HandoverForm,
 )
 from settlement.services import distribution as distribution_services
-from settlement.views.common import int_or
 
 
 def _buy_for_hand_over(request: HttpRequest, pk: int):
@@ -60,7 +60,7 @@ def issue_codes(request: HttpRequest, pk: int) -> HttpResponse:
 @page
 def pick_list(request: HttpRequest, pk: int) -> HttpResponse:
     buy = _buy_for_hand_over(request, pk)
-    building = int_or(request.GET.get("building"), 0) or None
+    building = parse_int(request.GET.get("building")) or None
     membership = membership_for(request.user, buy.community_id)
     if building is None and membership and membership.is_building_leader and not membership.is_team_leader:
         building = membership.led_building_id  # a building leader starts with their own building

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.permissions import membership_for
 from core.pages import page, refusal_flashed
+from core.parsing import int_param
 from groupbuy.exports import csv_response, xlsx_response
 from settlement import exceptions as errors
 from settlement import exports, selectors
@@ -20,7 +21,7 @@ from settlement.models import (
 )
 from settlement.permissions import is_payment_staff
 from settlement.services import payments as payment_services
-from settlement.views.common import entry_for, int_or
+from settlement.views.common import entry_for
 
 
 @require_GET
@@ -30,7 +31,7 @@ def reconcile(request: HttpRequest, pk: int) -> HttpResponse:
     data = selectors.reconciliation(
         user=request.user,
         buy=buy,
-        unpaid_hours=int_or(request.GET.get("hours"), 24),
+        unpaid_hours=int_param(request.GET.get("hours"), 24, high=selectors.UNPAID_HOURS_MAX),
         state=request.GET.get("state", ""),
     )
     fmt = request.GET.get("format")

@@ -16,7 +16,7 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from accounts.factories import HouseholdFactory, MembershipFactory, UserFactory
+from accounts.factories import BuildingFactory, HouseholdFactory, MembershipFactory, UserFactory
 from groupbuy.models import Entry
 from settlement.models import Donation
 from tests.settlement.conftest import ClosedBuy, make_residents
@@ -174,3 +174,14 @@ def test_building_leader_print_of_all_buildings_is_their_building(world, place, 
 def test_procurement_volunteer_gets_no_pick_list_page(world, place, web, procurement):
     for name in ("settlement:pick_list", "printables:pick_list"):
         assert page(web, procurement.user, world.buy, name).status_code == 403
+
+
+def test_pick_list_page_filters_a_building_whose_id_is_above_2160(place, web):
+    """The page's ?building= used to go through an hours parser clamped to 0..2160, so any building whose id was
+    above 2160 showed as building 2160 (nothing, or another building's list)."""
+    tower = BuildingFactory(pk=5000, community=place.community, label="88")
+    far = make_residents(place, 1, building=tower)[0]
+    buy = ClosedBuy(place, extra_signups=[(far, 1)]).buy
+    text = page(web, place.leader.user, buy, building=tower.pk).content.decode()
+    assert "Building 88" in text
+    assert "Building 12" not in text
