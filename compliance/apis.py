@@ -33,19 +33,20 @@ from compliance.serializers import (
 )
 from compliance.services import delivery, filings, gate, policy, review
 from compliance.services.audit import audit_chain_verify
+from core.api import valid
 from core.errors import NotFound
 from groupbuy.models import GroupBuy
 
 
 def _filing(pk: int) -> Filing:
-    filing = selectors.filing_detail(pk=pk)
+    filing = selectors.filing_get(pk=pk)
     if filing is None:
         raise NotFound()
     return filing
 
 
 def _detail(request, filing: Filing) -> dict:
-    filing = selectors.filing_detail(pk=filing.pk)
+    filing = selectors.filing_get(pk=filing.pk)
     see = selectors.delivery_visibility(user=request.user, filing=filing)
     if not see["delivery"]:
         raise errors.forbidden()
@@ -65,14 +66,14 @@ class PolicyApi(APIView):
     @extend_schema(responses=DeliveryPolicyOutSerializer)
     def get(self, request, community_id: int):
         require(request.user, Action.VIEW, community_id)
-        return Response(DeliveryPolicySerializer(selectors.policy_of(community=community_id)).data)
+        return Response(DeliveryPolicySerializer(selectors.policy_get(community=community_id)).data)
 
     @extend_schema(request=DeliveryPolicySerializer, responses=DeliveryPolicyOutSerializer)
     def put(self, request, community_id: int):
         community = get_object_or_404(Community, pk=community_id)
-        serializer = DeliveryPolicySerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        result = policy.policy_update(actor=request.user, community=community, **serializer.validated_data)
+        result = policy.policy_update(
+            actor=request.user, community=community, **valid(DeliveryPolicySerializer, request.data)
+        )
         return Response(DeliveryPolicySerializer(result).data)
 
 
@@ -81,15 +82,15 @@ class SuspensionListApi(APIView):
     def get(self, request, community_id: int):
         community = get_object_or_404(Community, pk=community_id)
         require(request.user, Action.VIEW, community)
-        rows = selectors.suspensions_of(community=community)[:100]
+        rows = selectors.suspension_list(community=community)[:100]
         return Response(SuspensionOutSerializer(rows, many=True).data)
 
     @extend_schema(request=SuspensionInSerializer, responses={201: SuspensionOutSerializer})
     def post(self, request, community_id: int):
         community = get_object_or_404(Community, pk=community_id)
-        serializer = SuspensionInSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        suspension = policy.suspension_create(actor=request.user, community=community, **serializer.validated_data)
+        suspension = policy.suspension_create(
+            actor=request.user, community=community, **valid(SuspensionInSerializer, request.data)
+        )
         return Response(SuspensionOutSerializer(suspension).data, status=201)
 
 
@@ -106,7 +107,7 @@ class QueueApi(APIView):
     def get(self, request, community_id: int):
         community = get_object_or_404(Community, pk=community_id)
         require(request.user, Action.REVIEW_FILING, community)
-        rows = selectors.review_queue(community=community)
+        rows = selectors.review_queue_list(community=community)
         data = []
         for filing in rows:
             item = FilingOutSerializer(filing).data
@@ -122,7 +123,7 @@ class FilingCreateApi(APIView):
 
     @extend_schema(responses=FilingDetailSerializer)
     def get(self, request, buy_id: int):
-        found = selectors.filing_of_buy(buy_id=buy_id)
+        found = selectors.buy_filing_get(buy_id=buy_id)
         if found is None:
             raise NotFound()
         return Response(_detail(request, found))
@@ -176,9 +177,7 @@ class ArrivalApi(APIView):
     @extend_schema(request=ArrivalSerializer, responses=FilingDetailSerializer)
     def post(self, request, pk: int):
         filing = _filing(pk)
-        serializer = ArrivalSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        delivery.arrival_record(actor=request.user, filing=filing, **serializer.validated_data)
+        delivery.arrival_record(actor=request.user, filing=filing, **valid(ArrivalSerializer, request.data))
         return Response(_detail(request, filing))
 
 
@@ -196,9 +195,7 @@ class DisinfectedApi(APIView):
     @extend_schema(request=DisinfectedSerializer, responses=FilingDetailSerializer)
     def post(self, request, pk: int):
         filing = _filing(pk)
-        serializer = DisinfectedSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        delivery.disinfection_finish(actor=request.user, filing=filing, **serializer.validated_data)
+        delivery.disinfection_finish(actor=request.user, filing=filing, **valid(DisinfectedSerializer, request.data))
         return Response(_detail(request, filing))
 
 
@@ -214,9 +211,9 @@ class VerifySlipApi(APIView):
     @extend_schema(request=SlipVerifyInSerializer, responses=SlipVerifyOutSerializer)
     def post(self, request, community_id: int):
         community = get_object_or_404(Community, pk=community_id)
-        serializer = SlipVerifyInSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        result = gate.slip_verify(actor=request.user, community=community, code=serializer.validated_data["code"])
+        result = gate.slip_verify(
+            actor=request.user, community=community, code=valid(SlipVerifyInSerializer, request.data)["code"]
+        )
         filing = result.slip.filing if result.slip else None
         # Through the serializer, so times read in the site's time zone (+08:00) like every other endpoint.
         return Response(

@@ -140,12 +140,43 @@ def evidence_required() -> Conflict:
     return Conflict(_("Upload at least one photo or video of the disinfection first."), code="evidence_required")
 
 
-def invalid_time(field: str, message: Any = None) -> ValidationFailed:
-    return ValidationFailed(message or _("This time is not valid."), code="invalid_time", detail={"field": field})
+def weekdays_required() -> ValidationFailed:
+    return ValidationFailed(_("Choose at least one weekday."), code="weekdays_required")
 
 
-def invalid_policy(message: Any) -> ValidationFailed:
-    return ValidationFailed(message, code="invalid_policy")
+def lead_time_out_of_range(max_hours: int) -> ValidationFailed:
+    return ValidationFailed(
+        _(
+            "The lead time must be between 0 and {max} hours: the driver's test must be sampled before filing "
+            "and within 24 hours before arrival, so no filing could meet a longer one."
+        ).format(max=max_hours),
+        code="lead_time_out_of_range",
+        detail={"max_hours": max_hours},
+    )
+
+
+def gate_closes_before_opens() -> ValidationFailed:
+    return ValidationFailed(_("The gate must close after it opens."), code="gate_closes_before_opens")
+
+
+def suspension_ends_before_start() -> ValidationFailed:
+    return ValidationFailed(
+        _("The suspension must end after it starts."), code="suspension_ends_before_start", detail={"field": "ends_at"}
+    )
+
+
+def suspension_already_over() -> ValidationFailed:
+    return ValidationFailed(
+        _("The suspension would already be over."), code="suspension_already_over", detail={"field": "ends_at"}
+    )
+
+
+def disinfection_time_out_of_range(earliest: str) -> ValidationFailed:
+    return ValidationFailed(
+        _("Disinfection must finish between {start} (arrival and its first evidence) and now.").format(start=earliest),
+        code="disinfection_time_out_of_range",
+        detail={"field": "finished_at", "earliest": earliest},
+    )
 
 
 def already_lifted() -> Conflict:
@@ -156,5 +187,20 @@ def not_found() -> NotFound:
     return NotFound()
 
 
-def invalid_field(field: str, message: Any = None) -> ValidationFailed:
-    return ValidationFailed(message or _("This value is not valid."), code="invalid", detail={"field": field})
+def invalid_field(field: str) -> ValidationFailed:
+    """A value the form or API should not have sent (too long, unknown key); the field is in `detail`."""
+    return ValidationFailed(_("This value is not valid."), code="invalid", detail={"field": field})
+
+
+def vehicle_plate_invalid() -> ValidationFailed:
+    return ValidationFailed(
+        _("Enter the vehicle plate, e.g. 沪A12345."), code="invalid_vehicle_plate", detail={"field": "vehicle_plate"}
+    )
+
+
+def driver_name_invalid() -> ValidationFailed:
+    return ValidationFailed(_("Enter the driver's name."), code="invalid_driver_name", detail={"field": "driver_name"})
+
+
+def evidence_file_required() -> ValidationFailed:
+    return ValidationFailed(_("Choose a photo or video."), code="evidence_file_required", detail={"field": "file"})

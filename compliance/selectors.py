@@ -23,25 +23,25 @@ from compliance.models import (
 from groupbuy.models import BuyStatus, Entry, EntryStatus, GroupBuy, PurchaseOrderLine
 
 
-def policy_of(*, community: Community | int) -> DeliveryPolicy:
+def policy_get(*, community: Community | int) -> DeliveryPolicy:
     """The community's policy, or the defaults (unsaved) when the committee has not set one."""
     community_id = community if isinstance(community, int) else community.pk
     policy = DeliveryPolicy.objects.filter(community_id=community_id).first()
     return policy or DeliveryPolicy(community_id=community_id)
 
 
-def suspensions_overlapping(*, community_id: int, start: datetime, end: datetime) -> QuerySet[Suspension]:
+def suspension_overlapping_list(*, community_id: int, start: datetime, end: datetime) -> QuerySet[Suspension]:
     return Suspension.objects.filter(
         community_id=community_id, lifted_at__isnull=True, starts_at__lt=end, ends_at__gt=start
     ).order_by("starts_at", "id")
 
 
-def suspensions_of(*, community: Community) -> QuerySet[Suspension]:
+def suspension_list(*, community: Community) -> QuerySet[Suspension]:
     """Latest first."""
     return Suspension.objects.filter(community=community).select_related("created_by", "lifted_by")
 
 
-def review_queue(*, community: Community) -> list[Filing]:
+def review_queue_list(*, community: Community) -> list[Filing]:
     """Filings waiting for review, oldest first, with goods and documents loaded (fixed query count)."""
     return list(
         Filing.objects.filter(community=community, status=FilingStatus.SUBMITTED)
@@ -51,7 +51,7 @@ def review_queue(*, community: Community) -> list[Filing]:
     )
 
 
-def filing_detail(*, pk: int) -> Filing | None:
+def filing_get(*, pk: int) -> Filing | None:
     return (
         Filing.objects.select_related(
             "buy", "community", "submitted_by", "reviewed_by", "arrived_by", "held_by", "slip"
@@ -66,7 +66,7 @@ def filing_detail(*, pk: int) -> Filing | None:
     )
 
 
-def filing_of_buy(*, buy_id: int) -> Filing | None:
+def buy_filing_get(*, buy_id: int) -> Filing | None:
     return Filing.objects.filter(buy_id=buy_id).only("pk").first()
 
 
@@ -81,7 +81,7 @@ def is_participant(*, user: User, buy: GroupBuy) -> bool:
     return entries.filter(placed_by=user).exists()
 
 
-def committee_user_ids(*, community_id: int) -> set[int]:
+def committee_user_id_list(*, community_id: int) -> set[int]:
     return set(
         Membership.objects.filter(community_id=community_id, is_active=True, is_committee=True).values_list(
             "user_id", flat=True
@@ -111,34 +111,34 @@ def delivery_visibility(*, user: User, filing: Filing) -> dict[str, bool]:
     }
 
 
-def document_for_viewer(*, user: User, pk: int) -> FilingDocument | None:
+def document_get(*, user: User, pk: int) -> FilingDocument | None:
     document = FilingDocument.objects.select_related("filing__buy").filter(pk=pk).first()
     if document is None or not delivery_visibility(user=user, filing=document.filing)["documents"]:
         return None
     return document
 
 
-def evidence_for_viewer(*, user: User, pk: int) -> Evidence | None:
+def evidence_get(*, user: User, pk: int) -> Evidence | None:
     evidence = Evidence.objects.select_related("filing__buy").filter(pk=pk).first()
     if evidence is None or not delivery_visibility(user=user, filing=evidence.filing)["delivery"]:
         return None
     return evidence
 
 
-def audit_events(*, community: Community) -> QuerySet[AuditEvent]:
+def audit_event_list(*, community: Community) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.filter(community=community).order_by("seq")
 
 
-def audit_recent(*, community: Community, limit: int = 50) -> list[AuditEvent]:
+def audit_event_recent_list(*, community: Community, limit: int = 50) -> list[AuditEvent]:
     return list(AuditEvent.objects.filter(community=community).order_by("-seq")[:limit])
 
 
 AUDIT_CSV_HEADER = ["seq", "created_at", "kind", "actor_id", "actor", "subject", "data", "prev_hash", "hash"]
 
 
-def audit_csv_rows(*, community: Community) -> Iterator[list[Any]]:
+def audit_csv_row_list(*, community: Community) -> Iterator[list[Any]]:
     yield AUDIT_CSV_HEADER
-    for e in audit_events(community=community).iterator(chunk_size=2000):
+    for e in audit_event_list(community=community).iterator(chunk_size=2000):
         yield [
             e.seq,
             e.created_at.isoformat(),
@@ -152,7 +152,7 @@ def audit_csv_rows(*, community: Community) -> Iterator[list[Any]]:
         ]
 
 
-def guard_communities(*, user: User) -> list[Community]:
+def guard_community_list(*, user: User) -> list[Community]:
     """Communities where the user may verify slips."""
     memberships = Membership.objects.filter(user=user, is_active=True).select_related("community")
     return [m.community for m in memberships if can(user, Action.VERIFY_SLIP, m.community_id)]
@@ -161,7 +161,7 @@ def guard_communities(*, user: User) -> list[Community]:
 GATE_STATES = [BuyStatus.APPROVED, BuyStatus.ON_HOLD, BuyStatus.ARRIVED, BuyStatus.DISINFECTED]
 
 
-def deliveries_upcoming(*, community: Community) -> QuerySet[Filing]:
+def delivery_upcoming_list(*, community: Community) -> QuerySet[Filing]:
     """Approved deliveries not yet released, in arrival order: the receiving team's list."""
     return (
         Filing.objects.filter(community=community, buy__status__in=GATE_STATES)
@@ -170,18 +170,18 @@ def deliveries_upcoming(*, community: Community) -> QuerySet[Filing]:
     )
 
 
-def deliveries_today(*, community: Community) -> QuerySet[Filing]:
-    return deliveries_upcoming(community=community)[:10]
+def delivery_today_list(*, community: Community) -> QuerySet[Filing]:
+    return delivery_upcoming_list(community=community)[:10]
 
 
-def buys_to_file(*, community: Community, leader: User) -> QuerySet[GroupBuy]:
+def buy_to_file_list(*, community: Community, leader: User) -> QuerySet[GroupBuy]:
     """The leader's closed/ordered buys: to file, or to fix after a rejection."""
     return GroupBuy.objects.filter(
         community=community, leader=leader, status__in=[BuyStatus.CLOSED, BuyStatus.ORDERED]
     ).order_by("delivery_date", "id")
 
 
-def purchase_order_lines(*, buy_id: int) -> list[PurchaseOrderLine]:
+def purchase_order_line_list(*, buy_id: int) -> list[PurchaseOrderLine]:
     return list(
         PurchaseOrderLine.objects.filter(order__buy_id=buy_id, quantity__gt=0)
         .select_related("item__offer")
@@ -189,7 +189,7 @@ def purchase_order_lines(*, buy_id: int) -> list[PurchaseOrderLine]:
     )
 
 
-def filings_of_participant(*, user: User, community: Community) -> list[Filing]:
+def participant_filing_list(*, user: User, community: Community) -> list[Filing]:
     """Deliveries of the buys the user's household takes part in (latest first)."""
     membership = membership_for(user, community.pk)
     if membership is None:
@@ -202,7 +202,7 @@ def filings_of_participant(*, user: User, community: Community) -> list[Filing]:
     return list(Filing.objects.filter(buy_id__in=buy_ids).select_related("buy").order_by("-arrival_start", "-id")[:20])
 
 
-def communities_of(*, user: User) -> list[Community]:
+def community_list(*, user: User) -> list[Community]:
     return [
         m.community
         for m in Membership.objects.filter(user=user, is_active=True)
@@ -211,7 +211,7 @@ def communities_of(*, user: User) -> list[Community]:
     ]
 
 
-def suspensions_current(*, community: Community, now: datetime) -> list[Suspension]:
+def suspension_current_list(*, community: Community, now: datetime) -> list[Suspension]:
     """Suspensions in force now or announced for later (for everyone to see)."""
     return list(
         Suspension.objects.filter(community=community, lifted_at__isnull=True, ends_at__gt=now).order_by("starts_at")

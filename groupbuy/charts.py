@@ -15,7 +15,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from groupbuy.models import BuyStatus, Entry, EntryLine, EntryStatus, GroupBuy, MoqKind
-from settlement.selectors import distribution_progress
+from settlement.selectors import distribution_progress_list
 
 # Drawing area (SVG user units); the SVG scales to the width of the phone.
 WIDTH = 320
@@ -161,10 +161,10 @@ class BarChart:
 
 
 def distribution_bars(*, buy: GroupBuy, rows: list[dict] | None = None) -> BarChart:
-    """Per building: handed over / households to serve (rows from settlement's distribution_progress, one
+    """Per building: handed over / households to serve (rows from settlement's distribution_progress_list, one
     query, unless the caller already has them)."""
     if rows is None:
-        rows = distribution_progress(buy=buy)
+        rows = distribution_progress_list(buy=buy)
     chart = BarChart(bars=[])
     for i, row in enumerate(rows):
         bar = Bar(

@@ -72,9 +72,9 @@ def _unpaid_hours(raw: str) -> int:
 class ReconciliationApi(APIView):
     @extend_schema(responses=SettlementReconciliationOut, operation_id="settlement_reconciliation")
     def get(self, request: Request, pk: int) -> Response:
-        buy = selectors.get_buy(user=request.user, buy_id=pk)
+        buy = selectors.buy_get(user=request.user, buy_id=pk)
         hours = _unpaid_hours(request.query_params.get("hours", "24"))
-        data = selectors.reconciliation(
+        data = selectors.reconciliation_get(
             user=request.user, buy=buy, unpaid_hours=hours, state=request.query_params.get("state", "")
         )
         return Response(SettlementReconciliationOut(data).data)
@@ -83,7 +83,7 @@ class ReconciliationApi(APIView):
 class PaymentReminderApi(APIView):
     @extend_schema(request=None, responses={202: None}, operation_id="settlement_payment_remind")
     def post(self, request: Request, pk: int) -> Response:
-        buy = selectors.get_buy(user=request.user, buy_id=pk)
+        buy = selectors.buy_get(user=request.user, buy_id=pk)
         payment_services.payment_reminders_request(actor=request.user, buy=buy)
         return Response(status=202)
 
@@ -96,7 +96,7 @@ class PaymentMarkApi(APIView):
     )
     def post(self, request: Request, entry_pk: int) -> Response:
         entry = selectors.entry_get(entry_id=entry_pk)
-        selectors.get_buy(user=request.user, buy_id=entry.buy_id)
+        selectors.buy_get(user=request.user, buy_id=entry.buy_id)
         data = valid(SettlementPaymentMarkIn, request.data)
         payment = payment_services.payment_mark(
             actor=request.user,
@@ -115,7 +115,7 @@ class PaymentConfirmApi(APIView):
     )
     def post(self, request: Request, entry_pk: int) -> Response:
         entry = selectors.entry_get(entry_id=entry_pk)
-        selectors.get_buy(user=request.user, buy_id=entry.buy_id)
+        selectors.buy_get(user=request.user, buy_id=entry.buy_id)
         data = valid(SettlementPaymentConfirmIn, request.data)
         if data["reject"]:
             payment = payment_services.payment_reject(actor=request.user, entry=entry)
@@ -129,15 +129,15 @@ class PaymentConfirmApi(APIView):
 class RefundListApi(APIView):
     @extend_schema(responses=SettlementRefundOut(many=True), operation_id="settlement_refund_list")
     def get(self, request: Request, pk: int) -> Response:
-        buy = selectors.get_buy(user=request.user, buy_id=pk)
-        return Response(SettlementRefundOut(selectors.refunds_for(user=request.user, buy=buy), many=True).data)
+        buy = selectors.buy_get(user=request.user, buy_id=pk)
+        return Response(SettlementRefundOut(selectors.refund_list(user=request.user, buy=buy), many=True).data)
 
 
 def _refund(request: Request, refund_pk: int) -> Refund:
     refund = Refund.objects.select_related("buy", "entry__buy").filter(pk=refund_pk).first()
     if refund is None:
         raise errors.not_found()
-    selectors.get_buy(user=request.user, buy_id=refund.buy_id)
+    selectors.buy_get(user=request.user, buy_id=refund.buy_id)
     return refund
 
 
@@ -160,8 +160,8 @@ class PriceChangeListApi(APIView):
 
     @extend_schema(responses=SettlementPriceChangeOut(many=True), operation_id="settlement_price_change_list")
     def get(self, request: Request, pk: int) -> Response:
-        buy = selectors.get_buy(user=request.user, buy_id=pk)
-        return Response(SettlementPriceChangeOut(selectors.price_changes(buy=buy), many=True).data)
+        buy = selectors.buy_get(user=request.user, buy_id=pk)
+        return Response(SettlementPriceChangeOut(selectors.price_change_list(buy=buy), many=True).data)
 
     @extend_schema(
         request=SettlementPriceChangeIn,
@@ -169,7 +169,7 @@ class PriceChangeListApi(APIView):
         operation_id="settlement_price_change_propose",
     )
     def post(self, request: Request, pk: int) -> Response:
-        buy = selectors.get_buy(user=request.user, buy_id=pk)
+        buy = selectors.buy_get(user=request.user, buy_id=pk)
         data = valid(SettlementPriceChangeIn, request.data)
         change = change_services.price_change_propose(
             actor=request.user,
@@ -183,7 +183,9 @@ class PriceChangeListApi(APIView):
             default_action=data["default_action"],
             evidence=data.get("evidence"),
         )
-        return Response(SettlementPriceChangeOut(selectors.price_changes(buy=buy).get(pk=change.pk)).data, status=201)
+        return Response(
+            SettlementPriceChangeOut(selectors.price_change_list(buy=buy).get(pk=change.pk)).data, status=201
+        )
 
 
 class PriceChangeRespondApi(APIView):
@@ -194,9 +196,9 @@ class PriceChangeRespondApi(APIView):
         change = PriceChangeModel.objects.filter(pk=change_pk).first()
         if change is None:
             raise errors.not_found()
-        buy = selectors.get_buy(user=request.user, buy_id=change.buy_id)
+        buy = selectors.buy_get(user=request.user, buy_id=change.buy_id)
         data = valid(SettlementRespondIn, request.data)
-        entry = selectors.my_entry(user=request.user, buy=buy)
+        entry = selectors.my_entry_get(user=request.user, buy=buy)
         if entry is None:
             raise errors.not_your_entry()
         response = change_services.price_change_respond(
@@ -212,7 +214,7 @@ class ArrivalsApi(APIView):
         operation_id="settlement_arrivals",
     )
     def post(self, request: Request, pk: int) -> Response:
-        buy = selectors.get_buy(user=request.user, buy_id=pk)
+        buy = selectors.buy_get(user=request.user, buy_id=pk)
         data = valid(SettlementArrivalsIn, request.data)
         records = shortage_services.arrivals_record(actor=request.user, buy=buy, arrived=data["arrived"])
         return Response(SettlementArrivalOut(records, many=True).data, status=201)
@@ -221,7 +223,7 @@ class ArrivalsApi(APIView):
 class PickupCodesApi(APIView):
     @extend_schema(request=None, responses={200: None}, operation_id="settlement_pickup_codes_issue")
     def post(self, request: Request, pk: int) -> Response:
-        buy = selectors.get_buy(user=request.user, buy_id=pk)
+        buy = selectors.buy_get(user=request.user, buy_id=pk)
         created = distribution_services.pickup_codes_issue(actor=request.user, buy=buy)
         return Response({"created": created})
 
@@ -229,7 +231,7 @@ class PickupCodesApi(APIView):
 class HandoverApi(APIView):
     @extend_schema(request=SettlementHandoverIn, responses=SettlementPickupOut, operation_id="settlement_handover")
     def post(self, request: Request, pk: int) -> Response:
-        buy = selectors.get_buy(user=request.user, buy_id=pk)
+        buy = selectors.buy_get(user=request.user, buy_id=pk)
         data = valid(SettlementHandoverIn, request.data)
         pickup = distribution_services.pickup_hand_over(
             actor=request.user, buy=buy, code=data["code"], handed=data.get("handed"), note=data["note"]
@@ -240,22 +242,22 @@ class HandoverApi(APIView):
 class ProgressApi(APIView):
     @extend_schema(responses=SettlementProgressOut(many=True), operation_id="settlement_distribution_progress")
     def get(self, request: Request, pk: int) -> Response:
-        buy = selectors.get_buy(user=request.user, buy_id=pk)
+        buy = selectors.buy_get(user=request.user, buy_id=pk)
         if not selectors.can_hand_over(request.user, buy):
             raise errors.forbidden()
-        return Response(SettlementProgressOut(selectors.distribution_progress(buy=buy), many=True).data)
+        return Response(SettlementProgressOut(selectors.distribution_progress_list(buy=buy), many=True).data)
 
 
 class MyPickupApi(APIView):
     @extend_schema(responses={200: None}, operation_id="settlement_my_settlement")
     def get(self, request: Request, pk: int) -> Response:
         """The caller's household's money, refunds and pickup code for this buy."""
-        buy = selectors.get_buy(user=request.user, buy_id=pk)
-        entry = selectors.my_entry(user=request.user, buy=buy)
+        buy = selectors.buy_get(user=request.user, buy_id=pk)
+        entry = selectors.my_entry_get(user=request.user, buy=buy)
         if entry is None:
             raise errors.no_entry()
         info = selectors.money_of(entry)
-        pickup = selectors.pickup_for(entry=entry)
+        pickup = selectors.pickup_get(entry=entry)
         return Response(
             {
                 "entry_id": entry.pk,
@@ -272,8 +274,8 @@ class MyPickupApi(APIView):
 class AfterSalesListApi(APIView):
     @extend_schema(responses=SettlementReportOut(many=True), operation_id="settlement_after_sales_list")
     def get(self, request: Request, pk: int) -> Response:
-        buy = selectors.get_buy(user=request.user, buy_id=pk)
-        return Response(SettlementReportOut(selectors.after_sales_for(buy=buy), many=True).data)
+        buy = selectors.buy_get(user=request.user, buy_id=pk)
+        return Response(SettlementReportOut(selectors.after_sale_list(buy=buy), many=True).data)
 
 
 class AfterSalesReportApi(APIView):
@@ -284,7 +286,7 @@ class AfterSalesReportApi(APIView):
     )
     def post(self, request: Request, entry_pk: int) -> Response:
         entry = selectors.entry_get(entry_id=entry_pk)
-        selectors.get_buy(user=request.user, buy_id=entry.buy_id)
+        selectors.buy_get(user=request.user, buy_id=entry.buy_id)
         require_own_entry(request.user, entry)
         data = valid(SettlementReportIn, request.data)
         report = after_sales_services.after_sales_report(
@@ -306,7 +308,7 @@ class AfterSalesResolveApi(APIView):
         report = AfterSalesReport.objects.select_related("buy", "entry__buy").filter(pk=report_pk).first()
         if report is None:
             raise errors.not_found()
-        selectors.get_buy(user=request.user, buy_id=report.buy_id)
+        selectors.buy_get(user=request.user, buy_id=report.buy_id)
         data = valid(SettlementResolveIn, request.data)
         report = after_sales_services.after_sales_resolve(
             actor=request.user,
@@ -330,15 +332,15 @@ def _donation_out(request: Request, donation_pk: int) -> dict[str, Any]:
 class DonationListApi(APIView):
     @extend_schema(responses=SettlementDonationOut(many=True), operation_id="settlement_donation_list")
     def get(self, request: Request, pk: int) -> Response:
-        buy = selectors.get_buy(user=request.user, buy_id=pk)
+        buy = selectors.buy_get(user=request.user, buy_id=pk)
         context = _donation_context(request, buy)
-        return Response(SettlementDonationOut(selectors.donations(buy=buy), many=True, context=context).data)
+        return Response(SettlementDonationOut(selectors.donation_list(buy=buy), many=True, context=context).data)
 
     @extend_schema(
         request=SettlementDonationIn, responses={201: SettlementDonationOut}, operation_id="settlement_donation_add"
     )
     def post(self, request: Request, pk: int) -> Response:
-        buy = selectors.get_buy(user=request.user, buy_id=pk)
+        buy = selectors.buy_get(user=request.user, buy_id=pk)
         data = valid(SettlementDonationIn, request.data)
         donation = donation_services.donation_add(
             actor=request.user,
@@ -362,7 +364,7 @@ class DonationActionApi(APIView):
         donation = Donation.objects.select_related("buy").filter(pk=donation_pk).first()
         if donation is None:
             raise errors.not_found()
-        selectors.get_buy(user=request.user, buy_id=donation.buy_id)
+        selectors.buy_get(user=request.user, buy_id=donation.buy_id)
         data = valid(SettlementDonationActionIn, request.data)
         if data["action"] == "assign":
             donation = donation_services.donation_assign(
@@ -382,11 +384,11 @@ class PickListApi(APIView):
     @extend_schema(responses=SettlementPickBuildingOut(many=True), operation_id="settlement_pick_list")
     def get(self, request: Request, pk: int) -> Response:
         """Per building: households, items and quantities to hand over, and donated portions (free)."""
-        buy = selectors.get_buy(user=request.user, buy_id=pk)
+        buy = selectors.buy_get(user=request.user, buy_id=pk)
         try:
             building_id = int(request.query_params.get("building", 0)) or None
         except ValueError:
             building_id = None
-        # Who sees which buildings, names and care notes is the selector's rule (pick_list_scope).
-        groups = selectors.pick_list(user=request.user, buy=buy, building_id=building_id)
+        # Who sees which buildings, names and care notes is the selector's rule (pick_scope_get).
+        groups = selectors.pick_list_get(user=request.user, buy=buy, building_id=building_id)
         return Response(SettlementPickBuildingOut(groups, many=True).data)

@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.notifications import notification_send
@@ -99,7 +98,7 @@ def evidence_add(*, actor: User, filing: Filing, upload, now: datetime | None = 
     """Store a disinfection photo (re-encoded by a task after commit) or a short video (checked by signature)."""
     require(actor, Action.RECEIVE_GOODS, filing.community_id)
     if upload is None:
-        raise errors.invalid_field("file", _("Choose a photo or video."))
+        raise errors.evidence_file_required()
     upload_allowance_check(actor.pk)
     kind, ext = classify_evidence(upload)
     now = now or timezone.now()
@@ -191,12 +190,7 @@ def disinfection_finish(
         # The page's time field has minute precision, so arrival and evidence count from the start of their minute.
         earliest = _minute(max(current.arrived_at, first_evidence))
         if not earliest <= finished_at <= now:
-            raise errors.invalid_time(
-                "finished_at",
-                _("Disinfection must finish between {start} (arrival and its first evidence) and now.").format(
-                    start=_hm(earliest)
-                ),
-            )
+            raise errors.disinfection_time_out_of_range(_hm(earliest))
         if not buy_transition(buy_id=current.buy_id, from_states=[BuyStatus.ARRIVED], to_state=BuyStatus.DISINFECTED):
             raise errors.invalid_state()
         Filing.objects.filter(pk=current.pk).update(disinfected_at=finished_at, disinfected_by=actor)

@@ -22,7 +22,7 @@ from compliance import exceptions as errors
 from compliance.files import StoredDocument, delete_stored, store_document, validate_document_upload
 from compliance.models import DocumentKind, Filing, FilingDocument, FilingLine, FilingStatus, Slip
 from compliance.notifications import filing_link
-from compliance.selectors import committee_user_ids, policy_of
+from compliance.selectors import committee_user_id_list, policy_get
 from compliance.services.audit import audit_append
 from compliance.services.documents import document_recorded
 from compliance.services.policy import filing_rule_violations, policy_lock
@@ -45,10 +45,10 @@ _PLATE_RE = re.compile(r"^[\w·\-]{4,12}$")
 def _clean_fields(*, gate: str, vehicle_plate: str, driver_name: str) -> dict[str, str]:
     plate = re.sub(r"\s+", "", vehicle_plate or "").upper()
     if not _PLATE_RE.fullmatch(plate):
-        raise errors.invalid_field("vehicle_plate", _("Enter the vehicle plate, e.g. 沪A12345."))
+        raise errors.vehicle_plate_invalid()
     driver = (driver_name or "").strip()
     if not driver or len(driver) > 40:
-        raise errors.invalid_field("driver_name", _("Enter the driver's name."))
+        raise errors.driver_name_invalid()
     gate = (gate or "").strip()
     if len(gate) > 60:
         raise errors.invalid_field("gate")
@@ -56,7 +56,7 @@ def _clean_fields(*, gate: str, vehicle_plate: str, driver_name: str) -> dict[st
 
 
 def _check_rules(*, community_id: int, arrival_start, arrival_end, test_sampled_at, now, locked=None) -> None:
-    policy = locked or policy_of(community=community_id)
+    policy = locked or policy_get(community=community_id)
     violations = filing_rule_violations(
         policy=policy,
         arrival_start=arrival_start,
@@ -74,7 +74,7 @@ def _notify_committee(*, filing: Filing, buy: GroupBuy, revision: int) -> None:
     Not its submitter, who may not review it.
     """
     notification_send(
-        user_ids=committee_user_ids(community_id=filing.community_id) - {filing.submitted_by_id, buy.leader_id},
+        user_ids=committee_user_id_list(community_id=filing.community_id) - {filing.submitted_by_id, buy.leader_id},
         kind="filing_submitted",
         dedupe_key=f"filing:{filing.pk}:rev{revision}:submitted",
         params={"title": buy.title, "arrival": timezone.localtime(filing.arrival_start).strftime("%m-%d %H:%M")},

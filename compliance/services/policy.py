@@ -7,7 +7,6 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Community, User
 from accounts.notifications import notification_send
@@ -15,7 +14,7 @@ from accounts.permissions import Action, require
 from compliance import exceptions as errors
 from compliance.models import MAX_LEAD_HOURS, DeliveryPolicy, Filing, FilingStatus, Suspension
 from compliance.notifications import filing_link
-from compliance.selectors import suspensions_overlapping
+from compliance.selectors import suspension_overlapping_list
 from compliance.services.audit import audit_append
 from groupbuy.models import BuyStatus
 from groupbuy.services.transitions import buy_transition
@@ -64,7 +63,9 @@ def filing_rule_violations(
                 closes=policy.gate_closes.strftime("%H:%M"),
             )
         )
-    suspension = suspensions_overlapping(community_id=policy.community_id, start=arrival_start, end=arrival_end).first()
+    suspension = suspension_overlapping_list(
+        community_id=policy.community_id, start=arrival_start, end=arrival_end
+    ).first()
     if suspension is not None:
         out.append(errors.rule_violation("inside_suspension", reason=suspension.reason))
     # Counted in hours from this (re)submission to the window's start, not in calendar days.
@@ -103,16 +104,11 @@ def policy_update(
     require(actor, Action.EDIT_POLICY, community)
     days = sorted({int(d) for d in weekdays})
     if not days or any(d < 0 or d > 6 for d in days):
-        raise errors.invalid_policy(_("Choose at least one weekday."))
+        raise errors.weekdays_required()
     if not 0 <= int(lead_hours) <= MAX_LEAD_HOURS:
-        raise errors.invalid_policy(
-            _(
-                "The lead time must be between 0 and {max} hours: the driver's test must be sampled before filing "
-                "and within 24 hours before arrival, so no filing could meet a longer one."
-            ).format(max=MAX_LEAD_HOURS)
-        )
+        raise errors.lead_time_out_of_range(MAX_LEAD_HOURS)
     if gate_closes <= gate_opens:
-        raise errors.invalid_policy(_("The gate must close after it opens."))
+        raise errors.gate_closes_before_opens()
     with transaction.atomic():
         policy = policy_lock(community_id=community.pk)
         before = _policy_snapshot(policy)
@@ -161,9 +157,9 @@ def suspension_create(
     if len(reason) > 300:
         raise errors.invalid_field("reason")
     if ends_at <= starts_at:
-        raise errors.invalid_time("ends_at", _("The suspension must end after it starts."))
+        raise errors.suspension_ends_before_start()
     if ends_at <= now:
-        raise errors.invalid_time("ends_at", _("The suspension would already be over."))
+        raise errors.suspension_already_over()
     with transaction.atomic():
         policy_lock(community_id=community.pk)
         suspension = Suspension.objects.create(
@@ -241,7 +237,7 @@ def _release_held(*, suspension: Suspension, now: datetime) -> dict[str, list[in
             _notify_leader(filing, "delivery_refile", f"suspension:{suspension.pk}:refile:{filing.pk}")
             continue
         other = (
-            suspensions_overlapping(
+            suspension_overlapping_list(
                 community_id=filing.community_id, start=filing.arrival_start, end=filing.arrival_end
             )
             .exclude(pk=suspension.pk)

@@ -10,7 +10,7 @@ from django.utils import timezone
 from accounts.notifications import notification_send
 from compliance.models import Filing, FilingStatus
 from compliance.notifications import filing_link
-from compliance.selectors import committee_user_ids
+from compliance.selectors import committee_user_id_list
 
 REMIND_BEFORE = timedelta(days=1)
 
@@ -28,7 +28,7 @@ def filings_remind_unapproved(*, now: datetime | None = None) -> int:
     committees: dict[int, set[int]] = defaultdict(set)
     for filing in due:
         if filing.community_id not in committees:
-            committees[filing.community_id] = committee_user_ids(community_id=filing.community_id)
+            committees[filing.community_id] = committee_user_id_list(community_id=filing.community_id)
         notification_send(
             user_ids={filing.buy.leader_id} | committees[filing.community_id],
             kind="filing_reminder",

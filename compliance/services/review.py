@@ -14,7 +14,7 @@ from accounts.permissions import Action, require
 from compliance import exceptions as errors
 from compliance.models import Filing, FilingStatus, Slip
 from compliance.notifications import filing_link
-from compliance.selectors import suspensions_overlapping
+from compliance.selectors import suspension_overlapping_list
 from compliance.services.audit import audit_append
 from compliance.services.policy import policy_lock
 from groupbuy.models import BuyStatus
@@ -48,7 +48,7 @@ def filing_approve(*, actor: User, filing: Filing, now: datetime | None = None) 
             raise errors.invalid_state()
         if current.arrival_end <= now:
             raise errors.arrival_passed()
-        suspension = suspensions_overlapping(
+        suspension = suspension_overlapping_list(
             community_id=current.community_id, start=current.arrival_start, end=current.arrival_end
         ).first()
         if suspension is not None:

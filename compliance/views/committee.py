@@ -33,7 +33,7 @@ from groupbuy.exports import safe_text
 @page
 def index(request):
     """The deliveries page of the user's community (or a choice when they belong to several)."""
-    communities = selectors.communities_of(user=request.user)
+    communities = selectors.community_list(user=request.user)
     if len(communities) == 1:
         return redirect("compliance:community", community_id=communities[0].pk)
     return render(request, "compliance/index.html", {"communities": communities})
@@ -46,16 +46,16 @@ def community_home(request, community_id: int):
     context = {
         "community": community,
         "actions": {a.value for a in actions},
-        "policy": selectors.policy_of(community=community),
-        "suspensions": selectors.suspensions_current(community=community, now=timezone.now()),
+        "policy": selectors.policy_get(community=community),
+        "suspensions": selectors.suspension_current_list(community=community, now=timezone.now()),
         "queue_count": Filing.objects.filter(community=community, status=FilingStatus.SUBMITTED).count()
         if Action.REVIEW_FILING in actions
         else None,
-        "deliveries": list(selectors.deliveries_today(community=community))
+        "deliveries": list(selectors.delivery_today_list(community=community))
         if Action.RECEIVE_GOODS in actions or Action.REVIEW_FILING in actions
         else [],
-        "my_deliveries": selectors.filings_of_participant(user=request.user, community=community),
-        "my_buys": list(selectors.buys_to_file(community=community, leader=request.user))
+        "my_deliveries": selectors.participant_filing_list(user=request.user, community=community),
+        "my_buys": list(selectors.buy_to_file_list(community=community, leader=request.user))
         if Action.FILE_DELIVERY in actions
         else [],
     }
@@ -68,7 +68,7 @@ def community_home(request, community_id: int):
 @page
 def policy_edit(request, community_id: int):
     community = community_for(community_id, request.user, Action.EDIT_POLICY)
-    current = selectors.policy_of(community=community)
+    current = selectors.policy_get(community=community)
     if request.method == "POST":
         form = PolicyForm(request.POST)
         if form.is_valid():
@@ -98,7 +98,7 @@ def suspensions(request, community_id: int):
             policy.suspension_create(actor=request.user, community=community, **form.cleaned_data)
             messages.success(request, _("Deliveries suspended. Affected deliveries are on hold."))
             return redirect("compliance:suspensions", community_id=community.pk)
-    rows = list(selectors.suspensions_of(community=community)[:50])
+    rows = list(selectors.suspension_list(community=community)[:50])
     context = {"community": community, "form": form, "suspensions": rows, "now": timezone.now()}
     return render_form(request, "compliance/suspensions.html", context, form)
 
@@ -119,7 +119,7 @@ def suspension_lift(request, pk: int):
 @page
 def queue(request, community_id: int):
     community = community_for(community_id, request.user, Action.REVIEW_FILING)
-    rows = selectors.review_queue(community=community)
+    rows = selectors.review_queue_list(community=community)
     return render(
         request,
         "compliance/queue.html",
@@ -165,7 +165,7 @@ def audit(request, community_id: int):
     return render(
         request,
         "compliance/audit.html",
-        {"community": community, "events": selectors.audit_recent(community=community), "report": report},
+        {"community": community, "events": selectors.audit_event_recent_list(community=community), "report": report},
     )
 
 
@@ -180,7 +180,7 @@ def audit_csv(request, community_id: int):
     community = community_for(community_id, request.user, Action.VIEW_AUDIT)
     writer = csv.writer(Echo())
     # Actor names are self-chosen: neutralised against formula injection like every other export.
-    rows = (writer.writerow([safe_text(v) for v in row]) for row in selectors.audit_csv_rows(community=community))
+    rows = (writer.writerow([safe_text(v) for v in row]) for row in selectors.audit_csv_row_list(community=community))
     response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="audit-{community.pk}.csv"'
     return response

@@ -19,7 +19,7 @@ def community_for(community_id: int, user, action: Action) -> Community:
 
 
 def filing_or_404(pk: int) -> Filing:
-    filing = selectors.filing_detail(pk=pk)
+    filing = selectors.filing_get(pk=pk)
     if filing is None:
         raise Http404
     return filing

@@ -79,7 +79,7 @@ def deliveries(request, community_id: int):
     return render(
         request,
         "compliance/deliveries.html",
-        {"community": community, "filings": list(selectors.deliveries_upcoming(community=community))},
+        {"community": community, "filings": list(selectors.delivery_upcoming_list(community=community))},
     )
 
 
@@ -94,7 +94,7 @@ def gate_check(request):
     The code travels only in the POST body: a GET (bookmark, reload, link) renders the empty form, checks
     nothing and records nothing, and no code ends up in access logs or browser history.
     """
-    communities = selectors.guard_communities(user=request.user)
+    communities = selectors.guard_community_list(user=request.user)
     if not communities:
         raise PermissionDenied
     chosen = communities[0]
@@ -119,7 +119,7 @@ def gate_check(request):
 @page
 @require_GET
 def document_file(request, pk: int):
-    document = selectors.document_for_viewer(user=request.user, pk=pk)
+    document = selectors.document_get(user=request.user, pk=pk)
     if document is None:
         raise Http404
     if is_pending(document.file):  # the raw upload, EXIF/GPS still in it: never served
@@ -135,7 +135,7 @@ def document_file(request, pk: int):
 @page
 @require_GET
 def evidence_file(request, pk: int):
-    evidence = selectors.evidence_for_viewer(user=request.user, pk=pk)
+    evidence = selectors.evidence_get(user=request.user, pk=pk)
     if evidence is None or not evidence.file:
         raise Http404
     if request.GET.get("thumb") and evidence.thumbnail:

@@ -34,7 +34,7 @@ def buy_delivery(request, buy_id: int):
     """The delivery of a buy: its filing if there is one (for anyone who may see it), else the way to file."""
     buy = get_object_or_404(GroupBuy.objects.select_related("community"), pk=buy_id)
     require(request.user, Action.VIEW, buy.community_id)
-    found = selectors.filing_of_buy(buy_id=buy.pk)
+    found = selectors.buy_filing_get(buy_id=buy.pk)
     if found is not None:
         return redirect("compliance:filing_detail", pk=found.pk)
     if buy.leader_id == request.user.pk:
@@ -48,7 +48,7 @@ def filing_create(request, buy_id: int):
     require(request.user, Action.FILE_DELIVERY, buy.community_id)
     if buy.leader_id != request.user.pk:
         raise PermissionDenied
-    found = selectors.filing_of_buy(buy_id=buy.pk)
+    found = selectors.buy_filing_get(buy_id=buy.pk)
     if found is not None:
         return redirect("compliance:filing_detail", pk=found.pk)
     if request.method == "POST":
@@ -66,8 +66,8 @@ def filing_create(request, buy_id: int):
         {
             "buy": buy,
             "form": form,
-            "policy": selectors.policy_of(community=buy.community_id),
-            "goods": selectors.purchase_order_lines(buy_id=buy.pk),
+            "policy": selectors.policy_get(community=buy.community_id),
+            "goods": selectors.purchase_order_line_list(buy_id=buy.pk),
         },
         form,
     )
@@ -97,7 +97,7 @@ def filing_edit(request, pk: int):
             "buy": filing.buy,
             "filing": filing,
             "form": form,
-            "policy": selectors.policy_of(community=filing.community_id),
+            "policy": selectors.policy_get(community=filing.community_id),
             "goods": list(filing.lines.all()),
         },
         form,

@@ -64,9 +64,9 @@ def signup_sheet(request: HttpRequest, pk: int) -> HttpResponse:
 @page
 def pick_list(request: HttpRequest, pk: int) -> HttpResponse:
     """The pick list laid out for A4 paper, one building per page (volunteers and building leaders)."""
-    buy = settlement_selectors.get_buy(user=request.user, buy_id=pk)
+    buy = settlement_selectors.buy_get(user=request.user, buy_id=pk)
     building_id = _building_choice(request, buy.community_id)
-    groups = settlement_selectors.pick_list(user=request.user, buy=buy, building_id=building_id)
+    groups = settlement_selectors.pick_list_get(user=request.user, buy=buy, building_id=building_id)
     return render(request, "groupbuy/print/pick_list.html", {"buy": buy, "groups": groups, "building_id": building_id})
 
 

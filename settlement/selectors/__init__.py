@@ -1,30 +1,30 @@
 """Settlement reads, by concept (buys, money, changes, distribution, donations). Callers use
 `from settlement import selectors` and `selectors.<name>`."""
 
-from settlement.selectors.buys import can_hand_over, entry_get, get_buy, identity
-from settlement.selectors.changes import after_sales_for, open_price_changes_for_entry, price_changes
+from settlement.selectors.buys import buy_get, can_hand_over, entry_get, identity
+from settlement.selectors.changes import after_sale_list, price_change_list, price_change_open_list
 from settlement.selectors.distribution import (
     PickScope,
-    distribution_progress,
-    gate_queue,
-    ordered_per_item,
-    pick_list,
-    pick_list_scope,
-    pickup_for,
-    pickup_preview,
+    distribution_progress_list,
+    gate_queue_list,
+    ordered_per_item_get,
+    pick_list_get,
+    pick_scope_get,
+    pickup_get,
+    pickup_preview_get,
 )
-from settlement.selectors.donations import can_see_donation_recipients, donations
+from settlement.selectors.donations import can_see_donation_recipients, donation_list
 from settlement.selectors.money import (
     MONEY_FIELD,
     REFUNDED,
     UNPAID_HOURS_MAX,
     EntryMoney,
-    entries_with_money,
+    entry_money_list,
     money_of,
-    my_entry,
-    reconciliation,
-    reconciliation_rows,
-    refunds_for,
+    my_entry_get,
+    reconciliation_get,
+    reconciliation_row_list,
+    refund_list,
 )
 
 __all__ = [
@@ -33,26 +33,26 @@ __all__ = [
     "PickScope",
     "REFUNDED",
     "UNPAID_HOURS_MAX",
-    "after_sales_for",
+    "after_sale_list",
     "can_hand_over",
     "can_see_donation_recipients",
-    "distribution_progress",
-    "donations",
-    "entries_with_money",
+    "distribution_progress_list",
+    "donation_list",
+    "entry_money_list",
     "entry_get",
-    "gate_queue",
-    "get_buy",
+    "gate_queue_list",
+    "buy_get",
     "identity",
     "money_of",
-    "my_entry",
-    "open_price_changes_for_entry",
-    "ordered_per_item",
-    "pick_list",
-    "pick_list_scope",
-    "pickup_for",
-    "pickup_preview",
-    "price_changes",
-    "reconciliation",
-    "reconciliation_rows",
-    "refunds_for",
+    "my_entry_get",
+    "price_change_open_list",
+    "ordered_per_item_get",
+    "pick_list_get",
+    "pick_scope_get",
+    "pickup_get",
+    "pickup_preview_get",
+    "price_change_list",
+    "reconciliation_get",
+    "reconciliation_row_list",
+    "refund_list",
 ]

@@ -9,7 +9,7 @@ from groupbuy.models import Entry, GroupBuy
 from settlement import exceptions as errors
 
 
-def get_buy(*, user: User, buy_id: int) -> GroupBuy:
+def buy_get(*, user: User, buy_id: int) -> GroupBuy:
     """The buy, if the user is a member of its community."""
     buy = GroupBuy.objects.select_related("community", "leader").filter(pk=buy_id).first()
     if buy is None or not can(user, Action.VIEW, buy.community_id):

@@ -14,7 +14,7 @@ from settlement.models import (
 )
 
 
-def price_changes(*, buy: GroupBuy):
+def price_change_list(*, buy: GroupBuy):
     """Every change of the buy with its answers: the history participants see."""
     return (
         PriceChange.objects.filter(buy_id=buy.pk)
@@ -24,7 +24,7 @@ def price_changes(*, buy: GroupBuy):
     )
 
 
-def open_price_changes_for_entry(*, entry: Entry) -> list[PriceChange]:
+def price_change_open_list(*, entry: Entry) -> list[PriceChange]:
     answered = PriceChangeResponse.objects.filter(entry_id=entry.pk).values("change_id")
     return list(
         PriceChange.objects.filter(
@@ -35,7 +35,7 @@ def open_price_changes_for_entry(*, entry: Entry) -> list[PriceChange]:
     )
 
 
-def after_sales_for(*, buy: GroupBuy):
+def after_sale_list(*, buy: GroupBuy):
     """Reports of the buy; participants see them all (with masked identities)."""
     return (
         AfterSalesReport.objects.filter(buy_id=buy.pk)

@@ -22,7 +22,7 @@ from settlement.models import (
 from settlement.selectors.buys import identity
 
 
-def pickup_for(*, entry: Entry) -> PickupCode | None:
+def pickup_get(*, entry: Entry) -> PickupCode | None:
     return PickupCode.objects.filter(entry_id=entry.pk).first()
 
 
@@ -42,7 +42,7 @@ class PickScope:
         return self.detail_ids is None or building_id in self.detail_ids
 
 
-def pick_list_scope(*, user: User, buy: GroupBuy) -> PickScope:
+def pick_scope_get(*, user: User, buy: GroupBuy) -> PickScope:
     """Who sees which pick list rows:
     - the buy's leader and data volunteers: the whole buy with names and care notes (they run the list);
     - a building leader: their own building, in full;
@@ -65,10 +65,10 @@ def pick_list_scope(*, user: User, buy: GroupBuy) -> PickScope:
     return PickScope(building_ids=led, detail_ids=led)
 
 
-def pick_list(*, user: User, buy: GroupBuy, building_id: int | None = None) -> list[dict[str, Any]]:
+def pick_list_get(*, user: User, buy: GroupBuy, building_id: int | None = None) -> list[dict[str, Any]]:
     """Per building: households (by room) with items and quantities to hand over, notes, donations; limited
-    to what `user` may see (pick_list_scope). Asking for a building outside the scope is refused."""
-    scope = pick_list_scope(user=user, buy=buy)
+    to what `user` may see (pick_scope_get). Asking for a building outside the scope is refused."""
+    scope = pick_scope_get(user=user, buy=buy)
     if building_id and not scope.shows(building_id):
         raise errors.not_your_building()
     entries = (
@@ -139,7 +139,7 @@ def _to_hand(line: EntryLine) -> int:
     return line.allocated if line.allocated is not None else line.quantity
 
 
-def gate_queue(*, buy: GroupBuy):
+def gate_queue_list(*, buy: GroupBuy):
     """Pickup in turn at the gate: live entries in 接龙 order with their hand-over state."""
     return (
         Entry.objects.filter(buy_id=buy.pk, status=EntryStatus.ACTIVE)
@@ -149,7 +149,7 @@ def gate_queue(*, buy: GroupBuy):
     )
 
 
-def distribution_progress(*, buy: GroupBuy) -> list[dict[str, Any]]:
+def distribution_progress_list(*, buy: GroupBuy) -> list[dict[str, Any]]:
     """Per building: households handed over / total."""
     rows: dict[int, dict[str, Any]] = {}
     qs = (
@@ -174,7 +174,7 @@ def distribution_progress(*, buy: GroupBuy) -> list[dict[str, Any]]:
     return list(rows.values())
 
 
-def ordered_per_item(*, buy: GroupBuy) -> dict[int, int]:
+def ordered_per_item_get(*, buy: GroupBuy) -> dict[int, int]:
     return dict(
         EntryLine.objects.filter(entry__buy_id=buy.pk, entry__status=EntryStatus.ACTIVE)
         .values("item_id")
@@ -183,7 +183,7 @@ def ordered_per_item(*, buy: GroupBuy) -> dict[int, int]:
     )
 
 
-def pickup_preview(*, buy: GroupBuy, code: str) -> dict[str, Any] | None:
+def pickup_preview_get(*, buy: GroupBuy, code: str) -> dict[str, Any] | None:
     """What the typed/scanned code would hand over (same buy only), for the volunteer to check."""
     pickup = (
         PickupCode.objects.filter(code=normalize_code(code), buy_id=buy.pk)

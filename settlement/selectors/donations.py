@@ -10,7 +10,7 @@ from settlement.models import (
 )
 
 
-def donations(*, buy: GroupBuy):
+def donation_list(*, buy: GroupBuy):
     """Every donation of the buy. Who received one reveals the committee-only vulnerable list: show
     `recipient` only to whom `can_see_donation_recipients` allows."""
     return (

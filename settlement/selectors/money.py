@@ -51,7 +51,7 @@ class _MoneyAnnotations(TypedDict):
 if TYPE_CHECKING:  # django_stubs_ext is a dev requirement; its two-argument form is for the type checker only
     from django_stubs_ext import WithAnnotations
 
-    # An entry annotated by entries_with_money: the sums of its adjustments and refunds.
+    # An entry annotated by entry_money_list: the sums of its adjustments and refunds.
     EntryWithMoney = WithAnnotations[Entry, _MoneyAnnotations]
 
 
@@ -68,7 +68,7 @@ class EntryMoney(TypedDict):
     payment: Payment | None
 
 
-def entries_with_money(*, buy: GroupBuy) -> QuerySet[EntryWithMoney]:
+def entry_money_list(*, buy: GroupBuy) -> QuerySet[EntryWithMoney]:
     """Entries of the buy (all statuses) with their payment, credits and refunds in one query."""
     return (
         Entry.objects.filter(buy_id=buy.pk)
@@ -82,7 +82,7 @@ def entries_with_money(*, buy: GroupBuy) -> QuerySet[EntryWithMoney]:
 
 
 def money_of(entry: EntryWithMoney) -> EntryMoney:
-    """owed / paid / pending / refunded / due / excess for an entry annotated by entries_with_money."""
+    """owed / paid / pending / refunded / due / excess for an entry annotated by entry_money_list."""
     payment = getattr(entry, "payment", None) if hasattr(entry, "payment") else None
     owed = money(max(entry.amount + entry.credits, ZERO)) if entry.status == EntryStatus.ACTIVE else ZERO
     paid = payment.paid if payment else ZERO
@@ -105,9 +105,9 @@ def money_of(entry: EntryWithMoney) -> EntryMoney:
     }
 
 
-def reconciliation_rows(*, buy: GroupBuy) -> list[dict[str, Any]]:
+def reconciliation_row_list(*, buy: GroupBuy) -> list[dict[str, Any]]:
     rows = []
-    for entry in entries_with_money(buy=buy):
+    for entry in entry_money_list(buy=buy):
         info = money_of(entry)
         if entry.status != EntryStatus.ACTIVE and info["paid"] == 0 and info["pending"] == 0:
             continue
@@ -119,11 +119,11 @@ def reconciliation_rows(*, buy: GroupBuy) -> list[dict[str, Any]]:
 UNPAID_HOURS_MAX = 24 * 90
 
 
-def reconciliation(*, user: User, buy: GroupBuy, unpaid_hours: int = 24, state: str = "") -> dict[str, Any]:
+def reconciliation_get(*, user: User, buy: GroupBuy, unpaid_hours: int = 24, state: str = "") -> dict[str, Any]:
     """The leader's and data volunteers' view: totals, every entry's money, what needs attention."""
     if not is_payment_staff(user, buy):
         raise errors.forbidden()
-    rows = reconciliation_rows(buy=buy)
+    rows = reconciliation_row_list(buy=buy)
     since = buy.closed_at or buy.created_at
     overdue_before = timezone.now() - timedelta(hours=min(max(unpaid_hours, 0), UNPAID_HOURS_MAX))
     totals: defaultdict[str, Decimal] = defaultdict(lambda: Decimal("0"))
@@ -148,12 +148,12 @@ def reconciliation(*, user: User, buy: GroupBuy, unpaid_hours: int = 24, state: 
     return {"buy": buy, "rows": rows, "totals": dict(totals), "counts": dict(counts), "unpaid_hours": unpaid_hours}
 
 
-def my_entry(*, user: User, buy: GroupBuy) -> EntryWithMoney | None:
+def my_entry_get(*, user: User, buy: GroupBuy) -> EntryWithMoney | None:
     """The user's household's entry (the live one, else the latest), with its money."""
     membership = membership_for(user, buy.community_id)
     if membership is None or not membership.household_id:
         return None
-    qs = entries_with_money(buy=buy).filter(household_id=membership.household_id)
+    qs = entry_money_list(buy=buy).filter(household_id=membership.household_id)
     qs = qs.prefetch_related(
         Prefetch("lines", queryset=EntryLine.objects.select_related("item__offer").order_by("pk")),
         Prefetch("refunds", queryset=Refund.objects.order_by("pk")),
@@ -161,7 +161,7 @@ def my_entry(*, user: User, buy: GroupBuy) -> EntryWithMoney | None:
     return qs.filter(status=EntryStatus.ACTIVE).first() or qs.order_by("-seq").first()
 
 
-def refunds_for(*, user: User, buy: GroupBuy):
+def refund_list(*, user: User, buy: GroupBuy):
     """All refunds of the buy for payment staff; only the user's household's otherwise."""
     qs = Refund.objects.filter(buy_id=buy.pk).select_related("entry__household__building").order_by("pk")
     if is_payment_staff(user, buy):

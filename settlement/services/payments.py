@@ -22,7 +22,7 @@ from settlement.permissions import (
     require_payment_staff,
     require_refund_settler,
 )
-from settlement.selectors import reconciliation_rows
+from settlement.selectors import reconciliation_row_list
 from settlement.services.common import (
     entry_owed,
     entry_refunded,
@@ -241,7 +241,7 @@ def payment_reminders_send(*, buy_id: int, today: Any = None) -> int:
         return 0
     day = today or timezone.localdate()
     addressed = 0
-    for row in reconciliation_rows(buy=buy):
+    for row in reconciliation_row_list(buy=buy):
         if row["due"] > 0 and row["state"] != PaymentState.MARKED:
             entry = row["entry"]
             addressed += notification_send(

@@ -29,11 +29,11 @@ from settlement.services import shortages as shortage_services
 @require_http_methods(["GET", "POST"])
 @page
 def arrivals(request: HttpRequest, pk: int) -> HttpResponse:
-    buy = selectors.get_buy(user=request.user, buy_id=pk)
+    buy = selectors.buy_get(user=request.user, buy_id=pk)
     if not is_buy_leader(request.user, buy):
         raise errors.not_your_buy()
     items = list(buy.items.select_related("offer", "arrival").order_by("position", "pk"))
-    ordered = selectors.ordered_per_item(buy=buy)
+    ordered = selectors.ordered_per_item_get(buy=buy)
     typed: dict[int, str] = {}
     error = None
     if request.method == "POST":
@@ -67,13 +67,13 @@ def _arrival_rows(items: list, ordered: dict[int, int], typed: dict[int, str]) -
 @require_GET
 @page
 def after_sales_list(request: HttpRequest, pk: int) -> HttpResponse:
-    buy = selectors.get_buy(user=request.user, buy_id=pk)
+    buy = selectors.buy_get(user=request.user, buy_id=pk)
     return render(
         request,
         "settlement/after_sales.html",
         {
             "buy": buy,
-            "reports": selectors.after_sales_for(buy=buy),
+            "reports": selectors.after_sale_list(buy=buy),
             "is_leader": is_buy_leader(request.user, buy),
             "resolve_form": ResolveForm(),
         },
@@ -86,7 +86,7 @@ def after_sales_resolve(request: HttpRequest, report_pk: int) -> HttpResponse:
     report = AfterSalesReport.objects.select_related("buy", "entry__buy").filter(pk=report_pk).first()
     if report is None:
         raise errors.not_found()
-    selectors.get_buy(user=request.user, buy_id=report.buy_id)
+    selectors.buy_get(user=request.user, buy_id=report.buy_id)
     back = reverse("settlement:after_sales", kwargs={"pk": report.buy_id})
     form = ResolveForm(request.POST)
     if not form.is_valid():

@@ -16,5 +16,5 @@ def hub_url(buy_id: int) -> str:
 def entry_for(request: HttpRequest, entry_pk: int):
     """The entry, if the user may see its buy (else NotFound)."""
     entry = selectors.entry_get(entry_id=entry_pk)
-    selectors.get_buy(user=request.user, buy_id=entry.buy_id)
+    selectors.buy_get(user=request.user, buy_id=entry.buy_id)
     return entry

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -24,7 +24,7 @@ from settlement.services import distribution as distribution_services
 
 def _buy_for_hand_over(request: HttpRequest, pk: int):
     """The buy, if the user may hand out its goods (building leaders, volunteers, the leader)."""
-    buy = selectors.get_buy(user=request.user, buy_id=pk)
+    buy = selectors.buy_get(user=request.user, buy_id=pk)
     if not selectors.can_hand_over(request.user, buy):
         raise errors.forbidden()
     return buy
@@ -39,7 +39,7 @@ def distribution(request: HttpRequest, pk: int) -> HttpResponse:
         "settlement/distribution.html",
         {
             "buy": buy,
-            "progress": selectors.distribution_progress(buy=buy),
+            "progress": selectors.distribution_progress_list(buy=buy),
             "is_leader": is_buy_leader(request.user, buy),
         },
     )
@@ -48,7 +48,7 @@ def distribution(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @page
 def issue_codes(request: HttpRequest, pk: int) -> HttpResponse:
-    buy = selectors.get_buy(user=request.user, buy_id=pk)
+    buy = selectors.buy_get(user=request.user, buy_id=pk)
     back = reverse("settlement:distribution", kwargs={"pk": pk})
     with refusal_flashed(request):
         created = distribution_services.pickup_codes_issue(actor=request.user, buy=buy)
@@ -64,7 +64,7 @@ def pick_list(request: HttpRequest, pk: int) -> HttpResponse:
     membership = membership_for(request.user, buy.community_id)
     if building is None and membership and membership.is_building_leader and not membership.is_team_leader:
         building = membership.led_building_id  # a building leader starts with their own building
-    groups = selectors.pick_list(user=request.user, buy=buy, building_id=building)
+    groups = selectors.pick_list_get(user=request.user, buy=buy, building_id=building)
     if request.GET.get("format") == "xlsx":
         return xlsx_response(exports.pick_list_table(buy=buy, groups=groups))
     template = "settlement/route.html" if request.GET.get("view") == "route" else "settlement/pick_list.html"
@@ -75,7 +75,14 @@ def pick_list(request: HttpRequest, pk: int) -> HttpResponse:
 @page
 def gate_queue(request: HttpRequest, pk: int) -> HttpResponse:
     buy = _buy_for_hand_over(request, pk)
-    return render(request, "settlement/queue.html", {"buy": buy, "entries": selectors.gate_queue(buy=buy)})
+    return render(request, "settlement/queue.html", {"buy": buy, "entries": selectors.gate_queue_list(buy=buy)})
+
+
+def _handed_quantities(post: QueryDict) -> dict[str, str]:
+    """The quantities typed per line (`line_<id>` fields), blanks left out; the service parses them."""
+    return {
+        key.removeprefix("line_"): value for key, value in post.items() if key.startswith("line_") and value.strip()
+    }
 
 
 @require_http_methods(["GET", "POST"])
@@ -94,13 +101,9 @@ def handover(request: HttpRequest, pk: int) -> HttpResponse:
         preview = None
         with refusal_on(form):
             distribution_services.pickup_code_resolve(actor=request.user, buy=buy, code=code)
-            preview = selectors.pickup_preview(buy=buy, code=code)
+            preview = selectors.pickup_preview_get(buy=buy, code=code)
         return render_form(request, "settlement/handover.html", {"buy": buy, "form": form, "preview": preview}, form)
-    handed = {
-        key.removeprefix("line_"): value
-        for key, value in request.POST.items()
-        if key.startswith("line_") and value.strip() != ""
-    }
+    handed = _handed_quantities(request.POST)
     with refusal_on(form):
         pickup = distribution_services.pickup_hand_over(
             actor=request.user, buy=buy, code=code, handed=handed, note=form.cleaned_data["note"]
@@ -109,5 +112,5 @@ def handover(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(reverse("settlement:handover", kwargs={"pk": pk}))
     # Refused before the code resolved (unknown, another building's, too many tries): show no household.
     resolved = not isinstance(getattr(form, "refusal", None), PermissionRefused | NotFound | RateLimited)
-    preview = selectors.pickup_preview(buy=buy, code=code) if resolved else None
+    preview = selectors.pickup_preview_get(buy=buy, code=code) if resolved else None
     return render_form(request, "settlement/handover.html", {"buy": buy, "form": form, "preview": preview}, form)

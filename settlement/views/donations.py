@@ -27,7 +27,7 @@ from settlement.services import donations as donation_services
 @require_http_methods(["GET", "POST"])
 @page
 def donations(request: HttpRequest, pk: int) -> HttpResponse:
-    buy = selectors.get_buy(user=request.user, buy_id=pk)
+    buy = selectors.buy_get(user=request.user, buy_id=pk)
     items = list(buy.items.select_related("offer"))
     form = DonationForm(request.POST or None, items=items)
     if request.method == "POST" and form.is_valid():
@@ -45,7 +45,7 @@ def donations(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "buy": buy,
             "form": form,
-            "donations": selectors.donations(buy=buy),
+            "donations": selectors.donation_list(buy=buy),
             "may_assign": may_assign,
             "is_leader": buy.leader_id == request.user.pk,
             "donation_limit": donation_services.donation_limit(buy),
@@ -64,7 +64,7 @@ def donation_action(request: HttpRequest, donation_pk: int) -> HttpResponse:
     donation = Donation.objects.select_related("buy").filter(pk=donation_pk).first()
     if donation is None:
         raise errors.not_found()
-    selectors.get_buy(user=request.user, buy_id=donation.buy_id)
+    selectors.buy_get(user=request.user, buy_id=donation.buy_id)
     back = reverse("settlement:donations", kwargs={"pk": donation.buy_id})
     action = request.POST.get("action")
     with refusal_flashed(request):

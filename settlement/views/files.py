@@ -27,7 +27,7 @@ def private_file(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
         payment = Payment.objects.select_related("entry__buy").filter(pk=pk).first()
         if payment is None or not payment.screenshot:
             raise errors.not_found()
-        buy = selectors.get_buy(user=request.user, buy_id=payment.buy_id)
+        buy = selectors.buy_get(user=request.user, buy_id=payment.buy_id)
         if not is_payment_staff(request.user, buy):
             require_own_entry(request.user, payment.entry)
         return _serve_photo(request, payment.screenshot)
@@ -35,13 +35,13 @@ def private_file(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
         change = PriceChange.objects.filter(pk=pk).first()
         if change is None or not change.evidence:
             raise errors.not_found()
-        selectors.get_buy(user=request.user, buy_id=change.buy_id)
+        selectors.buy_get(user=request.user, buy_id=change.buy_id)
         return _serve_photo(request, change.evidence)
     if kind == "photo":
         photo = AfterSalesPhoto.objects.select_related("report").filter(pk=pk).first()
         if photo is None:
             raise errors.not_found()
-        selectors.get_buy(user=request.user, buy_id=photo.report.buy_id)
+        selectors.buy_get(user=request.user, buy_id=photo.report.buy_id)
         return _serve_photo(request, photo.path)
     raise errors.not_found()
 

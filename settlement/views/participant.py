@@ -41,9 +41,9 @@ def _pickup_url(request: HttpRequest, buy_id: int, code: str) -> str:
 
 
 def _hub_context(request: HttpRequest, buy, *, pay_form=None) -> dict[str, Any]:
-    entry = selectors.my_entry(user=request.user, buy=buy)
+    entry = selectors.my_entry_get(user=request.user, buy=buy)
     info = selectors.money_of(entry) if entry else None
-    pickup = selectors.pickup_for(entry=entry) if entry else None
+    pickup = selectors.pickup_get(entry=entry) if entry else None
     qr_url = _pickup_url(request, buy.pk, pickup.code) if pickup is not None else None
     instructions = ""
     if info and info["due"] > 0:
@@ -57,13 +57,13 @@ def _hub_context(request: HttpRequest, buy, *, pay_form=None) -> dict[str, Any]:
         "money": info,
         "pay_instructions": instructions,
         "pay_form": pay_form or PaymentForm(initial={"amount": info["due"] if info and info["due"] > 0 else ""}),
-        "open_changes": selectors.open_price_changes_for_entry(entry=entry) if entry else [],
-        "changes": selectors.price_changes(buy=buy),
+        "open_changes": selectors.price_change_open_list(entry=entry) if entry else [],
+        "changes": selectors.price_change_list(buy=buy),
         "refunds": list(entry.refunds.all()) if entry else [],
         "pickup": pickup,
         "qr": qr_svg(qr_url) if qr_url else None,
         "qr_url": qr_url,
-        "reports": selectors.after_sales_for(buy=buy),
+        "reports": selectors.after_sale_list(buy=buy),
         "is_leader": is_buy_leader(request.user, buy),
         "is_staff": is_payment_staff(request.user, buy),
         "can_hand_over": selectors.can_hand_over(request.user, buy),
@@ -74,7 +74,7 @@ def _hub_context(request: HttpRequest, buy, *, pay_form=None) -> dict[str, Any]:
 @require_GET
 @page
 def hub(request: HttpRequest, pk: int) -> HttpResponse:
-    buy = selectors.get_buy(user=request.user, buy_id=pk)
+    buy = selectors.buy_get(user=request.user, buy_id=pk)
     return render(request, "settlement/hub.html", _hub_context(request, buy))
 
 
@@ -105,8 +105,8 @@ def respond(request: HttpRequest, change_pk: int) -> HttpResponse:
     change = PriceChange.objects.filter(pk=change_pk).first()
     if change is None:
         raise errors.not_found()
-    buy = selectors.get_buy(user=request.user, buy_id=change.buy_id)
-    entry = selectors.my_entry(user=request.user, buy=buy)
+    buy = selectors.buy_get(user=request.user, buy_id=change.buy_id)
+    entry = selectors.my_entry_get(user=request.user, buy=buy)
     if entry is None:
         raise errors.not_your_entry()
     with refusal_flashed(request):
@@ -123,7 +123,7 @@ def refund_received(request: HttpRequest, refund_pk: int) -> HttpResponse:
     refund = Refund.objects.select_related("entry__buy", "buy").filter(pk=refund_pk).first()
     if refund is None:
         raise errors.not_found()
-    selectors.get_buy(user=request.user, buy_id=refund.buy_id)
+    selectors.buy_get(user=request.user, buy_id=refund.buy_id)
     with refusal_flashed(request):
         payment_services.refund_confirm(actor=request.user, refund=refund)
     return redirect(safe_next(request, hub_url(refund.buy_id)))

@@ -27,8 +27,8 @@ from settlement.views.common import entry_for
 @require_GET
 @page
 def reconcile(request: HttpRequest, pk: int) -> HttpResponse:
-    buy = selectors.get_buy(user=request.user, buy_id=pk)
-    data = selectors.reconciliation(
+    buy = selectors.buy_get(user=request.user, buy_id=pk)
+    data = selectors.reconciliation_get(
         user=request.user,
         buy=buy,
         unpaid_hours=int_param(request.GET.get("hours"), 24, high=selectors.UNPAID_HOURS_MAX),
@@ -70,7 +70,7 @@ def confirm_payment(request: HttpRequest, entry_pk: int) -> HttpResponse:
 @require_POST
 @page
 def remind(request: HttpRequest, pk: int) -> HttpResponse:
-    buy = selectors.get_buy(user=request.user, buy_id=pk)
+    buy = selectors.buy_get(user=request.user, buy_id=pk)
     with refusal_flashed(request):
         payment_services.payment_reminders_request(actor=request.user, buy=buy)
         messages.success(request, _("Reminders are on their way to everyone who has not paid."))
@@ -80,13 +80,13 @@ def remind(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @page
 def refunds(request: HttpRequest, pk: int) -> HttpResponse:
-    buy = selectors.get_buy(user=request.user, buy_id=pk)
+    buy = selectors.buy_get(user=request.user, buy_id=pk)
     return render(
         request,
         "settlement/refunds.html",
         {
             "buy": buy,
-            "refunds": selectors.refunds_for(user=request.user, buy=buy),
+            "refunds": selectors.refund_list(user=request.user, buy=buy),
             "is_staff": is_payment_staff(request.user, buy),
         },
     )
@@ -98,7 +98,7 @@ def refund_paid_back(request: HttpRequest, refund_pk: int) -> HttpResponse:
     refund = Refund.objects.select_related("buy").filter(pk=refund_pk).first()
     if refund is None:
         raise errors.not_found()
-    selectors.get_buy(user=request.user, buy_id=refund.buy_id)
+    selectors.buy_get(user=request.user, buy_id=refund.buy_id)
     back = reverse("settlement:refunds", kwargs={"pk": refund.buy_id})
     with refusal_flashed(request):
         payment_services.refund_mark_paid_back(actor=request.user, refund=refund)

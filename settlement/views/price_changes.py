@@ -23,7 +23,7 @@ from settlement.views.common import hub_url
 @require_http_methods(["GET", "POST"])
 @page
 def price_change_new(request: HttpRequest, pk: int) -> HttpResponse:
-    buy = selectors.get_buy(user=request.user, buy_id=pk)
+    buy = selectors.buy_get(user=request.user, buy_id=pk)
     if not is_buy_leader(request.user, buy):
         raise errors.not_your_buy()
     items = list(buy.items.select_related("offer"))

@@ -156,8 +156,8 @@ def test_policy_update_is_audited_and_validated(place):
             gate_opens=time(8),
             gate_closes=time(17),
         )
-    assert exc.value.code == "invalid_policy"
-    with pytest.raises(ApplicationError):
+    assert exc.value.code == "weekdays_required"
+    with pytest.raises(ApplicationError) as exc:
         policy_update(
             actor=place.committee.user,
             community=place.community,
@@ -166,6 +166,7 @@ def test_policy_update_is_audited_and_validated(place):
             gate_opens=time(18),
             gate_closes=time(17),
         )
+    assert exc.value.code == "gate_closes_before_opens"
     assert DeliveryPolicy.objects.get(community=place.community).weekdays == "024"
 
 

@@ -104,7 +104,7 @@ def test_policy_no_filing_can_meet_is_refused_by_the_api(place, api, hours):
         format="json",
     )
     assert response.status_code == 400
-    assert response.json()["code"] == "invalid_policy"
+    assert response.json()["code"] == "lead_time_out_of_range"
     saved = DeliveryPolicy.objects.get(community=place.community)
     assert (saved.weekdays, saved.lead_hours) == ("0123456", 6)
     assert not AuditEvent.objects.exists()
@@ -144,7 +144,7 @@ def test_policy_update_refuses_a_lead_time_over_23_hours(place):
             gate_opens=time(8),
             gate_closes=time(17),
         )
-    assert exc.value.code == "invalid_policy"
+    assert exc.value.code == "lead_time_out_of_range"
     assert not DeliveryPolicy.objects.filter(lead_hours=24).exists()
 
 
@@ -279,7 +279,7 @@ def test_disinfection_time_outside_arrival_evidence_and_now_is_refused(place, ar
         disinfection_finish(
             actor=place.receiving_volunteer.user, filing=arrived_with_video, finished_at=finished_at, now=now
         )
-    assert exc.value.code == "invalid_time"
+    assert exc.value.code == "disinfection_time_out_of_range"
     arrived_with_video.refresh_from_db()
     assert (buy_status(arrived_with_video), arrived_with_video.disinfected_at) == (BuyStatus.ARRIVED, None)
     assert AuditEvent.objects.count() == events
@@ -306,7 +306,7 @@ def test_disinfection_backdated_before_the_evidence_is_refused_through_the_api_a
         format="json",
     )
     assert response.status_code == 400
-    assert response.json()["code"] == "invalid_time"
+    assert response.json()["code"] == "disinfection_time_out_of_range"
     page = web(place.receiving_volunteer.user).post(
         reverse("compliance:disinfected", args=[live_approved.pk]),
         {"finished_at": backdated.strftime("%Y-%m-%dT%H:%M")},

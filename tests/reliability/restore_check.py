@@ -14,7 +14,7 @@ def snapshot() -> dict:
     """Every audit chain verified, and every entry's money (owed, paid, refunded) with the balance check."""
     from compliance.services.audit import audit_chain_verify, audit_communities
     from groupbuy.models import GroupBuy
-    from settlement.selectors import entries_with_money, money_of
+    from settlement.selectors import entry_money_list, money_of
 
     chains = {}
     for community_id in audit_communities():
@@ -23,7 +23,7 @@ def snapshot() -> dict:
     money = {}
     unbalanced = []
     for buy in GroupBuy.objects.order_by("pk"):
-        for entry in entries_with_money(buy=buy):
+        for entry in entry_money_list(buy=buy):
             info = money_of(entry)
             money[str(entry.pk)] = {k: str(info[k]) for k in ("owed", "paid", "refunded")}
             if info["paid"] - info["refunded"] != info["owed"]:

@@ -12,7 +12,7 @@ from groupbuy.models import Entry, EntryLine, EntryStatus, GroupBuy
 from groupbuy.services.buys import group_buy_close
 from groupbuy.services.signup import signup_change, signup_withdraw
 from settlement.models import Adjustment, ChangeDefault, PriceChange, Refund, RefundState
-from settlement.selectors import entries_with_money, money_of
+from settlement.selectors import entry_money_list, money_of
 from settlement.services.after_sales import after_sales_report, after_sales_resolve
 from settlement.services.hooks import settlement_buy_closed
 from settlement.services.payments import (
@@ -34,7 +34,7 @@ def entry(pk):
 
 
 def pay_due(place, e, membership, extra=Decimal("0")):
-    info = money_of(entries_with_money(buy=e.buy).get(pk=e.pk))
+    info = money_of(entry_money_list(buy=e.buy).get(pk=e.pk))
     if info["due"] + extra <= 0:
         return
     payment_mark(actor=membership.user, entry=e, amount=str(info["due"] + extra), method="wechat")
@@ -116,7 +116,7 @@ def test_money_balances_for_every_settled_entry(
 
     target = next((m for m in live if entry(entries[m.pk]).status == EntryStatus.ACTIVE), None)
     if target is not None and Decimal(after_sales) > 0:
-        owed = money_of(entries_with_money(buy=buy).get(pk=entries[target.pk]))["owed"]
+        owed = money_of(entry_money_list(buy=buy).get(pk=entries[target.pk]))["owed"]
         if owed >= Decimal(after_sales):
             report = after_sales_report(
                 actor=target.user, entry=entry(entries[target.pk]), kind="damaged", description="crushed"
@@ -130,7 +130,7 @@ def test_money_balances_for_every_settled_entry(
 
     final_price = {main.pk: Decimal(new_price), extra.pk: Decimal("19.90")}
     total_paid = total_refunded = total_owed = Decimal("0")
-    for e in entries_with_money(buy=buy):
+    for e in entry_money_list(buy=buy):
         info = money_of(e)
         assert info["pending"] == 0
         assert info["paid"] - info["refunded"] == info["owed"], f"entry #{e.seq} does not balance: {info}"
@@ -198,7 +198,7 @@ def test_whole_packs_at_close_are_charged_or_refunded_and_still_balance(place):
     for r in Refund.objects.filter(buy=buy):
         refund_mark_paid_back(actor=place.leader.user, refund=r)
         refund_confirm(actor=place.data_volunteer.user, refund=r)
-    for e in entries_with_money(buy=buy):
+    for e in entry_money_list(buy=buy):
         info = money_of(e)
         assert info["paid"] - info["refunded"] == info["owed"], info
         if e.status == EntryStatus.ACTIVE:
@@ -221,7 +221,7 @@ def test_tolerance_filled_at_close_is_charged(place):
     pay_due(place, entry(b.pk), place.neighbour)
     assert group_buy_close(buy_id=buy.pk)
     settlement_buy_closed(buy_id=buy.pk)
-    info = money_of(entries_with_money(buy=buy).get(pk=b.pk))
+    info = money_of(entry_money_list(buy=buy).get(pk=b.pk))
     assert (info["owed"], info["paid"], info["due"]) == (Decimal("50.00"), Decimal("20.00"), Decimal("30.00"))
     # Accepting a new price moves the tolerance units to the new price too: 5 units x 11.
     change = price_change_propose(
@@ -234,5 +234,5 @@ def test_tolerance_filled_at_close_is_charged(place):
     )
     response = price_change_respond(actor=place.neighbour.user, change=change, entry=entry(b.pk), choice="accept")
     assert response.amount_delta == Decimal("5.00")
-    info = money_of(entries_with_money(buy=buy).get(pk=b.pk))
+    info = money_of(entry_money_list(buy=buy).get(pk=b.pk))
     assert info["owed"] == Decimal("55.00")

@@ -7,7 +7,7 @@ from accounts.models import Notification
 from core.errors import Conflict, NotFound, PermissionRefused, ValidationFailed
 from groupbuy.models import BuyStatus, EntryLine, GroupBuy
 from settlement.models import HandoverLine, PickupCode, PickupState
-from settlement.selectors import distribution_progress, pick_list
+from settlement.selectors import distribution_progress_list, pick_list_get
 from settlement.services.distribution import CODE_ALPHABET, pickup_codes_issue, pickup_hand_over
 from tests.settlement.conftest import ClosedBuy, make_residents
 from tests.settlement.helpers import settlement_state
@@ -121,10 +121,10 @@ def test_pick_list_and_progress_per_building(closed, place):
     pickup_hand_over(
         actor=place.leader.user, buy=closed.buy, code=PickupCode.objects.get(entry=closed.resident_entry).code
     )
-    groups = pick_list(user=place.leader.user, buy=closed.buy)
+    groups = pick_list_get(user=place.leader.user, buy=closed.buy)
     assert [g["building"].label for g in groups] == ["3", "12"]
     assert [h["entry"].household.room for h in groups[1]["households"]] == ["301", "302"]
-    progress = {row["building"]: (row["handed"], row["total"]) for row in distribution_progress(buy=closed.buy)}
+    progress = {row["building"]: (row["handed"], row["total"]) for row in distribution_progress_list(buy=closed.buy)}
     assert progress == {"3": (0, 2), "12": (1, 2)}
 
 

@@ -10,7 +10,7 @@ import csv as csv_lib
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Community
-from compliance.selectors import audit_csv_rows
+from compliance.selectors import audit_csv_row_list
 from compliance.services.audit import audit_chain_verify, audit_communities
 
 
@@ -43,10 +43,10 @@ class Command(BaseCommand):
     def _export(self, community, path):
         if path == "-":
             writer = csv_lib.writer(self.stdout)
-            for row in audit_csv_rows(community=community):
+            for row in audit_csv_row_list(community=community):
                 writer.writerow(row)
             return
         with open(path, "w", newline="", encoding="utf-8") as fh:
             writer = csv_lib.writer(fh)
-            for row in audit_csv_rows(community=community):
+            for row in audit_csv_row_list(community=community):
                 writer.writerow(row)
