@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
                 .first()
             ),
         ),
-        ("buy row alone (buy_for_signup, after)", lambda: GroupBuy.objects.filter(pk=buy.pk).first()),
+        ("buy row alone (buy_get_for_signup, after)", lambda: GroupBuy.objects.filter(pk=buy.pk).first()),
         (
             "membership + household + building + led building (before)",
             lambda: (

@@ -103,7 +103,7 @@ def signup_table(*, buy: GroupBuy) -> Table:
 
 def order_table(*, buy: GroupBuy) -> Table:
     """What to order from the supplier: per offer units, packs and cost, with delivery date and drop point."""
-    order = selectors.purchase_order(buy=buy)
+    order = selectors.purchase_order_get(buy=buy)
     header = [_("Offer"), _("Unit"), _("Quantity"), _("Packs"), _("Unit cost (yuan)"), _("Cost (yuan)")]
     body = [
         [line.title, line.unit, line.quantity, line.packs or "", line.unit_cost, line.amount] for line in order.lines

@@ -186,7 +186,7 @@ class GroupBuy(models.Model):
     ended_at = models.DateTimeField(null=True, blank=True)  # completed, failed or cancelled
     cancel_reason = models.CharField(_("reason"), max_length=300, blank=True)
 
-    # Not fields: what groupbuy.selectors.decorate attaches for the pages and the API.
+    # Not fields: what groupbuy.selectors.buy_display_get attaches for the pages and the API.
     kind_label: str | Promise  # a lazily translated choice label
     status_label: str | Promise
     item_list: list[BuyItem]
@@ -258,7 +258,7 @@ class BuyItem(models.Model):
     total_quantity = models.IntegerField(default=0)
     position = models.PositiveIntegerField(default=0)
 
-    # Not fields: set by groupbuy.selectors.decorate.
+    # Not fields: set by groupbuy.selectors.buy_display_get.
     markup: Decimal
     markup_percent: int | None
 

@@ -101,7 +101,7 @@ class BuyEntriesApi(APIView):
     def post(self, request: Request, pk: int) -> Response:
         """Sign up (接龙) for one's own household, or for another household of the community (proxy)."""
         signup_services.signup_throttle(actor=request.user)
-        buy = selectors.buy_for_signup(user=request.user, buy_id=pk)
+        buy = selectors.buy_get_for_signup(user=request.user, buy_id=pk)
         membership = selectors.require_member(user=request.user, community_id=buy.community_id)
         data = valid(s.EntryCreateIn, request.data)
         if data.get("household_id") is not None:
@@ -203,7 +203,7 @@ class PurchaseOrderApi(APIView):
         """Per offer totals to order, with delivery date and drop point (final once the buy is closed)."""
         buy = selectors.buy_get(user=request.user, buy_id=pk, with_items=False)
         selectors.require_contacts(user=request.user, buy=buy)
-        return Response(s.PurchaseOrderOut(selectors.purchase_order(buy=buy)).data)
+        return Response(s.PurchaseOrderOut(selectors.purchase_order_get(buy=buy)).data)
 
 
 # --- suppliers and offers ---------------------------------------------------------------------------------------

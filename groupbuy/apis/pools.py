@@ -75,7 +75,7 @@ def _pool(pk: Any) -> Pool:
 
 
 def _pool_payload(request: Request, pool_id: int) -> dict[str, Any]:
-    return PoolOut(selectors.pool_view(user=request.user, pool_id=pool_id)).data
+    return PoolOut(selectors.pool_view_get(user=request.user, pool_id=pool_id)).data
 
 
 class PoolDetailApi(APIView):
@@ -158,10 +158,10 @@ class BuyCoordinationApi(APIView):
         return Response(
             {
                 "pool": _pool_payload(request, pool.pk) if pool else None,
-                "packs": [dataclasses.asdict(p) for p in selectors.pack_status(buy=buy)],
+                "packs": [dataclasses.asdict(p) for p in selectors.pack_status_list(buy=buy)],
                 "reputation": {
                     k: (str(v) if v is not None and not isinstance(v, int | list) else v)
-                    for k, v in dataclasses.asdict(selectors.leader_reputation(leader_id=buy.leader_id)).items()
+                    for k, v in dataclasses.asdict(selectors.leader_reputation_get(leader_id=buy.leader_id)).items()
                 },
             }
         )
@@ -187,7 +187,7 @@ class BoardApi(APIView):
         membership = selectors.current_membership(user=request.user, community_id=request.query_params.get("community"))
         if membership is None:
             raise err.wrong_community()
-        board = selectors.leaders_board(user=request.user, community_id=membership.community_id)
+        board = selectors.leader_board_get(user=request.user, community_id=membership.community_id)
         return Response(
             [
                 {

@@ -43,7 +43,7 @@ def neighbour_community_ids(*, community_id: int) -> set[int]:
     return others
 
 
-def leaders_board(*, user: User, community_id: int) -> dict[tuple[str, str], list[BoardRow]]:
+def leader_board_get(*, user: User, community_id: int) -> dict[tuple[str, str], list[BoardRow]]:
     """Open and upcoming buys of the community and its pooled neighbours, by (supplier, category), so leaders
     coordinate without a chat group. Leaders (OPEN_BUY) of the community only. A fixed number of queries."""
     if Action.OPEN_BUY not in allowed_actions(user, community_id):
@@ -102,7 +102,7 @@ class Reputation:
     notes: list[str] = field(default_factory=list)
 
 
-def leader_reputation(*, leader_id: int) -> Reputation:
+def leader_reputation_get(*, leader_id: int) -> Reputation:
     """Computed from records, never typed: buys by outcome, deliveries that arrived on the filed date
     (compliance filings), after-sales reports opened/resolved (settlement), average markup."""
     counts = dict(

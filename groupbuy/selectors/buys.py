@@ -58,12 +58,17 @@ def buy_list(*, user: User, community_id: int, states: tuple[str, ...] = LISTED_
         .order_by("deadline", "id")[:MAX_LIST_BUYS]
     )
     for buy in buys:
-        decorate(buy)
+        buy_display_get(buy)
     return buys
 
 
 def buy_list_led_by(*, user: User, community_id: int) -> QuerySet[GroupBuy]:
     return GroupBuy.objects.filter(community_id=community_id, leader=user).order_by("-created_at", "-id")[:50]
+
+
+def buy_id_list_led_by(*, user: User, buy_ids: set[int]) -> set[int]:
+    """Those of `buy_ids` the user leads."""
+    return set(GroupBuy.objects.filter(pk__in=buy_ids, leader=user).values_list("pk", flat=True))
 
 
 def buy_get(*, user: User, buy_id: Any, with_items: bool = True) -> GroupBuy:
@@ -78,11 +83,11 @@ def buy_get(*, user: User, buy_id: Any, with_items: bool = True) -> GroupBuy:
         raise err.not_found()
     require_member(user=user, community_id=buy.community_id)
     if with_items:
-        decorate(buy)
+        buy_display_get(buy)
     return buy
 
 
-def buy_for_signup(*, user: User, buy_id: Any) -> GroupBuy:
+def buy_get_for_signup(*, user: User, buy_id: Any) -> GroupBuy:
     """A buy to sign up to: its own row only (no joins, no pool subquery: the sign-up checks its state and pool
     on the row it locks). Same refusals as buy_get."""
     buy = GroupBuy.objects.filter(pk=lookup_id(buy_id)).first()
@@ -102,7 +107,7 @@ class Progress:
     reached: bool
 
 
-def progress_of(buy: GroupBuy) -> Progress:
+def buy_progress_get(buy: GroupBuy) -> Progress:
     current = buy.moq_progress
     remaining = max(Decimal("0"), buy.moq - current)
     counts_units = buy.moq_kind == MoqKind.UNITS
@@ -128,7 +133,7 @@ _KIND_LABELS = dict(BuyKind.choices)
 _STATUS_LABELS = dict(BuyStatus.choices)
 
 
-def decorate(buy: GroupBuy) -> GroupBuy:
+def buy_display_get(buy: GroupBuy) -> GroupBuy:
     """Attach what the pages and the API show about a buy (from its prefetched items; no queries)."""
     buy.kind_label = _KIND_LABELS.get(buy.kind, buy.kind)
     buy.status_label = _STATUS_LABELS.get(buy.status, buy.status)
@@ -142,7 +147,7 @@ def decorate(buy: GroupBuy) -> GroupBuy:
     buy.main_item = next((i for i in items if i.is_main), items[0] if items else None)
     # photo_id is annotated by _items_queryset (absent on items read otherwise).
     buy.photo_id = next((photo for i in items if (photo := getattr(i, "photo_id", None))), None)
-    buy.progress = progress_of(buy)
+    buy.progress = buy_progress_get(buy)
     buy.signup_open = buy.is_signup_open
     buy.seconds_left = max(0, int((buy.deadline - timezone.now()).total_seconds()))
     return buy

@@ -40,7 +40,7 @@ class OrderView:
     supplier_names: list[str]
 
 
-def purchase_order(*, buy: GroupBuy) -> OrderView:
+def purchase_order_get(*, buy: GroupBuy) -> OrderView:
     """Per offer: units (and whole packs) to order and what they cost, from the frozen PurchaseOrder
     once the buy is closed; before that, a preview of the order the close would build now."""
     po = (

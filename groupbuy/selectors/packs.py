@@ -29,7 +29,7 @@ class PackStatus:
     missing: int  # firm units still needed to fill the open pack (after tolerances); 0 = nothing pending
 
 
-def pack_status(*, buy: GroupBuy) -> list[PackStatus]:
+def pack_status_list(*, buy: GroupBuy) -> list[PackStatus]:
     """For pack-size items: "N 斤 more fills the next box" (two queries)."""
     items = list(BuyItem.objects.filter(buy_id=buy.pk, offer__pack_size__gt=1).select_related("offer"))
     if not items:
@@ -61,7 +61,7 @@ class BuyPagePanel:
     packs: list[PackStatus]
 
 
-def buy_page_panel(*, buy: GroupBuy) -> BuyPagePanel:
+def buy_panel_get(*, buy: GroupBuy) -> BuyPagePanel:
     """The light part of the coordination panel for the buy page: the pool's progress (one query, only when the
     buy is pooled — `buy.pool_id` annotated by the buy selector, else looked up) and "N more fills the next box"
     from the already loaded items (one query, only when an item ships in packs)."""

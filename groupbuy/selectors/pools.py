@@ -33,6 +33,11 @@ def pool_id_for_buy(buy_id: int) -> int | None:
     )
 
 
+def pool_community_id_list(*, pool_id: int) -> set[int]:
+    """The communities with a buy in the pool (any membership status)."""
+    return {c for c in Pool.objects.filter(pk=pool_id).values_list("members__community_id", flat=True) if c}
+
+
 def active_pool_id_subquery() -> Any:
     """For annotating buys with `pool_id` (the active pool they belong to) at no extra query."""
 
@@ -82,7 +87,7 @@ def _may_see(user: User, community_ids: set[int], *, leaders_only: bool = False)
     return rows.exists()
 
 
-def pool_view(*, user: User, pool_id: Any) -> PoolView:
+def pool_view_get(*, user: User, pool_id: Any) -> PoolView:
     """The pool's progress: per member community its count (never names of people), the pool total and MOQ.
     Visible to members of any community in the pool or invited to it."""
     pool = Pool.objects.select_related("host_buy__community").filter(pk=lookup_id(pool_id)).first()
@@ -151,7 +156,7 @@ class SupplierOrder:
     total_cost: Decimal
 
 
-def pool_purchase_order(*, user: User, pool_id: Any) -> list[SupplierOrder]:
+def pool_purchase_order_get(*, user: User, pool_id: Any) -> list[SupplierOrder]:
     """One order per supplier (and offer) with a line per drop point, from the member buys' purchase orders
     (each member buy closes and files its own delivery). Leaders of member communities only."""
     pool = Pool.objects.filter(pk=lookup_id(pool_id)).first()

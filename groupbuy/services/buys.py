@@ -34,6 +34,7 @@ from groupbuy.models import (
 )
 from groupbuy.notifications import notify_buy, participant_user_ids
 from groupbuy.selectors.duplicates import duplicate_buys
+from groupbuy.services.dates import deadline_check, delivery_date_check
 from groupbuy.services.lifecycle import buy_cancel_locked
 from groupbuy.services.locks import pool_lock_for_buy
 from groupbuy.services.pools import pool_cancel_member
@@ -137,14 +138,8 @@ def group_buy_open(
     allocation_rule = _choice(allocation_rule, AllocationRule, "allocation_rule")
     moq_value = _parse_moq(moq, moq_kind)
     now = timezone.now()
-    if not isinstance(deadline, datetime.datetime) or timezone.is_naive(deadline) or deadline <= now:
-        raise err.invalid_deadline()
-    if (
-        not isinstance(delivery_date, datetime.date)
-        or isinstance(delivery_date, datetime.datetime)
-        or delivery_date < timezone.localdate(deadline)
-    ):
-        raise err.invalid_deadline(_("The delivery date cannot be before the deadline."))
+    deadline_check(deadline, now=now)
+    delivery_date_check(delivery_date, deadline=deadline)
     if household_limit in ("", None):
         household_limit = None
     else:

@@ -37,7 +37,6 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Community, Membership, User
 from accounts.notifications import notification_send
@@ -57,6 +56,7 @@ from groupbuy.models import (
 )
 from groupbuy.notifications import buy_link
 from groupbuy.selectors.pools import pool_id_for_buy
+from groupbuy.services.dates import deadline_check, delivery_date_check
 from groupbuy.services.forming import buy_form_if_reached, pool_form_if_reached
 from groupbuy.services.lifecycle import CANCELLABLE, buy_cancel_locked, group_buy_fail
 from groupbuy.services.locks import buy_lock_open_for_pool, buys_lock, pool_lock_open
@@ -143,17 +143,11 @@ def pool_offer(*, actor: User, pool: Pool, community: Community) -> PoolInvitati
 
 def _clean_member_fields(pool: Pool, fields: dict[str, Any], now: datetime.datetime) -> dict[str, Any]:
     deadline = fields.get("deadline") or pool.deadline
-    if not isinstance(deadline, datetime.datetime) or timezone.is_naive(deadline) or deadline <= now:
-        raise err.invalid_deadline()
+    deadline_check(deadline, now=now)
     if deadline > pool.deadline:
         raise err.pool_deadline_later()
     delivery_date = fields.get("delivery_date") or pool.host_buy.delivery_date
-    if (
-        not isinstance(delivery_date, datetime.date)
-        or isinstance(delivery_date, datetime.datetime)
-        or delivery_date < timezone.localdate(deadline)
-    ):
-        raise err.invalid_deadline(_("The delivery date cannot be before the deadline."))
+    delivery_date_check(delivery_date, deadline=deadline)
     drop_point = (fields.get("drop_point") or "").strip()
     if len(drop_point) > max_length_of(GroupBuy, "drop_point"):
         raise err.invalid_field("drop_point")

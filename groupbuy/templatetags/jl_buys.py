@@ -43,7 +43,7 @@ def price_note(item: Any) -> SafeString:
 
 @register.filter
 def moq_line(buy: Any) -> SafeString:
-    """How far the buy is toward its minimum order (from decorate's `buy.progress`)."""
+    """How far the buy is toward its minimum order (from buy_display_get's `buy.progress`)."""
     p = buy.progress
     if p.counts_units:
         return _fill(

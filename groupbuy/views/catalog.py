@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -18,7 +20,7 @@ from groupbuy.forms import (
     PhotoForm,
     SupplierForm,
 )
-from groupbuy.models import PhotoStatus
+from groupbuy.models import PhotoStatus, Supplier
 from groupbuy.services import catalog
 
 
@@ -46,6 +48,16 @@ def supplier_list(request: HttpRequest) -> HttpResponse:
     return render_form(request, "groupbuy/suppliers.html", context, form)
 
 
+def _supplier_form(supplier: Supplier, data: Any) -> SupplierForm:
+    """The supplier's edit form, filled with what is saved (`data`: the POST when this form was sent)."""
+    return SupplierForm(
+        data,
+        initial={
+            f: getattr(supplier, f) for f in ("name", "contact_name", "phone", "categories", "is_supply_guaranteed")
+        },
+    )
+
+
 @require_http_methods(["GET", "POST"])
 @page
 def supplier_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -53,12 +65,7 @@ def supplier_detail(request: HttpRequest, pk: int) -> HttpResponse:
     require(request.user, Action.MANAGE_SUPPLIERS, supplier.community_id)
     posted = request.method == "POST"
     which = request.POST.get("form") if posted else None
-    form = SupplierForm(
-        request.POST if which == "supplier" else None,
-        initial={
-            f: getattr(supplier, f) for f in ("name", "contact_name", "phone", "categories", "is_supply_guaranteed")
-        },
-    )
+    form = _supplier_form(supplier, request.POST if which == "supplier" else None)
     offer_form = OfferForm(request.POST if which == "offer" else None)
     context = {
         "supplier": supplier,

@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.models import Membership
 from accounts.permissions import Action, is_buy_leader, require
 from core.errors import ApplicationError
 from core.pages import form_refusal, page
@@ -24,6 +25,27 @@ from groupbuy.forms import (
 from groupbuy.models import GroupBuy
 from groupbuy.services import buys as buy_services
 from groupbuy.services.lifecycle import CANCELLABLE
+
+
+def _buy_open(
+    request: HttpRequest, membership: Membership, form: BuyCreateForm, context: dict[str, Any]
+) -> HttpResponse:
+    """The form is valid: open the buy and go to its dashboard. Next to a similar running buy the form comes back
+    listing it, asking to confirm; any other refusal goes on the form. Either way with the refusal's status."""
+    try:
+        buy = buy_services.group_buy_open(actor=request.user, community=membership.community, **form.service_kwargs())
+    except ApplicationError as exc:
+        if exc.code == "similar_buy_open":
+            # Two buys of the same product split demand and both may fail: the service asks before a second one.
+            context["duplicates"] = selectors.duplicate_buys(
+                community_id=membership.community_id, offer_ids=form.chosen_offer_ids()
+            )
+            context["ask_confirm"] = True
+            return render(request, "groupbuy/buy_form.html", context, status=exc.status_code)
+        form_refusal(form, exc)
+        return render(request, "groupbuy/buy_form.html", context, status=exc.status_code)
+    messages.success(request, _("The group buy is open for sign-up."))
+    return redirect("groupbuy:dashboard", pk=buy.pk)
 
 
 @require_http_methods(["GET", "POST"])
@@ -47,20 +69,7 @@ def buy_create(request: HttpRequest) -> HttpResponse:
         return render(request, "groupbuy/buy_form.html", context)
     if not form.is_valid():
         return render(request, "groupbuy/buy_form.html", context, status=400)
-    try:
-        buy = buy_services.group_buy_open(actor=request.user, community=membership.community, **form.service_kwargs())
-    except ApplicationError as exc:
-        if exc.code == "similar_buy_open":
-            # Two buys of the same product split demand and both may fail: the service asks before a second one.
-            context["duplicates"] = selectors.duplicate_buys(
-                community_id=membership.community_id, offer_ids=form.chosen_offer_ids()
-            )
-            context["ask_confirm"] = True
-            return render(request, "groupbuy/buy_form.html", context, status=exc.status_code)
-        form_refusal(form, exc)
-        return render(request, "groupbuy/buy_form.html", context, status=exc.status_code)
-    messages.success(request, _("The group buy is open for sign-up."))
-    return redirect("groupbuy:dashboard", pk=buy.pk)
+    return _buy_open(request, membership, form, context)
 
 
 def _dashboard(
@@ -75,7 +84,7 @@ def _dashboard(
     context = {
         "buy": buy,
         "rows": selectors.signup_list(buy=buy, contacts=True),
-        "order": selectors.purchase_order(buy=buy),
+        "order": selectors.purchase_order_get(buy=buy),
         "is_leader": is_buy_leader(request.user, buy),
         "cancel_form": cancel_form or CancelForm(),
         "action_error": action_error,
@@ -147,7 +156,7 @@ def buy_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 def purchase_order(request: HttpRequest, pk: int) -> HttpResponse:
     buy = selectors.buy_get(user=request.user, buy_id=pk)
     selectors.require_contacts(user=request.user, buy=buy)
-    return render(request, "groupbuy/purchase_order.html", {"buy": buy, "order": selectors.purchase_order(buy=buy)})
+    return render(request, "groupbuy/purchase_order.html", {"buy": buy, "order": selectors.purchase_order_get(buy=buy)})
 
 
 @require_GET

@@ -22,7 +22,7 @@ from accounts.selectors import memberships_of
 from core.errors import ApplicationError
 from core.pages import page, refusal_on, refusal_status
 from groupbuy import selectors
-from groupbuy.models import GroupBuy, Pool
+from groupbuy.models import Pool
 from groupbuy.services import pools as pool_services
 
 
@@ -68,12 +68,11 @@ def _member_form(request: HttpRequest, pool: Pool, exclude: set[int], data: Any 
     return form
 
 
-def _pool_page(request: HttpRequest, pool_id: int, *, status: int = 200, **extra: Any) -> HttpResponse:
-    view = selectors.pool_view(user=request.user, pool_id=pool_id)
-    pool = view.pool
-    member_ids = {m.buy_id for m in view.members}
-    in_pool = {c for c in Pool.objects.filter(pk=pool.pk).values_list("members__community_id", flat=True) if c}
-    is_host_leader = is_buy_leader(request.user, view.host)
+def _pool_forms(
+    request: HttpRequest, view: Any, in_pool: set[int], *, is_host_leader: bool, extra: dict[str, Any]
+) -> dict[str, Any]:
+    """The pool page's forms (those in `extra` are taken from it, as posted): offering the pool to a neighbouring
+    community and cancelling it (the host leader), joining it (shown while one of your communities may)."""
     offer_form = extra.pop("offer_form", None)
     if offer_form is None and is_host_leader:
         offer_form = OfferPoolForm()
@@ -81,30 +80,36 @@ def _pool_page(request: HttpRequest, pool_id: int, *, status: int = 200, **extra
         offer_form.fields["community"].queryset = Community.objects.filter(
             district=view.host.community.district
         ).exclude(pk__in=in_pool)
-    join_form = extra.pop("join_form", None) or _member_form(request, pool, in_pool)
-    led = set(_led_buy_ids(request.user, member_ids))
-    my_buys = [m for m in view.members if m.buy_id in led]
+    join_form = extra.pop("join_form", None) or _member_form(request, view.pool, in_pool)
+    return {
+        "offer_form": offer_form if is_host_leader else None,
+        "cancel_form": (extra.pop("cancel_form", None) or PoolCancelForm()) if is_host_leader else None,
+        "join_form": join_form if join_form.fields["community"].queryset.exists() else None,
+    }
+
+
+def _pool_page(request: HttpRequest, pool_id: int, *, status: int = 200, **extra: Any) -> HttpResponse:
+    view = selectors.pool_view_get(user=request.user, pool_id=pool_id)
+    pool = view.pool
+    in_pool = selectors.pool_community_id_list(pool_id=pool.pk)
+    is_host_leader = is_buy_leader(request.user, view.host)
+    forms = _pool_forms(request, view, in_pool, is_host_leader=is_host_leader, extra=extra)
+    led = selectors.buy_id_list_led_by(user=request.user, buy_ids={m.buy_id for m in view.members})
     try:
-        order = selectors.pool_purchase_order(user=request.user, pool_id=pool.pk)
+        order = selectors.pool_purchase_order_get(user=request.user, pool_id=pool.pk)
     except ApplicationError:
         order = None
     context = {
         "view": view,
         "pool": pool,
         "is_host_leader": is_host_leader,
-        "offer_form": offer_form if is_host_leader else None,
-        "cancel_form": (extra.pop("cancel_form", None) or PoolCancelForm()) if is_host_leader else None,
-        "join_form": join_form if join_form.fields["community"].queryset.exists() else None,
-        "my_buys": my_buys,
+        **forms,
+        "my_buys": [m for m in view.members if m.buy_id in led],
         "order": order,
-        "reputation": selectors.leader_reputation(leader_id=view.host.leader_id),
+        "reputation": selectors.leader_reputation_get(leader_id=view.host.leader_id),
         **extra,
     }
     return render(request, "groupbuy/pools/pool_detail.html", context, status=status)
-
-
-def _led_buy_ids(user: Any, buy_ids: set[int]) -> list[int]:
-    return list(GroupBuy.objects.filter(pk__in=buy_ids, leader=user).values_list("pk", flat=True))
 
 
 @require_GET
@@ -126,7 +131,7 @@ def pool_start(request: HttpRequest, pk: int) -> HttpResponse:
 @page
 def pool_offer(request: HttpRequest, pk: int) -> HttpResponse:
     pool = Pool.objects.select_related("host_buy__community").filter(pk=pk).first()
-    view = selectors.pool_view(user=request.user, pool_id=pk)
+    view = selectors.pool_view_get(user=request.user, pool_id=pk)
     form = OfferPoolForm(request.POST)
     form.fields["community"].queryset = Community.objects.filter(district=view.host.community.district)
     if not form.is_valid():
@@ -142,7 +147,7 @@ def pool_offer(request: HttpRequest, pk: int) -> HttpResponse:
 @page
 def pool_join(request: HttpRequest, pk: int) -> HttpResponse:
     pool = Pool.objects.select_related("host_buy").filter(pk=pk).first()
-    selectors.pool_view(user=request.user, pool_id=pk)
+    selectors.pool_view_get(user=request.user, pool_id=pk)
     form = _member_form(request, pool, set(), request.POST)
     if not form.is_valid():
         return _pool_page(request, pk, join_form=form, status=400)
@@ -181,7 +186,7 @@ def pool_leave(request: HttpRequest, pk: int) -> HttpResponse:
 def pool_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     """The host leader cancels the whole pool and every member buy in it (the supplier cannot deliver)."""
     pool = Pool.objects.filter(pk=pk).first()
-    selectors.pool_view(user=request.user, pool_id=pk)
+    selectors.pool_view_get(user=request.user, pool_id=pk)
     form = PoolCancelForm(request.POST)
     form.is_valid()
     with refusal_on(form):
@@ -244,7 +249,7 @@ def board(request: HttpRequest) -> HttpResponse:
     context = {
         "membership": membership,
         "memberships": memberships,
-        "rows": selectors.leaders_board(user=request.user, community_id=cid),
+        "rows": selectors.leader_board_get(user=request.user, community_id=cid),
         "notices": selectors.duplicate_notices(community_id=cid),
         "offered": selectors.pool_list_offered_to(community_id=cid),
         "now": timezone.now(),
@@ -269,9 +274,9 @@ def buy_panel_context(*, user: Any, buy: Any) -> dict[str, Any]:
     return {
         "buy": buy,
         "pool": pool,
-        "pool_view": selectors.pool_view(user=user, pool_id=pool.pk) if pool else None,
-        "packs": selectors.pack_status(buy=buy),
-        "reputation": selectors.leader_reputation(leader_id=buy.leader_id),
+        "pool_view": selectors.pool_view_get(user=user, pool_id=pool.pk) if pool else None,
+        "packs": selectors.pack_status_list(buy=buy),
+        "reputation": selectors.leader_reputation_get(leader_id=buy.leader_id),
         "is_leader": is_leader,
         "duplicates": selectors.duplicate_buys(
             community_id=buy.community_id,

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.models import Household, HouseholdMember
 from accounts.permissions import Action, allowed_actions, is_buy_leader, proxy_scope, require_order_for, require_proxy
 from accounts.selectors import memberships_of
 from core.errors import ApplicationError
@@ -55,6 +56,58 @@ def buy_list(request: HttpRequest) -> HttpResponse:
     return render(request, "groupbuy/buy_list.html", context)
 
 
+def _detail_forms(
+    buy: GroupBuy,
+    *,
+    rows: list[Any],
+    my_entry: Any,
+    can_join: bool,
+    join_form: QuantitiesForm | None,
+    change_form: QuantitiesForm | None,
+    action_error: ApplicationError | None,
+) -> dict[str, Any]:
+    """The buy page's join and change forms (built when the caller passed none) and the refusal shown on top."""
+    if my_entry is None and join_form is None:
+        join_form = QuantitiesForm(items=buy.item_list)
+    if my_entry is not None and change_form is None:
+        my_row = next((r for r in rows if r.entry.pk == my_entry.pk), None)
+        initial = {f"q_{item.pk}": q for item, q in my_row.lines} if my_row else {}
+        change_form = QuantitiesForm(items=buy.item_list, with_note=False, initial=initial)
+    shown = change_form if my_entry is not None and buy.signup_open else None
+    if my_entry is None and buy.signup_open and can_join:
+        shown = join_form
+    for form in (join_form, change_form):
+        # A refusal for a form this page no longer shows (the buy closed meanwhile, not your entry) goes on top.
+        if form is not None and form is not shown and action_error is None:
+            action_error = getattr(form, "application_error", None)
+    return {"join_form": join_form, "change_form": change_form, "action_error": action_error}
+
+
+def _signup_state(
+    request: HttpRequest,
+    buy: GroupBuy,
+    *,
+    join_form: QuantitiesForm | None,
+    change_form: QuantitiesForm | None,
+    action_error: ApplicationError | None,
+) -> dict[str, Any]:
+    """The buy page's list and the viewer's place in it: rows, own entry, may join, the forms, the refusal."""
+    membership = selectors.require_member(user=request.user, community_id=buy.community_id)
+    rows = selectors.signup_list(buy=buy)
+    my_entry = selectors.entry_get_live(buy=buy, household_id=membership.household_id, rows=rows)
+    can_join = membership.household_id is not None and Action.SIGN_UP in allowed_actions(request.user, buy.community_id)
+    forms = _detail_forms(
+        buy,
+        rows=rows,
+        my_entry=my_entry,
+        can_join=can_join,
+        join_form=join_form,
+        change_form=change_form,
+        action_error=action_error,
+    )
+    return {"rows": rows, "my_entry": my_entry, "can_join": can_join, **forms}
+
+
 def _detail(
     request: HttpRequest,
     buy: GroupBuy,
@@ -64,37 +117,14 @@ def _detail(
     action_error: ApplicationError | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    membership = selectors.require_member(user=request.user, community_id=buy.community_id)
-    rows = selectors.signup_list(buy=buy)
-    my_entry = selectors.entry_get_live(buy=buy, household_id=membership.household_id, rows=rows)
-    my_row = next((r for r in rows if my_entry is not None and r.entry.pk == my_entry.pk), None)
-    actions = allowed_actions(request.user, buy.community_id)
-    if my_entry is None and join_form is None:
-        join_form = QuantitiesForm(items=buy.item_list)
-    if my_entry is not None and change_form is None:
-        initial = {f"q_{item.pk}": q for item, q in my_row.lines} if my_row else {}
-        change_form = QuantitiesForm(items=buy.item_list, with_note=False, initial=initial)
-    can_join = membership.household_id is not None and Action.SIGN_UP in actions
-    shown = change_form if my_entry is not None and buy.signup_open else None
-    if my_entry is None and buy.signup_open and can_join:
-        shown = join_form
-    for form in (join_form, change_form):
-        # A refusal for a form this page no longer shows (the buy closed meanwhile, not your entry) goes on top.
-        if form is not None and form is not shown and action_error is None:
-            action_error = getattr(form, "application_error", None)
     context = {
         "buy": buy,
-        "rows": rows,
-        "my_entry": my_entry,
-        "join_form": join_form,
-        "change_form": change_form,
-        "action_error": action_error,
-        "can_join": can_join,
+        **_signup_state(request, buy, join_form=join_form, change_form=change_form, action_error=action_error),
         "can_proxy": bool(proxy_scope(request.user, buy)),
         "is_leader": is_buy_leader(request.user, buy),
         "may_see_contacts": selectors.may_see_contacts(user=request.user, buy=buy),
         "idempotency_key": _new_key(),
-        "panel": selectors.buy_page_panel(buy=buy),  # pool progress, next-box fill (issue 6)
+        "panel": selectors.buy_panel_get(buy=buy),  # pool progress, next-box fill (issue 6)
     }
     return render(request, "groupbuy/buy_detail.html", context, status=status)
 
@@ -174,40 +204,37 @@ def my_entries(request: HttpRequest) -> HttpResponse:
     return render(request, "groupbuy/my_entries.html", {"entries": selectors.entry_list_mine(user=request.user)})
 
 
-@require_http_methods(["GET", "POST"])
-@page
-def proxy_signup(request: HttpRequest, pk: int) -> HttpResponse:
-    """A building leader (their building), a volunteer with the proxy role (its buildings) or the buy's leader
-    signs up a household (e.g. an elderly neighbour)."""
-    buy = selectors.buy_get(user=request.user, buy_id=pk)
-    require_proxy(request.user, buy)
-    source = request.POST if request.method == "POST" else request.GET
-    pick = ProxyHouseholdForm(source if "label" in source else None)
-    household = None
-    if pick.is_bound and pick.is_valid():
-        household = selectors.household_by_label(community_id=buy.community_id, label=pick.cleaned_data["label"])
-        if household is None:
-            pick.add_error("label", _("There is no such household in this community."))
-    refused = None
-    if household is not None:
-        try:  # before its members' names are shown
-            require_order_for(request.user, buy, household)
-        except ApplicationError as exc:
-            pick.add_error("label", str(exc.message))
-            household, refused = None, exc
-    context: dict[str, Any] = {"buy": buy, "pick": pick, "household": household}
+def _proxy_household(
+    request: HttpRequest, buy: GroupBuy, pick: ProxyHouseholdForm
+) -> tuple[Household | None, ApplicationError | None]:
+    """The household `pick` names, if the actor may order for it (checked before its members' names are shown).
+
+    Otherwise None, with the reason on `pick`, and the refusal when it was one (its status answers the page)."""
+    if not (pick.is_bound and pick.is_valid()):
+        return None, None
+    household = selectors.household_by_label(community_id=buy.community_id, label=pick.cleaned_data["label"])
     if household is None:
-        status = refused.status_code if refused else 400 if pick.is_bound else 200
-        return render(request, "groupbuy/proxy.html", context, status=status)
-    members = list(household.members.all())
-    member_form = ProxyMemberForm(request.POST or None, members=members)
-    form = QuantitiesForm(request.POST or None, items=buy.item_list)
-    existing = selectors.entry_get_live(buy=buy, household_id=household.pk)
-    context.update({"member_form": member_form, "form": form, "existing": existing, "idempotency_key": _new_key()})
-    if request.method == "GET":
-        return render(request, "groupbuy/proxy.html", context)
-    if not (member_form.is_valid() and form.is_valid()):
-        return render(request, "groupbuy/proxy.html", context, status=400)
+        pick.add_error("label", _("There is no such household in this community."))
+        return None, None
+    try:
+        require_order_for(request.user, buy, household)
+    except ApplicationError as exc:
+        pick.add_error("label", str(exc.message))
+        return None, exc
+    return household, None
+
+
+def _proxy_signup_create(
+    request: HttpRequest,
+    buy: GroupBuy,
+    household: Household,
+    members: list[HouseholdMember],
+    *,
+    member_form: ProxyMemberForm,
+    form: QuantitiesForm,
+    context: dict[str, Any],
+) -> HttpResponse:
+    """Both forms valid: sign the household up and go to the buy; a refusal re-renders the form with its status."""
     placed_for = next((m for m in members if str(m.pk) == member_form.cleaned_data["placed_for"]), None)
     with refusal_on(form):
         signup_services.signup_throttle(actor=request.user)
@@ -226,3 +253,29 @@ def proxy_signup(request: HttpRequest, pk: int) -> HttpResponse:
         )
         return redirect("groupbuy:buy_detail", pk=buy.pk)
     return render_form(request, "groupbuy/proxy.html", context, form)
+
+
+@require_http_methods(["GET", "POST"])
+@page
+def proxy_signup(request: HttpRequest, pk: int) -> HttpResponse:
+    """A building leader (their building), a volunteer with the proxy role (its buildings) or the buy's leader
+    signs up a household (e.g. an elderly neighbour)."""
+    buy = selectors.buy_get(user=request.user, buy_id=pk)
+    require_proxy(request.user, buy)
+    source = request.POST if request.method == "POST" else request.GET
+    pick = ProxyHouseholdForm(source if "label" in source else None)
+    household, refused = _proxy_household(request, buy, pick)
+    context: dict[str, Any] = {"buy": buy, "pick": pick, "household": household}
+    if household is None:
+        status = refused.status_code if refused else 400 if pick.is_bound else 200
+        return render(request, "groupbuy/proxy.html", context, status=status)
+    members = list(household.members.all())
+    member_form = ProxyMemberForm(request.POST or None, members=members)
+    form = QuantitiesForm(request.POST or None, items=buy.item_list)
+    existing = selectors.entry_get_live(buy=buy, household_id=household.pk)
+    context.update({"member_form": member_form, "form": form, "existing": existing, "idempotency_key": _new_key()})
+    if request.method == "GET":
+        return render(request, "groupbuy/proxy.html", context)
+    if not (member_form.is_valid() and form.is_valid()):
+        return render(request, "groupbuy/proxy.html", context, status=400)
+    return _proxy_signup_create(request, buy, household, members, member_form=member_form, form=form, context=context)

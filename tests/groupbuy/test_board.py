@@ -78,7 +78,7 @@ def test_reputation_is_computed_from_buys_filings_after_sales_and_prices(place):
         entry=entry, buy=running, kind="damaged", description="破了", reported_by=place.resident.user, state="resolved"
     )
 
-    rep = selectors.leader_reputation(leader_id=leader.pk)
+    rep = selectors.leader_reputation_get(leader_id=leader.pk)
 
     assert (rep.completed, rep.failed, rep.cancelled, rep.running) == (2, 1, 0, 1)
     assert (rep.deliveries_filed, rep.deliveries_on_date, rep.on_date_share) == (2, 1, 50)
@@ -114,11 +114,11 @@ def test_buy_page_panel_shows_the_pool_and_the_next_box_from_loaded_items(
     buy = selectors.buy_get(user=place.resident.user, buy_id=host.pk)
     buy.pool_id = pool.pk  # as annotated by the buy selector
     with django_assert_num_queries(2):
-        panel = selectors.buy_page_panel(buy=buy)
+        panel = selectors.buy_panel_get(buy=buy)
     assert panel.pool == pool
     assert [(p.firm, p.tolerance, p.missing) for p in panel.packs] == [(7, 2, 1)]
     plain = GroupBuyFactory(community=place.community, leader=place.leader.user)
     plain = selectors.buy_get(user=place.resident.user, buy_id=plain.pk)
     plain.pool_id = None
     with django_assert_num_queries(0):
-        assert selectors.buy_page_panel(buy=plain) == selectors.BuyPagePanel(pool=None, packs=[])
+        assert selectors.buy_panel_get(buy=plain) == selectors.BuyPagePanel(pool=None, packs=[])

@@ -173,7 +173,7 @@ def test_purchase_order_preview_orders_whole_packs_like_the_close(place, buy):
     eggs = BuyItemFactory(buy=buy, offer__pack_size=6, supplier_cost=Decimal("10.00"))
 
     signup_create(actor=place.resident.user, buy=buy, household=place.resident.household, quantities={eggs.pk: 7})
-    order = selectors.purchase_order(buy=buy)
+    order = selectors.purchase_order_get(buy=buy)
     assert order.is_final is False
     # One full box of 6; the 7th egg fills no box (no tolerance), so it is not ordered. The main item has
     # no sign-ups, so like the close the preview has no line for it.
@@ -219,17 +219,17 @@ def test_purchase_order_preview_equals_the_order_built_at_close(place, donate):
         )
     buy.refresh_from_db()
     assert buy.status == BuyStatus.FORMED
-    preview = selectors.purchase_order(buy=buy)
+    preview = selectors.purchase_order_get(buy=buy)
     assert preview.is_final is False
     assert [(line.quantity, line.packs) for line in preview.lines] == [(20, 2), (6, 1)]
     if donate:  # donated portions join the order at close (a capped item reserves them on its counter)
         donation_add(actor=place.leader.user, buy=buy, item_id=eggs.pk, quantity=2)
         donation_add(actor=place.leader.user, buy=buy, item_id=spare.pk, quantity=1)
-        preview = selectors.purchase_order(buy=buy)
+        preview = selectors.purchase_order_get(buy=buy)
         assert [(line.quantity, line.packs) for line in preview.lines] == [(20, 2), (8, 2), (1, 0)]
 
     assert group_buy_close(buy_id=buy.pk)
-    final = selectors.purchase_order(buy=GroupBuy.objects.get(pk=buy.pk))
+    final = selectors.purchase_order_get(buy=GroupBuy.objects.get(pk=buy.pk))
     assert final.is_final is True
     assert order_snapshot(preview) == order_snapshot(final)
 

@@ -26,7 +26,7 @@ def test_demo_seed_makes_open_buys_with_signups_and_is_idempotent(place):
 def test_demo_pool_of_three_compounds_forms_once_and_a_box_is_3_short(place, other_place):
     from accounts.factories import CommunityFactory, HouseholdFactory, MembershipFactory
     from groupbuy.models import Pool, PoolStatus
-    from groupbuy.selectors.packs import pack_status
+    from groupbuy.selectors.packs import pack_status_list
 
     third = CommunityFactory(name="C")
     third_leader = MembershipFactory(community=third, is_team_leader=True)
@@ -53,7 +53,7 @@ def test_demo_pool_of_three_compounds_forms_once_and_a_box_is_3_short(place, oth
     assert all(b.main_units < 100 for b in members)  # none could reach the MOQ alone
     assert len({b.formed_at for b in members}) == 1
     box = GroupBuy.objects.get(title="散装青菜 按斤拼箱")
-    assert [p.missing for p in pack_status(buy=box)] == [3]
+    assert [p.missing for p in pack_status_list(buy=box)] == [3]
 
     counts = (GroupBuy.objects.count(), Entry.objects.count(), Pool.objects.count())
     seed_groupbuy_demo(place.community, [place.leader], main_people, neighbours)
