@@ -17,7 +17,7 @@ from accounts.models import Household, HouseholdMember
 from accounts.permissions import Action, allowed_actions, is_buy_leader, proxy_scope, require_order_for, require_proxy
 from accounts.selectors import memberships_of
 from core.errors import ApplicationError
-from core.pages import form_refusal, page, refusal_on, refusal_status, render_form
+from core.pages import page, refusal_on, refusal_status, render_form
 from groupbuy import exceptions as err
 from groupbuy import selectors
 from groupbuy.forms import (
@@ -169,18 +169,16 @@ def entry_change(request: HttpRequest, pk: int, entry_pk: int) -> HttpResponse:
     form = QuantitiesForm(request.POST, items=buy.item_list, with_note=False)
     if not form.is_valid():
         return _detail(request, buy, change_form=form, status=400)
-    try:
+    with refusal_on(form):
         signup_services.signup_change(
             actor=request.user, entry=entry, quantities=form.quantities(), tolerances=form.tolerances()
         )
-    except ApplicationError as exc:
-        form_refusal(form, exc)
-        if request.POST.get("next") == "mine":
-            messages.error(request, str(exc.message))
-            return redirect("groupbuy:my_entries")
-        return _detail(request, buy, change_form=form, status=exc.status_code)
-    messages.success(request, _("Your sign-up was changed."))
-    return redirect("groupbuy:buy_detail", pk=buy.pk)
+        messages.success(request, _("Your sign-up was changed."))
+        return redirect("groupbuy:buy_detail", pk=buy.pk)
+    if request.POST.get("next") == "mine":  # refused from "my entries": back there with the message
+        messages.error(request, str(form.refusal.message))
+        return redirect("groupbuy:my_entries")
+    return _detail(request, buy, change_form=form, status=refusal_status([form]))
 
 
 @require_POST

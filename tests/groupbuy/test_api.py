@@ -10,6 +10,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
+from knox.models import AuthToken
 from PIL import Image
 
 from groupbuy.factories import (
@@ -145,8 +146,6 @@ def test_sign_up_request_is_a_fixed_number_of_queries(place, api, buy, django_as
     """The hot endpoint, whole request with a real token: token, buy, membership, items, then BEGIN, the counters
     UPDATE ... RETURNING, the item, the entry, its lines, COMMIT (a savepoint pair here); the answer is built from
     what was written."""
-    from knox.models import AuthToken
-
     item = main_item(buy)
     client = api()
     client.credentials(HTTP_AUTHORIZATION=f"Token {AuthToken.objects.create(user=place.resident.user)[1]}")

@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from compliance.models import Filing
+from core.errors import ApplicationError
 from groupbuy import selectors
 from groupbuy.factories import BuyItemFactory, GroupBuyFactory, OfferFactory, main_item, signup
 from groupbuy.models import BuyStatus, GroupBuy
@@ -92,7 +93,6 @@ def test_the_host_cannot_cancel_while_other_communities_are_in_the_pool(place, o
     pool = pool_create(actor=place.leader.user, buy=host)
     pool_offer(actor=place.leader.user, pool=pool, community=other_place.community)
     member = pool_join(actor=other_place.leader.user, pool=pool, community=other_place.community, drop_point="东门")
-    from core.errors import ApplicationError
 
     with pytest.raises(ApplicationError) as info:
         group_buy_cancel(actor=place.leader.user, buy=host, reason="没货")

@@ -12,6 +12,7 @@ from accounts.factories import HouseholdFactory, MembershipFactory, UserFactory
 from groupbuy import charts
 from groupbuy.factories import GroupBuyFactory, signup
 from groupbuy.models import Entry, GroupBuy, MoqKind
+from groupbuy.services.signup import signup_withdraw
 
 
 def points(chart) -> list[tuple[float, float]]:
@@ -48,8 +49,6 @@ def test_progress_steps_up_at_each_sign_up_and_ends_at_the_total(place, buy):
 
 
 def test_withdrawn_entries_are_not_counted(place, buy):
-    from groupbuy.services.signup import signup_withdraw
-
     entry = signup(buy, place.resident, 3)
     signup(buy, place.neighbour, 2)
     signup_withdraw(actor=place.resident.user, entry=entry)

@@ -325,6 +325,19 @@ def test_change_with_a_bad_quantity_keeps_the_typed_value(place, web, buy):
     assert buy_state(buy) == before
 
 
+def test_a_refused_change_from_my_orders_goes_back_there_with_the_message(place, web, buy):
+    entry = signup(buy, place.resident, 2)
+    before = buy_state(buy)
+    client = web(place.resident.user)
+    response = client.post(
+        reverse("groupbuy:entry_change", args=[buy.pk, entry.pk]), {f"q_{main_item(buy).pk}": "7", "next": "mine"}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("groupbuy:my_entries")
+    assert "A household may take at most" in page_text(client.get(reverse("groupbuy:my_entries")))
+    assert buy_state(buy) == before
+
+
 def test_a_neighbour_cannot_change_or_withdraw_someone_elses_entry(place, web, buy):
     entry = signup(buy, place.resident, 2)
     before = buy_state(buy)

@@ -6,7 +6,7 @@ import pytest
 from django.db.models import Sum
 
 from accounts.factories import HouseholdFactory, MembershipFactory
-from groupbuy.factories import GroupBuyFactory, signup
+from groupbuy.factories import BuyItemFactory, GroupBuyFactory, main_item, signup
 from groupbuy.models import BuyStatus, Entry, EntryStatus, GroupBuy, Pool, PoolStatus
 from groupbuy.services.pools import pool_create, pool_join, pool_leave, pool_offer
 from tests.groupbuy.test_races import assert_counters_match_entries, run_together
@@ -87,8 +87,6 @@ def test_a_member_leaving_while_others_sign_up_never_leaves_a_formed_pool_below_
 
 
 def test_signups_racing_a_buy_joining_the_pool_are_all_counted_in_the_pool(place, other_place):
-    from groupbuy.factories import BuyItemFactory, main_item
-
     host = GroupBuyFactory(community=place.community, leader=place.leader.user, moq=Decimal("1000"))
     pool = pool_create(actor=place.leader.user, buy=host)
     pool_offer(actor=place.leader.user, pool=pool, community=other_place.community)

@@ -8,13 +8,14 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
-from accounts.factories import HouseholdFactory
+from accounts.factories import HouseholdFactory, MembershipFactory, UserFactory
 from accounts.models import Household
 from groupbuy.factories import GroupBuyFactory, main_item, signup
 from groupbuy.models import BuyStatus, Entry, EntryLine, GroupBuy
 from groupbuy.services.buys import group_buy_close
+from settlement.services.distribution import pickup_codes_issue
 
 
 @pytest.fixture
@@ -100,10 +101,7 @@ def test_sign_up_sheet_query_count_does_not_grow_with_the_list(place, web, buy, 
 
 
 def closed_with_pickups(place, buy):
-    from settlement.services.distribution import pickup_codes_issue
-
     far = HouseholdFactory(community=place.community, building=place.other_building, room="101")
-    from accounts.factories import MembershipFactory, UserFactory
 
     far_member = MembershipFactory(user=UserFactory(), household=far, community=place.community)
     signup(buy, place.resident, 2, note="")
@@ -160,7 +158,6 @@ def test_stats_page_draws_both_charts_inline(place, web, buy, django_assert_max_
 @pytest.fixture(autouse=True)
 def _english(settings):
     settings.LANGUAGE_CODE = "en"
-    from django.utils import translation
 
     with translation.override("en"):
         yield

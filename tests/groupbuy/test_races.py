@@ -13,6 +13,7 @@ from core.errors import ApplicationError
 from groupbuy.factories import GroupBuyFactory, main_item, signup
 from groupbuy.models import BuyStatus, Entry, EntryLine, EntryStatus, GroupBuy, PurchaseOrder, PurchaseOrderLine
 from groupbuy.services.buys import group_buy_close
+from groupbuy.services.signup import signup_change, signup_withdraw
 from groupbuy.services.sweep import group_buys_sweep
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -184,8 +185,6 @@ def test_one_household_signing_up_from_two_phones_gets_one_entry(place):
 
 
 def test_changes_withdrawals_and_signups_at_once_keep_counters_exact(place):
-    from groupbuy.services.signup import signup_change, signup_withdraw
-
     buy = GroupBuyFactory(community=place.community, leader=place.leader.user, moq=Decimal("30"), item__cap=40)
     item = main_item(buy)
     early = residents(place, 16)

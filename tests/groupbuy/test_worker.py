@@ -12,9 +12,20 @@ from PIL import ExifTags, Image
 
 from accounts.models import Notification
 from groupbuy.factories import GroupBuyFactory, OfferFactory, main_item, signup
-from groupbuy.models import BuyKind, BuyStatus, EntryStatus, GroupBuy, OfferPhoto, PhotoStatus, PurchaseOrder
+from groupbuy.models import (
+    BuyKind,
+    BuyStatus,
+    EntryStatus,
+    GroupBuy,
+    OfferPhoto,
+    PhotoStatus,
+    Pool,
+    PoolStatus,
+    PurchaseOrder,
+)
 from groupbuy.services.buys import group_buy_open
 from groupbuy.services.catalog import offer_photo_add
+from groupbuy.services.pools import pool_create, pool_join, pool_offer
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -100,9 +111,6 @@ def test_worker_reencodes_an_offer_photo_after_commit(place, celery_worker_proce
 
 
 def test_worker_closes_every_member_of_a_pool_and_beat_fails_a_pool_together(place, other_place, celery_worker_process):
-    from groupbuy.models import Pool, PoolStatus
-    from groupbuy.services.pools import pool_create, pool_join, pool_offer
-
     host = GroupBuyFactory(
         community=place.community, leader=place.leader.user, moq=Decimal("3"), close_when_formed=True
     )

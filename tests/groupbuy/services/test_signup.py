@@ -2,9 +2,11 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from accounts.factories import HouseholdMemberFactory
+from accounts.factories import HouseholdMemberFactory, MembershipFactory
 from accounts.models import Notification
 from core.errors import ApplicationError
 from groupbuy.factories import BuyItemFactory, GroupBuyFactory, buy_state, main_item, signup
@@ -378,8 +380,6 @@ def test_neighbour_cannot_change_or_withdraw_my_entry(place, buy):
 
 
 def place_other_user(entry):
-    from accounts.factories import MembershipFactory
-
     return MembershipFactory().user
 
 
@@ -465,9 +465,6 @@ def test_removing_one_line_keeps_the_others(place, buy):
 
 
 def test_change_and_withdraw_lock_the_buy_row_first(place, buy):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     entry = signup(buy, place.resident, 1)
     with CaptureQueriesContext(connection) as queries:
         signup_change(actor=place.resident.user, entry=entry, quantities={main_item(buy).pk: 2})
