@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     from accounts.models import Membership, User
     from core import ratelimit
     from groupbuy.models import BuyStatus, Entry, GroupBuy, moq_reached_q
-    from groupbuy.selectors.pools import active_pool_id_subquery, pool_id_for_buy
+    from groupbuy.selectors.pools import active_pool_id_subquery, pool_id_get_for_buy
 
     entry = Entry.objects.order_by("-pk").first()
     if entry is None:
@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
             "number read-back after the UPDATE",
             lambda: GroupBuy.objects.values_list("last_seq", flat=True).get(pk=buy.pk),
         ),
-        ("pool membership read, twice", lambda: (pool_id_for_buy(buy.pk), pool_id_for_buy(buy.pk))),
+        ("pool membership read, twice", lambda: (pool_id_get_for_buy(buy.pk), pool_id_get_for_buy(buy.pk))),
         (
             "forming compare-and-swap that matches no row",
             lambda: GroupBuy.objects.filter(moq_reached_q(), pk=buy.pk, status=BuyStatus.FAILED).update(

@@ -40,7 +40,7 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
 
 
 def _membership(request: Request, community_id: Any = None):
-    membership = selectors.current_membership(
+    membership = selectors.membership_get_current(
         user=request.user,
         community_id=community_id if community_id is not None else request.query_params.get("community"),
     )

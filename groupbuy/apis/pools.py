@@ -184,7 +184,9 @@ class BoardApi(APIView):
     )
     def get(self, request: Request) -> Response:
         """Leaders' board: open and upcoming buys of the community and pooled neighbours by supplier/category."""
-        membership = selectors.current_membership(user=request.user, community_id=request.query_params.get("community"))
+        membership = selectors.membership_get_current(
+            user=request.user, community_id=request.query_params.get("community")
+        )
         if membership is None:
             raise err.wrong_community()
         board = selectors.leader_board_get(user=request.user, community_id=membership.community_id)

@@ -33,7 +33,7 @@ class BoardRow:
     duplicate_of: list[int]
 
 
-def neighbour_community_ids(*, community_id: int) -> set[int]:
+def community_neighbour_id_list(*, community_id: int) -> set[int]:
     """Communities this one pools with: members of the same pools, or invited to / inviting its pools."""
     pool_ids = set(PoolMember.objects.filter(community_id=community_id).values_list("pool_id", flat=True))
     pool_ids |= set(PoolInvitation.objects.filter(community_id=community_id).values_list("pool_id", flat=True))
@@ -48,7 +48,7 @@ def leader_board_get(*, user: User, community_id: int) -> dict[tuple[str, str], 
     coordinate without a chat group. Leaders (OPEN_BUY) of the community only. A fixed number of queries."""
     if Action.OPEN_BUY not in allowed_actions(user, community_id):
         raise err.forbidden()
-    neighbours = neighbour_community_ids(community_id=community_id)
+    neighbours = community_neighbour_id_list(community_id=community_id)
     buys = list(
         GroupBuy.objects.filter(
             community_id__in={community_id, *neighbours},

@@ -28,7 +28,7 @@ def lookup_id(value: Any) -> int:
     return id_param(value) or 0
 
 
-def current_membership(
+def membership_get_current(
     *, user: User, community_id: Any = None, memberships: list[Membership] | None = None
 ) -> Membership | None:
     """The membership a page works in: the one asked for (`?community=`), else the user's first.

@@ -67,7 +67,7 @@ def duplicate_buys(*, community_id: int, offer_ids: list[int], exclude_buy_id: i
     ]
 
 
-def duplicate_notices(*, community_id: int, limit: int = 20) -> list[DuplicateBuyNotice]:
+def duplicate_notice_list(*, community_id: int, limit: int = 20) -> list[DuplicateBuyNotice]:
     """Buys opened anyway next to a running one, for the leaders' board."""
     return list(
         DuplicateBuyNotice.objects.filter(community_id=community_id)

@@ -14,7 +14,7 @@ from groupbuy.models import (
     Pool,
 )
 from groupbuy.packs import units_to_fill_next_pack
-from groupbuy.selectors.pools import pool_id_for_buy
+from groupbuy.selectors.pools import pool_id_get_for_buy
 
 
 @dataclass
@@ -65,7 +65,7 @@ def buy_panel_get(*, buy: GroupBuy) -> BuyPagePanel:
     """The light part of the coordination panel for the buy page: the pool's progress (one query, only when the
     buy is pooled — `buy.pool_id` annotated by the buy selector, else looked up) and "N more fills the next box"
     from the already loaded items (one query, only when an item ships in packs)."""
-    pool_id = buy.pool_id if hasattr(buy, "pool_id") else pool_id_for_buy(buy.pk)
+    pool_id = buy.pool_id if hasattr(buy, "pool_id") else pool_id_get_for_buy(buy.pk)
     pool = Pool.objects.filter(pk=pool_id).first() if pool_id else None
     items = [i for i in getattr(buy, "item_list", []) if i.offer.pack_size > 1]
     packs: list[PackStatus] = []

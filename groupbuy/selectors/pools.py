@@ -24,7 +24,7 @@ from groupbuy.models import (
 from groupbuy.selectors.communities import lookup_id
 
 
-def pool_id_for_buy(buy_id: int) -> int | None:
+def pool_id_get_for_buy(buy_id: int) -> int | None:
     """The pool the buy is an active member of, or None (read without a lock: lock and verify to rely on it)."""
     return (
         PoolMember.objects.filter(buy_id=buy_id, status=PoolMemberStatus.ACTIVE)

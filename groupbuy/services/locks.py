@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from groupbuy import exceptions as err
 from groupbuy.models import SIGNUP_STATES, BuyStatus, Entry, EntryStatus, GroupBuy, Pool, PoolStatus
-from groupbuy.selectors.pools import pool_id_for_buy
+from groupbuy.selectors.pools import pool_id_get_for_buy
 
 
 class PoolChanged(Exception):
@@ -33,7 +33,7 @@ def pool_lock(*, pool_id: int) -> None:
 
 def pool_lock_for_buy(*, buy_id: int) -> int | None:
     """Lock the pool `buy_id` belongs to (if any) and return its id. Call before taking the buy's lock."""
-    pool_id = pool_id_for_buy(buy_id)
+    pool_id = pool_id_get_for_buy(buy_id)
     if pool_id is not None:
         pool_lock(pool_id=pool_id)
     return pool_id
@@ -41,7 +41,7 @@ def pool_lock_for_buy(*, buy_id: int) -> int | None:
 
 def pool_verify(*, buy_id: int, pool_id: int | None) -> None:
     """After the buy lock: the membership read before must still hold (join/leave take the buy lock too)."""
-    if pool_id_for_buy(buy_id) != pool_id:
+    if pool_id_get_for_buy(buy_id) != pool_id:
         raise PoolChanged
 
 
@@ -74,7 +74,7 @@ def buy_lock_open_for_pool(buy_id: int, now: datetime.datetime) -> GroupBuy:
     if buy is None:
         raise err.not_found()
     if buy.status == BuyStatus.FORMED:
-        raise err.pool_formed() if pool_id_for_buy(buy_id) else err.invalid_state()
+        raise err.pool_formed() if pool_id_get_for_buy(buy_id) else err.invalid_state()
     if buy.status != BuyStatus.OPEN or buy.deadline <= now:
         raise err.group_buy_closed()
     return buy

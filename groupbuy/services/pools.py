@@ -55,7 +55,7 @@ from groupbuy.models import (
     max_length_of,
 )
 from groupbuy.notifications import buy_link
-from groupbuy.selectors.pools import pool_id_for_buy
+from groupbuy.selectors.pools import pool_id_get_for_buy
 from groupbuy.services.dates import deadline_check, delivery_date_check
 from groupbuy.services.forming import buy_form_if_reached, pool_form_if_reached
 from groupbuy.services.lifecycle import CANCELLABLE, buy_cancel_locked, group_buy_fail
@@ -89,7 +89,7 @@ def pool_create(*, actor: User, buy: GroupBuy) -> Pool:
     try:
         with transaction.atomic():
             locked = buy_lock_open_for_pool(buy.pk, now)
-            if pool_id_for_buy(buy.pk) is not None:
+            if pool_id_get_for_buy(buy.pk) is not None:
                 raise err.buy_already_pooled()
             pool = Pool.objects.create(
                 host_buy=locked,
@@ -109,7 +109,7 @@ def pool_create(*, actor: User, buy: GroupBuy) -> Pool:
 
 
 def _get_or_create_pool(actor: User, buy: GroupBuy) -> Pool:
-    pool_id = pool_id_for_buy(buy.pk)
+    pool_id = pool_id_get_for_buy(buy.pk)
     if pool_id is not None:
         return Pool.objects.get(pk=pool_id)
     return pool_create(actor=actor, buy=buy)
@@ -214,7 +214,7 @@ def _add_member(
                     raise err.pool_deadline_later()
                 if _offer_set(buy.pk) != _offer_set(host.pk):
                     raise err.pool_offers_differ()
-                if pool_id_for_buy(buy.pk) is not None:
+                if pool_id_get_for_buy(buy.pk) is not None:
                     raise err.buy_already_pooled()
                 prices = dict(BuyItem.objects.filter(buy_id=host.pk).values_list("offer_id", "unit_price"))
                 if dict(BuyItem.objects.filter(buy_id=buy.pk).values_list("offer_id", "unit_price")) != prices:
@@ -278,7 +278,7 @@ def pool_leave(*, actor: User, buy: GroupBuy) -> GroupBuy:
     require_buy_leader(actor, buy)
     now = timezone.now()
     with transaction.atomic():
-        pool_id = pool_id_for_buy(buy.pk)
+        pool_id = pool_id_get_for_buy(buy.pk)
         if pool_id is None:
             raise err.not_pooled()
         pool = Pool.objects.select_for_update().filter(pk=pool_id).first()

@@ -27,7 +27,7 @@ from groupbuy.services import catalog
 @require_http_methods(["GET", "POST"])
 @page
 def supplier_list(request: HttpRequest) -> HttpResponse:
-    membership = selectors.current_membership(user=request.user, community_id=request.GET.get("community"))
+    membership = selectors.membership_get_current(user=request.user, community_id=request.GET.get("community"))
     if membership is None:
         raise err.forbidden()
     require(request.user, Action.MANAGE_SUPPLIERS, membership.community_id)

@@ -51,7 +51,7 @@ def _buy_open(
 @require_http_methods(["GET", "POST"])
 @page
 def buy_create(request: HttpRequest) -> HttpResponse:
-    membership = selectors.current_membership(user=request.user, community_id=request.GET.get("community"))
+    membership = selectors.membership_get_current(user=request.user, community_id=request.GET.get("community"))
     if membership is None:
         raise err.forbidden()
     require(request.user, Action.OPEN_BUY, membership.community_id)

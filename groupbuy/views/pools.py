@@ -240,7 +240,7 @@ def share_form(request: HttpRequest, pk: int) -> HttpResponse:
 @page
 def board(request: HttpRequest) -> HttpResponse:
     memberships = memberships_of(user=request.user)
-    membership = selectors.current_membership(
+    membership = selectors.membership_get_current(
         user=request.user, community_id=request.GET.get("community"), memberships=memberships
     )
     if membership is None or Action.OPEN_BUY not in allowed_actions(request.user, membership.community_id):
@@ -250,7 +250,7 @@ def board(request: HttpRequest) -> HttpResponse:
         "membership": membership,
         "memberships": memberships,
         "rows": selectors.leader_board_get(user=request.user, community_id=cid),
-        "notices": selectors.duplicate_notices(community_id=cid),
+        "notices": selectors.duplicate_notice_list(community_id=cid),
         "offered": selectors.pool_list_offered_to(community_id=cid),
         "now": timezone.now(),
         "week": datetime.timedelta(days=7),

@@ -37,7 +37,7 @@ def _new_key() -> str:
 @page
 def buy_list(request: HttpRequest) -> HttpResponse:
     memberships = memberships_of(user=request.user)
-    membership = selectors.current_membership(
+    membership = selectors.membership_get_current(
         user=request.user, community_id=request.GET.get("community"), memberships=memberships
     )
     if membership is None:

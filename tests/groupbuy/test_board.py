@@ -42,11 +42,11 @@ def test_duplicates_are_same_offer_or_same_supplier_and_category_within_a_week(p
 
 def test_neighbours_are_the_communities_one_pools_with(place, other_place):
     host = GroupBuyFactory(community=place.community, leader=place.leader.user)
-    assert selectors.neighbour_community_ids(community_id=place.community.pk) == set()
+    assert selectors.community_neighbour_id_list(community_id=place.community.pk) == set()
     pool = pool_create(actor=place.leader.user, buy=host)
     pool_offer(actor=place.leader.user, pool=pool, community=other_place.community)
-    assert selectors.neighbour_community_ids(community_id=place.community.pk) == {other_place.community.pk}
-    assert selectors.neighbour_community_ids(community_id=other_place.community.pk) == {place.community.pk}
+    assert selectors.community_neighbour_id_list(community_id=place.community.pk) == {other_place.community.pk}
+    assert selectors.community_neighbour_id_list(community_id=other_place.community.pk) == {place.community.pk}
 
 
 def test_reputation_is_computed_from_buys_filings_after_sales_and_prices(place):

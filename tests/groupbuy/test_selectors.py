@@ -254,7 +254,7 @@ def test_my_entries_include_proxy_entries_i_placed(place, buy):
 
 def test_current_membership_refuses_a_community_one_is_not_in(place, other_place):
     assert (
-        code_of(selectors.current_membership, user=place.resident.user, community_id=other_place.community.pk)
+        code_of(selectors.membership_get_current, user=place.resident.user, community_id=other_place.community.pk)
         == "wrong_community"
     )
-    assert selectors.current_membership(user=place.resident.user).community_id == place.community.pk
+    assert selectors.membership_get_current(user=place.resident.user).community_id == place.community.pk
