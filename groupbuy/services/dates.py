@@ -13,9 +13,15 @@ from django.utils.translation import gettext_lazy as _
 from groupbuy import exceptions as err
 
 
+def is_future_instant(value: Any, *, now: datetime.datetime) -> bool:
+    """The one test for a deadline: an aware datetime after `now` (a date, a naive time or None is not one).
+    Settlement's answer deadline uses it with its own refusal."""
+    return isinstance(value, datetime.datetime) and not timezone.is_naive(value) and value > now
+
+
 def deadline_check(deadline: Any, *, now: datetime.datetime) -> datetime.datetime:
     """Return `deadline` if it is an aware datetime after `now`; otherwise refuse with invalid_deadline."""
-    if not isinstance(deadline, datetime.datetime) or timezone.is_naive(deadline) or deadline <= now:
+    if not is_future_instant(deadline, now=now):
         raise err.invalid_deadline()
     return deadline
 

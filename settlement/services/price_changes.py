@@ -20,6 +20,7 @@ from django.utils import timezone
 from accounts.models import User
 from compliance.services.filings import filing_goods_changed
 from groupbuy.models import BuyItem, BuyKind, Entry, EntryLine, EntryStatus, GroupBuy, Offer
+from groupbuy.services.dates import is_future_instant
 from settlement import exceptions as errors
 from settlement.models import (
     Adjustment,
@@ -69,7 +70,7 @@ def price_change_propose(
     reason = (reason or "").strip()
     if not reason:
         raise errors.reason_required(field="reason")
-    if deadline is None or timezone.is_naive(deadline) or deadline <= timezone.now():
+    if not is_future_instant(deadline, now=timezone.now()):
         raise errors.invalid_deadline(field="deadline")
     if default_action not in ChangeDefault.values:
         raise errors.invalid_default()

@@ -76,6 +76,22 @@ def test_an_answer_window_shorter_than_the_minimum_is_refused(closed, min_window
     assert propose(closed, hours=12.1).status == ChangeStatus.OPEN
 
 
+@pytest.mark.parametrize("deadline", [None, "tomorrow", "naive", "date"])
+def test_an_answer_deadline_that_is_not_an_aware_future_time_is_refused_not_a_500(closed, deadline):
+    """The deadline rule is groupbuy.services.dates.is_future_instant; a date used to raise AttributeError."""
+    value = {
+        None: None,
+        "tomorrow": "2099-01-01T00:00:00+08:00",
+        "naive": (timezone.now() + timedelta(days=1)).replace(tzinfo=None),
+        "date": timezone.localdate() + timedelta(days=2),
+    }[deadline]
+    before = settlement_state(closed.buy)
+    with pytest.raises(ValidationFailed) as exc:
+        propose(closed, hours=None, deadline=value)
+    assert exc.value.code == "invalid_deadline"
+    assert settlement_state(closed.buy) == before
+
+
 def test_an_answer_window_shorter_than_the_minimum_is_refused_through_the_api(closed, place, api, min_window):
     before = settlement_state(closed.buy)
     r = api(place.leader.user).post(
