@@ -23,16 +23,24 @@ logger = logging.getLogger(__name__)
 
 TEMPLATE = "core/http_error.html"
 
-# Only messages the project's catalogues already translate (tests/test_translations.py): the pages are in
-# both languages today. Title and sentence per status.
+# Title and sentence per status, in both catalogues (tests/test_translations.py): what happened, and what to do.
 _NOT_POSSIBLE = gettext_lazy("Not possible")
-_NOT_CARRIED_OUT = gettext_lazy("The request could not be carried out.")
+_STALE_PAGE = gettext_lazy("This page was open too long and has expired. Go back, reload it and try again.")
 PAGES = {
-    400: (_NOT_POSSIBLE, _NOT_CARRIED_OUT),
+    400: (_NOT_POSSIBLE, gettext_lazy("The request could not be carried out. Go back and try again.")),
     403: (_NOT_POSSIBLE, gettext_lazy("You are not allowed to do this.")),
-    404: (_NOT_POSSIBLE, gettext_lazy("Not found.")),
-    405: (_NOT_POSSIBLE, _NOT_CARRIED_OUT),
-    500: (_NOT_POSSIBLE, _NOT_CARRIED_OUT),
+    404: (
+        gettext_lazy("Page not found"),
+        gettext_lazy("This page does not exist or was removed. Check the link, or start again from the home page."),
+    ),
+    405: (
+        gettext_lazy("Please go back"),
+        gettext_lazy("This page cannot be opened this way. Go back to the page you came from and use its buttons."),
+    ),
+    500: (
+        gettext_lazy("Something went wrong"),
+        gettext_lazy("Something went wrong on our side and it has been recorded. Please try again in a moment."),
+    ),
 }
 CODES = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed", 500: "server_error"}
 
@@ -112,4 +120,4 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """CSRF_FAILURE_VIEW: an expired or missing form token (a page left open, cookies off). `reason` is
     for the log only."""
     logger.warning("CSRF failure on %s: %s", request.path, reason)
-    return error_page(request, 403, message=_NOT_CARRIED_OUT)  # not "not allowed": the page is just stale
+    return error_page(request, 403, message=_STALE_PAGE)  # not "not allowed": the page is just stale

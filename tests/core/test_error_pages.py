@@ -15,18 +15,18 @@ def _product_language_and_hosts(settings):
 
 
 ZH = {
-    400: "请求无法执行。",
+    400: "请求无法执行，请返回后再试。",
     403: "您没有权限这样做。",
-    404: "找不到。",
-    405: "请求无法执行。",
-    500: "请求无法执行。",
+    404: "这个页面不存在或已被删除。请检查链接，或从首页重新开始。",
+    405: "这个页面不能这样打开。请返回上一页，用页面上的按钮操作。",
+    500: "我们这边出了问题，已经记录下来。请稍后再试。",
 }
 EN = {
-    400: "The request could not be carried out.",
+    400: "The request could not be carried out. Go back and try again.",
     403: "You are not allowed to do this.",
-    404: "Not found.",
-    405: "The request could not be carried out.",
-    500: "The request could not be carried out.",
+    404: "This page does not exist or was removed. Check the link, or start again from the home page.",
+    405: "This page cannot be opened this way. Go back to the page you came from and use its buttons.",
+    500: "Something went wrong on our side and it has been recorded. Please try again in a moment.",
 }
 
 
@@ -52,7 +52,9 @@ def test_error_page_is_friendly_in_chinese_by_default(status):
     html = response.content.decode()
     assert '<html lang="zh-hans">' in html
     assert ZH[status] in html
-    assert "无法操作" in html  # "Not possible"
+    assert {400: "无法操作", 403: "无法操作", 404: "页面不存在", 405: "请返回上一页", 500: "出错了"}[
+        status
+    ] in html  # title
     assert "首页" in html  # "Home"
     assert 'class="topbar"' in html  # the site header
     assert 'href="/"' in html  # a way back
@@ -91,7 +93,7 @@ def test_csrf_failure_is_the_friendly_403_with_a_hint():
     response = client.post("/t/form/", {"x": "1"})
     assert response.status_code == 403
     html = response.content.decode()
-    assert EN[400] in html  # a stale form, not "not allowed"
+    assert "This page was open too long and has expired. Go back, reload it and try again." in html  # not "not allowed"
     assert 'href="/"' in html
 
 
