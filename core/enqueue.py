@@ -18,17 +18,6 @@ from kombu.exceptions import OperationalError
 logger = logging.getLogger(__name__)
 
 
-def _send(task: Any, args: tuple, kwargs: dict) -> None:
-    try:
-        task.apply_async(args=args, kwargs=kwargs)
-    except OperationalError:
-        logger.warning("broker unavailable: %s%r not enqueued; the sweep will repair it", task.name, args)
-
-
-def enqueue_on_commit(task: Any, *args: Any, **kwargs: Any) -> None:
-    transaction.on_commit(lambda: _send(task, args, kwargs), robust=True)
-
-
 def _send_by_name(name: str, args: tuple, kwargs: dict) -> None:
     try:
         # A signature of a registered task goes through Task.apply_async, so eager mode and retries still apply.
@@ -39,5 +28,5 @@ def _send_by_name(name: str, args: tuple, kwargs: dict) -> None:
 
 def enqueue_task_on_commit(name: str, *args: Any, **kwargs: Any) -> None:
     """Enqueue the task registered as ``name`` after commit, by name, so services never import the tasks module
-    (tasks import services; nothing imports tasks). Same broker-down behaviour as ``enqueue_on_commit``."""
+    (tasks import services; nothing imports tasks)."""
     transaction.on_commit(lambda: _send_by_name(name, args, kwargs), robust=True)
