@@ -312,6 +312,30 @@ def _goods_differ(filing: Filing) -> bool:
     return filed != ordered
 
 
+def filing_rejection_record(
+    *, filing: Filing, reason: str, actor: User | None, kind: str, dedupe: str, data: dict[str, Any], now: datetime
+) -> None:
+    """Record `filing` as rejected with `reason` (by `actor`, or by the system when None), tell the buy's leader
+    once per revision, and append `kind` to the audit trail.
+
+    Precondition: the caller holds the filing's row lock (select_related("buy")) and has already moved the buy
+    back to "ordered" by compare-and-swap, inside the same transaction."""
+    Filing.objects.filter(pk=filing.pk).update(
+        status=FilingStatus.REJECTED, reviewed_at=now, reviewed_by=actor, reject_reason=reason, held_by=None
+    )
+    notification_send(
+        user_ids=[filing.buy.leader_id],
+        kind="filing_rejected",
+        dedupe_key=f"filing:{filing.pk}:rev{filing.revision}:{dedupe}",
+        params={"title": filing.buy.title, "reason": reason},
+        link=filing_link(filing.pk),
+        community_id=filing.community_id,
+    )
+    audit_append(
+        community_id=filing.community_id, kind=kind, actor=actor, subject=f"filing:{filing.pk}", data=data, now=now
+    )
+
+
 def filing_goods_changed(*, buy_id: int, now: datetime | None = None) -> bool:
     """The buy's goods may have changed after it was filed (a price change substituted a product or withdrew
     households). If its filing, still waiting for the goods (pending, approved or on hold), lists other goods
@@ -335,22 +359,12 @@ def filing_goods_changed(*, buy_id: int, now: datetime | None = None) -> bool:
         if not buy_transition(buy_id=buy_id, from_states=[waiting_in], to_state=BuyStatus.ORDERED):
             return False  # the goods arrived meanwhile: the gate already checked them
         slip_revoked = Slip.objects.filter(filing_id=current.pk).delete()[0] > 0
-        reason = str(_("the goods changed after a price change"))
-        Filing.objects.filter(pk=current.pk).update(
-            status=FilingStatus.REJECTED, reviewed_at=now, reviewed_by=None, reject_reason=reason, held_by=None
-        )
-        notification_send(
-            user_ids=[current.buy.leader_id],
-            kind="filing_rejected",
-            dedupe_key=f"filing:{current.pk}:rev{current.revision}:goods_changed",
-            params={"title": current.buy.title, "reason": reason},
-            link=filing_link(current.pk),
-            community_id=current.community_id,
-        )
-        audit_append(
-            community_id=current.community_id,
+        filing_rejection_record(
+            filing=current,
+            reason=str(_("the goods changed after a price change")),
+            actor=None,
             kind="filing_goods_changed",
-            subject=f"filing:{current.pk}",
+            dedupe="goods_changed",
             data={"buy": buy_id, "revision": current.revision, "was": current.status, "slip_revoked": slip_revoked},
             now=now,
         )

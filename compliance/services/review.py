@@ -16,6 +16,7 @@ from compliance.models import Filing, FilingStatus, Slip
 from compliance.notifications import filing_link
 from compliance.selectors import suspension_overlapping_list
 from compliance.services.audit import audit_append
+from compliance.services.filings import filing_rejection_record
 from compliance.services.policy import policy_lock
 from groupbuy.models import BuyStatus
 from groupbuy.services.transitions import buy_transition
@@ -116,22 +117,12 @@ def filing_reject(*, actor: User, filing: Filing, reason: str, now: datetime | N
         # A rejected filing sends the buy back to "ordered": the leader fixes and resubmits.
         if not buy_transition(buy_id=current.buy_id, from_states=[BuyStatus.FILED], to_state=BuyStatus.ORDERED):
             raise errors.invalid_state()
-        Filing.objects.filter(pk=current.pk).update(
-            status=FilingStatus.REJECTED, reviewed_at=now, reviewed_by=actor, reject_reason=reason
-        )
-        notification_send(
-            user_ids=[current.buy.leader_id],
-            kind="filing_rejected",
-            dedupe_key=f"filing:{current.pk}:rev{current.revision}:rejected",
-            params={"title": current.buy.title, "reason": reason},
-            link=filing_link(current.pk),
-            community_id=current.community_id,
-        )
-        audit_append(
-            community_id=current.community_id,
-            kind="filing_rejected",
+        filing_rejection_record(
+            filing=current,
+            reason=reason,
             actor=actor,
-            subject=f"filing:{current.pk}",
+            kind="filing_rejected",
+            dedupe="rejected",
             data={"buy": current.buy_id, "revision": current.revision, "reason": reason},
             now=now,
         )
