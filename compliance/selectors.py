@@ -10,7 +10,7 @@ from typing import Any
 from django.db.models import Prefetch, QuerySet
 
 from accounts.models import Community, Membership, User
-from accounts.permissions import Action, can, membership_for
+from accounts.permissions import Action, can, is_buy_leader, membership_for
 from compliance.models import (
     AuditEvent,
     DeliveryPolicy,
@@ -97,7 +97,7 @@ def delivery_visibility(*, user: User, filing: Filing) -> dict[str, bool]:
     slip: the code and QR: the leader, committee staff and receiving volunteers.
     """
     community_id = filing.community_id
-    is_leader = filing.buy.leader_id == user.pk
+    is_leader = is_buy_leader(user, filing.buy)
     is_committee = can(user, Action.REVIEW_FILING, community_id)
     is_receiving = can(user, Action.RECEIVE_GOODS, community_id)
     delivery = is_leader or is_committee or is_receiving or is_participant(user=user, buy=filing.buy)

@@ -4,7 +4,7 @@ the community). Each raises a coded PermissionRefused; the `is_*` forms answer t
 from __future__ import annotations
 
 from accounts.models import Membership, User
-from accounts.permissions import Action, membership_for, require, require_entry_owner
+from accounts.permissions import Action, is_buy_leader, membership_for, require, require_entry_owner
 
 # The one rule for the leader of a buy and for the owner of an entry (groupbuy and compliance use them too).
 from accounts.permissions import require_buy_leader as require_buy_leader
@@ -20,7 +20,7 @@ require_own_entry = require_entry_owner
 def require_payment_staff(actor: User, buy: GroupBuy) -> Membership:
     """Data volunteers of the community, or the leader of this buy."""
     membership = require(actor, Action.CONFIRM_PAYMENT, buy.community_id)
-    if membership.volunteer_group != "data" and buy.leader_id != actor.pk:
+    if membership.volunteer_group != "data" and not is_buy_leader(actor, buy):
         raise errors.not_payment_staff()
     return membership
 

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.permissions import Action, require
+from accounts.permissions import Action, is_buy_leader, require, require_buy_leader
 from compliance import selectors
 from compliance.forms import (
     ArrivalForm,
@@ -37,7 +37,7 @@ def buy_delivery(request, buy_id: int):
     found = selectors.buy_filing_get(buy_id=buy.pk)
     if found is not None:
         return redirect("compliance:filing_detail", pk=found.pk)
-    if buy.leader_id == request.user.pk:
+    if is_buy_leader(request.user, buy):
         return redirect("compliance:filing_create", buy_id=buy.pk)
     return render(request, "compliance/no_filing.html", {"buy": buy})
 
@@ -46,8 +46,7 @@ def buy_delivery(request, buy_id: int):
 def filing_create(request, buy_id: int):
     buy = get_object_or_404(GroupBuy.objects.select_related("community"), pk=buy_id)
     require(request.user, Action.FILE_DELIVERY, buy.community_id)
-    if buy.leader_id != request.user.pk:
-        raise PermissionDenied
+    require_buy_leader(request.user, buy)
     found = selectors.buy_filing_get(buy_id=buy.pk)
     if found is not None:
         return redirect("compliance:filing_detail", pk=found.pk)
@@ -77,8 +76,7 @@ def filing_create(request, buy_id: int):
 def filing_edit(request, pk: int):
     filing = filing_or_404(pk)
     require(request.user, Action.FILE_DELIVERY, filing.community_id)
-    if filing.buy.leader_id != request.user.pk:
-        raise PermissionDenied
+    require_buy_leader(request.user, filing.buy)
     if filing.status not in filings.EDITABLE_STATES or filing.buy.status not in EDITABLE_BUY_STATES:
         return redirect("compliance:filing_detail", pk=filing.pk)
     if request.method == "POST":

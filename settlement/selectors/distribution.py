@@ -10,7 +10,7 @@ from django.db.models import Prefetch, Q, Sum, Value
 
 from accounts.display import mask_name
 from accounts.models import User, VolunteerGroup
-from accounts.permissions import Action, can, membership_for
+from accounts.permissions import Action, can, is_buy_leader, membership_for
 from groupbuy.models import Entry, EntryLine, EntryStatus, GroupBuy
 from settlement import exceptions as errors
 from settlement.models import (
@@ -53,7 +53,7 @@ def pick_scope_get(*, user: User, buy: GroupBuy) -> PickScope:
     membership = membership_for(user, buy.community_id)
     if membership is None or not can(user, Action.HAND_OVER, buy.community_id):
         raise errors.forbidden()
-    if buy.leader_id == user.pk or membership.volunteer_group == VolunteerGroup.DATA:
+    if is_buy_leader(user, buy) or membership.volunteer_group == VolunteerGroup.DATA:
         return PickScope(building_ids=None, detail_ids=None)
     led = (
         frozenset([membership.led_building_id])

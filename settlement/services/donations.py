@@ -10,7 +10,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from accounts.models import Household, User
-from accounts.permissions import Action, membership_for, require
+from accounts.permissions import Action, is_buy_leader, membership_for, require
 from groupbuy.models import BuyItem, GroupBuy
 from groupbuy.services.locks import buy_lock_taking_signups
 from groupbuy.services.stock import items_apply_deltas
@@ -59,7 +59,7 @@ def donation_add(*, actor: User, buy: GroupBuy, item_id: Any, quantity: Any, rec
     membership = membership_for(actor, buy.community_id)
     if membership is None:
         raise errors.forbidden()
-    if recipient_id not in (None, "") and not (buy.leader_id == actor.pk or membership.is_committee):
+    if recipient_id not in (None, "") and not (is_buy_leader(actor, buy) or membership.is_committee):
         raise errors.forbidden()
     try:
         item_pk = int(item_id)
@@ -117,7 +117,7 @@ def donation_withdraw(*, actor: User, donation: Donation) -> None:
 def donation_assign(*, actor: User, donation: Donation, recipient_id: Any) -> Donation:
     buy = donation.buy
     membership = require(actor, Action.VIEW, buy.community_id)
-    if not (buy.leader_id == actor.pk or membership.is_committee):
+    if not (is_buy_leader(actor, buy) or membership.is_committee):
         raise errors.forbidden()
     recipient = _check_recipient(buy, recipient_id)
     if recipient is None:

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.permissions import is_buy_leader
 from accounts.selectors import vulnerable_households
 from core.pages import page, refusal_flashed, refusal_on, render_form
 from settlement import exceptions as errors
@@ -47,7 +48,7 @@ def donations(request: HttpRequest, pk: int) -> HttpResponse:
             "form": form,
             "donations": selectors.donation_list(buy=buy),
             "may_assign": may_assign,
-            "is_leader": buy.leader_id == request.user.pk,
+            "is_leader": is_buy_leader(request.user, buy),
             "donation_limit": donation_services.donation_limit(buy),
             "vulnerable": vulnerable_households(community_id=buy.community_id) if may_assign else [],
             "is_staff": is_payment_staff(request.user, buy),
