@@ -6,6 +6,7 @@ from groupbuy.apis import pools as pool_apis
 urlpatterns = [
     path("buys/", apis.BuyListApi.as_view(), name="api-buys"),
     path("buys/<int:pk>/", apis.BuyDetailApi.as_view(), name="api-buy"),
+    path("buys/<int:pk>/share-text/", apis.BuyShareTextApi.as_view(), name="api-buy-share-text"),
     path("buys/<int:pk>/entries/", apis.BuyEntriesApi.as_view(), name="api-buy-entries"),
     path("buys/<int:pk>/close/", apis.BuyCloseApi.as_view(), name="api-buy-close"),
     path("buys/<int:pk>/cancel/", apis.BuyCancelApi.as_view(), name="api-buy-cancel"),

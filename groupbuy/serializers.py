@@ -18,6 +18,11 @@ from accounts.display import public_identity
 from groupbuy.models import AllocationRule, BuyKind, DistributionMode, GroupBuy, MoqKind, PhotoStatus, max_length_of
 
 
+class ShareTextOut(serializers.Serializer):
+    text = serializers.CharField(help_text="The ready-to-paste WeChat 接龙 message, in the request's language.")
+    link = serializers.CharField(help_text="The buy's absolute address, as in the text.")
+
+
 class ErrorOut(serializers.Serializer):
     code = serializers.CharField(help_text="Stable machine code, e.g. group_buy_closed, over_cap.")
     message = serializers.CharField(help_text="Translated message for people.")

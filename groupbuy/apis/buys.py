@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.urls import reverse
+from django.utils.translation import get_language
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -87,6 +89,21 @@ class BuyDetailApi(APIView):
     def get(self, request: Request, pk: int) -> Response:
         """A buy with its public 接龙 list (masked identities, never phones)."""
         return Response(_detail_payload(request, pk))
+
+
+class BuyShareTextApi(APIView):
+    @extend_schema(responses={200: s.ShareTextOut, **ERRORS})
+    def get(self, request: Request, pk: int) -> Response:
+        """The ready-to-paste WeChat 接龙 text (masked list, never phones): the buy's leader always, any member
+        of its community while the buy takes sign-ups."""
+        buy = selectors.buy_get(user=request.user, buy_id=pk)
+        if not selectors.share_allowed(user=request.user, buy=buy):
+            raise err.forbidden()
+        # The buy's own address for now; the tokenised public short link (issue 15, item 2) replaces it here.
+        link = request.build_absolute_uri(reverse("groupbuy:buy_detail", args=[buy.pk]))
+        rows = selectors.signup_list(buy=buy)
+        text = selectors.share_text_get(buy=buy, rows=rows, link=link, language=get_language())
+        return Response({"text": text, "link": link})
 
 
 class BuyEntriesApi(APIView):

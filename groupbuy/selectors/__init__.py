@@ -88,8 +88,13 @@ from groupbuy.selectors.pools import (
     pool_purchase_order_get,
     pool_view_get,
 )
+from groupbuy.selectors.share import share_allowed, share_description_get, share_list_lines, share_text_get
 
 __all__ = [
+    "share_allowed",
+    "share_description_get",
+    "share_list_lines",
+    "share_text_get",
     "BoardRow",
     "BuyPagePanel",
     "DUPLICATE_WINDOW",

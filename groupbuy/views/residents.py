@@ -10,6 +10,8 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -108,6 +110,15 @@ def _signup_state(
     return {"rows": rows, "my_entry": my_entry, "can_join": can_join, **forms}
 
 
+def _share_text(request: HttpRequest, buy: GroupBuy, rows: list[Any]) -> str | None:
+    """The 复制接龙 text for whoever may share this buy (None for the others), from the page's own list rows."""
+    if not selectors.share_allowed(user=request.user, buy=buy):
+        return None
+    # The buy's own address for now; the tokenised public short link (issue 15, item 2) replaces it here.
+    link = request.build_absolute_uri(reverse("groupbuy:buy_detail", args=[buy.pk]))
+    return selectors.share_text_get(buy=buy, rows=rows, link=link, language=get_language())
+
+
 def _detail(
     request: HttpRequest,
     buy: GroupBuy,
@@ -117,9 +128,12 @@ def _detail(
     action_error: ApplicationError | None = None,
     status: int = 200,
 ) -> HttpResponse:
+    state = _signup_state(request, buy, join_form=join_form, change_form=change_form, action_error=action_error)
     context = {
         "buy": buy,
-        **_signup_state(request, buy, join_form=join_form, change_form=change_form, action_error=action_error),
+        **state,
+        "share_text": _share_text(request, buy, state["rows"]),
+        "meta_description": selectors.share_description_get(buy=buy),
         "can_proxy": bool(proxy_scope(request.user, buy)),
         "is_leader": is_buy_leader(request.user, buy),
         "may_see_contacts": selectors.may_see_contacts(user=request.user, buy=buy),

@@ -153,6 +153,7 @@ API_OPS = [
     Op("api-buys", "GET"),
     Op("api-buys", "POST", body=_buy_body),
     Op("api-buy", "GET", kwargs=OPEN),
+    Op("api-buy-share-text", "GET", kwargs=OPEN),
     Op("api-buy-entries", "GET", kwargs=OPEN),
     Op("api-buy-entries", "POST", kwargs=OPEN, body=lambda w: {"quantities": {str(w.open_item.pk): 1}}),
     Op("api-buy-close", "POST", kwargs=OPEN),
@@ -609,6 +610,7 @@ EXPECTED: dict[str, set[str]] = {
     "GET api-buys": SIGNED_IN,
     "POST api-buys": {"leader", "other_leader"},
     "GET api-buy": MEMBERS,
+    "GET api-buy-share-text": MEMBERS,
     "GET api-buy-entries": {"leader", "data_volunteer"},
     "POST api-buy-entries": {
         "resident",
