@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import datetime
 import logging
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -24,7 +25,7 @@ from core.enqueue import enqueue_task_on_commit
 from core.parsing import parse_int
 from core.uploads import accept_image_upload, delete_private, reencode_settle, reencode_stored
 from groupbuy import exceptions as err
-from groupbuy.models import Offer, OfferPhoto, PhotoStatus, Supplier
+from groupbuy.models import Offer, OfferPhoto, PhotoStatus, Supplier, max_length_of
 
 logger = logging.getLogger(__name__)
 
@@ -62,47 +63,53 @@ def _money(value: Any, field: str) -> Decimal:
     return amount.quantize(Decimal("0.01"))
 
 
-def _clean_supplier(fields: dict[str, Any]) -> dict[str, Any]:
+def _pack_size(value: Any, field: str) -> int:
+    size = parse_int(value)
+    if size is None or not 1 <= size <= 10000:
+        raise err.invalid_field(field, _("The pack size must be a whole number above zero."))
+    return size
+
+
+# Text columns without a length of their own (TextField) still get a bound.
+_TEXT_BOUNDS = {"description": 5000}
+
+
+def _clean_fields(
+    fields: dict[str, Any],
+    *,
+    model: type[models.Model],
+    allowed: set[str],
+    required: set[str],
+    parsers: dict[str, Callable[[Any, str], Any]],
+) -> dict[str, Any]:
+    """The one cleaner for supplier and offer fields: only `allowed` keys; text trimmed and bounded by the
+    model column's max_length (`required` ones non-empty); booleans as booleans; the rest through `parsers`."""
     cleaned: dict[str, Any] = {}
     for key, value in fields.items():
-        if key not in SUPPLIER_FIELDS:
+        if key not in allowed:
             raise err.invalid_field(key)
-        if key == "name":
-            cleaned[key] = _text(value, key, 120, required=True)
-        elif key == "contact_name":
-            cleaned[key] = _text(value, key, 60)
-        elif key == "phone":
-            cleaned[key] = _text(value, key, 30)
-        elif key == "categories":
-            cleaned[key] = _text(value, key, 200)
-        else:
+        if key in parsers:
+            cleaned[key] = parsers[key](value, key)
+        elif isinstance(model._meta.get_field(key), models.BooleanField):
             cleaned[key] = bool(value)
+        else:
+            bound = _TEXT_BOUNDS.get(key) or max_length_of(model, key)
+            cleaned[key] = _text(value, key, bound, required=key in required)
     return cleaned
+
+
+def _clean_supplier(fields: dict[str, Any]) -> dict[str, Any]:
+    return _clean_fields(fields, model=Supplier, allowed=SUPPLIER_FIELDS, required={"name"}, parsers={})
 
 
 def _clean_offer(fields: dict[str, Any]) -> dict[str, Any]:
-    cleaned: dict[str, Any] = {}
-    for key, value in fields.items():
-        if key not in OFFER_FIELDS:
-            raise err.invalid_field(key)
-        if key == "title":
-            cleaned[key] = _text(value, key, 120, required=True)
-        elif key == "description":
-            cleaned[key] = _text(value, key, 5000)
-        elif key == "category":
-            cleaned[key] = _text(value, key, 40)
-        elif key == "unit":
-            cleaned[key] = _text(value, key, 10, required=True)
-        elif key in ("unit_price", "supplier_cost"):
-            cleaned[key] = _money(value, key)
-        elif key == "pack_size":
-            size = parse_int(value)
-            if size is None or not 1 <= size <= 10000:
-                raise err.invalid_field(key, _("The pack size must be a whole number above zero."))
-            cleaned[key] = size
-        else:
-            cleaned[key] = bool(value)
-    return cleaned
+    return _clean_fields(
+        fields,
+        model=Offer,
+        allowed=OFFER_FIELDS,
+        required={"title", "unit"},
+        parsers={"unit_price": _money, "supplier_cost": _money, "pack_size": _pack_size},
+    )
 
 
 def supplier_create(
