@@ -207,6 +207,10 @@ DONATION_MAX_PORTIONS_PER_PERSON = env.int("DONATION_MAX_PORTIONS_PER_PERSON", d
 # would let the deadline sweep decide for people who never saw the question.
 PRICE_CHANGE_MIN_ANSWER_HOURS = env.int("PRICE_CHANGE_MIN_ANSWER_HOURS", default=12)
 
+# SMS (core/sms.py): login codes and the notices that need action. The demo prints them; a real gateway is a
+# class with the same `send` method, named here.
+SMS_BACKEND = env.str("SMS_BACKEND", default="core.sms.ConsoleBackend")
+
 # --- REST framework -------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

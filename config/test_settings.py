@@ -33,3 +33,5 @@ LANGUAGE_CODE = "en"
 # Fixtures across the suite answer price changes within minutes (races, sweeps); the minimum window has its own
 # tests (tests/settlement/test_trust_price_changes.py), which set the production default back.
 PRICE_CHANGE_MIN_ANSWER_HOURS = 0
+# SMS are kept in core.sms.outbox (read by the tests and the browser journeys), never printed or sent.
+SMS_BACKEND = "core.sms.LocmemBackend"
