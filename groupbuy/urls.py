@@ -4,10 +4,11 @@ and the `printables` namespace (paper 接龙, pick lists, charts), names and pat
 from django.urls import include, path, re_path
 
 from groupbuy.views import catalog, leaders, pools, printables, residents
+from settlement.views import orders
 
 buy_patterns = [
     path("", residents.buy_list, name="buy_list"),
-    path("mine/", residents.my_entries, name="my_entries"),
+    path("mine/", orders.my_entries, name="my_entries"),
     path("new/", leaders.buy_create, name="buy_create"),
     path("<int:pk>/", residents.buy_detail, name="buy_detail"),
     path("<int:pk>/join/", residents.buy_join, name="buy_join"),

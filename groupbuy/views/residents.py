@@ -210,12 +210,6 @@ def entry_withdraw(request: HttpRequest, pk: int, entry_pk: int) -> HttpResponse
     return redirect("groupbuy:buy_detail", pk=buy.pk)
 
 
-@require_GET
-@page
-def my_entries(request: HttpRequest) -> HttpResponse:
-    return render(request, "groupbuy/my_entries.html", {"entries": selectors.entry_list_mine(user=request.user)})
-
-
 def _proxy_household(
     request: HttpRequest, buy: GroupBuy, pick: ProxyHouseholdForm
 ) -> tuple[Household | None, ApplicationError | None]:
