@@ -17,6 +17,8 @@ class User(AbstractUser):
     display_name = models.CharField(_("name"), max_length=60, blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     preferred_language = models.CharField(_("language"), max_length=10, blank=True)
+    # The few notices that need action also go by SMS (accounts.notifications: kinds registered with sms=True).
+    sms_notices = models.BooleanField(_("notices by SMS"), default=True)
 
     def __str__(self) -> str:
         return self.display_name or self.username
@@ -187,11 +189,26 @@ class Notification(models.Model):
         verbose_name_plural = _("notifications")
         ordering = ["-created_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["user", "dedupe_key"], name="notification_once")]
-        indexes = [models.Index(fields=["user", "read_at"])]
+        indexes = [
+            models.Index(fields=["user", "read_at"]),
+            # The sweep's query: the few rows waiting for (or stuck in) sending, never the whole table.
+            models.Index(
+                fields=["sms_due_at"],
+                name="notification_sms_pending",
+                condition=Q(sms_state__in=["due", "sending"]),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} -> {self.user_id}"
 
+    # The SMS copy (only for kinds registered with sms=True, to users with a phone who keep SMS on): marked due
+    # in the INSERT that creates the notice, claimed by one task with a conditional UPDATE, repaired by the sweep.
+    sms_state = models.CharField(max_length=8, choices=SmsState.choices, blank=True, default=SmsState.NONE)
+    sms_tries = models.PositiveSmallIntegerField(default=0)
+    # When it became due (or due again after a failure), or when a task claimed it (sending).
+    sms_due_at = models.DateTimeField(null=True, blank=True)
+    sms_sent_at = models.DateTimeField(null=True, blank=True)
 
 class InviteCode(models.Model):
     """A single-use code that binds one new account to one household.
