@@ -169,6 +169,17 @@ class Membership(models.Model):
         return bool(self.volunteer_group)
 
 
+class SmsState(models.TextChoices):
+    """A notice's SMS: none (in-app only), due (waiting for the task or the sweep), sending (claimed by one
+    task), sent, or failed (gave up after accounts.notifications.SMS_MAX_TRIES)."""
+
+    NONE = "", _("in-app only")
+    DUE = "due", _("SMS due")
+    SENDING = "sending", _("SMS sending")
+    SENT = "sent", _("SMS sent")
+    FAILED = "failed", _("SMS failed")
+
+
 class Notification(models.Model):
     """An in-app notice for one user. `dedupe_key` makes each notice exist once,
     however many times the task that sends it runs."""
@@ -183,6 +194,13 @@ class Notification(models.Model):
     dedupe_key = models.CharField(max_length=120)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
+    # The SMS copy (only for kinds registered with sms=True, to users with a phone who keep SMS on): marked due
+    # in the INSERT that creates the notice, claimed by one task with a conditional UPDATE, repaired by the sweep.
+    sms_state = models.CharField(max_length=8, choices=SmsState.choices, blank=True, default=SmsState.NONE)
+    sms_tries = models.PositiveSmallIntegerField(default=0)
+    # When it became due (or due again after a failure), or when a task claimed it (sending).
+    sms_due_at = models.DateTimeField(null=True, blank=True)
+    sms_sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("notification")
@@ -202,13 +220,6 @@ class Notification(models.Model):
     def __str__(self) -> str:
         return f"{self.kind} -> {self.user_id}"
 
-    # The SMS copy (only for kinds registered with sms=True, to users with a phone who keep SMS on): marked due
-    # in the INSERT that creates the notice, claimed by one task with a conditional UPDATE, repaired by the sweep.
-    sms_state = models.CharField(max_length=8, choices=SmsState.choices, blank=True, default=SmsState.NONE)
-    sms_tries = models.PositiveSmallIntegerField(default=0)
-    # When it became due (or due again after a failure), or when a task claimed it (sending).
-    sms_due_at = models.DateTimeField(null=True, blank=True)
-    sms_sent_at = models.DateTimeField(null=True, blank=True)
 
 class InviteCode(models.Model):
     """A single-use code that binds one new account to one household.

@@ -4,39 +4,53 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0003_membership_proxy_buildings'),
+        ("accounts", "0003_membership_proxy_buildings"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='notification',
-            name='sms_due_at',
+            model_name="notification",
+            name="sms_due_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='notification',
-            name='sms_sent_at',
+            model_name="notification",
+            name="sms_sent_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='notification',
-            name='sms_state',
-            field=models.CharField(blank=True, choices=[('', 'in-app only'), ('due', 'SMS due'), ('sending', 'SMS sending'), ('sent', 'SMS sent'), ('failed', 'SMS failed')], default='', max_length=8),
+            model_name="notification",
+            name="sms_state",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("", "in-app only"),
+                    ("due", "SMS due"),
+                    ("sending", "SMS sending"),
+                    ("sent", "SMS sent"),
+                    ("failed", "SMS failed"),
+                ],
+                default="",
+                max_length=8,
+            ),
         ),
         migrations.AddField(
-            model_name='notification',
-            name='sms_tries',
+            model_name="notification",
+            name="sms_tries",
             field=models.PositiveSmallIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='user',
-            name='sms_notices',
-            field=models.BooleanField(default=True, verbose_name='notices by SMS'),
+            model_name="user",
+            name="sms_notices",
+            field=models.BooleanField(default=True, verbose_name="notices by SMS"),
         ),
         migrations.AddIndex(
-            model_name='notification',
-            index=models.Index(condition=models.Q(('sms_state__in', ['due', 'sending'])), fields=['sms_due_at'], name='notification_sms_pending'),
+            model_name="notification",
+            index=models.Index(
+                condition=models.Q(("sms_state__in", ["due", "sending"])),
+                fields=["sms_due_at"],
+                name="notification_sms_pending",
+            ),
         ),
     ]
