@@ -90,6 +90,11 @@ class PolicyForm(forms.Form):
     )
     gate_opens = forms.TimeField(label=_("Gate opens"), widget=forms.TimeInput(attrs={"type": "time"}))
     gate_closes = forms.TimeField(label=_("Gate closes"), widget=forms.TimeInput(attrs={"type": "time"}))
+    public_previews = forms.BooleanField(
+        label=_("Shared links show a public preview of the buy"),
+        required=False,
+        help_text=_("Price, deadline, pickup place and how many households joined; never names, rooms or phones."),
+    )
 
 
 class SuspensionForm(forms.Form):

@@ -46,6 +46,8 @@ class DeliveryPolicy(models.Model):
     )
     gate_opens = models.TimeField(_("gate opens"), default=time(7, 0))
     gate_closes = models.TimeField(_("gate closes"), default=time(19, 0))
+    # Whether a buy's public short link (/s/<token>/) shows the buy to visitors who are not logged in.
+    public_previews = models.BooleanField(_("public previews of shared buys"), default=True)
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
 

@@ -16,6 +16,9 @@ class DeliveryPolicySerializer(serializers.Serializer):
     lead_hours = serializers.IntegerField(min_value=0, help_text="File at least this many hours before arrival")
     gate_opens = serializers.TimeField()
     gate_closes = serializers.TimeField()
+    public_previews = serializers.BooleanField(
+        required=False, help_text="Shared buys' short links show a public preview (absent: unchanged)"
+    )
 
     def to_representation(self, instance):
         return {
@@ -24,6 +27,7 @@ class DeliveryPolicySerializer(serializers.Serializer):
             "lead_hours": instance.lead_hours,
             "gate_opens": instance.gate_opens.strftime("%H:%M"),
             "gate_closes": instance.gate_closes.strftime("%H:%M"),
+            "public_previews": instance.public_previews,
         }
 
 
@@ -33,6 +37,7 @@ class DeliveryPolicyOutSerializer(serializers.Serializer):
     lead_hours = serializers.IntegerField()
     gate_opens = serializers.CharField()
     gate_closes = serializers.CharField()
+    public_previews = serializers.BooleanField()
 
 
 class SuspensionInSerializer(serializers.Serializer):

@@ -84,6 +84,7 @@ def _policy_snapshot(policy: DeliveryPolicy) -> dict[str, Any]:
         "lead_hours": policy.lead_hours,
         "gate_opens": policy.gate_opens.strftime("%H:%M"),
         "gate_closes": policy.gate_closes.strftime("%H:%M"),
+        "public_previews": policy.public_previews,
     }
 
 
@@ -95,11 +96,13 @@ def policy_update(
     lead_hours: int,
     gate_opens: time,
     gate_closes: time,
+    public_previews: bool | None = None,
 ) -> DeliveryPolicy:
     """Set the community's delivery policy. It applies to filings made from now on.
 
     A lead time over MAX_LEAD_HOURS is refused: the driver's test is sampled no later than the filing and at
-    most TEST_REPORT_MAX_AGE before arrival, so no filing could meet it.
+    most TEST_REPORT_MAX_AGE before arrival, so no filing could meet it. `public_previews` (None: unchanged)
+    turns on or off the public preview of shared buys' short links.
     """
     require(actor, Action.EDIT_POLICY, community)
     days = sorted({int(d) for d in weekdays})
@@ -116,6 +119,8 @@ def policy_update(
         policy.lead_hours = int(lead_hours)
         policy.gate_opens = gate_opens
         policy.gate_closes = gate_closes
+        if public_previews is not None:
+            policy.public_previews = bool(public_previews)
         policy.updated_by = actor
         policy.save()
         audit_append(

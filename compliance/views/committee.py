@@ -83,6 +83,7 @@ def policy_edit(request, community_id: int):
                 "lead_hours": current.lead_hours,
                 "gate_opens": current.gate_opens,
                 "gate_closes": current.gate_closes,
+                "public_previews": current.public_previews,
             }
         )
     context = {"community": community, "form": form, "policy": current}

@@ -30,6 +30,7 @@ from groupbuy.models.pools import (
     PoolMemberStatus,
     PoolStatus,
 )
+from groupbuy.models.share import ShareLink
 
 __all__ = [
     "MONEY",
@@ -59,4 +60,5 @@ __all__ = [
     "PoolMember",
     "PoolMemberStatus",
     "PoolStatus",
+    "ShareLink",
 ]
