@@ -4,6 +4,7 @@ from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts import views as account_views
+from groupbuy.urls import share_patterns
 from groupbuy.views import bench as bench_views
 
 urlpatterns = [
@@ -13,6 +14,7 @@ urlpatterns = [
     path("compliance/", include("compliance.urls")),
     path("buys/", include("groupbuy.urls")),
     path("settlement/", include("settlement.urls")),
+    path("s/", include((share_patterns, "share"))),  # a buy's public short link (groupbuy/views/share.py)
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -1,6 +1,9 @@
-"""The one QR helper: an inline SVG (no file, no extra request) for pages and printables."""
+"""The one QR module: an inline SVG (no file, no extra request) for pages and printables, and a PNG for images
+made on the server (the share poster)."""
 
 from __future__ import annotations
+
+import io
 
 import segno
 
@@ -13,3 +16,10 @@ def qr_svg(data: str, *, scale: int = 5, border: int = 2, fast: bool = False) ->
     """
     code = segno.make(data, error="m", mask=0 if fast else None)
     return code.svg_inline(scale=scale, border=border, dark="#000", light="#fff")
+
+
+def qr_png(data: str, *, scale: int = 8, border: int = 2) -> bytes:
+    """A PNG QR code of `data` (error correction M, black on white), for images made on the server (posters)."""
+    buffer = io.BytesIO()
+    segno.make(data, error="m").save(buffer, kind="png", scale=scale, border=border, dark="#000", light="#fff")
+    return buffer.getvalue()

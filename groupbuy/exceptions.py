@@ -133,6 +133,13 @@ def not_found() -> NotFound:
     return NotFound()
 
 
+def share_link_not_found() -> NotFound:
+    return NotFound(
+        _("This share link no longer works. Ask the leader of the buy for the current one."),
+        code="share_link_not_found",
+    )
+
+
 # --- pools, packs (issue 6) -------------------------------------------------
 
 

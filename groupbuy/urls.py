@@ -3,7 +3,7 @@ and the `printables` namespace (paper 接龙, pick lists, charts), names and pat
 
 from django.urls import include, path, re_path
 
-from groupbuy.views import catalog, leaders, pools, printables, residents
+from groupbuy.views import catalog, leaders, pools, printables, residents, share
 from settlement.views import orders
 
 buy_patterns = [
@@ -36,12 +36,23 @@ buy_patterns = [
     path("<int:pk>/pool/leave/", pools.pool_leave, name="pool_leave"),
     path("<int:pk>/share/", pools.share_form, name="pool_share_form"),
     path("<int:pk>/share/send/", pools.pool_share, name="pool_share"),
+    # Sharing a buy (groupbuy/views/share.py): the poster to download and the leader's link reset.
+    path("<int:pk>/poster.png", share.buy_poster, name="buy_poster"),
+    path("<int:pk>/share-link/reset/", share.share_link_reset, name="share_link_reset"),
 ]
 
 printable_patterns = [
     path("<int:pk>/print/sign-up-sheet/", printables.signup_sheet, name="signup_sheet"),
     path("<int:pk>/print/pick-list/", printables.pick_list, name="pick_list"),
     path("<int:pk>/stats/", printables.buy_stats, name="stats"),
+]
+
+# The public short link of a buy, mounted at /s/ by config/urls.py (namespace `share`): no login.
+share_patterns = [
+    path("<str:token>/", share.share_preview, name="preview"),
+    path("<str:token>/photo/<int:photo_id>/", share.share_photo, name="photo"),
+    path("<str:token>/poster.png", share.share_poster, name="poster"),
+    path("<str:token>/go/", share.share_go, name="go"),
 ]
 
 urlpatterns = [

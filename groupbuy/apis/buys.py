@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.urls import reverse
 from django.utils.translation import get_language
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -26,6 +25,7 @@ from groupbuy import selectors
 from groupbuy import serializers as s
 from groupbuy.services import buys as buy_services
 from groupbuy.services import catalog
+from groupbuy.services import share as share_services
 from groupbuy.services import signup as signup_services
 
 ERRORS = {400: s.ErrorOut, 403: s.ErrorOut, 404: s.ErrorOut, 409: s.ErrorOut}
@@ -99,8 +99,7 @@ class BuyShareTextApi(APIView):
         buy = selectors.buy_get(user=request.user, buy_id=pk)
         if not selectors.share_allowed(user=request.user, buy=buy):
             raise err.forbidden()
-        # The buy's own address for now; the tokenised public short link (issue 15, item 2) replaces it here.
-        link = request.build_absolute_uri(reverse("groupbuy:buy_detail", args=[buy.pk]))
+        link = share_services.share_link_for(buy, request)
         rows = selectors.signup_list(buy=buy)
         text = selectors.share_text_get(buy=buy, rows=rows, link=link, language=get_language())
         return Response({"text": text, "link": link})

@@ -88,6 +88,20 @@ def buy_get(*, user: User, buy_id: Any, with_items: bool = True) -> GroupBuy:
 
 
 def buy_get_for_signup(*, user: User, buy_id: Any) -> GroupBuy:
+def buy_get_shared(*, buy_id: int) -> GroupBuy:
+    """A buy with its items and display fields (as `buy_get`) WITHOUT the membership check. Precondition: the
+    caller proved access another way (a live share token: groupbuy.selectors.share). 404 when it is gone."""
+    buy = (
+        GroupBuy.objects.select_related("community")
+        .prefetch_related(Prefetch("items", queryset=_items_queryset()))
+        .filter(pk=buy_id)
+        .first()
+    )
+    if buy is None:
+        raise err.not_found()
+    return buy_display_get(buy)
+
+
     """A buy to sign up to: its own row only (no joins, no pool subquery: the sign-up checks its state and pool
     on the row it locks). Same refusals as buy_get."""
     buy = GroupBuy.objects.filter(pk=lookup_id(buy_id)).first()

@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
-from compliance.models import Filing
+from compliance.models import DeliveryPolicy, Filing
 from settlement.models import AfterSalesReport, Donation, ReportState
 
 
@@ -35,3 +35,10 @@ def donated_by_item(*, buy_id: int) -> dict[int, int]:
     return dict(
         Donation.objects.filter(buy_id=buy_id).values("item_id").annotate(q=Sum("quantity")).values_list("item_id", "q")
     )
+
+
+def public_previews_on(*, community_id: int) -> bool:
+    """Whether the community's policy lets a buy's short link show its public preview (the field's default,
+    on, when the committee never saved a policy)."""
+    value = DeliveryPolicy.objects.filter(community_id=community_id).values_list("public_previews", flat=True).first()
+    return DeliveryPolicy._meta.get_field("public_previews").default if value is None else bool(value)

@@ -4,17 +4,23 @@ are the same lines. Never a phone, a full name or a care note: rows from `signup
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.utils import timezone, translation
 from django.utils.formats import number_format
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
 from accounts.models import User
 from accounts.permissions import is_buy_leader
-from groupbuy.models import GroupBuy
+from groupbuy import exceptions as err
+from groupbuy.models import GroupBuy, OfferPhoto, PhotoStatus, ShareLink
+from groupbuy.selectors.buys import buy_get_shared
+from groupbuy.selectors.communities import lookup_id
+from groupbuy.selectors.other_apps import public_previews_on
 
 CENT = Decimal("0.01")
 
@@ -45,19 +51,50 @@ def _markup(item: Any) -> str:
     return text
 
 
+def _unit(buy: GroupBuy) -> str:
+    main = buy.main_item
+    return main.offer.unit if main is not None else ""
+
+
+def _state(buy: GroupBuy) -> str:
+    """ "Formed (成团)" or what is still missing ("3 kg more to form"), from `buy.progress`."""
+    p = buy.progress
+    if p.reached:
+        return gettext("Formed (成团)")
+    if p.counts_units:
+        return gettext("%(n)s %(unit)s more to form") % {"n": _number(p.remaining), "unit": _unit(buy)}
+    return gettext("%(n)s more to form") % {"n": _money(p.remaining)}
+
+
 def _progress(buy: GroupBuy) -> str:
     """From `buy.progress` (buy_display_get), the numbers the page's progress bar shows; no rule recomputed."""
     p = buy.progress
-    main = buy.main_item
-    unit = main.offer.unit if main is not None else ""
     if p.counts_units:
-        so_far = f"{_number(p.current)}/{_number(p.moq)} {unit}"
-        left = gettext("%(n)s %(unit)s more to form") % {"n": _number(p.remaining), "unit": unit}
+        so_far = f"{_number(p.current)}/{_number(p.moq)} {_unit(buy)}"
     else:
         so_far = f"{_money(p.current)}/{_money(p.moq)}"
-        left = gettext("%(n)s more to form") % {"n": _money(p.remaining)}
-    state = gettext("Formed (成团)") if p.reached else left
-    return gettext("Minimum order: %(so_far)s, %(state)s") % {"so_far": so_far, "state": state}
+    return gettext("Minimum order: %(so_far)s, %(state)s") % {"so_far": so_far, "state": _state(buy)}
+
+
+def share_deadline_line(buy: GroupBuy) -> str:
+    """The deadline as "Deadline: 2026-12-05 20:00 (UTC+08:00)" in the active language, in the site's time zone."""
+    local = timezone.localtime(buy.deadline)
+    return gettext("Deadline: %(when)s (UTC%(offset)s)") % {
+        "when": local.strftime("%Y-%m-%d %H:%M"),
+        "offset": local.isoformat(timespec="minutes")[-6:],
+    }
+
+
+def share_money(value: Any) -> str:
+    """¥12.50, as the 接龙 text writes prices."""
+    return _money(value)
+
+
+def share_progress_summary(buy: GroupBuy) -> str:
+    """The poster's and the preview's "已接 N 户 · 还差 M 份": live households (the buy's counter) and the same
+    missing-to-form wording as the 接龙 text. Only counts: never a name."""
+    joined = ngettext("%(n)s household joined", "%(n)s households joined", buy.entry_count) % {"n": buy.entry_count}
+    return f"{joined} · {_state(buy)}"
 
 
 def share_list_lines(rows: Sequence[Any], items: Sequence[Any]) -> list[str]:
@@ -85,11 +122,7 @@ def share_text_get(*, buy: GroupBuy, rows: Sequence[Any], link: str, language: s
             label = f"{item.offer.title} {price}" if len(items) > 1 else price
             lines.append(gettext("Price: %(price)s (%(markup)s)") % {"price": label, "markup": _markup(item)})
         lines.append(_progress(buy))
-        local = timezone.localtime(buy.deadline)
-        lines.append(
-            gettext("Deadline: %(when)s (UTC%(offset)s)")
-            % {"when": local.strftime("%Y-%m-%d %H:%M"), "offset": local.isoformat(timespec="minutes")[-6:]}
-        )
+        lines.append(share_deadline_line(buy))
         place = buy.drop_point or buy.get_distribution_mode_display()
         lines.append(gettext("Pickup: %(place)s") % {"place": place})
         lines.append(gettext("Join here: %(link)s") % {"link": link})
@@ -109,9 +142,52 @@ def share_description_get(*, buy: GroupBuy) -> str:
         else f"{_money(item.unit_price)}/{item.offer.unit}"
         for item in items
     )
-    local = timezone.localtime(buy.deadline)
-    deadline = gettext("Deadline: %(when)s (UTC%(offset)s)") % {
-        "when": local.strftime("%Y-%m-%d %H:%M"),
-        "offset": local.isoformat(timespec="minutes")[-6:],
-    }
-    return " · ".join(part for part in (buy.title, prices, _progress(buy), deadline) if part)
+    return " · ".join(part for part in (buy.title, prices, _progress(buy), share_deadline_line(buy)) if part)
+
+
+# What secrets.token_urlsafe makes; anything else is not a token (no query for it).
+_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+def share_link_live_get(*, token: str) -> ShareLink:
+    """The live (unrevoked) share link with this token; `share_link_not_found` (404) for a reset or unknown one."""
+    link = None
+    if _TOKEN_RE.match(token or ""):
+        link = ShareLink.objects.filter(token=token, revoked_at__isnull=True).first()
+    if link is None:
+        raise err.share_link_not_found()
+    return link
+
+
+@dataclass
+class SharePreview:
+    """What /s/<token>/ may show to anyone holding the link: the buy's own facts (items with their first photo,
+    progress, deadline, pickup place, household count) and never a name, a room, a phone or the list.
+    `previews_on` is the community's policy; when off, the page shows nothing of the buy but that it exists."""
+
+    link: ShareLink
+    buy: GroupBuy
+    previews_on: bool
+    photo_ids: list[int]
+
+
+def share_preview_get(*, token: str) -> SharePreview:
+    link = share_link_live_get(token=token)
+    buy = buy_get_shared(buy_id=link.buy_id)
+    photo_ids = [photo for item in buy.item_list if (photo := getattr(item, "photo_id", None))]
+    return SharePreview(
+        link=link, buy=buy, previews_on=public_previews_on(community_id=buy.community_id), photo_ids=photo_ids
+    )
+
+
+def share_photo_get(*, token: str, photo_id: Any) -> OfferPhoto:
+    """A processed photo of one of the offers of the shared buy, while its link is live and previews are on."""
+    link = share_link_live_get(token=token)
+    photo = (
+        OfferPhoto.objects.select_related("offer__supplier")
+        .filter(pk=lookup_id(photo_id), status=PhotoStatus.READY, offer__buy_items__buy_id=link.buy_id)
+        .first()
+    )
+    if photo is None or not public_previews_on(community_id=photo.offer.supplier.community_id):
+        raise err.not_found()
+    return photo

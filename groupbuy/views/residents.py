@@ -10,7 +10,6 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -28,6 +27,7 @@ from groupbuy.forms import (
     QuantitiesForm,
 )
 from groupbuy.models import GroupBuy
+from groupbuy.services import share as share_services
 from groupbuy.services import signup as signup_services
 
 
@@ -114,8 +114,7 @@ def _share_text(request: HttpRequest, buy: GroupBuy, rows: list[Any]) -> str | N
     """The 复制接龙 text for whoever may share this buy (None for the others), from the page's own list rows."""
     if not selectors.share_allowed(user=request.user, buy=buy):
         return None
-    # The buy's own address for now; the tokenised public short link (issue 15, item 2) replaces it here.
-    link = request.build_absolute_uri(reverse("groupbuy:buy_detail", args=[buy.pk]))
+    link = share_services.share_link_for(buy, request)
     return selectors.share_text_get(buy=buy, rows=rows, link=link, language=get_language())
 
 

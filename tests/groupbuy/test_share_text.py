@@ -11,7 +11,7 @@ import pytest
 from django.urls import reverse
 
 from groupbuy.factories import BuyItemFactory, GroupBuyFactory, main_item, signup
-from groupbuy.models import BuyStatus, GroupBuy
+from groupbuy.models import BuyStatus, GroupBuy, ShareLink
 from groupbuy.services.signup import signup_create
 
 
@@ -100,7 +100,8 @@ def test_the_api_gives_the_same_text_and_link(place, api, web, two_item_buy):
     response = api(place.resident.user).get(api_url(two_item_buy))
     assert response.status_code == 200
     body = response.json()
-    assert body["link"] == "http://testserver" + detail_url(two_item_buy)
+    live = ShareLink.objects.get(buy=two_item_buy, revoked_at__isnull=True)
+    assert body["link"] == f"http://testserver/s/{live.token}/"
     assert body["link"] in body["text"]
     assert body["text"] == page
 

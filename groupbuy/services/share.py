@@ -1,0 +1,56 @@
+"""Share links (issue 15): the one place a buy's public short link is made, reset and turned into an address.
+
+Every caller that shows or encodes the buy's share address (the 接龙 text, the share-text API, the poster's QR,
+the lobby sheet's QR) calls `share_link_for`, so they all carry the same, current link."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.db import transaction
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.permissions import require_buy_leader
+from groupbuy.models import GroupBuy, ShareLink
+
+TOKEN_BYTES = 18  # 144 random bits, 24 URL-safe characters
+
+
+def _insert_live(*, buy_id: int, actor: User | None) -> ShareLink:
+    """Insert a live link unless the buy has one (the partial unique constraint decides, so a race inserts one),
+    then return the live one."""
+    ShareLink.objects.bulk_create(
+        [ShareLink(buy_id=buy_id, token=secrets.token_urlsafe(TOKEN_BYTES), created_by=actor)], ignore_conflicts=True
+    )
+    return ShareLink.objects.get(buy_id=buy_id, revoked_at__isnull=True)
+
+
+def share_link_get_or_create(*, buy: GroupBuy, actor: User | None = None) -> ShareLink:
+    """The buy's live share link, made on first use. Idempotent under races: get-or-create on the constraint."""
+    live = ShareLink.objects.filter(buy_id=buy.pk, revoked_at__isnull=True).first()
+    return live or _insert_live(buy_id=buy.pk, actor=actor)
+
+
+def share_link_reset(*, actor: User, buy: GroupBuy) -> ShareLink:
+    """The leader of the buy revokes its live link (its address then answers 404) and gets a new one. Two resets
+    at once end with one new live link: the second one's revoke finds nothing left and its insert yields."""
+    require_buy_leader(actor, buy)
+    with transaction.atomic():
+        ShareLink.objects.filter(buy_id=buy.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        return _insert_live(buy_id=buy.pk, actor=actor)
+
+
+def share_path(link: ShareLink) -> str:
+    return reverse("share:preview", args=[link.token])
+
+
+def share_link_for(buy: GroupBuy, request: HttpRequest | None = None) -> str:
+    """The buy's share address: absolute (request.build_absolute_uri) when a request is given, else the path.
+    Creates the link on first use. Callers have already decided the viewer may share the buy (`share_allowed`)."""
+    user = getattr(request, "user", None)
+    actor = user if user is not None and user.is_authenticated else None
+    path = share_path(share_link_get_or_create(buy=buy, actor=actor))
+    return request.build_absolute_uri(path) if request is not None else path
