@@ -7,5 +7,9 @@ class AccountsConfig(AppConfig):
     verbose_name = _("People and communities")
 
     def ready(self) -> None:
-        # Register this app's notification kinds in every process (web, worker), so notices always render.
-        from accounts import notifications  # noqa: F401
+        # Register this app's notification kinds in every process (web, worker), so notices always render; and
+        # the SMS notice tasks, in this process too: services enqueue them by name (core.enqueue).
+        from accounts import (
+            notifications,  # noqa: F401
+            tasks,  # noqa: F401
+        )

@@ -52,6 +52,12 @@ app.conf.beat_schedule = {
         "schedule": 300.0,
         "options": {"expires": 300},
     },
+    # Notices' SMS still due a minute after they were written (enqueue lost, gateway refused): send them.
+    "accounts.sms_notices": {
+        "task": "accounts.tasks.sms_notices_sweep",
+        "schedule": 60.0,
+        "options": {"expires": 60},
+    },
     # Suspensions that ran out without being lifted: release (or re-hold) the deliveries they held.
     "compliance.suspension_expiry": {
         "task": "compliance.tasks.expire_suspensions",

@@ -210,6 +210,8 @@ PRICE_CHANGE_MIN_ANSWER_HOURS = env.int("PRICE_CHANGE_MIN_ANSWER_HOURS", default
 # SMS (core/sms.py): login codes and the notices that need action. The demo prints them; a real gateway is a
 # class with the same `send` method, named here.
 SMS_BACKEND = env.str("SMS_BACKEND", default="core.sms.ConsoleBackend")
+# The site's public address, for links in text read outside it (a notice's SMS links to its card).
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 # --- REST framework -------------------------------------------------------
 REST_FRAMEWORK = {

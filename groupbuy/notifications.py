@@ -18,11 +18,12 @@ from accounts.models import Membership, Notification
 from accounts.notifications import notification_send, register
 from groupbuy.models import Entry, EntryStatus, GroupBuy
 
-register("buy_formed", _("“{title}” reached its minimum order (成团)."))
+register("buy_formed", _("“{title}” reached its minimum order (成团)."), sms=True)
 register("buy_closed", _("“{title}” is closed: the list is final and the order goes to the supplier."))
 register(
     "buy_failed",
     _("“{title}” did not reach its minimum order by the deadline (流团). Your sign-up was released."),
+    sms=True,
 )
 register("buy_cancelled", _("“{title}” was cancelled by its leader: {reason}"))
 register("pool_offered", _("{community} invites your community to pool “{title}” to reach the supplier's minimum."))

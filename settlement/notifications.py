@@ -9,6 +9,7 @@ register("payment_reminder", _("“{title}”: please pay {amount} yuan for your
 register(
     "price_change_proposed",
     _("“{title}”: {item} now costs {new_price} yuan instead of {old_price}. Please accept or withdraw by {deadline}."),
+    sms=True,
 )
 register(
     "price_change_resolved",
@@ -26,4 +27,4 @@ register(
     _("“{title}”: your report was resolved: {resolution}."),
     labels={"resolution": dict(Resolution.choices)},
 )
-register("pickup_ready", _("“{title}”: your goods are ready. Your pickup code is {code}."))
+register("pickup_ready", _("“{title}”: your goods are ready. Your pickup code is {code}."), sms=True)
