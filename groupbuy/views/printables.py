@@ -1,8 +1,10 @@
-"""Printables for residents without phones, and the buy's charts page. Read-only views (no service calls).
+"""Printables for residents without phones, and the buy's charts page. Read-only views (the sheet's QR makes the buy's
+share link on first use, through groupbuy.services.share).
 
 - Sign-up sheet per building (A4): the buy's items, prices, minimum, deadline and drop point, who in the
-  building has already signed up (masked), and blank numbered lines to write on. A building leader posts it in
-  the lobby, collects it and enters the lines with proxy ordering.
+  building has already signed up (masked), blank numbered lines to write on and a QR code of the buy's share
+  link. A building leader posts it in the lobby, collects it and enters the lines with proxy ordering. It prints
+  in Chinese whatever the leader's own language (`?lang=en` for English): the lobby reads Chinese.
 - Pick list per building (A4): households by room with what to hand over, a tick box and a signature column;
   one building per printed page.
 - Stats: sign-up progress over time and distribution per building as inline SVG.
@@ -12,17 +14,21 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import translation
 from django.views.decorators.http import require_GET
 
 from accounts.permissions import membership_for, require_proxy
 from accounts.selectors import buildings_of
 from core.pages import page
 from core.parsing import int_param
+from core.qr import qr_svg
 from groupbuy import charts, selectors
 from groupbuy import exceptions as err
+from groupbuy.services.share import share_link_for
 from settlement import selectors as settlement_selectors
 
 DEFAULT_BLANK_LINES = 18
+SHEET_LANGUAGES = ("zh-hans", "en")  # the first is the default: the lobby reads Chinese
 MAX_BLANK_LINES = 60
 
 
@@ -56,8 +62,21 @@ def signup_sheet(request: HttpRequest, pk: int) -> HttpResponse:
         by_building.setdefault(row.entry.household.building_id, []).append(row)
     blank = int_param(request.GET.get("lines"), DEFAULT_BLANK_LINES, low=1, high=MAX_BLANK_LINES)
     sheets = [{"building": b, "rows": by_building.get(b.pk, []), "blank": range(1, blank + 1)} for b in buildings]
-    context = {"buy": buy, "sheets": sheets, "building_id": building_id, "all_buildings": building_id is None}
-    return render(request, "groupbuy/print/signup_sheet.html", context)
+    language = request.GET.get("lang") if request.GET.get("lang") in SHEET_LANGUAGES else SHEET_LANGUAGES[0]
+    share_link = share_link_for(buy, request)
+    context = {
+        "buy": buy,
+        "sheets": sheets,
+        "building_id": building_id,
+        "all_buildings": building_id is None,
+        "sheet_language": language,
+        "share_link": share_link,
+        "share_qr": qr_svg(share_link, scale=3),
+    }
+    with translation.override(language):
+        response = render(request, "groupbuy/print/signup_sheet.html", context)
+    response["Content-Language"] = language
+    return response
 
 
 @require_GET
