@@ -4,11 +4,17 @@ from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts import views as account_views
+from core import pwa
 from groupbuy.urls import share_patterns
 from groupbuy.views import bench as bench_views
 
 urlpatterns = [
     path("", account_views.home, name="home"),
+    # The installable web app (core/pwa.py): the worker must be served from the root to control every page.
+    path("manifest.webmanifest", pwa.manifest, name="pwa_manifest"),
+    path("sw.js", pwa.service_worker, name="pwa_sw"),
+    path("offline/", pwa.offline, name="pwa_offline"),
+    path("favicon.ico", pwa.favicon),
     path("i18n/setlang/", set_language, name="set_language"),
     path("accounts/", include("accounts.urls")),
     path("compliance/", include("compliance.urls")),
