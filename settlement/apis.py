@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
@@ -27,9 +28,13 @@ from settlement.serializers import (
     SettlementDonationIn,
     SettlementDonationOut,
     SettlementHandoverIn,
+    SettlementPayeeIn,
+    SettlementPayeeOut,
     SettlementPaymentConfirmIn,
     SettlementPaymentMarkIn,
     SettlementPaymentOut,
+    SettlementPayPageOut,
+    SettlementPaySummaryOut,
     SettlementPickBuildingOut,
     SettlementPickupOut,
     SettlementPriceChangeIn,
@@ -46,6 +51,7 @@ from settlement.serializers import (
 from settlement.services import after_sales as after_sales_services
 from settlement.services import distribution as distribution_services
 from settlement.services import donations as donation_services
+from settlement.services import payee as payee_services
 from settlement.services import payments as payment_services
 from settlement.services import price_changes as change_services
 from settlement.services import shortages as shortage_services
@@ -53,6 +59,34 @@ from settlement.services import shortages as shortage_services
 
 def _payment_out(payment) -> dict[str, Any]:
     return SettlementPaymentOut(payment).data
+
+
+def _payee_out(account, *, qr_url: str) -> dict[str, Any] | None:
+    if account is None:
+        return None
+    ready = selectors.payee_qr_ready(account)
+    return SettlementPayeeOut(
+        {
+            "name": account.name,
+            "qr_url": f"{qr_url}?v={int(account.updated_at.timestamp())}" if ready else None,
+            "for_buy": account.buy_id is not None,
+            "updated_at": account.updated_at,
+        }
+    ).data
+
+
+def _pay_page_out(data: selectors.PayPage) -> dict[str, Any]:
+    entry = data["entry"]
+    qr_url = reverse("settlement:payee_qr", kwargs={"pk": entry.buy_id})
+    return SettlementPayPageOut(
+        {
+            **data["summary"],
+            "entry_id": entry.pk,
+            "seq": entry.seq,
+            "note": data["note"],
+            "payee": _payee_out(data["payee"], qr_url=qr_url),
+        }
+    ).data
 
 
 # --- views ----------------------------------------------------------------------------------------------------------
@@ -94,6 +128,12 @@ class PaymentMarkApi(APIView):
     @extend_schema(
         request=SettlementPaymentMarkIn, responses=SettlementPaymentOut, operation_id="settlement_payment_mark"
     )
+    @extend_schema(responses=SettlementPayPageOut, operation_id="settlement_payment_get")
+    def get(self, request: Request, entry_pk: int) -> Response:
+        """What the payment page shows: the three numbers, the stage, the payee and the transfer note."""
+        data = selectors.pay_page_get(user=request.user, entry_id=entry_pk)
+        return Response(_pay_page_out(data))
+
     def post(self, request: Request, entry_pk: int) -> Response:
         entry = selectors.entry_get(entry_id=entry_pk)
         selectors.buy_get(user=request.user, buy_id=entry.buy_id)
@@ -264,6 +304,7 @@ class MyPickupApi(APIView):
                 "seq": entry.seq,
                 "state": info["state"],
                 **{k: str(info[k]) for k in ("owed", "paid", "pending", "refunded", "due")},
+                **SettlementPaySummaryOut(selectors.payment_summary_of(entry)).data,
                 "refunds": SettlementRefundOut(entry.refunds.all(), many=True).data,
                 "pickup_code": pickup.code if pickup else None,
                 "pickup_state": pickup.state if pickup else None,
@@ -392,3 +433,48 @@ class PickListApi(APIView):
         # Who sees which buildings, names and care notes is the selector's rule (pick_scope_get).
         groups = selectors.pick_list_get(user=request.user, buy=buy, building_id=building_id)
         return Response(SettlementPickBuildingOut(groups, many=True).data)
+
+
+class PayeeApi(APIView):
+    """GET: the payee residents of this buy pay (its own, else the leader's default), for whoever may see it.
+    PUT (multipart: name, optional qr_image): the buy's own payee, by its leader only."""
+
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    @extend_schema(responses=SettlementPayeeOut, operation_id="settlement_payee_get")
+    def get(self, request: Request, pk: int) -> Response:
+        buy = selectors.buy_get(user=request.user, buy_id=pk)
+        if not selectors.can_see_payee(request.user, buy):
+            raise errors.not_your_entry()
+        account = selectors.payee_for_buy(buy=buy)
+        if account is None:
+            raise errors.not_found()
+        return Response(_payee_out(account, qr_url=reverse("settlement:payee_qr", kwargs={"pk": buy.pk})))
+
+    @extend_schema(request=SettlementPayeeIn, responses=SettlementPayeeOut, operation_id="settlement_payee_set")
+    def put(self, request: Request, pk: int) -> Response:
+        buy = selectors.buy_get(user=request.user, buy_id=pk)
+        data = valid(SettlementPayeeIn, request.data)
+        account = payee_services.payee_set(
+            actor=request.user, buy=buy, name=data["name"], qr_image=data.get("qr_image")
+        )
+        return Response(_payee_out(account, qr_url=reverse("settlement:payee_qr", kwargs={"pk": buy.pk})))
+
+
+class PayeeDefaultApi(APIView):
+    """GET / PUT the caller's own default payee (used for every buy they lead that has none of its own)."""
+
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    @extend_schema(responses=SettlementPayeeOut, operation_id="settlement_payee_default_get")
+    def get(self, request: Request) -> Response:
+        account = selectors.payee_own_get(user=request.user)
+        if account is None:
+            raise errors.not_found()
+        return Response(_payee_out(account, qr_url=reverse("settlement:payee_default_qr")))
+
+    @extend_schema(request=SettlementPayeeIn, responses=SettlementPayeeOut, operation_id="settlement_payee_default_set")
+    def put(self, request: Request) -> Response:
+        data = valid(SettlementPayeeIn, request.data)
+        account = payee_services.payee_set(actor=request.user, name=data["name"], qr_image=data.get("qr_image"))
+        return Response(_payee_out(account, qr_url=reverse("settlement:payee_default_qr")))

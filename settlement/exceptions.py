@@ -175,6 +175,18 @@ def not_vulnerable(**detail: Any) -> ValidationFailed:
     )
 
 
+def payee_name_required(**detail: Any) -> ValidationFailed:
+    return ValidationFailed(
+        _("Enter the payee name as it shows in WeChat or Alipay."), code="payee_name_required", detail=_detail(detail)
+    )
+
+
+def payee_qr_required(**detail: Any) -> ValidationFailed:
+    return ValidationFailed(
+        _("Upload the picture of your payment QR code (收款码)."), code="payee_qr_required", detail=_detail(detail)
+    )
+
+
 def amount_too_high(*, most: Decimal) -> ValidationFailed:
     return ValidationFailed(
         _("That is more than is due on this sign-up (at most ¥%(max)s).") % {"max": most},

@@ -70,3 +70,13 @@ class DonationForm(forms.Form):
     def __init__(self, *args, items=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["item"].choices = [(item.pk, f"{item.offer.title} · {item.unit_price}") for item in items]
+
+
+class PayeeForm(forms.Form):
+    name = forms.CharField(label=_("Payee name"), max_length=60, required=False)
+    qr_image = forms.FileField(
+        label=_("Picture of your payment QR code (收款码)"),
+        required=False,
+        help_text=_("In WeChat: Me → Pay → Receive money → Save the QR code; then choose that picture here."),
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+    )

@@ -333,3 +333,26 @@ class Donation(models.Model):
 
     def __str__(self) -> str:
         return f"donation of {self.quantity} x {self.item_id}"
+
+
+class PayeeAccount(models.Model):
+    """Where a leader takes transfers: the payee name and a 收款码 (WeChat/Alipay payment QR) image.
+
+    `buy` empty: the owner's default, used for every buy they lead; set: that buy's own, which overrides the
+    leader's default. The image is a private storage path, pending (never served) until re-encoded, as
+    transfer screenshots are (services/photos.py)."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="payee_accounts")
+    buy = models.ForeignKey(GroupBuy, null=True, blank=True, on_delete=models.CASCADE, related_name="payee_accounts")
+    name = models.CharField(_("payee name"), max_length=60)
+    qr_image = models.CharField(max_length=255, blank=True)  # private storage path
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["owner"], condition=Q(buy__isnull=True), name="payee_one_default_per_owner"),
+            models.UniqueConstraint(fields=["buy"], condition=Q(buy__isnull=False), name="payee_one_per_buy"),
+        ]
+
+    def __str__(self) -> str:
+        return f"payee {self.name} ({'buy ' + str(self.buy_id) if self.buy_id else 'default'})"

@@ -243,3 +243,36 @@ class SettlementPickBuildingOut(serializers.Serializer):
     total = serializers.IntegerField()
     households = SettlementPickHouseholdOut(many=True)
     donations = SettlementPickDonationOut(many=True)
+
+
+class SettlementPaySummaryOut(serializers.Serializer):
+    """The household's three numbers (amount_due = confirmed + awaiting + still_owed - overpaid) and stage."""
+
+    amount_due = serializers.DecimalField(max_digits=12, decimal_places=2)
+    confirmed = serializers.DecimalField(max_digits=12, decimal_places=2)
+    awaiting = serializers.DecimalField(max_digits=12, decimal_places=2)
+    still_owed = serializers.DecimalField(max_digits=12, decimal_places=2)
+    overpaid = serializers.DecimalField(max_digits=12, decimal_places=2)
+    pay_amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    stage = serializers.CharField()
+    stage_label = serializers.CharField()
+    can_pay = serializers.BooleanField()
+
+
+class SettlementPayeeOut(serializers.Serializer):
+    name = serializers.CharField()
+    qr_url = serializers.CharField(allow_null=True)  # null while the image is being re-encoded (or none)
+    for_buy = serializers.BooleanField()  # the buy's own payee (false: the leader's default)
+    updated_at = serializers.DateTimeField()
+
+
+class SettlementPayPageOut(SettlementPaySummaryOut):
+    entry_id = serializers.IntegerField()
+    seq = serializers.IntegerField()
+    note = serializers.CharField()
+    payee = SettlementPayeeOut(allow_null=True)
+
+
+class SettlementPayeeIn(serializers.Serializer):
+    name = serializers.CharField(max_length=200, allow_blank=True, default="")
+    qr_image = serializers.FileField(required=False, allow_null=True)

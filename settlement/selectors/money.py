@@ -7,23 +7,27 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypedDict
 
+from django.db import models
 from django.db.models import DecimalField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from accounts.permissions import membership_for
+from accounts.permissions import Action, can, is_entry_owner, membership_for
 from groupbuy.models import Entry, EntryLine, EntryStatus, GroupBuy
 from settlement import exceptions as errors
 from settlement.models import (
     ZERO,
     Adjustment,
+    PayeeAccount,
     Payment,
     PaymentState,
     Refund,
     money,
 )
 from settlement.permissions import is_payment_staff
+from settlement.selectors.payee import payee_for_buy, payee_qr_ready, transfer_note
 
 MONEY_FIELD = DecimalField(max_digits=12, decimal_places=2)
 
@@ -68,16 +72,19 @@ class EntryMoney(TypedDict):
     payment: Payment | None
 
 
+def with_money(entries: QuerySet[Entry]) -> QuerySet[EntryWithMoney]:
+    """`entries` with what money_of / payment_summary_of need: the payment row joined and the sums of
+    adjustments and refunds annotated (one query for any number of entries, of any buys)."""
+    return entries.select_related("payment").annotate(
+        credits=Coalesce(_sum_subquery(Adjustment), Value(ZERO), output_field=MONEY_FIELD),
+        refunded=Coalesce(_sum_subquery(Refund), Value(ZERO), output_field=MONEY_FIELD),
+    )
+
+
 def entry_money_list(*, buy: GroupBuy) -> QuerySet[EntryWithMoney]:
     """Entries of the buy (all statuses) with their payment, credits and refunds in one query."""
-    return (
-        Entry.objects.filter(buy_id=buy.pk)
-        .select_related("household__building", "payment", "placed_by")
-        .annotate(
-            credits=Coalesce(_sum_subquery(Adjustment), Value(ZERO), output_field=MONEY_FIELD),
-            refunded=Coalesce(_sum_subquery(Refund), Value(ZERO), output_field=MONEY_FIELD),
-        )
-        .order_by("seq")
+    return with_money(Entry.objects.filter(buy_id=buy.pk).select_related("household__building", "placed_by")).order_by(
+        "seq"
     )
 
 
@@ -105,6 +112,74 @@ def money_of(entry: EntryWithMoney) -> EntryMoney:
     }
 
 
+class PayStage(models.TextChoices):
+    """Where a household is with paying for one sign-up, as the resident reads it."""
+
+    TO_PAY = "to_pay", _("To pay")
+    AWAITING = "awaiting", _("Awaiting confirmation")
+    CONFIRMED = "confirmed", _("Confirmed")
+    REFUNDED = "refunded", _("Refunded")
+    NOTHING = "nothing", _("Nothing to pay")
+
+
+class PaymentSummary(TypedDict):
+    """The three numbers a household sees, which always add up:
+    amount_due == confirmed + awaiting + still_owed - overpaid.
+
+    amount_due  what the sign-up costs now (0 once withdrawn or failed);
+    confirmed   transfers the leader or a data volunteer confirmed, net of refunds;
+    awaiting    what the household marked as sent and nobody has confirmed yet (待确认);
+    still_owed  what is left to send; 0 once confirmed + awaiting cover the amount due;
+    overpaid    sent beyond the amount due (a refund follows once confirmed); otherwise 0.
+    pay_amount  what the pay form suggests: a new mark replaces an unconfirmed one, so it covers both.
+    """
+
+    amount_due: Decimal
+    confirmed: Decimal
+    awaiting: Decimal
+    still_owed: Decimal
+    overpaid: Decimal
+    pay_amount: Decimal
+    stage: str
+    stage_label: str
+    can_pay: bool
+
+
+def payment_summary(info: EntryMoney, *, active: bool) -> PaymentSummary:
+    """The household's three numbers and stage from money_of's result (the one place they are computed)."""
+    confirmed = money(info["paid"] - info["refunded"])
+    awaiting = info["pending"]
+    rest = money(info["owed"] - confirmed - awaiting)
+    still_owed = max(rest, ZERO)
+    if info["state"] == REFUNDED:
+        stage = PayStage.REFUNDED
+    elif awaiting > 0:
+        stage = PayStage.AWAITING
+    elif still_owed > 0:
+        stage = PayStage.TO_PAY
+    elif confirmed > 0:
+        stage = PayStage.CONFIRMED
+    else:
+        stage = PayStage.NOTHING
+    return {
+        "amount_due": info["owed"],
+        "confirmed": confirmed,
+        "awaiting": awaiting,
+        "still_owed": still_owed,
+        "overpaid": max(-rest, ZERO),
+        "pay_amount": money(still_owed + awaiting),
+        "stage": stage.value,
+        "stage_label": str(stage.label),
+        # A mark is taken while something is owed, and an unconfirmed one may be corrected.
+        "can_pay": active and (still_owed > 0 or stage == PayStage.AWAITING),
+    }
+
+
+def payment_summary_of(entry: EntryWithMoney) -> PaymentSummary:
+    """payment_summary for an entry annotated by with_money / entry_money_list / my_entry_get."""
+    return payment_summary(money_of(entry), active=entry.status == EntryStatus.ACTIVE)
+
+
 def reconciliation_row_list(*, buy: GroupBuy) -> list[dict[str, Any]]:
     rows = []
     for entry in entry_money_list(buy=buy):
@@ -119,8 +194,11 @@ def reconciliation_row_list(*, buy: GroupBuy) -> list[dict[str, Any]]:
 UNPAID_HOURS_MAX = 24 * 90
 
 
-def reconciliation_get(*, user: User, buy: GroupBuy, unpaid_hours: int = 24, state: str = "") -> dict[str, Any]:
-    """The leader's and data volunteers' view: totals, every entry's money, what needs attention."""
+def reconciliation_get(
+    *, user: User, buy: GroupBuy, unpaid_hours: int = 24, state: str = "", marked_first: bool = False
+) -> dict[str, Any]:
+    """The leader's and data volunteers' view: totals, every entry's money, what needs attention.
+    Rows go by 接龙 number; with `marked_first`, those waiting for confirmation (待确认) come first."""
     if not is_payment_staff(user, buy):
         raise errors.forbidden()
     rows = reconciliation_row_list(buy=buy)
@@ -145,7 +223,40 @@ def reconciliation_get(*, user: User, buy: GroupBuy, unpaid_hours: int = 24, sta
         rows = [r for r in rows if r["overdue"] or r["mismatch"] or r["overpaid"] or r["state"] == PaymentState.MARKED]
     elif state in (*PaymentState.values, REFUNDED):
         rows = [r for r in rows if r["state"] == state]
+    if marked_first:
+        rows.sort(key=lambda r: r["state"] != PaymentState.MARKED)  # stable: 接龙 order within each group
     return {"buy": buy, "rows": rows, "totals": dict(totals), "counts": dict(counts), "unpaid_hours": unpaid_hours}
+
+
+class PayPage(TypedDict):
+    entry: EntryWithMoney
+    summary: PaymentSummary
+    payee: PayeeAccount | None
+    payee_qr_ready: bool
+    note: str
+
+
+def pay_page_get(*, user: User, entry_id: int) -> PayPage:
+    """What the payment page and its API show: the entry with its money, the three numbers, who to pay and the
+    transfer note. Only the entry's owner (accounts.permissions.is_entry_owner) or payment staff see it; another
+    community's entry is not found."""
+    entry = (
+        with_money(Entry.objects.filter(pk=entry_id).select_related("buy__leader", "household__building"))
+        .prefetch_related(Prefetch("lines", queryset=EntryLine.objects.select_related("item__offer").order_by("pk")))
+        .first()
+    )
+    if entry is None or not can(user, Action.VIEW, entry.buy.community_id):
+        raise errors.not_found()
+    if not is_entry_owner(user, entry) and not is_payment_staff(user, entry.buy):
+        raise errors.not_your_entry()
+    payee = payee_for_buy(buy=entry.buy)
+    return {
+        "entry": entry,
+        "summary": payment_summary_of(entry),
+        "payee": payee,
+        "payee_qr_ready": payee_qr_ready(payee),
+        "note": transfer_note(entry),
+    }
 
 
 def my_entry_get(*, user: User, buy: GroupBuy) -> EntryWithMoney | None:

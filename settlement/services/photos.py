@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from core import uploads
 from core.enqueue import enqueue_task_on_commit
-from settlement.models import AfterSalesPhoto, Payment, PriceChange
+from settlement.models import AfterSalesPhoto, PayeeAccount, Payment, PriceChange
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +26,7 @@ PHOTO_KINDS: dict[str, tuple[type[Model], str, str]] = {
     "payment": (Payment, "screenshot", "settlement/payments"),
     "evidence": (PriceChange, "evidence", "settlement/evidence"),
     "after_sales": (AfterSalesPhoto, "path", "settlement/after-sales"),
+    "payee": (PayeeAccount, "qr_image", "settlement/payees"),
 }
 # A photo pending this long lost its task: the sweep sends it again.
 PHOTO_REQUEUE_AFTER = datetime.timedelta(minutes=2)
@@ -93,6 +94,12 @@ def settlement_photos_requeue(*, now: datetime.datetime | None = None, limit: in
     found += [
         ("after_sales", pk)
         for pk in AfterSalesPhoto.objects.filter(path__startswith=pending, report__created_at__lte=before).values_list(
+            "pk", flat=True
+        )[:limit]
+    ]
+    found += [
+        ("payee", pk)
+        for pk in PayeeAccount.objects.filter(qr_image__startswith=pending, updated_at__lte=before).values_list(
             "pk", flat=True
         )[:limit]
     ]

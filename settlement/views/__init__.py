@@ -9,6 +9,7 @@ from settlement.views.distribution import distribution, gate_queue, handover, is
 from settlement.views.donations import donation_action, donations
 from settlement.views.files import private_file
 from settlement.views.participant import hub, pay, refund_received, report_problem, respond
+from settlement.views.payee import payee_default_qr, payee_edit, payee_qr
 from settlement.views.payments import confirm_payment, reconcile, refund_paid_back, refunds, remind
 from settlement.views.price_changes import price_change_new
 
@@ -25,6 +26,9 @@ __all__ = [
     "hub",
     "issue_codes",
     "pay",
+    "payee_default_qr",
+    "payee_edit",
+    "payee_qr",
     "pick_list",
     "price_change_new",
     "private_file",

@@ -30,23 +30,23 @@ def private_file(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
         buy = selectors.buy_get(user=request.user, buy_id=payment.buy_id)
         if not is_payment_staff(request.user, buy):
             require_own_entry(request.user, payment.entry)
-        return _serve_photo(request, payment.screenshot)
+        return serve_photo(request, payment.screenshot)
     if kind == "evidence":
         change = PriceChange.objects.filter(pk=pk).first()
         if change is None or not change.evidence:
             raise errors.not_found()
         selectors.buy_get(user=request.user, buy_id=change.buy_id)
-        return _serve_photo(request, change.evidence)
+        return serve_photo(request, change.evidence)
     if kind == "photo":
         photo = AfterSalesPhoto.objects.select_related("report").filter(pk=pk).first()
         if photo is None:
             raise errors.not_found()
         selectors.buy_get(user=request.user, buy_id=photo.report.buy_id)
-        return _serve_photo(request, photo.path)
+        return serve_photo(request, photo.path)
     raise errors.not_found()
 
 
-def _serve_photo(request: HttpRequest, name: str) -> HttpResponse:
+def serve_photo(request: HttpRequest, name: str) -> HttpResponse:
     """A photo still pending is the raw upload (with its EXIF/GPS): it is never served."""
     if is_pending(name):
         raise photo_processing()

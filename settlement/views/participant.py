@@ -40,23 +40,16 @@ def _pickup_url(request: HttpRequest, buy_id: int, code: str) -> str:
     return request.build_absolute_uri(reverse("settlement:handover", kwargs={"pk": buy_id})) + f"#code={code}"
 
 
-def _hub_context(request: HttpRequest, buy, *, pay_form=None) -> dict[str, Any]:
+def _hub_context(request: HttpRequest, buy) -> dict[str, Any]:
     entry = selectors.my_entry_get(user=request.user, buy=buy)
     info = selectors.money_of(entry) if entry else None
     pickup = selectors.pickup_get(entry=entry) if entry else None
     qr_url = _pickup_url(request, buy.pk, pickup.code) if pickup is not None else None
-    instructions = ""
-    if info and info["due"] > 0:
-        provider = get_provider(info["payment"].provider if info["payment"] else "manual")
-        instructions = provider.start_payment(
-            PaymentRequest(entry_id=entry.pk, amount=info["due"], payee_hint=buy.leader.display_name)
-        ).instructions
     return {
         "buy": buy,
         "entry": entry,
         "money": info,
-        "pay_instructions": instructions,
-        "pay_form": pay_form or PaymentForm(initial={"amount": info["due"] if info and info["due"] > 0 else ""}),
+        "pay": selectors.payment_summary_of(entry) if entry else None,
         "open_changes": selectors.price_change_open_list(entry=entry) if entry else [],
         "changes": selectors.price_change_list(buy=buy),
         "refunds": list(entry.refunds.all()) if entry else [],
@@ -78,10 +71,40 @@ def hub(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "settlement/hub.html", _hub_context(request, buy))
 
 
-@require_POST
+def _pay_context(request: HttpRequest, data: selectors.PayPage, *, form=None) -> dict[str, Any]:
+    entry = data["entry"]
+    summary = data["summary"]
+    payee = data["payee"]
+    instructions = ""
+    if summary["can_pay"]:
+        provider = get_provider(entry.payment.provider if hasattr(entry, "payment") else "manual")
+        instructions = provider.start_payment(
+            PaymentRequest(
+                entry_id=entry.pk,
+                amount=summary["still_owed"],
+                payee_hint=payee.name if payee else entry.buy.leader.display_name,
+            )
+        ).instructions
+    initial = {"amount": summary["pay_amount"], "reference": data["note"], "method": "wechat"}
+    return {
+        **data,
+        "buy": entry.buy,
+        "pay": summary,
+        "pay_instructions": instructions,
+        "pay_form": form or PaymentForm(initial=initial),
+        "leader_name": entry.buy.leader.display_name,
+    }
+
+
+@require_http_methods(["GET", "POST"])
 @page
 def pay(request: HttpRequest, entry_pk: int) -> HttpResponse:
-    entry = entry_for(request, entry_pk)
+    """The payment page: the amount to send, the payee and their 收款码, the transfer note, then "I have paid"
+    (payment_mark). After a mark it reads 待确认 with the amount; after the leader confirms, 已确认."""
+    data = selectors.pay_page_get(user=request.user, entry_id=entry_pk)
+    if request.method == "GET":
+        return render(request, "settlement/pay.html", _pay_context(request, data))
+    entry = data["entry"]
     form = PaymentForm(request.POST, request.FILES)
     if form.is_valid():
         with refusal_on(form):
@@ -94,9 +117,8 @@ def pay(request: HttpRequest, entry_pk: int) -> HttpResponse:
                 screenshot=form.cleaned_data.get("screenshot"),
             )
             messages.success(request, _("Thank you. The leader will confirm your payment."))
-            return redirect(hub_url(entry.buy_id))
-    context = _hub_context(request, entry.buy, pay_form=form)
-    return render_form(request, "settlement/hub.html", context, form, invalid=400)
+            return redirect(reverse("settlement:pay", kwargs={"entry_pk": entry.pk}))
+    return render_form(request, "settlement/pay.html", _pay_context(request, data, form=form), form, invalid=400)
 
 
 @require_POST

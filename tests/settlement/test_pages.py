@@ -86,7 +86,9 @@ def test_hub_shows_the_participant_their_money_and_pay_form(closed, place, web):
     assert response.status_code == 200
     body = response.content.decode()
     assert "197.00" in body
-    assert 'action="/settlement/entries/' in body
+    pay_url = reverse("settlement:pay", kwargs={"entry_pk": closed.resident_entry.pk})
+    assert f'href="{pay_url}"' in body  # the pay form is on its own page, one tap away
+    assert f'action="{pay_url}"' in web(place.resident.user).get(pay_url).content.decode()
 
 
 def test_bad_payment_on_the_page_keeps_what_was_typed(closed, place, web):
