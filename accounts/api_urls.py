@@ -14,6 +14,7 @@ urlpatterns = [
     path("notifications/", apis.NotificationListApi.as_view(), name="api-notifications"),
     path("notifications/<int:pk>/read/", apis.NotificationReadApi.as_view(), name="api-notification-read"),
     path("notifications/read-all/", apis.NotificationReadAllApi.as_view(), name="api-notifications-read-all"),
+    path("notifications/settings/", apis.NotificationSettingsApi.as_view(), name="api-notification-settings"),
     path("communities/<int:community_id>/members/", apis.CommunityMembersApi.as_view(), name="api-members"),
     path("memberships/<int:pk>/roles/", apis.MembershipRolesApi.as_view(), name="api-membership-roles"),
     path("households/<int:pk>/vulnerable/", apis.HouseholdVulnerableApi.as_view(), name="api-household-vulnerable"),

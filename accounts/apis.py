@@ -35,12 +35,13 @@ from accounts.serializers import (
     VulnerableInSerializer,
 )
 from accounts.services.households import household_member_add, household_set_vulnerable
-from accounts.services.inbox import notification_mark_read
+from accounts.services.inbox import notification_mark_read, user_sms_notices_set
 from accounts.services.invites import invite_codes_issue, invite_redeem
 from accounts.services.joining import join_request_create, join_request_decide
 from accounts.services.roles import membership_set_roles
 from accounts.services.tokens import token_issue, token_revoke, tokens_revoke_all
 from accounts.utils import client_ip
+from core.api import valid
 
 
 class MembershipOutSerializer(serializers.Serializer):
@@ -204,6 +205,33 @@ class NotificationReadAllApi(APIView):
     @extend_schema(request=None, responses=MarkReadOutSerializer)
     def post(self, request):
         return Response({"marked": notification_mark_read(user=request.user)})
+
+
+class NotificationSettingsInSerializer(serializers.Serializer):
+    sms = serializers.BooleanField()
+
+
+class NotificationSettingsOutSerializer(serializers.Serializer):
+    sms = serializers.BooleanField(source="sms_notices")
+    # Without a phone nothing goes by SMS, whatever `sms` says.
+    has_phone = serializers.SerializerMethodField()
+
+    def get_has_phone(self, obj) -> bool:
+        return bool(obj.phone)
+
+
+class NotificationSettingsApi(APIView):
+    """One's own notice channels: in-app always; `sms` also sends the notices that need action by SMS."""
+
+    @extend_schema(responses=NotificationSettingsOutSerializer)
+    def get(self, request):
+        return Response(NotificationSettingsOutSerializer(request.user).data)
+
+    @extend_schema(request=NotificationSettingsInSerializer, responses=NotificationSettingsOutSerializer)
+    def put(self, request):
+        data = valid(NotificationSettingsInSerializer, request.data)
+        user = user_sms_notices_set(user=request.user, enabled=data["sms"])
+        return Response(NotificationSettingsOutSerializer(user).data)
 
 
 # --- committee -------------------------------------------------------------

@@ -15,6 +15,7 @@ urlpatterns = [
     path("join/<int:community_id>/", views.join_request, name="join_request"),
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/read/", views.notifications_read, name="notifications_read"),
+    path("notifications/sms/", views.notifications_sms, name="notifications_sms"),
     path("c/<int:community_id>/join-requests/", views.join_requests, name="join_requests"),
     path("c/<int:community_id>/invites/", views.invites, name="invites"),
     path("c/<int:community_id>/members/", views.members, name="members"),

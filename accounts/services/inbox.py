@@ -1,4 +1,4 @@
-"""Marking one's own notifications read."""
+"""Marking one's own notifications read; choosing whether notices that need action also come by SMS."""
 
 from __future__ import annotations
 
@@ -14,3 +14,11 @@ def notification_mark_read(*, user: User, notification_id: int | None = None) ->
     if notification_id is not None:
         notices = notices.filter(pk=notification_id)
     return notices.update(read_at=timezone.now())
+
+
+def user_sms_notices_set(*, user: User, enabled: bool) -> User:
+    """`user` turns their own notices by SMS on or off (nobody sets it for someone else: the caller passes the
+    signed-in user). Off also stops SMS already due (the sender reads the setting again before sending)."""
+    User.objects.filter(pk=user.pk).update(sms_notices=enabled)
+    user.sms_notices = enabled
+    return user

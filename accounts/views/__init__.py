@@ -5,7 +5,7 @@ was typed and answer with the refusal's status."""
 from accounts.views.auth import LoginView, PasswordChangeDoneView, PasswordChangeView, home
 from accounts.views.invites import invites
 from accounts.views.joining import join_request, join_requests, join_start, redeem
-from accounts.views.notices import notifications, notifications_read
+from accounts.views.notices import notifications, notifications_read, notifications_sms
 from accounts.views.people import household_members, member_roles, members, vulnerable
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "members",
     "notifications",
     "notifications_read",
+    "notifications_sms",
     "redeem",
     "vulnerable",
 ]
