@@ -22,6 +22,7 @@ from settlement.models import (
     money,
 )
 from settlement.permissions import require_buy_leader, require_own_entry
+from settlement.selectors.orders import Tab
 from settlement.services.common import (
     AFTER_CLOSE_STATES,
     entry_owed,
@@ -30,7 +31,7 @@ from settlement.services.common import (
     parse_money,
     refund_excess,
 )
-from settlement.services.notify import notify_entry
+from settlement.services.notify import entry_card_link, notify_entry
 from settlement.services.photos import photo_prefix, photo_recorded
 from settlement.uploads import stored_photos
 
@@ -127,6 +128,7 @@ def after_sales_resolve(
             kind="after_sales_resolved",
             dedupe_key=f"after_sales:{report.pk}",
             params={"resolution": resolution},
+            link=entry_card_link(entry_id=entry.pk, tab=Tab.AFTER),
         )
     report.refresh_from_db()
     return report

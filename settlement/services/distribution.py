@@ -16,8 +16,9 @@ from groupbuy.services.transitions import buy_transition
 from settlement import exceptions as errors
 from settlement.models import Donation, DonationState, HandoverLine, PickupCode, PickupState, normalize_code
 from settlement.permissions import require_buy_leader
+from settlement.selectors.orders import Tab
 from settlement.services.common import parse_quantity, require_after_close
-from settlement.services.notify import notify_entries_each
+from settlement.services.notify import buy_card_link, notify_entries_each
 
 # No 0/O, 1/I/L: codes are read aloud and typed on old phones.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -81,6 +82,7 @@ def pickup_ready_notify(*, buy_id: int) -> int:
         buy=buy,
         kind="pickup_ready",
         notices=[(p.entry, f"buy:{buy_id}:pickup_ready:{p.entry.household_id}", {"code": p.code}) for p in pickups],
+        link=buy_card_link(buy_id=buy_id, tab=Tab.RECEIVE),
     )
 
 

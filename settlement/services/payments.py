@@ -23,6 +23,7 @@ from settlement.permissions import (
     require_refund_settler,
 )
 from settlement.selectors import reconciliation_row_list
+from settlement.selectors.orders import Tab
 from settlement.services.common import (
     entry_owed,
     entry_refunded,
@@ -31,7 +32,7 @@ from settlement.services.common import (
     reason_for_inactive,
     refund_excess,
 )
-from settlement.services.notify import entry_user_ids, settlement_link
+from settlement.services.notify import entry_card_link, entry_user_ids
 from settlement.services.photos import photo_prefix, photo_recorded
 from settlement.uploads import stored_photos
 
@@ -249,7 +250,7 @@ def payment_reminders_send(*, buy_id: int, today: Any = None) -> int:
                 kind="payment_reminder",
                 dedupe_key=f"buy:{buy.pk}:payment_reminder:{day.isoformat()}",
                 params={"title": buy.title, "buy_id": buy.pk, "amount": str(row["due"])},
-                link=settlement_link(buy.pk),
+                link=entry_card_link(entry_id=entry.pk, tab=Tab.PAY),
                 community_id=buy.community_id,
             )
     return addressed

@@ -21,8 +21,9 @@ from settlement.models import (
     money,
 )
 from settlement.permissions import require_buy_leader
+from settlement.selectors.orders import Tab
 from settlement.services.common import line_units, lock_payment, parse_quantity, refund_excess, require_after_close
-from settlement.services.notify import notify_entry
+from settlement.services.notify import entry_card_link, notify_entry
 
 
 def arrivals_record(*, actor: User, buy: GroupBuy, arrived: dict[Any, Any]) -> list[ItemArrival]:
@@ -101,5 +102,6 @@ def _record_item(*, actor: User, buy: GroupBuy, item: BuyItem, arrived: int) -> 
             kind="shortage_recorded",
             dedupe_key=f"shortage:{line.pk}",
             params={"item": item.offer.title, "allocated": share, "ordered": due},
+            link=entry_card_link(entry_id=entry.pk, tab=Tab.RECEIVE),
         )
     return record

@@ -1,18 +1,35 @@
-"""我的订单: one's own entries across buys, the resident's hub (payment, delivery, pickup code, after-sales)."""
+"""我的订单 (/buys/mine/, groupbuy:my_entries): the resident's hub. One card per entry of their households (and
+those they placed for a neighbour) with payment, delivery, pickup code and after-sales, in four tabs."""
 
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from core.pages import page
-from groupbuy import selectors as groupbuy_selectors
+from core.qr import qr_svg
+from settlement.selectors.orders import order_hub_get
+
+
+def pickup_qr_url(request: HttpRequest, buy_id: int, code: str) -> str:
+    """What a household's pickup QR holds: the buy's hand-over page with the code in the fragment, which browsers
+    never send, so it stays out of access logs (the page's script reads it and looks it up by POST)."""
+    return request.build_absolute_uri(reverse("settlement:handover", kwargs={"pk": buy_id})) + f"#code={code}"
 
 
 @require_GET
 @page
 def my_entries(request: HttpRequest) -> HttpResponse:
-    return render(
-        request, "groupbuy/my_entries.html", {"entries": groupbuy_selectors.entry_list_mine(user=request.user)}
+    hub = order_hub_get(
+        user=request.user,
+        tab=request.GET.get("tab", ""),
+        entry_id=request.GET.get("entry"),
+        buy_id=request.GET.get("buy"),
     )
+    cards = [
+        (card, qr_svg(pickup_qr_url(request, card.entry.buy_id, card.pickup.code)) if card.pickup else "")
+        for card in hub.cards
+    ]
+    return render(request, "settlement/orders.html", {"hub": hub, "cards": cards, "here": request.get_full_path()})

@@ -439,9 +439,9 @@ def test_my_orders_query_count(place, web, django_assert_max_num_queries):
     for _ in range(15):
         signup(GroupBuyFactory(community=place.community, leader=place.leader.user), place.resident, 1)
     client = web(place.resident.user)
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(9):  # pinned exactly in tests/settlement/test_hub_page.py
         response = client.get(reverse("groupbuy:my_entries"))
-    assert page_text(response).count('<article class="card">') == 15
+    assert page_text(response).count('<article class="card order"') == 15
 
 
 def test_someone_in_two_communities_switches_between_them(place, other_place, web, buy):
