@@ -350,7 +350,9 @@ class PayeeAccount(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["owner"], condition=Q(buy__isnull=True), name="payee_one_default_per_owner"),
+            models.UniqueConstraint(
+                fields=["owner"], condition=Q(buy__isnull=True), name="payee_one_default_per_owner"
+            ),
             models.UniqueConstraint(fields=["buy"], condition=Q(buy__isnull=False), name="payee_one_per_buy"),
         ]
 

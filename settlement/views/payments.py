@@ -33,6 +33,7 @@ def reconcile(request: HttpRequest, pk: int) -> HttpResponse:
         buy=buy,
         unpaid_hours=int_param(request.GET.get("hours"), 24, high=selectors.UNPAID_HOURS_MAX),
         state=request.GET.get("state", ""),
+        marked_first=not request.GET.get("format"),  # the page: 待确认 first; the exports keep 接龙 order
     )
     fmt = request.GET.get("format")
     if fmt == "csv":
