@@ -121,6 +121,12 @@ def test_buy_page_with_500_entries_is_light(place, web, big_buy):
     both_languages(web(place.resident.user), "buy page (500 entries)", url)
 
 
+def test_buy_page_with_500_entries_is_light_for_the_leader_who_shares(place, web, big_buy):
+    """The leader always gets the 接龙 text box to copy (issue 15): the whole list a second time on the page."""
+    url = reverse("groupbuy:buy_detail", args=[big_buy.pk])
+    both_languages(web(place.leader.user), "buy page, leader with the 接龙 text (500 entries)", url)
+
+
 def test_leader_pages_with_500_entries_are_light(place, web, big_buy):
     client = web(place.leader.user)
     both_languages(client, "dashboard (500 entries)", reverse("groupbuy:dashboard", args=[big_buy.pk]))
