@@ -30,6 +30,18 @@ def username_taken() -> ValidationFailed:
     )
 
 
+def phone_invalid() -> ValidationFailed:
+    return ValidationFailed(
+        _("Enter a mobile number: 11 digits, or with the country code, e.g. +852 ..."),
+        code="phone_invalid",
+        detail={"phone": ["invalid"]},
+    )
+
+
+def phone_taken() -> Conflict:
+    return Conflict(_("This phone number already belongs to an account: log in with it."), code="phone_taken")
+
+
 def room_required() -> ValidationFailed:
     return ValidationFailed(_("Enter your room number, e.g. 301."), code="room_required", detail={"room": ["required"]})
 

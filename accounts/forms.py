@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from allauth.account.forms import SignupForm
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -106,3 +107,17 @@ class MemberAddForm(forms.Form):
 
 class VulnerableAddForm(forms.Form):
     label = forms.CharField(label=_("Household (building-room, e.g. 12-301)"), max_length=45)
+
+
+class PhoneSignupForm(SignupForm):
+    """allauth's sign-up (ACCOUNT_FORMS["signup"]) with the phone (ACCOUNT_SIGNUP_FIELDS) and a name to be
+    called by; no username or password to invent (accounts.adapter.AccountAdapter.save_user)."""
+
+    display_name = forms.CharField(
+        label=_("Your name"),
+        max_length=60,
+        help_text=_("How neighbours and leaders see you, e.g. 王阿姨 3-501"),
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+
+    field_order = ["phone", "display_name"]

@@ -15,10 +15,18 @@ from django.utils.translation import gettext_lazy as _
 
 class User(AbstractUser):
     display_name = models.CharField(_("name"), max_length=60, blank=True)
+    # E.164 (accounts.phone.phone_normalize), unique when set: the phone is how a resident logs in.
     phone = models.CharField(_("phone"), max_length=20, blank=True)
+    # Set when the person typed a code sent to `phone` (login by code, sign-up); allauth's verified flag.
+    phone_verified = models.BooleanField(_("phone verified"), default=False)
     preferred_language = models.CharField(_("language"), max_length=10, blank=True)
     # The few notices that need action also go by SMS (accounts.notifications: kinds registered with sms=True).
     sms_notices = models.BooleanField(_("notices by SMS"), default=True)
+
+    class Meta(AbstractUser.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["phone"], condition=~Q(phone=""), name="user_unique_phone"),
+        ]
 
     def __str__(self) -> str:
         return self.display_name or self.username

@@ -18,6 +18,8 @@ from accounts.models import (
     User,
 )
 from accounts.permissions import membership_for
+from accounts.phone import phone_normalize
+from core.errors import ApplicationError
 
 
 def membership_roles(m: Membership) -> list[str]:
@@ -156,3 +158,12 @@ def invite_summary(*, community_id: int, limit: int = 200):
 def unclaimed_members(*, household_id: int):
 
     return HouseholdMember.objects.filter(household_id=household_id, user__isnull=True).order_by("created_at", "id")
+
+
+def user_get_by_phone(*, phone: str) -> User | None:
+    """The account whose phone is `phone` (any spelling phone_normalize accepts), or None."""
+    try:
+        phone = phone_normalize(phone)
+    except ApplicationError:
+        return None
+    return User.objects.filter(phone=phone).first()

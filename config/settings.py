@@ -37,6 +37,8 @@ INSTALLED_APPS = [
     "knox",
     "axes",
     "drf_spectacular",
+    "allauth",
+    "allauth.account",
     "accounts",
     "groupbuy",
     "settlement",
@@ -57,6 +59,7 @@ MIDDLEWARE = [
     # A bare 405 / empty 403 becomes the friendly page in the visitor's language (core/error_pages.py).
     "core.middleware.FriendlyErrorPageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",  # phone login by code (accounts/adapter.py)
     # Last: turns a lockout flagged during authenticate() into a 429 where the view did not answer one itself.
     "axes.middleware.AxesMiddleware",
 ]
@@ -275,6 +278,37 @@ AXES_CLIENT_IP_CALLABLE = "accounts.utils.client_ip"
 AXES_LOCKOUT_CALLABLE = "accounts.login_protection.lockout_response"
 AXES_COOLOFF_MESSAGE = _("Too many failed logins. Please wait a moment and try again.")
 AXES_VERBOSE = False
+
+# --- Residents log in by phone + one-time SMS code (django-allauth; accounts/adapter.py) -------------
+# The code goes through core.sms (SMS_BACKEND). Staff keep username + password (accounts:login?staff=1, the
+# admin) under the axes lockout above. Codes: 6 digits, 5 minutes, 5 tries; sends throttled per phone and per
+# client address (the address from accounts.utils.client_ip, via the adapter's get_client_ip).
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"phone"}
+ACCOUNT_LOGIN_BY_CODE_ENABLED = True
+ACCOUNT_SIGNUP_FIELDS = ["phone*"]
+ACCOUNT_FORMS = {"signup": "accounts.forms.PhoneSignupForm"}
+ACCOUNT_EMAIL_VERIFICATION = "none"
+# A newcomer's unknown number leads to sign-up rather than a silent "code sent": the per-address throttle
+# bounds how many numbers one address can test (docs/SECURITY.md, "Phone login").
+ACCOUNT_PREVENT_ENUMERATION = False
+ACCOUNT_USER_DISPLAY = "accounts.adapter.user_display"
+ALLAUTH_USER_CODE_FORMAT = {"numeric": True, "length": 6, "dashed": False}
+SMS_CODE_TIMEOUT_SECONDS = 5 * 60
+SMS_CODE_MAX_ATTEMPTS = 5
+ACCOUNT_LOGIN_BY_CODE_TIMEOUT = SMS_CODE_TIMEOUT_SECONDS
+ACCOUNT_LOGIN_BY_CODE_MAX_ATTEMPTS = SMS_CODE_MAX_ATTEMPTS
+ACCOUNT_PHONE_VERIFICATION_TIMEOUT = SMS_CODE_TIMEOUT_SECONDS
+ACCOUNT_PHONE_VERIFICATION_MAX_ATTEMPTS = SMS_CODE_MAX_ATTEMPTS
+ACCOUNT_RATE_LIMITS = {
+    # Per address first (a refused address then uses up no phone's quota): 100 codes an hour from one address (a
+    # building's NAT, a carrier's shared address), then one a minute and five an hour per phone.
+    "request_login_code": env.str("SMS_LOGIN_CODE_RATE", default="100/h/ip,1/m/key,5/h/key"),
+    "verify_phone": env.str("SMS_SIGNUP_CODE_RATE", default="100/h/ip,1/m/key,5/h/key"),
+    "signup": "20/m/ip",
+}
+ACCOUNT_SESSION_REMEMBER = True
+ACCOUNT_LOGOUT_ON_GET = False
 
 LOGGING = {
     "version": 1,

@@ -17,6 +17,7 @@ urlpatterns = [
     path("favicon.ico", pwa.favicon),
     path("i18n/setlang/", set_language, name="set_language"),
     path("accounts/", include("accounts.urls")),
+    path("accounts/", include("accounts.auth_urls")),  # phone login by code (allauth's URL names)
     path("compliance/", include("compliance.urls")),
     path("buys/", include("groupbuy.urls")),
     path("settlement/", include("settlement.urls")),

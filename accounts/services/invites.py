@@ -213,7 +213,16 @@ def member_attach(*, user: User, household: Household, claim_member_id: int | No
         )
         if not claimed:
             raise err.member_not_claimable()
+        member_phone_bind(user=user)
         return
     # A person row is one-to-one with an account: someone joining a second community keeps their first one.
     if not HouseholdMember.objects.filter(user=user).exists():
         HouseholdMember.objects.create(household=household, name=user.display_name or user.username, user=user)
+    member_phone_bind(user=user)
+
+
+def member_phone_bind(*, user: User) -> None:
+    """The person row of `user` gets their phone, once it is verified (typed back from an SMS code): the
+    leaders' household lists then reach the person who actually holds it."""
+    if user.phone and user.phone_verified:
+        HouseholdMember.objects.filter(user=user).exclude(phone=user.phone).update(phone=user.phone)

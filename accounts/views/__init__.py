@@ -2,7 +2,15 @@
 service, render (the page kit: core.pages). Refusals show the service's coded message in the form, keep what
 was typed and answer with the refusal's status."""
 
-from accounts.views.auth import LoginView, PasswordChangeDoneView, PasswordChangeView, home
+from accounts.views.auth import (
+    LoginView,
+    PasswordChangeDoneView,
+    PasswordChangeView,
+    PhoneLoginView,
+    PhoneSignupView,
+    home,
+    login,
+)
 from accounts.views.invites import invites
 from accounts.views.joining import join_request, join_requests, join_start, redeem
 from accounts.views.notices import notifications, notifications_read, notifications_sms
@@ -12,12 +20,15 @@ __all__ = [
     "LoginView",
     "PasswordChangeDoneView",
     "PasswordChangeView",
+    "PhoneLoginView",
+    "PhoneSignupView",
     "home",
     "household_members",
     "invites",
     "join_request",
     "join_requests",
     "join_start",
+    "login",
     "member_roles",
     "members",
     "notifications",

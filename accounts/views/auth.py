@@ -1,15 +1,27 @@
-"""Home, login and password pages."""
+"""Home, login and password pages.
+
+Residents log in with their phone and a code (allauth's views with our templates and adapter); staff keep
+username + password (`?staff=1`), under the axes lockout. Both live at settings.LOGIN_URL.
+"""
 
 from __future__ import annotations
 
+from allauth.account import views as allauth_views
 from django.contrib.auth import views as auth_views
+from django.http import HttpResponseRedirect
 from django.shortcuts import render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
+from django.utils.http import urlencode
 
 from accounts import selectors
 from accounts.login_protection import locked_out_error
 from accounts.permissions import allowed_actions
-from core.pages import form_refusal, page
+from accounts.phone import phone_normalize
+from core.pages import form_refusal, page, refusal_on, refusal_status
+
+# A number typed on the login page that has no account yet: the sign-up page starts from it. In the session,
+# not the URL: phone numbers are private (they would end up in access logs and history).
+SIGNUP_PHONE_SESSION_KEY = "signup_phone"
 
 
 @page
@@ -38,6 +50,64 @@ class LoginView(auth_views.LoginView):
         form_refusal(form, exc)
         response = self.render_to_response(self.get_context_data(form=form))
         response.status_code = exc.status_code
+        return response
+
+
+def login(request, *args, **kwargs):
+    """settings.LOGIN_URL. A resident gets the phone box (GET, or a POST of a phone); staff the username and
+    password form (`?staff=1`, or a POST of a username)."""
+    password_form = request.GET.get("staff") or (request.method == "POST" and "phone" not in request.POST)
+    if password_form:
+        return LoginView.as_view()(request, *args, **kwargs)
+    return PhoneLoginView.as_view()(request, *args, **kwargs)
+
+
+class PhoneLoginView(allauth_views.RequestLoginCodeView):
+    """Step one of a phone login: the number, then allauth sends the code (accounts.adapter) and shows the
+    code box (ConfirmLoginCodeView). A number without an account goes on to the sign-up page, with `next`."""
+
+    template_name = "account/request_login_code.html"
+
+    def form_invalid(self, form):
+        if form.has_error("phone", code="unknown_phone"):
+            self.request.session[SIGNUP_PHONE_SESSION_KEY] = phone_normalize(form.data.get("phone"))
+            return HttpResponseRedirect(self.passthrough_next_url(reverse("account_signup")))
+        response = super().form_invalid(form)
+        response.status_code = 400
+        return response
+
+
+class PhoneSignupView(allauth_views.SignupView):
+    """A newcomer: phone (filled in when they came from the login page) and a name; allauth then sends the
+    code and verifies it (PhoneVerificationStage) before logging them in and going on to `next`."""
+
+    template_name = "account/signup.html"
+
+    def get_success_url(self) -> str:
+        """A newcomer belongs to no community yet: they go to find theirs, carrying `next` along."""
+        url = reverse("accounts:join_start")
+        next_url = self.get_next_url()
+        return f"{url}?{urlencode({'next': next_url})}" if next_url else url
+
+    def get_initial(self) -> dict:
+        initial = super().get_initial()
+        phone = self.request.session.get(SIGNUP_PHONE_SESSION_KEY)
+        if phone:
+            initial["phone"] = phone
+        return initial
+
+    def form_valid(self, form):
+        with refusal_on(form):  # a sign-up racing this one for the same phone: the constraint refuses
+            response = super().form_valid(form)
+            self.request.session.pop(SIGNUP_PHONE_SESSION_KEY, None)
+            return response
+        response = self.form_invalid(form)
+        response.status_code = refusal_status([form])
+        return response
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        response.status_code = refusal_status([form], invalid=400)
         return response
 
 

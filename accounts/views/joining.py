@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts import forms, selectors
@@ -16,6 +17,7 @@ from accounts.services.joining import join_request_create, join_request_create_w
 from accounts.utils import client_ip
 from accounts.views.common import community_page
 from core.errors import ApplicationError
+from core.http import safe_next
 from core.pages import form_refusal, public_page, refusal_flashed, refusal_on, render_form
 from core.parsing import parse_int
 
@@ -32,14 +34,14 @@ def redeem(request):
     existing = request.user.is_authenticated
     if request.method != "POST":
         form = forms.RedeemForm(existing_user=existing)
-        return render(request, "accounts/redeem.html", {"form": form, "checked": False})
+        return render(request, "accounts/redeem.html", {"form": form, "checked": False, "next": _next(request)})
     code = normalize_code(request.POST.get("code") or "")
     try:
         invite = invite_check(code=code, client_ip=client_ip(request))
     except ApplicationError as exc:  # the code's refusal: shown on a form built without the people's claim
         return code_refused(request, exc, existing=existing)
     members = selectors.unclaimed_members(household_id=invite.household_id)
-    context = {"invite": invite, "checked": True}
+    context = {"invite": invite, "checked": True, "next": _next(request)}
     if request.POST.get("step") == "check":
         context["form"] = forms.RedeemForm(initial={"code": format_code(code)}, members=members, existing_user=existing)
         return render(request, "accounts/redeem.html", context)
@@ -59,7 +61,7 @@ def code_refused(request, exc: ApplicationError, *, existing: bool):
     form.is_valid()
     form._errors = None  # the code's refusal only: the account fields are judged once the code is
     form_refusal(form, exc)
-    context = {"form": form, "checked": request.POST.get("step") != "check"}
+    context = {"form": form, "checked": request.POST.get("step") != "check", "next": _next(request)}
     return render_form(request, "accounts/redeem.html", context, form)
 
 
@@ -82,7 +84,12 @@ def redeemed(request, form, *, code: str, existing: bool):
         _("Welcome! You are now a resident of %(label)s in %(community)s.")
         % {"label": membership.household.label, "community": membership.community.name},
     )
-    return redirect("home")
+    return redirect(safe_next(request, reverse("home")))
+
+
+def _next(request) -> str:
+    """Where a visitor goes once joined (a share link they came from), if it stays on this site; else ""."""
+    return safe_next(request, "")
 
 
 @public_page
@@ -92,7 +99,8 @@ def join_start(request):
     communities = Community.objects.order_by("name")
     if q:
         communities = communities.filter(Q(name__icontains=q) | Q(district__icontains=q) | Q(address__icontains=q))
-    return render(request, "accounts/join_start.html", {"communities": communities[:50], "q": q})
+    context = {"communities": communities[:50], "q": q, "next": _next(request)}
+    return render(request, "accounts/join_start.html", context)
 
 
 @public_page
@@ -109,8 +117,8 @@ def join_request(request, community_id: int):
         with refusal_on(form):
             join_request_send(request, community, form.cleaned_data, existing=existing)
             messages.success(request, _("Your request was sent. You will get a notice when it is decided."))
-            return redirect("home")
-    context = {"form": form, "community": community}
+            return redirect(safe_next(request, reverse("home")))
+    context = {"form": form, "community": community, "next": _next(request)}
     return render_form(request, "accounts/join_request.html", context, form, invalid=400)
 
 
