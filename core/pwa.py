@@ -27,6 +27,7 @@ from django.shortcuts import render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import translation
+from django.utils.http import parse_etags
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -125,7 +126,9 @@ def worker_script() -> tuple[str, str]:
 def service_worker(request: HttpRequest) -> HttpResponse:
     body, version = worker_script()
     etag = f'"{version}"'
-    if request.headers.get("If-None-Match") == etag:
+    # GZipMiddleware weakens the ETag it compresses (W/"…"): the browser sends that form back.
+    sent = [tag.removeprefix("W/") for tag in parse_etags(request.headers.get("If-None-Match", ""))]
+    if etag in sent:
         response = HttpResponse(status=304)
     else:
         response = HttpResponse(body, content_type="text/javascript; charset=utf-8")
