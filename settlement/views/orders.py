@@ -29,7 +29,8 @@ def my_entries(request: HttpRequest) -> HttpResponse:
         buy_id=request.GET.get("buy"),
     )
     cards = [
-        (card, qr_svg(pickup_qr_url(request, card.entry.buy_id, card.pickup.code)) if card.pickup else "")
+        # Scale 6: about 220 px, for a volunteer's phone to read off the resident's screen.
+        (card, qr_svg(pickup_qr_url(request, card.entry.buy_id, card.pickup.code), scale=6) if card.pickup else "")
         for card in hub.cards
     ]
     return render(request, "settlement/orders.html", {"hub": hub, "cards": cards, "here": request.get_full_path()})
