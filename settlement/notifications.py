@@ -21,6 +21,11 @@ register(
     _("“{title}”: a refund of {amount} yuan is due to you ({reason})."),
     labels={"reason": dict(RefundReason.choices)},
 )
+register(
+    "refund_paid_back",
+    _("“{title}”: your refund of {amount} yuan was sent back. Please confirm when it arrives."),
+    sms=True,
+)
 register("shortage_recorded", _("“{title}”: {item} arrived short; you get {allocated} of {ordered}."))
 register(
     "after_sales_resolved",

@@ -90,3 +90,13 @@ def notify_refund_due(*, refund: Refund) -> None:
         link=entry_card_link(entry_id=refund.entry_id, tab=Tab.AFTER),
     )
 
+
+def notify_refund_paid_back(*, refund: Refund) -> None:
+    """The refund was sent back: the household confirms once it arrives (a notice that needs action: SMS too)."""
+    notify_entry(
+        entry=refund.entry,
+        kind="refund_paid_back",
+        dedupe_key=f"refund:{refund.pk}:paid_back",
+        params={"amount": str(refund.amount)},
+        link=entry_card_link(entry_id=refund.entry_id, tab=Tab.AFTER),
+    )

@@ -32,7 +32,7 @@ from settlement.services.common import (
     reason_for_inactive,
     refund_excess,
 )
-from settlement.services.notify import entry_card_link, entry_user_ids
+from settlement.services.notify import entry_card_link, entry_user_ids, notify_refund_paid_back
 from settlement.services.photos import photo_prefix, photo_recorded
 from settlement.uploads import stored_photos
 
@@ -178,10 +178,12 @@ def payment_reject(*, actor: User, entry: Entry) -> Payment:
 def refund_mark_paid_back(*, actor: User, refund: Refund) -> Refund:
     """Payment staff sent the money back (never to their own household; an overpayment by a second person)."""
     require_refund_settler(actor, refund)
-    Refund.objects.filter(pk=refund.pk, state=RefundState.DUE).update(
+    changed = Refund.objects.filter(pk=refund.pk, state=RefundState.DUE).update(
         state=RefundState.PAID_BACK, paid_back_by=actor, paid_back_at=timezone.now()
     )
     refund.refresh_from_db()
+    if changed:  # the household is asked to confirm it arrived (once: the key names the refund)
+        notify_refund_paid_back(refund=refund)
     return refund
 
 

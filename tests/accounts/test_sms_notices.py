@@ -72,7 +72,7 @@ def sms_due_ago(delta):
 
 
 def test_the_kinds_that_need_action_are_the_sms_kinds():
-    assert {"buy_formed", "buy_failed", "price_change_proposed", "pickup_ready"} <= SMS_KINDS
+    assert {"buy_formed", "buy_failed", "price_change_proposed", "pickup_ready", "refund_paid_back"} <= SMS_KINDS
     # Not by SMS: what needs no action, and the release (each household hears its pickup code instead).
     assert not SMS_KINDS & {"buy_closed", "goods_released", "payment_reminder", "join_requested", "generic"}
 
