@@ -51,9 +51,9 @@ test: install
 	@$(PY) -m config.check_services
 	@# The browser tests drive Debian's Chromium (Playwright's own browser download cannot work here), with a CJK font;
 	@# tests/test_translations.py extracts the marked strings with GNU gettext (xgettext), as makemessages does.
-	@test -x /usr/bin/chromium -a -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc -a -x /usr/bin/xgettext || ! command -v apt-get >/dev/null || \
+	@test -x /usr/bin/chromium -a -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc -a -x /usr/bin/xgettext -a -x /usr/bin/zbarimg || ! command -v apt-get >/dev/null || \
 		{ $$([ "$$(id -u)" = 0 ] || echo sudo) apt-get update -qq && \
-		$$([ "$$(id -u)" = 0 ] || echo sudo) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei gettext >/dev/null; }
+		$$([ "$$(id -u)" = 0 ] || echo sudo) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei gettext zbar-tools >/dev/null; }
 	$(PY) -m pytest $(COV_ARGS) $(PYTEST_ARGS)
 
 # While developing: everything except the tests that start real workers, inject faults or drive a browser.

@@ -93,8 +93,12 @@ def share_money(value: Any) -> str:
 def share_progress_summary(buy: GroupBuy) -> str:
     """The poster's and the preview's "已接 N 户 · 还差 M 份": live households (the buy's counter) and the same
     missing-to-form wording as the 接龙 text. Only counts: never a name."""
-    joined = ngettext("%(n)s household joined", "%(n)s households joined", buy.entry_count) % {"n": buy.entry_count}
-    return f"{joined} · {_state(buy)}"
+    return f"{share_households_line(buy)} · {_state(buy)}"
+
+
+def share_households_line(buy: GroupBuy) -> str:
+    """ "2 households joined" (已接 2 户): the buy's live-entry counter, never who."""
+    return ngettext("%(n)s household joined", "%(n)s households joined", buy.entry_count) % {"n": buy.entry_count}
 
 
 def share_list_lines(rows: Sequence[Any], items: Sequence[Any]) -> list[str]:

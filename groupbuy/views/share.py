@@ -50,7 +50,7 @@ def share_preview(request: HttpRequest, token: str) -> HttpResponse:
             {
                 "photo_urls": photo_urls,
                 "og_image": request.build_absolute_uri(image),
-                "summary": selectors.share_progress_summary(buy),
+                "households": selectors.share_households_line(buy),
                 "meta_description": selectors.share_description_get(buy=buy),
             }
         )

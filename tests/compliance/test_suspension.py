@@ -146,7 +146,13 @@ def test_policy_update_is_audited_and_validated(place):
     policy = DeliveryPolicy.objects.get(community=place.community)
     assert (policy.weekdays, policy.lead_hours) == ("024", 2)
     event = AuditEvent.objects.get()
-    assert event.data["after"] == {"weekdays": "024", "lead_hours": 2, "gate_opens": "08:00", "gate_closes": "17:00"}
+    assert event.data["after"] == {
+        "weekdays": "024",
+        "lead_hours": 2,
+        "gate_opens": "08:00",
+        "gate_closes": "17:00",
+        "public_previews": True,
+    }
     with pytest.raises(ApplicationError) as exc:
         policy_update(
             actor=place.committee.user,

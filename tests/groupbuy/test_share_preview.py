@@ -16,7 +16,7 @@ from django.shortcuts import resolve_url
 from django.urls import reverse
 from PIL import Image
 
-from compliance.models import DeliveryPolicy
+from compliance.models import AuditEvent, DeliveryPolicy
 from compliance.services.policy import policy_update
 from groupbuy.factories import BuyItemFactory, GroupBuyFactory, OfferFactory, main_item, signup
 from groupbuy.models import BuyStatus, GroupBuy, OfferPhoto, PhotoStatus
@@ -161,6 +161,8 @@ def test_the_policy_switch_through_page_and_api(place, web, api):
     assert response.status_code == 200
     assert response.json()["public_previews"] is False
     assert DeliveryPolicy.objects.get(community=place.community).public_previews is False
+    changed = AuditEvent.objects.filter(kind="policy_changed").order_by("pk").last()
+    assert (changed.data["before"]["public_previews"], changed.data["after"]["public_previews"]) == (True, False)
 
 
 def test_a_resident_cannot_turn_previews_off(place, api):
