@@ -8,11 +8,14 @@ demo suppliers and does nothing.
 from __future__ import annotations
 
 import datetime
+import io
 import logging
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
+import segno
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from accounts.models import Community, Membership, User
@@ -22,6 +25,8 @@ from groupbuy.services.buys import group_buy_open
 from groupbuy.services.catalog import offer_create, supplier_create
 from groupbuy.services.pools import pool_create, pool_join, pool_offer
 from groupbuy.services.signup import signup_create
+from settlement.services.payee import payee_set
+from settlement.services.photos import settlement_photo_process
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +39,16 @@ def _membership(person: Any, community: Community) -> Membership | None:
     if isinstance(person, User):
         return Membership.objects.filter(user=person, community=community, is_active=True).first()
     return None
+
+
+def _demo_payee(leader: User) -> None:
+    """The leader's default 收款码: a QR of a fake WeChat pay link (it pays nobody), through the real service and
+    re-encoded now, so the demo's payment page shows it without a worker running."""
+    buf = io.BytesIO()
+    segno.make(f"wxp://demo-payee-{leader.pk}", error="m").save(buf, kind="png", scale=8, border=4)
+    picture = SimpleUploadedFile("payee-qr.png", buf.getvalue(), content_type="image/png")
+    account = payee_set(actor=leader, name=leader.display_name or leader.username, qr_image=picture)
+    settlement_photo_process(kind="payee", pk=account.pk)  # idempotent: the task enqueued after commit finds it done
 
 
 def _offers(leader: User, community: Community) -> dict[str, Any]:
@@ -106,6 +121,8 @@ def _seed_core(community: Community, leaders: list[Any], residents: list[Any]) -
     lead = leader_users[0]
     second = leader_users[1] if len(leader_users) > 1 else lead
     offers = _offers(lead, community)
+    for leader in dict.fromkeys([lead, second]):
+        _demo_payee(leader)
     now = timezone.now()
     today = timezone.localdate()
 
