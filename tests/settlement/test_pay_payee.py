@@ -253,3 +253,37 @@ def test_reconcile_lists_marked_entries_first_with_their_amount(closed, place, w
 
     rows = selectors.reconciliation_get(user=place.data_volunteer.user, buy=closed.buy)["rows"]
     assert [r["entry"].seq for r in rows] == [1, 2]  # exports and the API keep 接龙 order
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_first_payees_set_at_once_make_one_row_and_leave_one_file(place):
+    import threading
+
+    from django.db import connection
+
+    from groupbuy.models import GroupBuy
+
+    buy = GroupBuyFactory(community=place.community, leader=place.leader.user)
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def put(name: str, data: str) -> None:
+        try:
+            picture = qr_png(data)
+            barrier.wait()
+            payee_set(actor=place.leader.user, buy=GroupBuy.objects.get(pk=buy.pk), name=name, qr_image=picture)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=put, args=(f"王{i}", f"wxp://{i}")) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    account = PayeeAccount.objects.get()  # one payee for the buy (unique constraint), the last write won
+    assert account.name in {"王0", "王1"}
+    assert not is_pending(account.qr_image)
+    assert stored_files() == [account.qr_image]
