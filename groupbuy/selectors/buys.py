@@ -21,6 +21,7 @@ from groupbuy.models import (
     OfferPhoto,
     PhotoStatus,
 )
+from groupbuy.models.share import ShareLink
 from groupbuy.selectors.communities import lookup_id, require_member
 from groupbuy.selectors.pools import active_pool_id_subquery
 
@@ -37,6 +38,11 @@ def _first_photo_id() -> Subquery:
         .order_by("position", "id")
         .values("pk")[:1]
     )
+
+
+def _live_share_token() -> Subquery:
+    """The buy's live short-link token (None before its first share), so the share panel costs no query."""
+    return Subquery(ShareLink.objects.filter(buy_id=OuterRef("pk"), revoked_at__isnull=True).values("token")[:1])
 
 
 def _items_queryset(*, with_supplier: bool = True) -> QuerySet[BuyItem]:
@@ -75,7 +81,9 @@ def buy_get(*, user: User, buy_id: Any, with_items: bool = True) -> GroupBuy:
     """A buy the user may see: 404 (not_found) when it does not exist, 403 (wrong_community) when it
     belongs to a community the user is not in."""
     pk = lookup_id(buy_id)
-    rows = GroupBuy.objects.select_related("community", "leader").annotate(pool_id=active_pool_id_subquery())
+    rows = GroupBuy.objects.select_related("community", "leader").annotate(
+        pool_id=active_pool_id_subquery(), share_token=_live_share_token()
+    )
     if with_items:
         rows = rows.prefetch_related(Prefetch("items", queryset=_items_queryset()))
     buy = rows.filter(pk=pk).first()
@@ -87,7 +95,6 @@ def buy_get(*, user: User, buy_id: Any, with_items: bool = True) -> GroupBuy:
     return buy
 
 
-def buy_get_for_signup(*, user: User, buy_id: Any) -> GroupBuy:
 def buy_get_shared(*, buy_id: int) -> GroupBuy:
     """A buy with its items and display fields (as `buy_get`) WITHOUT the membership check. Precondition: the
     caller proved access another way (a live share token: groupbuy.selectors.share). 404 when it is gone."""
@@ -102,6 +109,7 @@ def buy_get_shared(*, buy_id: int) -> GroupBuy:
     return buy_display_get(buy)
 
 
+def buy_get_for_signup(*, user: User, buy_id: Any) -> GroupBuy:
     """A buy to sign up to: its own row only (no joins, no pool subquery: the sign-up checks its state and pool
     on the row it locks). Same refusals as buy_get."""
     buy = GroupBuy.objects.filter(pk=lookup_id(buy_id)).first()

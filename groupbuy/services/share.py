@@ -43,14 +43,18 @@ def share_link_reset(*, actor: User, buy: GroupBuy) -> ShareLink:
         return _insert_live(buy_id=buy.pk, actor=actor)
 
 
-def share_path(link: ShareLink) -> str:
-    return reverse("share:preview", args=[link.token])
-
-
 def share_link_for(buy: GroupBuy, request: HttpRequest | None = None) -> str:
     """The buy's share address: absolute (request.build_absolute_uri) when a request is given, else the path.
     Creates the link on first use. Callers have already decided the viewer may share the buy (`share_allowed`)."""
-    user = getattr(request, "user", None)
-    actor = user if user is not None and user.is_authenticated else None
-    path = share_path(share_link_get_or_create(buy=buy, actor=actor))
+    token = getattr(buy, "share_token", None)  # annotated by buy_get: no query once the link exists
+    if token is None:
+        user = getattr(request, "user", None)
+        actor = user if user is not None and user.is_authenticated else None
+        # buy_get found none a moment ago: insert straight away (a race still yields to the constraint)
+        token = (
+            _insert_live(buy_id=buy.pk, actor=actor)
+            if hasattr(buy, "share_token")
+            else share_link_get_or_create(buy=buy, actor=actor)
+        ).token
+    path = reverse("share:preview", args=[token])
     return request.build_absolute_uri(path) if request is not None else path

@@ -16,6 +16,7 @@ from django.shortcuts import resolve_url
 from django.urls import reverse
 from PIL import Image
 
+from accounts.factories import MembershipFactory
 from compliance.models import AuditEvent, DeliveryPolicy
 from compliance.services.policy import policy_update
 from groupbuy.factories import BuyItemFactory, GroupBuyFactory, OfferFactory, main_item, signup
@@ -206,3 +207,11 @@ def test_go_lands_a_member_on_the_sign_up_with_the_quantities(place, web, buy, t
 def test_go_on_a_reset_link_is_a_404(place, web, buy, token):
     share_link_reset(actor=place.leader.user, buy=buy)
     assert go(web(place.neighbour.user), token).status_code == 404
+
+
+def test_the_preview_query_count_does_not_grow_with_the_list(place, web, buy, token, django_assert_max_num_queries):
+    for _ in range(10):
+        signup(buy, MembershipFactory(community=place.community, household__community=place.community), 1)
+    with django_assert_max_num_queries(5):  # link, buy, items with photos, policy (+ session)
+        response = preview(web(), token)
+    assert response.status_code == 200
