@@ -109,8 +109,8 @@ class JoinRequestAdmin(admin.ModelAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    list_display = ("user", "kind", "community", "created_at", "read_at")
-    list_filter = ("kind",)
+    list_display = ("user", "kind", "community", "created_at", "read_at", "sms_state")
+    list_filter = ("kind", "sms_state")
     search_fields = ("user__username", "kind", "dedupe_key")
     list_select_related = ("user", "community")
     raw_id_fields = ("user", "community")
