@@ -7,7 +7,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from core.errors import Conflict, NotFound, PermissionRefused, ValidationFailed
+from core.errors import ApplicationError, Conflict, NotFound, PermissionRefused, ValidationFailed
 
 
 def _detail(detail: dict[str, Any]) -> dict[str, Any] | None:
@@ -40,6 +40,13 @@ def phone_invalid() -> ValidationFailed:
 
 def phone_taken() -> Conflict:
     return Conflict(_("This phone number already belongs to an account: log in with it."), code="phone_taken")
+
+
+def phone_login_unavailable() -> ApplicationError:
+    return ApplicationError(
+        _("Logging in by phone is not available right now. Please try again in a few minutes."),
+        code="phone_login_unavailable",
+    )
 
 
 def room_required() -> ValidationFailed:

@@ -7,34 +7,50 @@ the page and the API refuse the same input with the same words.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from core.errors import ApplicationError
+from core.parsing import parse_int
 from groupbuy.models import AllocationRule, BuyKind, DistributionMode, MoqKind
+from groupbuy.services.signup_input import LineBounds, lines_amount, quantities_parse
 
 # Chinese input methods often type full-width digits (２); read them as the digits they are.
 _FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 
 
 class QuantitiesForm(forms.Form):
-    """One text box per item of the buy (`q_<item id>`); blank means none."""
+    """One box per item of the buy (`q_<item id>`); blank means none. Given `bounds` (the buy page), the boxes
+    are number inputs with the line's min/max/step for the steppers; without, plain text boxes (proxy page)."""
 
     note = forms.CharField(label=_("Note for the leader"), max_length=200, required=False)
 
-    def __init__(self, *args: Any, items: list, with_note: bool = True, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        items: list,
+        with_note: bool = True,
+        bounds: Mapping[int, LineBounds] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.items = items
         if not with_note:
             del self.fields["note"]
         for item in items:
+            line = bounds.get(item.pk) if bounds is not None else None
             self.fields[f"q_{item.pk}"] = forms.CharField(
                 label=item.offer.title,
                 required=False,
                 max_length=12,
-                widget=forms.TextInput(attrs={"inputmode": "numeric", "size": 4}),
+                widget=_number_box(
+                    line and (line.min, line.max, line.step), {"data-price": str(item.unit_price)}, name="qty"
+                ),
             )
 
             if item.offer.pack_size > 1:
@@ -42,7 +58,7 @@ class QuantitiesForm(forms.Form):
                     label=_("…and up to this many more if it fills a pack of %(n)s") % {"n": item.offer.pack_size},
                     required=False,
                     max_length=12,
-                    widget=forms.TextInput(attrs={"inputmode": "numeric", "size": 4}),
+                    widget=_number_box(line and (0, line.tolerance_max, 1), {}, name="tolerance"),
                 )
 
     def quantity_fields(self) -> list[tuple[Any, forms.BoundField, forms.BoundField | None]]:
@@ -67,6 +83,45 @@ class QuantitiesForm(forms.Form):
             raw = (self.cleaned_data.get(f"q_{item.pk}") or "").strip().translate(_FULLWIDTH_DIGITS)
             result[item.pk] = raw or 0
         return result
+
+    def amount(self) -> Decimal | None:
+        """What the quantities shown cost (as typed after a submit, else the starting values), priced as a
+        sign-up prices them; None when one does not read as a quantity (the refusal says why)."""
+        shown: dict[int, Any] = {}
+        for item in self.items:
+            value = self[f"q_{item.pk}"].value()
+            shown[item.pk] = str(value if value is not None else "").strip().translate(_FULLWIDTH_DIGITS) or 0
+        try:
+            return lines_amount(self.items, quantities_parse(shown, allow_all_zero=True))
+        except ApplicationError:
+            return None
+
+
+def _number_box(limits: tuple[int, int, int] | None, attrs: dict[str, str], *, name: str) -> forms.Widget:
+    """A number input with min/max/step (a stepper's box) when `limits` are known, else a text box. Both ask
+    phones for the digit keyboard; the service refuses what is out of bounds with its own words."""
+    attrs = {"inputmode": "numeric", "size": "4", **attrs}
+    if limits is None:
+        return forms.TextInput(attrs=attrs)
+    low, high, step = limits
+    return forms.NumberInput(attrs={**attrs, "min": str(low), "max": str(high), "step": str(step), "data-" + name: ""})
+
+
+def signup_initial(
+    items: list, bounds: Mapping[int, LineBounds], asked: Mapping[str, str], *, main_id: int | None
+) -> dict[str, int]:
+    """The steppers' starting values: 1 of the main item (`main_id`) and 0 of the others, or what a share link
+    asked for (`item<ID>=<N>`), each kept within its line's bounds; no extra units to fill a pack."""
+    initial: dict[str, int] = {}
+    for item in items:
+        line = bounds[item.pk]
+        wanted = parse_int(asked.get(f"item{item.pk}", ""))
+        if wanted is None:
+            wanted = 1 if item.pk == main_id else 0
+        initial[f"q_{item.pk}"] = max(line.min, min(line.max, wanted))
+        if line.tolerance_max:
+            initial[f"t_{item.pk}"] = 0
+    return initial
 
 
 class ProxyHouseholdForm(forms.Form):

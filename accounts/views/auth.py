@@ -6,6 +6,9 @@ username + password (`?staff=1`), under the axes lockout. Both live at settings.
 
 from __future__ import annotations
 
+import logging
+
+import redis
 from allauth.account import views as allauth_views
 from django.contrib.auth import views as auth_views
 from django.http import HttpResponseRedirect
@@ -13,6 +16,7 @@ from django.shortcuts import render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import urlencode
 
+from accounts import exceptions as err
 from accounts import selectors
 from accounts.login_protection import locked_out_error
 from accounts.permissions import allowed_actions
@@ -22,6 +26,8 @@ from core.pages import form_refusal, page, refusal_on, refusal_status
 # A number typed on the login page that has no account yet: the sign-up page starts from it. In the session,
 # not the URL: phone numbers are private (they would end up in access logs and history).
 SIGNUP_PHONE_SESSION_KEY = "signup_phone"
+
+logger = logging.getLogger(__name__)
 
 
 @page
@@ -53,6 +59,21 @@ class LoginView(auth_views.LoginView):
         return response
 
 
+def throttle_store_required(send, view):
+    """Codes are sent only while their throttles (allauth's, in the cache: Redis) can count them: an SMS costs
+    money and reaches someone's phone. Redis down, the page says so (503) and the staff password form, which
+    fails open like the rest of the site (docs/SECURITY.md), keeps working."""
+    try:
+        return send()
+    except redis.RedisError:
+        logger.warning("phone login unavailable: the throttle store (Redis) is down")
+        form = view.get_form_class()(initial=view.request.POST.dict())  # not validated: that needs Redis too
+        form_refusal(form, err.phone_login_unavailable())
+        response = view.render_to_response(view.get_context_data(form=form))
+        response.status_code = 503
+        return response
+
+
 def login(request, *args, **kwargs):
     """settings.LOGIN_URL. A resident gets the phone box (GET, or a POST of a phone); staff the username and
     password form (`?staff=1`, or a POST of a username)."""
@@ -68,6 +89,9 @@ class PhoneLoginView(allauth_views.RequestLoginCodeView):
 
     template_name = "account/request_login_code.html"
 
+    def dispatch(self, request, *args, **kwargs):
+        return throttle_store_required(lambda: super(PhoneLoginView, self).dispatch(request, *args, **kwargs), self)
+
     def form_invalid(self, form):
         if form.has_error("phone", code="unknown_phone"):
             self.request.session[SIGNUP_PHONE_SESSION_KEY] = phone_normalize(form.data.get("phone"))
@@ -82,6 +106,9 @@ class PhoneSignupView(allauth_views.SignupView):
     code and verifies it (PhoneVerificationStage) before logging them in and going on to `next`."""
 
     template_name = "account/signup.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        return throttle_store_required(lambda: super(PhoneSignupView, self).dispatch(request, *args, **kwargs), self)
 
     def get_success_url(self) -> str:
         """A newcomer belongs to no community yet: they go to find theirs, carrying `next` along."""

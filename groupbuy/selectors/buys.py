@@ -20,6 +20,7 @@ from groupbuy.models import (
     MoqKind,
     OfferPhoto,
     PhotoStatus,
+    Pool,
 )
 from groupbuy.models.share import ShareLink
 from groupbuy.selectors.communities import lookup_id, require_member
@@ -129,7 +130,8 @@ class Progress:
     reached: bool
 
 
-def buy_progress_get(buy: GroupBuy) -> Progress:
+def buy_progress_get(buy: GroupBuy | Pool) -> Progress:
+    """How far toward its minimum order: a buy's own, or its pool's (a pool counts the same fields)."""
     current = buy.moq_progress
     remaining = max(Decimal("0"), buy.moq - current)
     counts_units = buy.moq_kind == MoqKind.UNITS

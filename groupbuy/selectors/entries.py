@@ -242,3 +242,14 @@ def entry_list_mine(*, user: User, limit: int = 100) -> list[Entry]:
         entry.is_proxy = entry.household_id not in household_ids
         entry.identity = public_identity(entry.household.label, entry.display_name)
     return entries
+
+
+def entry_lines_get(*, entry_id: int) -> dict[int, tuple[int, int]]:
+    """{item id: (quantity, extra units to fill a pack)} of an entry's lines (one query): what the household saved,
+    shown again in its change form."""
+    return {
+        item_id: (quantity, tolerance)
+        for item_id, quantity, tolerance in EntryLine.objects.filter(entry_id=entry_id).values_list(
+            "item_id", "quantity", "tolerance"
+        )
+    }

@@ -7,13 +7,17 @@ from dataclasses import dataclass
 from django.db.models import Sum
 
 from groupbuy.models import (
+    SIGNUP_STATES,
     BuyItem,
+    BuyStatus,
     EntryLine,
     EntryStatus,
     GroupBuy,
     Pool,
+    PoolStatus,
 )
 from groupbuy.packs import units_to_fill_next_pack
+from groupbuy.selectors.buys import buy_progress_get
 from groupbuy.selectors.pools import pool_id_get_for_buy
 
 
@@ -62,11 +66,17 @@ class BuyPagePanel:
 
 
 def buy_panel_get(*, buy: GroupBuy) -> BuyPagePanel:
-    """The light part of the coordination panel for the buy page: the pool's progress (one query, only when the
-    buy is pooled — `buy.pool_id` annotated by the buy selector, else looked up) and "N more fills the next box"
-    from the already loaded items (one query, only when an item ships in packs)."""
+    """The light part of the coordination panel for the buy page: the pool's progress, put on `buy.progress` (one
+    query, only when the buy is pooled — `buy.pool_id` annotated by the buy selector, else looked up) and "N more
+    fills the next box" from the already loaded items (one query, only when an item ships in packs)."""
     pool_id = buy.pool_id if hasattr(buy, "pool_id") else pool_id_get_for_buy(buy.pk)
     pool = Pool.objects.filter(pk=pool_id).first() if pool_id else None
+    if pool is not None:
+        # One state on the page (issue 15 item 4): a pooled buy forms with its pool, so the page's progress and,
+        # while it takes sign-ups, its formed/open tag are the pool's; this compound's own count stays on `buy`.
+        buy.progress = buy_progress_get(pool)
+        if buy.status in SIGNUP_STATES:
+            buy.status_label = (BuyStatus.FORMED if pool.status == PoolStatus.FORMED else BuyStatus.OPEN).label
     items = [i for i in getattr(buy, "item_list", []) if i.offer.pack_size > 1]
     packs: list[PackStatus] = []
     if items:

@@ -136,3 +136,38 @@ def live_entry_id(buy: GroupBuy, household: Household) -> int | None:
         .values_list("pk", flat=True)
         .first()
     )
+
+
+@dataclass(frozen=True)
+class LineBounds:
+    """What a page may offer for one item (a stepper's min/max/step), from the checks above and the stock left.
+    For showing only: the checks themselves decide when the request comes."""
+
+    min: int
+    max: int
+    step: int
+    tolerance_max: int  # the pack size the tolerance may reach (tolerances_parse); 0 when not sold in packs
+
+
+def line_bounds(buy: GroupBuy, item: BuyItem, *, held: int = 0) -> LineBounds:
+    """The bounds of one line of a sign-up to `buy`, from the loaded item (no query): 0..MAX_LINE_QUANTITY
+    (quantities_parse), at most the household limit (household_limit_check) and the stock left after the others'
+    sign-ups (stock.items_apply_deltas), to which `held` (what the household's entry already takes) is added."""
+    top = MAX_LINE_QUANTITY
+    if buy.household_limit is not None:
+        top = min(top, buy.household_limit)
+    if item.cap is not None:
+        top = min(top, max(0, item.cap - item.total_quantity) + held)
+    pack_size = item.offer.pack_size
+    return LineBounds(min=0, max=top, step=1, tolerance_max=pack_size if pack_size > 1 else 0)
+
+
+def lines_amount(items: list[BuyItem], quantities: dict[int, int]) -> Decimal:
+    """What `quantities` ({item id: units}) cost, priced from already loaded items as a sign-up prices them
+    (lines_totals); items not in `items` count nothing. No query."""
+    lines = {
+        item.pk: Line(item_id=item.pk, quantity=quantities[item.pk], unit_price=item.unit_price, is_main=item.is_main)
+        for item in items
+        if item.pk in quantities
+    }
+    return lines_totals(lines)[2]

@@ -9,13 +9,21 @@ from typing import Any
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.models import Household, HouseholdMember
-from accounts.permissions import Action, allowed_actions, is_buy_leader, proxy_scope, require_order_for, require_proxy
+from accounts.permissions import (
+    Action,
+    allowed_actions,
+    is_buy_leader,
+    proxy_scope,
+    require_entry_owner,
+    require_order_for,
+    require_proxy,
+)
 from accounts.selectors import memberships_of
 from core.errors import ApplicationError
 from core.pages import page, refusal_on, refusal_status, render_form
@@ -25,10 +33,12 @@ from groupbuy.forms import (
     ProxyHouseholdForm,
     ProxyMemberForm,
     QuantitiesForm,
+    signup_initial,
 )
-from groupbuy.models import GroupBuy
+from groupbuy.models import Entry, GroupBuy
 from groupbuy.services import share as share_services
 from groupbuy.services import signup as signup_services
+from groupbuy.services.signup_input import LineBounds, line_bounds
 
 
 def _new_key() -> str:
@@ -58,10 +68,42 @@ def buy_list(request: HttpRequest) -> HttpResponse:
     return render(request, "groupbuy/buy_list.html", context)
 
 
+def _bounds(buy: GroupBuy, held: dict[int, int]) -> dict[int, LineBounds]:
+    """Each item's stepper bounds, from the sign-up checks (`held`: what the household's entry already takes)."""
+    return {item.pk: line_bounds(buy, item, held=held.get(item.pk, 0)) for item in buy.item_list}
+
+
+def join_form_get(request: HttpRequest, buy: GroupBuy) -> QuantitiesForm:
+    """The join form: bound to what was sent (a POST), else starting from 1 of the main item or from the share
+    link's `?item<ID>=<N>`, within the bounds."""
+    bounds = _bounds(buy, {})
+    if request.method == "POST":
+        return QuantitiesForm(request.POST, items=buy.item_list, bounds=bounds)
+    main_id = buy.main_item.pk if buy.main_item is not None else None
+    initial = signup_initial(buy.item_list, bounds, request.GET, main_id=main_id)
+    return QuantitiesForm(items=buy.item_list, bounds=bounds, initial=initial)
+
+
+def change_form_get(request: HttpRequest, buy: GroupBuy, entry_id: int) -> QuantitiesForm:
+    """The change form of the household's entry: what was sent (a POST), else what was saved (quantities and
+    extra units to fill a pack); the bounds count what the entry already holds."""
+    saved = selectors.entry_lines_get(entry_id=entry_id)
+    bounds = _bounds(buy, {item_id: quantity for item_id, (quantity, _t) in saved.items()})
+    if request.method == "POST":
+        return QuantitiesForm(request.POST, items=buy.item_list, with_note=False, bounds=bounds)
+    initial: dict[str, int] = {}
+    for item in buy.item_list:
+        quantity, tolerance = saved.get(item.pk, (0, 0))
+        initial[f"q_{item.pk}"] = quantity
+        if bounds[item.pk].tolerance_max:
+            initial[f"t_{item.pk}"] = tolerance
+    return QuantitiesForm(items=buy.item_list, with_note=False, bounds=bounds, initial=initial)
+
+
 def _detail_forms(
+    request: HttpRequest,
     buy: GroupBuy,
     *,
-    rows: list[Any],
     my_entry: Any,
     can_join: bool,
     join_form: QuantitiesForm | None,
@@ -70,11 +112,9 @@ def _detail_forms(
 ) -> dict[str, Any]:
     """The buy page's join and change forms (built when the caller passed none) and the refusal shown on top."""
     if my_entry is None and join_form is None:
-        join_form = QuantitiesForm(items=buy.item_list)
+        join_form = join_form_get(request, buy)
     if my_entry is not None and change_form is None:
-        my_row = next((r for r in rows if r.entry.pk == my_entry.pk), None)
-        initial = {f"q_{item.pk}": q for item, q in my_row.lines} if my_row else {}
-        change_form = QuantitiesForm(items=buy.item_list, with_note=False, initial=initial)
+        change_form = change_form_get(request, buy, my_entry.pk)
     shown = change_form if my_entry is not None and buy.signup_open else None
     if my_entry is None and buy.signup_open and can_join:
         shown = join_form
@@ -99,8 +139,8 @@ def _signup_state(
     my_entry = selectors.entry_get_live(buy=buy, household_id=membership.household_id, rows=rows)
     can_join = membership.household_id is not None and Action.SIGN_UP in allowed_actions(request.user, buy.community_id)
     forms = _detail_forms(
+        request,
         buy,
-        rows=rows,
         my_entry=my_entry,
         can_join=can_join,
         join_form=join_form,
@@ -128,6 +168,7 @@ def _detail(
     status: int = 200,
 ) -> HttpResponse:
     state = _signup_state(request, buy, join_form=join_form, change_form=change_form, action_error=action_error)
+    panel = selectors.buy_panel_get(buy=buy)  # pool progress (the page's one progress when pooled), next-box fill
     context = {
         "buy": buy,
         **state,
@@ -137,23 +178,36 @@ def _detail(
         "is_leader": is_buy_leader(request.user, buy),
         "may_see_contacts": selectors.may_see_contacts(user=request.user, buy=buy),
         "idempotency_key": _new_key(),
-        "panel": selectors.buy_panel_get(buy=buy),  # pool progress, next-box fill (issue 6)
+        "panel": panel,
     }
     return render(request, "groupbuy/buy_detail.html", context, status=status)
 
 
-@require_GET
+def _buy_url(buy: GroupBuy, anchor: str) -> str:
+    return f"{resolve_url('groupbuy:buy_detail', pk=buy.pk)}#{anchor}"
+
+
+@require_http_methods(["GET", "POST"])
 @page
 def buy_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return _detail(request, selectors.buy_get(user=request.user, buy_id=pk))
-
-
-@require_POST
-@page
-def buy_join(request: HttpRequest, pk: int) -> HttpResponse:
+    """The buy page. Its forms post here (`action` join / change / withdraw): a refusal is shown in place, next
+    to the control, with its status, at an address a reload or a language switch can GET again."""
     buy = selectors.buy_get(user=request.user, buy_id=pk)
+    if request.method == "GET":
+        return _detail(request, buy)
+    action = request.POST.get("action")
+    if action == "join":
+        return _join(request, buy)
+    if action == "change":
+        return _change(request, buy, selectors.entry_get(buy=buy, entry_id=request.POST.get("entry")))
+    if action == "withdraw":
+        return _withdraw(request, buy, selectors.entry_get(buy=buy, entry_id=request.POST.get("entry")))
+    raise err.invalid_field("action")
+
+
+def _join(request: HttpRequest, buy: GroupBuy) -> HttpResponse:
     membership = selectors.require_member(user=request.user, community_id=buy.community_id)
-    form = QuantitiesForm(request.POST, items=buy.item_list)
+    form = join_form_get(request, buy)
     if not form.is_valid():
         return _detail(request, buy, join_form=form, status=400)
     with refusal_on(form):
@@ -170,16 +224,12 @@ def buy_join(request: HttpRequest, pk: int) -> HttpResponse:
             note=form.cleaned_data.get("note", ""),
         )
         messages.success(request, _("You are #%(seq)s in the list.") % {"seq": entry.seq})
-        return redirect("groupbuy:buy_detail", pk=buy.pk)
+        return redirect(_buy_url(buy, "mine"))
     return _detail(request, buy, join_form=form, status=refusal_status([form]))
 
 
-@require_POST
-@page
-def entry_change(request: HttpRequest, pk: int, entry_pk: int) -> HttpResponse:
-    buy = selectors.buy_get(user=request.user, buy_id=pk)
-    entry = selectors.entry_get(buy=buy, entry_id=entry_pk)
-    form = QuantitiesForm(request.POST, items=buy.item_list, with_note=False)
+def _change(request: HttpRequest, buy: GroupBuy, entry: Entry) -> HttpResponse:
+    form = change_form_get(request, buy, entry.pk)
     if not form.is_valid():
         return _detail(request, buy, change_form=form, status=400)
     with refusal_on(form):
@@ -187,18 +237,18 @@ def entry_change(request: HttpRequest, pk: int, entry_pk: int) -> HttpResponse:
             actor=request.user, entry=entry, quantities=form.quantities(), tolerances=form.tolerances()
         )
         messages.success(request, _("Your sign-up was changed."))
-        return redirect("groupbuy:buy_detail", pk=buy.pk)
+        return redirect(_buy_url(buy, "mine"))
     if request.POST.get("next") == "mine":  # refused from "my entries": back there with the message
         messages.error(request, str(form.refusal.message))
         return redirect("groupbuy:my_entries")
     return _detail(request, buy, change_form=form, status=refusal_status([form]))
 
 
-@require_POST
-@page
-def entry_withdraw(request: HttpRequest, pk: int, entry_pk: int) -> HttpResponse:
-    buy = selectors.buy_get(user=request.user, buy_id=pk)
-    entry = selectors.entry_get(buy=buy, entry_id=entry_pk)
+def _withdraw(request: HttpRequest, buy: GroupBuy, entry: Entry) -> HttpResponse:
+    """Withdraw only once confirmed (`confirm` sent by the confirmation's button): the number is given up for
+    good, so an unconfirmed request shows the confirmation (with the number) instead."""
+    if request.POST.get("confirm") != "yes":
+        return _withdraw_confirmation(request, buy, entry)
     try:
         signup_services.signup_withdraw(actor=request.user, entry=entry)
     except ApplicationError as exc:
@@ -206,7 +256,49 @@ def entry_withdraw(request: HttpRequest, pk: int, entry_pk: int) -> HttpResponse
     messages.success(request, _("You left the list. Number #%(seq)s is not reused.") % {"seq": entry.seq})
     if request.POST.get("next") == "mine":
         return redirect("groupbuy:my_entries")
-    return redirect("groupbuy:buy_detail", pk=buy.pk)
+    return redirect(_buy_url(buy, "signup"))
+
+
+def _withdraw_confirmation(request: HttpRequest, buy: GroupBuy, entry: Entry) -> HttpResponse:
+    """The confirmation step (a page of its own, no script needed): who may withdraw is the service's rule, so
+    someone else's entry is refused here as the withdrawal itself would refuse it."""
+    require_entry_owner(request.user, entry)
+    next_page = "mine" if request.GET.get("next", request.POST.get("next")) == "mine" else ""
+    context = {"buy": buy, "entry": entry, "next": next_page}
+    return render(request, "groupbuy/withdraw_confirm.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@page
+def buy_join(request: HttpRequest, pk: int) -> HttpResponse:
+    """The join form's former address: a POST still joins; a GET (an old tab, a reload) goes to the buy page."""
+    buy = selectors.buy_get(user=request.user, buy_id=pk)
+    if request.method == "GET":
+        return redirect(_buy_url(buy, "signup"))
+    return _join(request, buy)
+
+
+@require_http_methods(["GET", "POST"])
+@page
+def entry_change(request: HttpRequest, pk: int, entry_pk: int) -> HttpResponse:
+    """Change an entry (the buy page and "my entries" post here or to the buy page); a GET goes to the buy page."""
+    buy = selectors.buy_get(user=request.user, buy_id=pk)
+    entry = selectors.entry_get(buy=buy, entry_id=entry_pk)
+    if request.method == "GET":
+        return redirect(_buy_url(buy, "mine"))
+    return _change(request, buy, entry)
+
+
+@require_http_methods(["GET", "POST"])
+@page
+def entry_withdraw(request: HttpRequest, pk: int, entry_pk: int) -> HttpResponse:
+    """Withdraw: a GET, or a POST without the confirmation, shows the confirmation step; a confirmed POST
+    withdraws."""
+    buy = selectors.buy_get(user=request.user, buy_id=pk)
+    entry = selectors.entry_get(buy=buy, entry_id=entry_pk)
+    if request.method == "GET":
+        return _withdraw_confirmation(request, buy, entry)
+    return _withdraw(request, buy, entry)
 
 
 def _proxy_household(

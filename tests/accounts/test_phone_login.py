@@ -312,3 +312,20 @@ def test_join_request_refuses_an_offsite_next(client, place):
     )
     assert response.status_code == 302
     assert response["Location"] == "/"
+
+
+def test_with_redis_down_no_code_is_sent_and_the_page_says_so(client, resident, settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens on port 1
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+    response = client.post(LOGIN, {"phone": PHONE})
+    assert response.status_code == 503
+    assert "not available right now" in response.content.decode()
+    assert sms.outbox == []
+    response = client.post(SIGNUP, {"phone": "13900001111", "display_name": "李阿姨"})
+    assert response.status_code == 503
+    assert not User.objects.filter(phone="+8613900001111").exists()

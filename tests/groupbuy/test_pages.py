@@ -307,7 +307,7 @@ def test_change_quantity_and_withdraw(place, web, buy):
     text = page_text(client.get(detail_url(buy)))
     assert f'name="q_{main_item(buy).pk}" value="4"' in text
 
-    response = client.post(reverse("groupbuy:entry_withdraw", args=[buy.pk, entry.pk]))
+    response = client.post(reverse("groupbuy:entry_withdraw", args=[buy.pk, entry.pk]), {"confirm": "yes"})
     assert response.status_code == 302
     entry.refresh_from_db()
     buy.refresh_from_db()
@@ -348,7 +348,7 @@ def test_a_neighbour_cannot_change_or_withdraw_someone_elses_entry(place, web, b
     response = client.post(reverse("groupbuy:entry_change", args=[buy.pk, entry.pk]), {f"q_{main_item(buy).pk}": "1"})
     assert response.status_code == 403
     assert 'data-code="not_your_entry"' in page_text(response)
-    response = client.post(reverse("groupbuy:entry_withdraw", args=[buy.pk, entry.pk]))
+    response = client.post(reverse("groupbuy:entry_withdraw", args=[buy.pk, entry.pk]), {"confirm": "yes"})
     assert response.status_code == 403
     assert 'data-code="not_your_entry"' in page_text(response)
     assert buy_state(buy) == before
@@ -431,7 +431,7 @@ def test_withdraw_from_my_orders(place, web, buy):
     client = web(place.resident.user)
     url = reverse("groupbuy:entry_withdraw", args=[buy.pk, entry.pk])
     assert url in page_text(client.get(reverse("groupbuy:my_entries")))
-    response = client.post(url, {"next": "mine"})
+    response = client.post(url, {"next": "mine", "confirm": "yes"})
     assert response["Location"] == reverse("groupbuy:my_entries")
     entry.refresh_from_db()
     assert entry.status == EntryStatus.WITHDRAWN

@@ -348,7 +348,14 @@ PAGE_OPS = [
     Op("groupbuy:buy_detail", "GET", kwargs=BUY_OPEN),
     Op("groupbuy:buy_join", "POST", kwargs=BUY_OPEN, body=POST),
     Op("groupbuy:entry_change", "POST", kwargs=ENTRY_OPEN, body=POST),
-    Op("groupbuy:entry_withdraw", "POST", kwargs=ENTRY_OPEN, body=POST),
+    Op("groupbuy:entry_withdraw", "POST", kwargs=ENTRY_OPEN, body=lambda w: {"confirm": "yes"}),
+    # The buy page's own forms post to it (join / change / withdraw); the withdrawal is the one that can hurt.
+    Op(
+        "groupbuy:buy_detail",
+        "POST",
+        kwargs=BUY_OPEN,
+        body=lambda w: {"action": "withdraw", "entry": w.open_entry.pk, "confirm": "yes"},
+    ),
     Op("groupbuy:proxy_signup", "POST", kwargs=BUY_OPEN, body=POST),
     Op("groupbuy:dashboard", "GET", kwargs=BUY_OPEN),
     Op("groupbuy:buy_close_now", "POST", kwargs=BUY_OPEN, body=POST),
@@ -758,6 +765,7 @@ EXPECTED: dict[str, set[str]] = {
     "GET groupbuy:purchase_order": {"leader", "data_volunteer"},
     "GET groupbuy:export": {"leader", "data_volunteer"},
     "POST groupbuy:supplier_list": {"leader", "other_leader"},
+    "POST groupbuy:buy_detail": {"resident"},
     "POST groupbuy:supplier_detail": {"leader", "other_leader"},
     "POST groupbuy:offer_detail": {"leader", "other_leader"},
     "GET groupbuy:offer_photo": MEMBERS,

@@ -36,5 +36,10 @@ class Command(BaseCommand):
         for username, what in shown:
             self.stdout.write(f"  {username:<14} {what}")
         self.stdout.write("  leader01..leader10, bleader01..bleader12, resident01..resident50: more of the same")
+        self.stdout.write(
+            "Residents log in by phone: resident01 is 13900000001 (resident50 13900000050, leader01 13900000101).\n"
+            "  Type the number on the login page and tap 获取验证码; the code is printed in this terminal\n"
+            "  (SMS_BACKEND=core.sms.ConsoleBackend). Staff use 工作人员用户名登录 with the password above."
+        )
         for s in small:
             self.stdout.write(f"{s.community.name}: " + ", ".join(u for u, _what in s.logins[:4]) + " …")

@@ -39,6 +39,11 @@ def rooms_for(building_number: int) -> list[str]:
     return [f"{floor}{unit:02d}" for floor in range(1, FLOORS + 1) for unit in range(1, units + 1)]
 
 
+def demo_phone(i: int) -> str:
+    """Demo phone number i: 139 0000 00ii (resident01 has 13900000001; leader01 13900000101)."""
+    return f"+86139{i:08d}"
+
+
 def person_name(i: int) -> str:
     return SURNAMES[i % len(SURNAMES)] + GIVEN[(i // len(SURNAMES)) % len(GIVEN)]
 
@@ -59,6 +64,7 @@ class Person:
     room: str | None
     roles: dict
     what: str
+    phone: str = ""  # E.164; demo numbers (139 0000 00xx) log in by code, printed by the console SMS backend
 
 
 def community_seed(
@@ -86,9 +92,14 @@ def community_seed(
         (h.building.label, h.room): h for h in Household.objects.filter(community=community).select_related("building")
     }
     User.objects.bulk_create(
-        [User(username=p.username, display_name=p.display_name, password=password_hash) for p in people],
+        [User(username=p.username, display_name=p.display_name, password=password_hash, phone=p.phone) for p in people],
         ignore_conflicts=True,
     )
+    for p in people:  # accounts seeded before phones existed get theirs (only where none is set)
+        if p.phone:
+            User.objects.filter(username=p.username, phone="").exclude(
+                pk__in=User.objects.filter(phone=p.phone).values("pk")
+            ).update(phone=p.phone)
     users = {u.username: u for u in User.objects.filter(username__in=[p.username for p in people])}
     Membership.objects.bulk_create(
         [
@@ -151,7 +162,15 @@ def main_people() -> list[Person]:
     for i in range(1, 11):
         building = str(30 + i)
         people.append(
-            Person(f"leader{i:02d}", f"团长 {person_name(i)}", building, "501", {"is_team_leader": True}, "team leader")
+            Person(
+                f"leader{i:02d}",
+                f"团长 {person_name(i)}",
+                building,
+                "501",
+                {"is_team_leader": True},
+                "team leader",
+                phone=demo_phone(100 + i),
+            )
         )
     for i in range(1, 13):
         label = str(i)
@@ -168,7 +187,9 @@ def main_people() -> list[Person]:
     for i in range(1, 51):
         building = str(40 + (i % 38) + 1)  # buildings 41..78
         room = rooms_for(int(building))[i % 12]
-        people.append(Person(f"resident{i:02d}", person_name(200 + i), building, room, {}, "resident"))
+        people.append(
+            Person(f"resident{i:02d}", person_name(200 + i), building, room, {}, "resident", phone=demo_phone(i))
+        )
     return people
 
 
