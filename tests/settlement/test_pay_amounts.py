@@ -84,3 +84,12 @@ def test_amounts_add_up_at_every_step_on_the_pages_and_in_the_api(closed, place,
         data = api(place.resident.user).get(url).json()
         assert data["stage"] == expected["stage"], url
         assert {k: Decimal(data[k]) for k in want} == want, url
+
+
+def test_the_payment_page_reads_in_a_fixed_number_of_queries(closed, place, web, django_assert_max_num_queries):
+    client = web(place.resident.user)
+    url = reverse("settlement:pay", kwargs={"entry_pk": closed.resident_entry.pk})
+    client.get(url)  # the session and the language settle on the first visit
+    with django_assert_max_num_queries(7):
+        response = client.get(url)
+    assert response.status_code == 200
