@@ -215,3 +215,11 @@ def test_the_preview_query_count_does_not_grow_with_the_list(place, web, buy, to
     with django_assert_max_num_queries(5):  # link, buy, items with photos, policy (+ session)
         response = preview(web(), token)
     assert response.status_code == 200
+
+
+def test_a_draft_buy_says_it_is_not_open_yet(web, buy, token):
+    GroupBuy.objects.filter(pk=buy.pk).update(status=BuyStatus.DRAFT)
+    html = preview(web(), token).content.decode()
+    assert 'id="closed"' in html
+    assert "not open for sign-ups yet" in html
+    assert "/go/" not in html
