@@ -20,8 +20,8 @@ urlpatterns = [
     path("accounts/", include("accounts.auth_urls")),  # phone login by code (allauth's URL names)
     path("compliance/", include("compliance.urls")),
     path("buys/", include("groupbuy.urls")),
-    path("settlement/", include("settlement.urls")),
     path("s/", include((share_patterns, "share"))),  # a buy's public short link (groupbuy/views/share.py)
+    path("settlement/", include("settlement.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
