@@ -14,7 +14,7 @@ urlpatterns = [
     path("manifest.webmanifest", pwa.manifest, name="pwa_manifest"),
     path("sw.js", pwa.service_worker, name="pwa_sw"),
     path("offline/", pwa.offline, name="pwa_offline"),
-    path("favicon.ico", pwa.favicon),
+    path("favicon.ico", pwa.favicon, name="pwa_favicon"),
     path("i18n/setlang/", set_language, name="set_language"),
     path("accounts/", include("accounts.urls")),
     path("accounts/", include("accounts.auth_urls")),  # phone login by code (allauth's URL names)
