@@ -20,6 +20,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
@@ -73,9 +74,11 @@ def shell_files() -> list[str]:
     """Static paths of the app shell: every stylesheet and script of ours (the worker itself aside) and the
     small icons. Large install icons and other apps' static files (the admin's) are fetched only when needed."""
     finder = finders.FileSystemFinder()
+    # The files collectstatic collects (it skips hidden and backup files): anything else would 404 at install.
+    ignore = apps.get_app_config("staticfiles").ignore_patterns
     paths = sorted(
         path.replace("\\", "/")
-        for path, _storage in finder.list(ignore_patterns=[])
+        for path, _storage in finder.list(ignore_patterns=ignore)
         if path.endswith((".css", ".js")) and path.replace("\\", "/") != WORKER_SOURCE
     )
     return paths + list(SHELL_ICONS)
