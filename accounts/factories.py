@@ -38,7 +38,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     username = factory.Sequence(lambda n: f"user{n}")
     display_name = factory.Sequence(lambda n: f"王{n}")
-    phone = factory.Sequence(lambda n: f"138{n:08d}")
+    phone = factory.Sequence(lambda n: f"+86137{n:08d}")  # E.164, as stored (accounts.phone)
     password = factory.django.Password("pass-12345")
 
 
