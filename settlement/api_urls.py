@@ -3,6 +3,7 @@ from django.urls import path
 from settlement import apis
 
 urlpatterns = [
+    path("orders/", apis.OrderHubApi.as_view(), name="api-settlement-orders"),
     path("buys/<int:pk>/me/", apis.MyPickupApi.as_view(), name="api-settlement-me"),
     path("buys/<int:pk>/reconciliation/", apis.ReconciliationApi.as_view(), name="api-settlement-reconciliation"),
     path("buys/<int:pk>/reminders/", apis.PaymentReminderApi.as_view(), name="api-settlement-reminders"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -21,6 +21,7 @@ from settlement.models import (
 )
 from settlement.models import PriceChange as PriceChangeModel
 from settlement.permissions import require_own_entry
+from settlement.selectors.orders import Tab, order_hub_get
 from settlement.serializers import (
     SettlementArrivalOut,
     SettlementArrivalsIn,
@@ -28,6 +29,7 @@ from settlement.serializers import (
     SettlementDonationIn,
     SettlementDonationOut,
     SettlementHandoverIn,
+    SettlementOrderHubOut,
     SettlementPayeeIn,
     SettlementPayeeOut,
     SettlementPaymentConfirmIn,
@@ -286,6 +288,28 @@ class ProgressApi(APIView):
         if not selectors.can_hand_over(request.user, buy):
             raise errors.forbidden()
         return Response(SettlementProgressOut(selectors.distribution_progress_list(buy=buy), many=True).data)
+
+
+class OrderHubApi(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("tab", str, enum=list(Tab.ORDER), description="pay, receive, done or after"),
+            OpenApiParameter("entry", int, description="open the tab holding this entry of the caller's"),
+            OpenApiParameter("buy", int, description="open the tab holding the caller's entry in this buy"),
+        ],
+        responses=SettlementOrderHubOut,
+        operation_id="settlement_orders",
+    )
+    def get(self, request: Request) -> Response:
+        """我的订单: the caller's cards of one tab (entries of their households and those they placed) with
+        payment, delivery, pickup code and after-sales, and each tab's count; the page's selector."""
+        hub = order_hub_get(
+            user=request.user,
+            tab=request.query_params.get("tab", ""),
+            entry_id=request.query_params.get("entry"),
+            buy_id=request.query_params.get("buy"),
+        )
+        return Response(SettlementOrderHubOut(hub).data)
 
 
 class MyPickupApi(APIView):

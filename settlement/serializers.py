@@ -276,3 +276,55 @@ class SettlementPayPageOut(SettlementPaySummaryOut):
 class SettlementPayeeIn(serializers.Serializer):
     name = serializers.CharField(max_length=200, allow_blank=True, default="")
     qr_image = serializers.FileField(required=False, allow_null=True)
+
+
+# --- 我的订单 (the resident's hub) -------------------------------------------------------------------------------
+
+
+class SettlementOrderLineOut(serializers.Serializer):
+    item_id = serializers.IntegerField()
+    title = serializers.CharField(source="item.offer.title")
+    unit = serializers.CharField(source="item.offer.unit")
+    unit_price = serializers.DecimalField(source="item.unit_price", max_digits=12, decimal_places=2)
+    quantity = serializers.IntegerField()
+    allocated = serializers.IntegerField(allow_null=True)  # what the household gets, once the buy closed
+
+
+class SettlementOrderReportOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    item_id = serializers.IntegerField(allow_null=True)
+    kind = serializers.CharField()
+    state = serializers.CharField()
+    resolution = serializers.CharField()
+    refund_amount = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    created_at = serializers.DateTimeField()
+
+
+class SettlementOrderCardOut(serializers.Serializer):
+    """One card of 我的订单, as the page shows it (settlement.selectors.orders.OrderCard). `pickup_code` is null
+    until the goods are released and again once they are picked up."""
+
+    entry_id = serializers.IntegerField(source="entry.pk")
+    buy_id = serializers.IntegerField(source="entry.buy_id")
+    buy_title = serializers.CharField(source="entry.buy.title")
+    seq = serializers.IntegerField(source="entry.seq")
+    status = serializers.CharField(source="entry.status")
+    identity = serializers.CharField(source="entry.identity")
+    placed_by_me_for_another_household = serializers.BooleanField(source="entry.is_proxy")
+    tab = serializers.CharField()
+    lines = SettlementOrderLineOut(many=True)
+    pay = SettlementPaySummaryOut()
+    must_pay = serializers.BooleanField()
+    delivery = serializers.CharField()
+    delivery_label = serializers.CharField()
+    pickup_code = serializers.CharField(source="pickup.code", allow_null=True, default=None)
+    refunds = SettlementRefundOut(many=True)
+    reports = SettlementOrderReportOut(many=True)
+    can_change = serializers.BooleanField()
+    can_report = serializers.BooleanField()
+
+
+class SettlementOrderHubOut(serializers.Serializer):
+    tab = serializers.CharField()
+    counts = serializers.DictField(child=serializers.IntegerField())
+    cards = SettlementOrderCardOut(many=True)

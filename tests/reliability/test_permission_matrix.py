@@ -238,6 +238,7 @@ API_OPS = [
     Op("api-board", "GET"),
     # settlement
     Op("api-settlement-me", "GET", kwargs=CLOSED),
+    Op("api-settlement-orders", "GET"),
     Op("api-settlement-pick-list", "GET", kwargs=CLOSED),
     Op(
         "api-settlement-donation-action",
@@ -665,6 +666,7 @@ EXPECTED: dict[str, set[str]] = {
     "GET api-buy-coordination": MEMBERS,
     "GET api-board": {"leader", "other_leader"},
     "GET api-settlement-me": {"resident", "neighbour"},
+    "GET api-settlement-orders": SIGNED_IN,
     "GET api-settlement-pick-list": {
         "leader",
         "other_leader",

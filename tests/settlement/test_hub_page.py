@@ -316,3 +316,40 @@ def test_the_hub_reads_as_many_queries_for_1_or_20_entries(place, web, django_as
     with django_assert_num_queries(HUB_QUERIES):
         response = client.get(f"{MINE}?tab={tab}")
     assert response.status_code == 200
+
+
+# --- the API reads the same cards ---------------------------------------------------------------------------------
+
+
+def test_the_api_gives_the_pages_cards_with_the_same_numbers(closed, place, api, web):
+    entry = closed.resident_entry
+    pay(closed, entry, place.resident, "197")
+    release(closed)
+    body = api(place.resident.user).get(reverse("api-settlement-orders")).json()
+    assert body["tab"] == Tab.RECEIVE
+    assert body["counts"] == {"pay": 0, "receive": 1, "done": 0, "after": 0}
+    (card,) = body["cards"]
+    code = PickupCode.objects.get(entry=entry).code
+    assert (card["entry_id"], card["seq"], card["tab"], card["pickup_code"], card["delivery"]) == (
+        entry.pk,
+        entry.seq,
+        "receive",
+        code,
+        "released",
+    )
+    assert (card["pay"]["stage"], card["pay"]["confirmed"], card["must_pay"]) == ("confirmed", "197.00", False)
+    assert sorted((line["item_id"], line["quantity"]) for line in card["lines"]) == sorted(
+        [(closed.main.pk, 3), (closed.extra.pk, 1)]
+    )
+    assert f'id="entry-{entry.pk}"' in page(web, place.resident.user)
+
+
+def test_the_api_never_gives_another_households_card_or_code(closed, place, api):
+    release(closed)
+    theirs = closed.neighbour_entry
+    client = api(place.resident.user)
+    for query in ({}, {"entry": theirs.pk}, {"buy": closed.buy.pk, "tab": "pay"}, {"tab": "receive"}):
+        body = client.get(reverse("api-settlement-orders"), query).json()
+        assert theirs.pk not in [card["entry_id"] for card in body["cards"]]
+        assert PickupCode.objects.get(entry=theirs).code not in str(body)
+    assert api().get(reverse("api-settlement-orders")).status_code in (401, 403)
