@@ -2,6 +2,8 @@
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import UserChangeForm as BaseUserChangeForm
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import (
@@ -15,13 +17,34 @@ from accounts.models import (
     Notification,
     User,
 )
+from accounts.phone import phone_normalize
+from core.errors import ApplicationError
+
+
+class UserChangeForm(BaseUserChangeForm):
+    """A phone typed here is stored as phone login compares it (E.164), or refused with the same message."""
+
+    class Meta(BaseUserChangeForm.Meta):
+        model = User
+
+    def clean_phone(self) -> str:
+        phone = self.cleaned_data.get("phone") or ""
+        if not phone:
+            return ""
+        try:
+            return phone_normalize(phone)
+        except ApplicationError as exc:
+            raise ValidationError(str(exc.message), code=exc.code) from exc
 
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
+    form = UserChangeForm
     list_display = ("username", "display_name", "is_active", "is_staff", "date_joined")
     search_fields = ("username", "display_name", "phone")
-    fieldsets = BaseUserAdmin.fieldsets + ((_("Jielong"), {"fields": ("display_name", "phone", "preferred_language")}),)
+    fieldsets = BaseUserAdmin.fieldsets + (
+        (_("Jielong"), {"fields": ("display_name", "phone", "phone_verified", "preferred_language")}),
+    )
 
 
 @admin.register(Community)

@@ -7,8 +7,10 @@ import time
 import pytest
 from django.contrib.auth import SESSION_KEY
 from django.db import IntegrityError, transaction
+from django.forms.models import model_to_dict
 from django.test import Client
 
+from accounts.admin import UserChangeForm
 from accounts.factories import HouseholdFactory, UserFactory
 from accounts.models import HouseholdMember, User
 from accounts.phone import phone_normalize
@@ -329,3 +331,26 @@ def test_with_redis_down_no_code_is_sent_and_the_page_says_so(client, resident, 
     response = client.post(SIGNUP, {"phone": "13900001111", "display_name": "李阿姨"})
     assert response.status_code == 503
     assert not User.objects.filter(phone="+8613900001111").exists()
+
+
+@pytest.mark.parametrize(("typed", "stored"), [("138 1234 5678", PHONE), ("", "")])
+def test_the_admin_stores_a_typed_phone_as_phone_login_compares_it(db, typed, stored):
+    user = UserFactory(phone="")
+    data = {**user_form_data(user), "phone": typed}
+    form = UserChangeForm(instance=user, data=data)
+    assert form.is_valid(), form.errors
+    assert form.save().phone == stored
+
+
+def test_the_admin_refuses_a_landline(db):
+    user = UserFactory(phone="")
+    form = UserChangeForm(instance=user, data={**user_form_data(user), "phone": "021-5555-1234"})
+    assert not form.is_valid()
+    assert form.errors["phone"][0].startswith("Enter a mobile number")
+
+
+def user_form_data(user) -> dict:
+    data = {k: v for k, v in model_to_dict(user).items() if v is not None and k not in ("groups", "user_permissions")}
+    data["date_joined_0"], data["date_joined_1"] = "2026-01-01", "10:00:00"
+    data["date_joined"] = "2026-01-01 10:00:00"
+    return data
