@@ -114,6 +114,8 @@ class PhoneSignupView(allauth_views.SignupView):
         """A newcomer belongs to no community yet: they go to find theirs, carrying `next` along."""
         url = reverse("accounts:join_start")
         next_url = self.get_next_url()
+        if next_url and next_url.startswith(url):  # already on their way to join (a code, a community)
+            return next_url
         return f"{url}?{urlencode({'next': next_url})}" if next_url else url
 
     def get_initial(self) -> dict:

@@ -354,3 +354,23 @@ def user_form_data(user) -> dict:
     data["date_joined_0"], data["date_joined_1"] = "2026-01-01", "10:00:00"
     data["date_joined"] = "2026-01-01 10:00:00"
     return data
+
+
+def test_join_pages_offer_the_phone_login_to_visitors_and_keep_next(client, place):
+    url = f"/accounts/join/{place.community.pk}/?next=/s/tok/go/%3Fitem12%3D2"
+    page = client.get(url).content.decode()
+    assert 'href="/accounts/login/?next=/accounts/join/' in page
+    assert "%253Fitem12%253D2" in page  # the share link's own query, encoded inside the join page's next
+    page = client.get("/accounts/join/code/?next=/s/tok/go/%3Fitem12%3D2").content.decode()
+    login_then_redeem = (
+        "/accounts/login/?next=/accounts/join/code/%3Fnext%3D" + "%252Fs%252Ftok%252Fgo%252F%253Fitem12%253D2"
+    )
+    assert f'href="{login_then_redeem}"' in page
+
+
+def test_a_newcomer_who_came_from_a_join_page_goes_straight_back_to_it(client, place):
+    back = f"/accounts/join/{place.community.pk}/?next=/s/tok/go/%3Fitem12%3D2"
+    client.post(LOGIN, {"phone": "13900002222", "next": back})
+    client.post(SIGNUP, {"phone": "13900002222", "display_name": "小周", "next": back})
+    response = client.post(VERIFY, {"code": last_code("+8613900002222"), "next": back})
+    assert response["Location"] == back
