@@ -122,3 +122,24 @@ def test_another_person_on_the_same_phone_does_not_get_the_saved_pages(place, br
     me.context.clear_cookies()  # the session is gone; the login page shows nobody signed in
     me.visit(reverse("accounts:login"))
     me.page.wait_for_function(f"async () => (await ({SAVED_PAGES})()) === 0")
+
+
+def test_the_manifest_and_every_icon_load_from_the_site(browse):
+    """What a phone fetches to install the app, fetched the way the browser does, from the page's own links."""
+    browser = browse()
+    browser.visit(reverse("accounts:login"))
+    href = browser.page.locator("link[rel=manifest]").get_attribute("href")
+    manifest = browser.context.request.get(browser.base + href)
+    assert manifest.ok
+    assert manifest.headers["content-type"] == "application/manifest+json"
+    data = manifest.json()
+    assert data["lang"] == "zh-hans"  # the phone's language (zh-CN), as the page says
+    links = [icon["src"] for icon in data["icons"]]
+    links += [
+        browser.page.locator(selector).get_attribute("href")
+        for selector in ("link[rel=icon]", "link[rel=apple-touch-icon]")
+    ]
+    for url in [*links, "/favicon.ico"]:
+        response = browser.context.request.get(browser.base + url)
+        assert response.ok, url
+        assert response.headers["content-type"] in ("image/png", "image/x-icon", "image/vnd.microsoft.icon"), url
