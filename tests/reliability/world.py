@@ -18,7 +18,7 @@ from compliance.models import Evidence, Suspension
 from compliance.services.filings import filing_submit
 from groupbuy.factories import GroupBuyFactory, OfferFactory, main_item, signup
 from groupbuy.models import OfferPhoto
-from settlement.models import AfterSalesReport, ChangeDefault, Donation, Payment, PickupCode, Refund
+from settlement.models import AfterSalesReport, ChangeDefault, Donation, PayeeAccount, Payment, PickupCode, Refund
 from settlement.services.payments import payment_mark
 from settlement.services.price_changes import price_change_propose
 from tests.compliance.conftest import filing_kwargs, live_times, make_ordered_buy
@@ -146,3 +146,7 @@ class World:
         Evidence.objects.filter(pk=self.evidence.pk).update(file=_stored("compliance/evidence/x.jpg"))
         self.payment = Payment.objects.get(entry=self.resident_entry)
         Payment.objects.filter(pk=self.payment.pk).update(screenshot=_stored("settlement/payments/x.jpg"))
+        # The leader's default 收款码, used by the closed buy (which has none of its own).
+        self.payee = PayeeAccount.objects.create(
+            owner=place.leader.user, name="王团长", qr_image=_stored("settlement/payees/x.jpg")
+        )
