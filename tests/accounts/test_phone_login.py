@@ -374,3 +374,13 @@ def test_a_newcomer_who_came_from_a_join_page_goes_straight_back_to_it(client, p
     client.post(SIGNUP, {"phone": "13900002222", "display_name": "小周", "next": back})
     response = client.post(VERIFY, {"code": last_code("+8613900002222"), "next": back})
     assert response["Location"] == back
+
+
+def test_a_closed_account_is_not_logged_in_by_code(client, resident):
+    User.objects.filter(pk=resident.pk).update(is_active=False)
+    client.post(LOGIN, {"phone": PHONE})
+    response = client.post(CONFIRM, {"code": last_code()})
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/inactive/"
+    assert logged_in_as(client) is None
+    assert "This account is closed" in client.get(response["Location"]).content.decode()
