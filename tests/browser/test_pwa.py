@@ -143,3 +143,10 @@ def test_the_manifest_and_every_icon_load_from_the_site(browse):
         response = browser.context.request.get(browser.base + url)
         assert response.ok, url
         assert response.headers["content-type"] in ("image/png", "image/x-icon", "image/vnd.microsoft.icon"), url
+
+    # Chromium's own verdict: the manifest parses without complaint and nothing stops installing but the
+    # incognito profile every Playwright context runs in.
+    devtools = browser.context.new_cdp_session(browser.page)
+    assert devtools.send("Page.getAppManifest")["errors"] == []
+    verdict = devtools.send("Page.getInstallabilityErrors")["installabilityErrors"]
+    assert {error["errorId"] for error in verdict} <= {"in-incognito"}, verdict
