@@ -10,6 +10,8 @@ import logging
 
 import redis
 from allauth.account import views as allauth_views
+from allauth.account.adapter import get_adapter
+from allauth.core import ratelimit
 from django.contrib.auth import views as auth_views
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
@@ -94,8 +96,12 @@ class PhoneLoginView(allauth_views.RequestLoginCodeView):
 
     def form_invalid(self, form):
         if form.has_error("phone", code="unknown_phone"):
-            self.request.session[SIGNUP_PHONE_SESSION_KEY] = phone_normalize(form.data.get("phone"))
-            return HttpResponseRedirect(self.passthrough_next_url(reverse("account_signup")))
+            phone = phone_normalize(form.data.get("phone"))
+            # Trying a number uses the code throttle too, or one address could sweep numbers for accounts.
+            if ratelimit.consume(self.request, action="request_login_code", key=phone):
+                self.request.session[SIGNUP_PHONE_SESSION_KEY] = phone
+                return HttpResponseRedirect(self.passthrough_next_url(reverse("account_signup")))
+            form.errors["phone"] = form.error_class([get_adapter().error_messages["too_many_login_attempts"]])
         response = super().form_invalid(form)
         response.status_code = 400
         return response
@@ -130,9 +136,7 @@ class PhoneSignupView(allauth_views.SignupView):
             response = super().form_valid(form)
             self.request.session.pop(SIGNUP_PHONE_SESSION_KEY, None)
             return response
-        response = self.form_invalid(form)
-        response.status_code = refusal_status([form])
-        return response
+        return self.form_invalid(form)
 
     def form_invalid(self, form):
         response = super().form_invalid(form)

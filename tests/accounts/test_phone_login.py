@@ -384,3 +384,13 @@ def test_a_closed_account_is_not_logged_in_by_code(client, resident):
     assert response["Location"] == "/accounts/inactive/"
     assert logged_in_as(client) is None
     assert "This account is closed" in client.get(response["Location"]).content.decode()
+
+
+def test_trying_numbers_without_accounts_uses_the_same_per_address_throttle(db, settings):
+    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "request_login_code": "3/h/ip,1/m/key"}
+    for i in range(3):
+        response = Client().post(LOGIN, {"phone": f"1390000100{i}"})
+        assert response["Location"] == SIGNUP
+    response = Client().post(LOGIN, {"phone": "13900001009"})
+    assert response.status_code == 400
+    assert "Too many" in response.content.decode()
