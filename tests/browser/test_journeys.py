@@ -61,23 +61,23 @@ def test_resident_redeems_an_invite_joins_pays_and_shows_a_pickup_code(place, br
     # Too many is refused with a message, and what was typed stays; then join with 2 and change to 3.
     me.visit(reverse("groupbuy:buy_detail", args=[buy.pk]))
     assert progress_width(me) == 0
-    me.page.fill(f"form[action$='/join/'] input[name=q_{item.pk}]", "5")
-    me.page.fill("form[action$='/join/'] [name=note]", "请放门口")
-    me.submit("form[action$='/join/']")
-    assert me.page.locator("form[action$='/join/'] [role=alert]").get_attribute("data-code") == "over_household_limit"
-    assert me.page.input_value(f"form[action$='/join/'] input[name=q_{item.pk}]") == "5"
-    assert me.page.input_value("form[action$='/join/'] [name=note]") == "请放门口"
+    me.page.fill(f"#signup-form input[name=q_{item.pk}]", "5")
+    me.page.fill("#signup-form [name=note]", "请放门口")
+    me.submit("#signup-form .signup-bar")
+    assert me.page.locator("#signup-form [role=alert]").get_attribute("data-code") == "over_household_limit"
+    assert me.page.input_value(f"#signup-form input[name=q_{item.pk}]") == "5"
+    assert me.page.input_value("#signup-form [name=note]") == "请放门口"
     assert not Entry.objects.filter(buy=buy).exists()
-    me.page.fill(f"form[action$='/join/'] input[name=q_{item.pk}]", "2")
-    me.submit("form[action$='/join/']")
+    me.page.fill(f"#signup-form input[name=q_{item.pk}]", "2")
+    me.submit("#signup-form .signup-bar")
     assert "#1" in me.success_message()
     entry = Entry.objects.get(buy=buy, household=household)
     assert entry.units == 2
-    me.page.fill(f"form[action$='/change/'] input[name=q_{item.pk}]", "3")
-    me.submit("form[action$='/change/']")
+    me.page.fill(f"#change-form input[name=q_{item.pk}]", "3")
+    me.submit("#change-form .form-actions")
     entry.refresh_from_db()
     assert entry.units == 3
-    assert me.page.input_value(f"form[action$='/change/'] input[name=q_{item.pk}]") == "3"
+    assert me.page.input_value(f"#change-form input[name=q_{item.pk}]") == "3"
     assert progress_width(me) == 60
 
     # A neighbour's sign-up forms the buy; the worker closes it at the deadline.
@@ -88,7 +88,7 @@ def test_resident_redeems_an_invite_joins_pays_and_shows_a_pickup_code(place, br
     close_buy(buy)
     assert buy.status == BuyStatus.CLOSED
     me.visit(reverse("groupbuy:buy_detail", args=[buy.pk]))
-    assert me.page.locator("form[action$='/change/']").count() == 0
+    assert me.page.locator("#change-form").count() == 0
 
     # Pay: the amount owed is filled in; say how, and send.
     me.visit(reverse("settlement:hub", args=[buy.pk]))

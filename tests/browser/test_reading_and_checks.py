@@ -25,8 +25,8 @@ def test_reading_pages_and_joining_work_without_javascript(place, browse):
     assert "12-302 王**" in me.text()
     assert me.page.locator(".progress span").evaluate("e => e.getBoundingClientRect().width") > 0
     # Forms are plain HTML: joining needs no script.
-    me.page.fill(f"form[action$='/join/'] input[name=q_{item.pk}]", "2")
-    me.submit("form[action$='/join/']")
+    me.page.fill(f"#signup-form input[name=q_{item.pk}]", "2")
+    me.submit("#signup-form .signup-bar")
     assert Entry.objects.get(buy=buy, household=place.resident.household).units == 2
     me.visit(reverse("groupbuy:my_entries"))
     assert "鸡蛋团" in me.text()
