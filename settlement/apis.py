@@ -127,15 +127,15 @@ class PaymentReminderApi(APIView):
 class PaymentMarkApi(APIView):
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
-    @extend_schema(
-        request=SettlementPaymentMarkIn, responses=SettlementPaymentOut, operation_id="settlement_payment_mark"
-    )
     @extend_schema(responses=SettlementPayPageOut, operation_id="settlement_payment_get")
     def get(self, request: Request, entry_pk: int) -> Response:
         """What the payment page shows: the three numbers, the stage, the payee and the transfer note."""
         data = selectors.pay_page_get(user=request.user, entry_id=entry_pk)
         return Response(_pay_page_out(data))
 
+    @extend_schema(
+        request=SettlementPaymentMarkIn, responses=SettlementPaymentOut, operation_id="settlement_payment_mark"
+    )
     def post(self, request: Request, entry_pk: int) -> Response:
         entry = selectors.entry_get(entry_id=entry_pk)
         selectors.buy_get(user=request.user, buy_id=entry.buy_id)
