@@ -77,6 +77,6 @@ class PayeeForm(forms.Form):
     qr_image = forms.FileField(
         label=_("Picture of your payment QR code (收款码)"),
         required=False,
-        help_text=_("In WeChat: Me → Pay → Receive money → Save the QR code; then choose that picture here."),
+        help_text=_("In WeChat: Me → Services → Money → Receive Money → Save Image; then choose that picture here."),
         widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
     )
