@@ -11,6 +11,7 @@ import logging
 import redis
 from allauth.account import views as allauth_views
 from allauth.account.adapter import get_adapter
+from allauth.account.internal.stagekit import clear_login
 from allauth.core import ratelimit
 from django.contrib.auth import views as auth_views
 from django.http import HttpResponseRedirect
@@ -93,6 +94,14 @@ class PhoneLoginView(allauth_views.RequestLoginCodeView):
 
     def dispatch(self, request, *args, **kwargs):
         return throttle_store_required(lambda: super(PhoneLoginView, self).dispatch(request, *args, **kwargs), self)
+
+    def _redirect_to_pending_stage(self, request, stage):
+        """allauth sends a visitor with a code on its way back to the code box. Here the phone page shows
+        instead ("start again", a mistyped number); posting a number abandons the pending code (as allauth's
+        sign-up page does) and the throttles decide whether a new one goes out."""
+        if request.method == "POST":
+            clear_login(request)
+        return None
 
     def form_invalid(self, form):
         if form.has_error("phone", code="unknown_phone"):

@@ -155,7 +155,7 @@ def test_a_code_expires_after_five_minutes(client, resident, monkeypatch):
 
 def test_codes_for_one_phone_are_throttled(client, resident):
     assert client.post(LOGIN, {"phone": PHONE})["Location"].startswith(CONFIRM)
-    assert client.post(LOGIN, {"phone": PHONE})["Location"] == CONFIRM  # the same visitor: back to the code box
+    assert client.post(LOGIN, {"phone": PHONE}).status_code == 400  # the same visitor asking again at once
     response = Client(REMOTE_ADDR="10.9.9.9").post(LOGIN, {"phone": PHONE})  # a fresh session, another address
     assert response.status_code == 400
     assert "Too many" in response.content.decode()
@@ -394,3 +394,15 @@ def test_trying_numbers_without_accounts_uses_the_same_per_address_throttle(db, 
     response = Client().post(LOGIN, {"phone": "13900001009"})
     assert response.status_code == 400
     assert "Too many" in response.content.decode()
+
+
+def test_a_mistyped_number_can_be_corrected_from_the_code_box(client, resident):
+    client.post(LOGIN, {"phone": "13812345679"})  # a number with no account: sign-up is offered
+    client.post(LOGIN, {"phone": PHONE})
+    assert client.get(LOGIN).status_code == 200  # "start again" shows the phone box, not the pending code
+    other = UserFactory(phone="+8613912345678")
+    response = client.post(LOGIN, {"phone": "13912345678"})  # the right number this time
+    assert response["Location"] == CONFIRM
+    response = client.post(CONFIRM, {"code": last_code("+8613912345678")})
+    assert logged_in_as(client) == other.pk
+    assert response.status_code == 302
