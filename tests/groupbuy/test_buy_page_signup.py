@@ -13,6 +13,7 @@ from groupbuy.factories import BuyItemFactory, GroupBuyFactory, buy_state, main_
 from groupbuy.models import BuyItem, Entry, EntryLine, EntryStatus, GroupBuy
 from groupbuy.services.pools import pool_create, pool_join, pool_offer
 from groupbuy.services.signup import signup_create
+from groupbuy.services.signup_input import MAX_LINE_QUANTITY, LineBounds, line_bounds
 
 pytestmark = pytest.mark.django_db
 
@@ -328,3 +329,29 @@ def test_a_pack_tolerance_sent_from_the_page_is_saved(place, web, buy):
     assert response.status_code == 302
     line = EntryLine.objects.get(entry__buy=buy)
     assert (line.item_id, line.quantity, line.tolerance) == (eggs.pk, 4, 2)
+
+
+# --- the bounds, from the sign-up checks -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("limit", "cap", "taken", "held", "top"),
+    [
+        (None, None, 0, 0, MAX_LINE_QUANTITY),  # only the quantity check's own bound
+        (5, None, 0, 0, 5),  # the household limit
+        (None, 20, 18, 0, 2),  # the stock left
+        (None, 20, 18, 3, 5),  # ... plus what the household's entry already takes
+        (5, 20, 20, 0, 0),  # sold out
+    ],
+)
+def test_line_bounds_follow_the_checks(place, limit, cap, taken, held, top):
+    buy = GroupBuyFactory(community=place.community, leader=place.leader.user, household_limit=limit)
+    item = main_item(buy)
+    item.cap, item.total_quantity = cap, taken
+    assert line_bounds(buy, item, held=held) == LineBounds(min=0, max=top, step=1, tolerance_max=0)
+
+
+def test_line_bounds_give_the_pack_size_as_the_tolerance_bound(place):
+    buy = GroupBuyFactory(community=place.community, leader=place.leader.user, item=None)
+    eggs = BuyItemFactory(buy=buy, is_main=True, offer__pack_size=6)
+    assert line_bounds(buy, eggs).tolerance_max == 6
