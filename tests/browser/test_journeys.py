@@ -90,8 +90,11 @@ def test_resident_redeems_an_invite_joins_pays_and_shows_a_pickup_code(place, br
     me.visit(reverse("groupbuy:buy_detail", args=[buy.pk]))
     assert me.page.locator("#change-form").count() == 0
 
-    # Pay: the amount owed is filled in; say how, and send.
+    # Pay: the settlement page's pay button leads to the payment page; the amount owed is filled in; say how, and send.
     me.visit(reverse("settlement:hub", args=[buy.pk]))
+    with me.page.expect_navigation():
+        me.page.locator(f"a[href='{reverse('settlement:pay', args=[entry.pk])}']").click()
+    me.check()
     assert me.page.input_value("form[action*='/pay/'] input[name=amount]") == str(entry.amount)
     me.page.select_option("form[action*='/pay/'] select[name=method]", "wechat")
     me.submit("form[action*='/pay/']")
