@@ -48,6 +48,14 @@ def test_resident_pays_with_the_payee_qr_and_the_leader_confirms(place, browse):
     resident.screenshots("pay-2-awaiting")
     summary = selectors.payment_summary_of(selectors.my_entry_get(user=place.resident.user, buy=closed.buy))
     assert (summary["awaiting"], summary["still_owed"]) == (Decimal("197.00"), Decimal("0.00"))
+    # The settlement page reads the same three numbers (it read 已付 ¥0.00 / 尚欠 ¥0.00 before).
+    resident.visit(reverse("settlement:hub", kwargs={"pk": closed.buy.pk}))
+    shown = {
+        key: resident.page.locator(f"[data-money={key}] b").inner_text()
+        for key in ("amount_due", "confirmed", "awaiting", "still_owed")
+    }
+    assert shown == {"amount_due": "¥197.00", "confirmed": "¥0.00", "awaiting": "¥197.00", "still_owed": "¥0.00"}
+    resident.screenshots("pay-2b-settlement-page")
 
     leader = browse(place.leader.user)
     leader.visit(reverse("settlement:reconcile", kwargs={"pk": closed.buy.pk}))
