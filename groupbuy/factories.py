@@ -29,6 +29,7 @@ from groupbuy.models import (
     PurchaseOrder,
     Supplier,
 )
+from groupbuy.services.share import share_link_make
 from groupbuy.services.signup import signup_create
 
 
@@ -77,6 +78,12 @@ class GroupBuyFactory(factory.django.DjangoModelFactory):
         factory_related_name="buy",
         is_main=True,
     )
+
+    @factory.post_generation
+    def share_link(self, create, extracted, **kwargs):
+        # As buy_create does: every buy has its live share link from the start (False: make a buy without one).
+        if create and extracted is not False:
+            share_link_make(buy_id=self.pk, actor=None)
 
 
 class BuyItemFactory(factory.django.DjangoModelFactory):

@@ -39,6 +39,7 @@ from groupbuy.services.lifecycle import buy_cancel_locked
 from groupbuy.services.locks import pool_lock_for_buy
 from groupbuy.services.pools import pool_cancel_member
 from groupbuy.services.purchase_order import entries_allocate, purchase_order_build
+from groupbuy.services.share import share_link_make
 from groupbuy.services.transitions import buy_transition
 from settlement.services.hooks import settlement_buy_closed
 
@@ -178,6 +179,7 @@ def group_buy_open(
             drop_point=drop_point,
             opened_at=now,
         )
+        share_link_make(buy_id=buy.pk, actor=actor)
         BuyItem.objects.bulk_create(
             [
                 BuyItem(

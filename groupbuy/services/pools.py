@@ -60,6 +60,7 @@ from groupbuy.services.dates import deadline_check, delivery_date_check
 from groupbuy.services.forming import buy_form_if_reached, pool_form_if_reached
 from groupbuy.services.lifecycle import CANCELLABLE, buy_cancel_locked, group_buy_fail
 from groupbuy.services.locks import buy_lock_open_for_pool, buys_lock, pool_lock_open
+from groupbuy.services.share import share_link_make
 from groupbuy.services.transitions import buy_current_pool_set
 
 SWEEP_BATCH = 200
@@ -195,6 +196,7 @@ def _add_member(
                     opened_at=now,
                     **cleaned,
                 )
+                share_link_make(buy_id=buy.pk, actor=actor)
                 BuyItem.objects.bulk_create(
                     [
                         BuyItem(

@@ -28,6 +28,12 @@ def _insert_live(*, buy_id: int, actor: User | None) -> ShareLink:
     return ShareLink.objects.get(buy_id=buy_id, revoked_at__isnull=True)
 
 
+def share_link_make(*, buy_id: int, actor: User | None) -> None:
+    """Give a new buy its live link, in the transaction that creates the buy (buy_create, a pool's member buy):
+    showing a buy never has to write. Buys made before links existed got theirs in migration 0010."""
+    ShareLink.objects.create(buy_id=buy_id, token=secrets.token_urlsafe(TOKEN_BYTES), created_by=actor)
+
+
 def share_link_get_or_create(*, buy: GroupBuy, actor: User | None = None) -> ShareLink:
     """The buy's live share link, made on first use. Idempotent under races: get-or-create on the constraint."""
     live = ShareLink.objects.filter(buy_id=buy.pk, revoked_at__isnull=True).first()
@@ -45,7 +51,9 @@ def share_link_reset(*, actor: User, buy: GroupBuy) -> ShareLink:
 
 def share_link_for(buy: GroupBuy, request: HttpRequest | None = None) -> str:
     """The buy's share address: absolute (request.build_absolute_uri) when a request is given, else the path.
-    Creates the link on first use. Callers have already decided the viewer may share the buy (`share_allowed`)."""
+    Every buy gets its link when it is made (share_link_make); the insert here only covers a buy made some other
+    way (the admin, a script) and still yields to the constraint under a race.
+    Callers have already decided the viewer may share the buy (`share_allowed`)."""
     token = getattr(buy, "share_token", None)  # annotated by buy_get: no query once the link exists
     if token is None:
         user = getattr(request, "user", None)
