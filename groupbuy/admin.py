@@ -17,6 +17,7 @@ from groupbuy.models import (
     PoolMember,
     PurchaseOrder,
     PurchaseOrderLine,
+    ShareLink,
     Supplier,
 )
 
@@ -175,3 +176,13 @@ class EntryLineAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 class PurchaseOrderLineAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("order", "item", "quantity", "packs", "unit_cost", "amount")
     list_select_related = ("order__buy", "item__offer")
+
+
+@admin.register(ShareLink)
+class ShareLinkAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Made with each buy and reset by its leader (groupbuy.services.share); looked at here, never edited."""
+
+    list_display = ("buy", "created_at", "revoked_at")
+    list_filter = ("revoked_at",)
+    raw_id_fields = ("buy", "created_by")
+    exclude = ("token",)  # the token is the public link's secret

@@ -8,6 +8,7 @@ from settlement.models import (
     Donation,
     HandoverLine,
     ItemArrival,
+    PayeeAccount,
     Payment,
     PickupCode,
     PriceChange,
@@ -93,3 +94,11 @@ class HandoverLineAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 class AfterSalesPhotoAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["report", "path"]
     list_select_related = ["report"]
+
+
+@admin.register(PayeeAccount)
+class PayeeAccountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Set by the leader through settlement.services.payee (the QR goes through the photo pipeline)."""
+
+    list_display = ("owner", "buy", "name", "updated_at")
+    raw_id_fields = ("owner", "buy")

@@ -25,6 +25,7 @@ from groupbuy.models import (
     PoolMember,
     PurchaseOrder,
     PurchaseOrderLine,
+    ShareLink,
 )
 from settlement.models import (
     Adjustment,
@@ -33,6 +34,7 @@ from settlement.models import (
     Donation,
     HandoverLine,
     ItemArrival,
+    PayeeAccount,
     Payment,
     PickupCode,
     PriceChange,
@@ -65,6 +67,8 @@ READ_ONLY = [
     AuditHead,
     FilingLine,
     FilingDocument,
+    ShareLink,
+    PayeeAccount,
 ]
 
 
@@ -113,6 +117,7 @@ def one_of_everything(place, other_place):
     )
 
     Payment.objects.create(entry=entry, buy=buy)
+    PayeeAccount.objects.create(owner=leader, buy=buy, name="王团长", qr_image="payee/x.png")
     Refund.objects.create(entry=entry, buy=buy, amount=Decimal("1.00"), reason="shortage")
     Adjustment.objects.create(entry=entry, buy=buy, amount=Decimal("-1.00"), reason="shortage", source_key="t:1")
     change = PriceChange.objects.create(
