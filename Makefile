@@ -27,7 +27,7 @@ migrate: install
 	$(DEMO_ENV) $(PY) manage.py migrate --noinput
 
 seed: migrate
-	$(DEMO_ENV) $(PY) manage.py seed_demo
+	$(DEMO_ENV) $(PY) manage.py seed_demo --site http://$(HOST):$(PORT)
 
 # The demo: SQLite, a filesystem Celery broker (no server), demo data; web + worker + beat.
 run: seed

@@ -18,9 +18,29 @@ __all__ = ["DEMO_PASSWORD", "Command"]
 class Command(BaseCommand):
     help = "Create demo communities, households and accounts (idempotent; prints the demo logins)."
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--site", default="http://127.0.0.1:8000", help="The address the demo serves on, for the share link."
+        )
+
     def handle(self, *args, **options):
         seeded = seed_demo()
         self._report(seeded.main, seeded.small)
+        self._share_link(seeded.main, options["site"].rstrip("/"))
+
+    def _share_link(self, main: Seeded, site: str) -> None:
+        """The link a leader pastes into the WeChat group: opened without logging in, it shows the preview."""
+        from groupbuy.models import BuyStatus, GroupBuy
+        from groupbuy.services.share import share_link_for
+
+        buy = (
+            GroupBuy.objects.filter(community=main.community, status__in=[BuyStatus.OPEN, BuyStatus.FORMED])
+            .order_by("pk")
+            .first()
+        )
+        if buy is not None:
+            self.stdout.write(f"Share link of “{buy.title}” (open it logged out, as the WeChat group would): ")
+            self.stdout.write(f"  {site}{share_link_for(buy)}")
 
     def _report(self, main: Seeded, small: list[Seeded]) -> None:
         c = main.community
