@@ -6,6 +6,7 @@ Only what phone login and sign-up use: no e-mail, password-reset or social pages
 
 from allauth.account import views as allauth_views
 from django.urls import path
+from django.views.generic import RedirectView
 
 from accounts import views
 
@@ -16,4 +17,7 @@ urlpatterns = [
     path("signup/", views.PhoneSignupView.as_view(), name="account_signup"),
     path("phone/verify/", allauth_views.verify_phone, name="account_verify_phone"),
     path("inactive/", allauth_views.account_inactive, name="account_inactive"),
+    # allauth's verify page sends someone with no code pending to "change phone", a page we do not offer (a phone
+    # is changed by the committee or by signing up again): home instead of a 500 on a missing URL name.
+    path("phone/change/", RedirectView.as_view(pattern_name="home"), name="account_change_phone"),
 ]

@@ -17,7 +17,7 @@ from accounts.models import JoinRequest, Notification
 from compliance.models import Evidence, Suspension
 from compliance.services.filings import filing_submit
 from groupbuy.factories import GroupBuyFactory, OfferFactory, main_item, signup
-from groupbuy.models import OfferPhoto
+from groupbuy.models import OfferPhoto, ShareLink
 from settlement.models import AfterSalesReport, ChangeDefault, Donation, PayeeAccount, Payment, PickupCode, Refund
 from settlement.services.payments import payment_mark
 from settlement.services.price_changes import price_change_propose
@@ -143,6 +143,11 @@ class World:
         self.offer = OfferFactory(supplier__community=self.community)
         self.supplier = self.offer.supplier
         self.photo = OfferPhoto.objects.create(offer=self.offer, status="ready", image=_stored("offers/x.jpg"))
+        # The open buy's share link (made with the buy) and a photo of its offer, for the public preview.
+        self.share_token = ShareLink.objects.get(buy=self.open_buy, revoked_at__isnull=True).token
+        self.share_photo = OfferPhoto.objects.create(
+            offer=self.open_item.offer, status="ready", image=_stored("offers/y.jpg")
+        )
         Evidence.objects.filter(pk=self.evidence.pk).update(file=_stored("compliance/evidence/x.jpg"))
         self.payment = Payment.objects.get(entry=self.resident_entry)
         Payment.objects.filter(pk=self.payment.pk).update(screenshot=_stored("settlement/payments/x.jpg"))
