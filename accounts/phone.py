@@ -33,3 +33,11 @@ def phone_normalize(raw: object) -> str:
     if _E164.fullmatch(text):
         return text
     raise err.phone_invalid()
+
+
+def phone_display(phone: str) -> str:
+    """How a stored phone is shown and exported for people who dial it here: a mainland mobile without +86 (a
+    leading + also reads as a formula to spreadsheets, which the export would have to quote); others as stored."""
+    if phone.startswith("+86") and _MAINLAND_MOBILE.fullmatch(phone[3:]):
+        return phone[3:]
+    return phone

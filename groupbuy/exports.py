@@ -20,6 +20,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
+from accounts.phone import phone_display
 from groupbuy import selectors
 from groupbuy.models import GroupBuy
 
@@ -68,7 +69,7 @@ def signup_table(*, buy: GroupBuy) -> Table:
                 row.seq,
                 row.entry.household.label,
                 row.contact_name,
-                row.contact_phone,
+                phone_display(row.contact_phone),
                 row.placed_by_name if row.is_proxy else "",
                 *[quantities.get(item.pk, 0) for item in items],
                 row.entry.units,

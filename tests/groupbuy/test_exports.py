@@ -60,8 +60,28 @@ def test_signup_list_csv_has_contacts_quantities_and_totals(place, web, buy):
     header = rows[3]
     assert header[:5] == ["No.", "Household", "Name", "Phone", "Placed by"]
     assert header[5:7] == [f"{main_item(buy).offer.title} (份)", "鸡蛋 (盒)"]
-    assert rows[4][:9] == ["1", "12-301", "王resident", place.resident.user.phone, "", "2", "0", "2", "118.00"]
-    assert rows[5][:9] == ["2", "12-302", "王neighbour", place.neighbour.user.phone, "", "1", "3", "4", "119.00"]
+    assert rows[4][:9] == [
+        "1",
+        "12-301",
+        "王resident",
+        place.resident.user.phone.removeprefix("+86"),
+        "",
+        "2",
+        "0",
+        "2",
+        "118.00",
+    ]
+    assert rows[5][:9] == [
+        "2",
+        "12-302",
+        "王neighbour",
+        place.neighbour.user.phone.removeprefix("+86"),
+        "",
+        "1",
+        "3",
+        "4",
+        "119.00",
+    ]
     assert rows[6][0] == "Total"
     assert rows[6][5:9] == ["3", "3", "6", "237.00"]
 
@@ -73,7 +93,7 @@ def test_signup_list_xlsx_matches(place, web, buy):
     assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     rows = xlsx_rows(response)
     assert rows[0][:2] == ["Group buy", "蔬菜团"]
-    assert rows[4][:9] == [1, "12-301", "王resident", place.resident.user.phone, None, 2, 0, 2, 118]
+    assert rows[4][:9] == [1, "12-301", "王resident", place.resident.user.phone.removeprefix("+86"), None, 2, 0, 2, 118]
 
 
 def test_purchase_order_csv_and_xlsx_after_close(place, web, buy):
