@@ -8,23 +8,12 @@ mode (tests, the demo) finds them. Retried only for transient database errors: a
 from __future__ import annotations
 
 from celery import shared_task
-from django.db import InterfaceError
-from django.db import OperationalError as DatabaseOperationalError
 
 from accounts.notifications import notification_sms_send_each, notification_sms_sweep
-
-RETRY = {
-    "autoretry_for": (DatabaseOperationalError, InterfaceError),
-    "retry_backoff": 2,
-    "retry_backoff_max": 60,
-    "retry_jitter": True,
-    "max_retries": 5,
-    "acks_late": True,
-    "reject_on_worker_lost": True,
-}
+from core.enqueue import TASK_RETRY
 
 
-@shared_task(**RETRY)
+@shared_task(**TASK_RETRY)
 def sms_notices_send(notification_ids: list[int]) -> int:
     return notification_sms_send_each(notification_ids=notification_ids)
 

@@ -12,10 +12,24 @@ import logging
 from typing import Any
 
 from celery import current_app
-from django.db import transaction
+from django.db import InterfaceError, transaction
+from django.db import OperationalError as DatabaseOperationalError
 from kombu.exceptions import OperationalError
 
 logger = logging.getLogger(__name__)
+
+# The retry policy of every task that acts on rows (``@shared_task(**TASK_RETRY)``): retried only for transient
+# database and broker errors, acknowledged late and given back when the worker dies, so a close or a send is never
+# lost; each task's service is idempotent (compare-and-swap on its row), so a redelivery does nothing twice.
+TASK_RETRY: dict[str, Any] = {
+    "autoretry_for": (DatabaseOperationalError, InterfaceError, OperationalError),
+    "retry_backoff": 2,
+    "retry_backoff_max": 60,
+    "retry_jitter": True,
+    "max_retries": 5,
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+}
 
 
 def _send_by_name(name: str, args: tuple, kwargs: dict) -> None:

@@ -103,4 +103,3 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         detail = None
     response.data = {"code": code, "message": str(message), "detail": detail}
     return response
-

@@ -13,38 +13,25 @@ the services make that repeat harmless.
 from __future__ import annotations
 
 from celery import shared_task
-from django.db import InterfaceError
-from django.db import OperationalError as DatabaseOperationalError
-from kombu.exceptions import OperationalError as BrokerOperationalError
 
+from core.enqueue import TASK_RETRY
 from groupbuy.services.buys import group_buy_close
 from groupbuy.services.catalog import offer_photo_process
 from groupbuy.services.lifecycle import group_buy_notify_formed
 from groupbuy.services.sweep import group_buys_sweep
 
-TRANSIENT_ERRORS = (DatabaseOperationalError, InterfaceError, BrokerOperationalError)
-RETRY = {
-    "autoretry_for": TRANSIENT_ERRORS,
-    "retry_backoff": 2,
-    "retry_backoff_max": 60,
-    "retry_jitter": True,
-    "max_retries": 5,
-    "acks_late": True,
-    "reject_on_worker_lost": True,
-}
 
-
-@shared_task(**RETRY)
+@shared_task(**TASK_RETRY)
 def close_group_buy(buy_id: int) -> bool:
     return group_buy_close(buy_id=buy_id)
 
 
-@shared_task(**RETRY)
+@shared_task(**TASK_RETRY)
 def notify_buy_formed(buy_id: int) -> int:
     return group_buy_notify_formed(buy_id=buy_id)
 
 
-@shared_task(**RETRY)
+@shared_task(**TASK_RETRY)
 def process_offer_photo(photo_id: int) -> bool:
     return offer_photo_process(photo_id=photo_id)
 
