@@ -73,3 +73,16 @@ def web(client):
         return client
 
     return make
+
+
+def require_tool(path_or_name: str, why: str) -> None:
+    """A test that needs a system program: fails in CI (where `make test` installs it), skips loudly elsewhere."""
+    import os
+    import shutil
+
+    if shutil.which(path_or_name):
+        return
+    message = f"LOUD SKIP: {path_or_name} is missing ({why}); `make test` installs it"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)

@@ -173,8 +173,10 @@ def celery_worker_process(_celery_worker_module, transactional_db, settings) -> 
     if worker.process.poll() is not None:
         pytest.fail(f"celery worker is not running:\n{worker.log_tail()}")
     settings.MEDIA_ROOT = str(worker.media_root)
-    settings.CELERY_TASK_ALWAYS_EAGER = False
+    # Read before the settings change: app.conf reads through to Django's settings, so reading it after would
+    # "restore" False and leave every later test (and its threads) publishing to Redis instead of running eagerly.
     eager = app.conf.task_always_eager
+    settings.CELERY_TASK_ALWAYS_EAGER = False
     app.conf.task_always_eager = False
     try:
         yield worker

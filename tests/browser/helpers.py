@@ -60,3 +60,17 @@ def progress_width(browser) -> float:
                    const fill = bar.querySelector('span');
                    return Math.round(fill.getBoundingClientRect().width / bar.getBoundingClientRect().width * 100); }"""
     )
+
+
+def qr_decoded(locator) -> str:
+    """What a QR code shown on the page reads as: a screenshot of the element decoded by zbarimg (Debian
+    zbar-tools, installed by `make test`)."""
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "qr.png"
+        locator.screenshot(path=str(path))
+        result = subprocess.run(["zbarimg", "--quiet", "--raw", str(path)], capture_output=True, text=True, check=False)
+    return result.stdout.strip()

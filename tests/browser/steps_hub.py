@@ -3,11 +3,9 @@ data attributes and addresses, never button text, so both languages work."""
 
 from __future__ import annotations
 
-import subprocess
-import tempfile
-from pathlib import Path
-
 from django.urls import reverse
+
+from tests.browser.helpers import qr_decoded
 
 
 def card_selector(entry) -> str:
@@ -47,15 +45,6 @@ def open_card(browser, entry) -> dict:
     return {"taps": taps, "fields": 0, "tab": tab}
 
 
-def qr_text(browser, locator) -> str:
-    """What a QR code shown on the page reads as, decoded from a screenshot of it by zbarimg."""
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "qr.png"
-        locator.screenshot(path=str(path))
-        result = subprocess.run(["zbarimg", "--quiet", "--raw", str(path)], capture_output=True, text=True, check=False)
-    return result.stdout.strip()
-
-
 def pickup_code_shown(browser, entry) -> str:
     """The pickup code the entry's card shows ('' when none), after checking that its QR scans to the hand-out
     page with that code."""
@@ -69,5 +58,5 @@ def pickup_code_shown(browser, entry) -> str:
     qr = card.locator(".qr svg")
     assert qr.is_visible()
     handover = reverse("settlement:handover", kwargs={"pk": entry.buy_id})
-    assert qr_text(browser, qr) == f"{browser.base}{handover}#code={code}"
+    assert qr_decoded(qr) == f"{browser.base}{handover}#code={code}"
     return code

@@ -3,22 +3,11 @@ Selectors use data attributes and addresses, never button text, so both language
 
 from __future__ import annotations
 
-import subprocess
-import tempfile
-from pathlib import Path
-
 from django.urls import reverse
 
+from tests.browser.helpers import qr_decoded
+
 MIN_QR_CSS_PX = 240  # scannable from another phone held at arm's length
-
-
-def qr_image_text(browser, locator) -> str:
-    """What the QR picture on the page reads as, decoded by zbarimg from a screenshot of the element."""
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "qr.png"
-        locator.screenshot(path=str(path))
-        result = subprocess.run(["zbarimg", "--quiet", "--raw", str(path)], capture_output=True, text=True, check=False)
-    return result.stdout.strip()
 
 
 def payee_qr_checked(browser) -> dict:
@@ -32,7 +21,7 @@ def payee_qr_checked(browser) -> dict:
     assert box is not None
     assert box["width"] >= MIN_QR_CSS_PX, f"payee QR only {box['width']} CSS px wide"
     assert qr.evaluate("img => img.complete && img.naturalWidth > 0"), "payee QR picture did not load"
-    return {"width": box["width"], "decoded": qr_image_text(browser, qr)}
+    return {"width": box["width"], "decoded": qr_decoded(qr)}
 
 
 def pay_with_qr(browser, entry, *, screenshot: dict | None = None) -> dict:

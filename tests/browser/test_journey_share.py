@@ -5,7 +5,6 @@ that link and sees the public preview (no names, no rooms), with 我要接龙 le
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from decimal import Decimal
 
@@ -14,13 +13,13 @@ from django.urls import reverse
 
 from groupbuy.factories import GroupBuyFactory, main_item, signup
 from groupbuy.models import ShareLink
+from tests.conftest import require_tool
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_leader_shares_a_buy_and_a_neighbour_opens_the_preview(place, browse, tmp_path):
-    if not shutil.which("zbarimg"):
-        pytest.skip("LOUD SKIP: zbarimg (Debian zbar-tools) is missing: `make test` installs it")
+    require_tool("zbarimg", "Debian zbar-tools decodes the poster's QR code")
     buy = GroupBuyFactory(
         community=place.community,
         leader=place.leader.user,

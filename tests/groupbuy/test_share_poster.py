@@ -1,7 +1,6 @@
 """Issue 15, items 1 and 9: the share poster (a PNG whose QR code is the buy's share link, drawn once per shown
 state, for those who may share the buy) and the lobby sign-up sheet (Chinese by default, its QR the share link)."""
 
-import shutil
 import subprocess
 from decimal import Decimal
 
@@ -12,8 +11,12 @@ from groupbuy import poster
 from groupbuy.factories import GroupBuyFactory, signup
 from groupbuy.models import BuyStatus, GroupBuy, ShareLink
 from groupbuy.services.share import share_link_reset
+from tests.conftest import require_tool
 
-pytestmark = pytest.mark.skipif(not shutil.which("zbarimg"), reason="LOUD SKIP: zbarimg (zbar-tools) is not installed")
+
+@pytest.fixture(autouse=True)
+def _zbarimg():
+    require_tool("zbarimg", "Debian zbar-tools decodes the poster's QR code")
 
 
 @pytest.fixture

@@ -182,7 +182,7 @@ def sheet_url(buy):
 
 def test_signup_sheet_of_a_building_leader_is_their_building_only(place, web, buy, far):
     client = web(place.building_leader.user)
-    text = client.get(sheet_url(buy), {"building": "all"}).content.decode()
+    text = client.get(sheet_url(buy), {"building": "all", "lang": "en"}).content.decode()  # Chinese by default
     assert "Building 12" in text
     assert "Building 3" not in text  # "all" means every building they order for
     response = client.get(sheet_url(buy), {"building": place.other_building.pk})

@@ -21,8 +21,8 @@ def broker(settings, transactional_db):
     The queue is purged before and after, so nothing leaks between tests."""
     from config.celery import app
 
+    eager = app.conf.task_always_eager  # before the settings change (see tests/worker.py)
     settings.CELERY_TASK_ALWAYS_EAGER = False
-    eager = app.conf.task_always_eager
     app.conf.task_always_eager = False
     app.control.purge()
     try:

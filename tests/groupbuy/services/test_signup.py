@@ -63,7 +63,7 @@ def test_signup_reaching_moq_forms_the_buy_and_tells_participants(place, buy, dj
     signup(buy, place.resident, 3)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         signup(buy, place.neighbour, 2)
-    assert len(callbacks) == 1  # the formed notice; this buy does not close when formed
+    assert len(callbacks) == 2  # the formed notice, then its SMS; no close: this buy does not close when formed
 
     buy.refresh_from_db()
     assert buy.status == BuyStatus.FORMED
