@@ -76,6 +76,7 @@ from groupbuy.selectors.packs import (
     PackStatus,
     buy_panel_get,
     pack_status_list,
+    pool_progress_apply,
 )
 from groupbuy.selectors.pools import (
     DropPointLine,
@@ -145,6 +146,7 @@ __all__ = [
     "buy_list",
     "buy_list_led_by",
     "buy_panel_get",
+    "pool_progress_apply",
     "buy_progress_get",
     "community_neighbour_id_list",
     "duplicate_buys",

@@ -65,18 +65,25 @@ class BuyPagePanel:
     packs: list[PackStatus]
 
 
+def pool_progress_apply(buy: GroupBuy) -> Pool | None:
+    """One state wherever a buy's progress is shown (the page, the share preview, the poster, the 接龙 text): a
+    pooled buy forms with its pool, so `buy.progress` and, while it takes sign-ups, its formed/open tag become the
+    pool's; this compound's own count stays on `buy`. One query, only when the buy is pooled (`buy.pool_id`
+    annotated by the buy selector, else looked up). Returns the pool, or None."""
+    pool_id = buy.pool_id if hasattr(buy, "pool_id") else pool_id_get_for_buy(buy.pk)
+    pool = Pool.objects.filter(pk=pool_id).first() if pool_id else None
+    if pool is not None:
+        buy.progress = buy_progress_get(pool)
+        if buy.status in SIGNUP_STATES:
+            buy.status_label = (BuyStatus.FORMED if pool.status == PoolStatus.FORMED else BuyStatus.OPEN).label
+    return pool
+
+
 def buy_panel_get(*, buy: GroupBuy) -> BuyPagePanel:
     """The light part of the coordination panel for the buy page: the pool's progress, put on `buy.progress` (one
     query, only when the buy is pooled — `buy.pool_id` annotated by the buy selector, else looked up) and "N more
     fills the next box" from the already loaded items (one query, only when an item ships in packs)."""
-    pool_id = buy.pool_id if hasattr(buy, "pool_id") else pool_id_get_for_buy(buy.pk)
-    pool = Pool.objects.filter(pk=pool_id).first() if pool_id else None
-    if pool is not None:
-        # One state on the page (issue 15 item 4): a pooled buy forms with its pool, so the page's progress and,
-        # while it takes sign-ups, its formed/open tag are the pool's; this compound's own count stays on `buy`.
-        buy.progress = buy_progress_get(pool)
-        if buy.status in SIGNUP_STATES:
-            buy.status_label = (BuyStatus.FORMED if pool.status == PoolStatus.FORMED else BuyStatus.OPEN).label
+    pool = pool_progress_apply(buy)
     items = [i for i in getattr(buy, "item_list", []) if i.offer.pack_size > 1]
     packs: list[PackStatus] = []
     if items:

@@ -21,6 +21,7 @@ from groupbuy.models import GroupBuy, OfferPhoto, PhotoStatus, ShareLink
 from groupbuy.selectors.buys import buy_get_shared
 from groupbuy.selectors.communities import lookup_id
 from groupbuy.selectors.other_apps import public_previews_on
+from groupbuy.selectors.packs import pool_progress_apply
 
 CENT = Decimal("0.01")
 
@@ -178,6 +179,7 @@ class SharePreview:
 def share_preview_get(*, token: str) -> SharePreview:
     link = share_link_live_get(token=token)
     buy = buy_get_shared(buy_id=link.buy_id)
+    pool_progress_apply(buy)  # a pooled buy shows its pool's progress, as its page does
     photo_ids = [photo for item in buy.item_list if (photo := getattr(item, "photo_id", None))]
     return SharePreview(
         link=link, buy=buy, previews_on=public_previews_on(community_id=buy.community_id), photo_ids=photo_ids

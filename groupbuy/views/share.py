@@ -103,6 +103,7 @@ def buy_poster(request: HttpRequest, pk: int) -> HttpResponse:
     buy = selectors.buy_get(user=request.user, buy_id=pk)
     if not selectors.share_allowed(user=request.user, buy=buy):
         raise err.forbidden()
+    selectors.pool_progress_apply(buy)
     png = poster_png(buy=buy, link=share_services.share_link_for(buy, request), language=get_language())
     return _poster_response(png, f"jielong-{buy.pk}.png")
 

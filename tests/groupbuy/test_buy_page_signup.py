@@ -355,3 +355,30 @@ def test_line_bounds_give_the_pack_size_as_the_tolerance_bound(place):
     buy = GroupBuyFactory(community=place.community, leader=place.leader.user, item=None)
     eggs = BuyItemFactory(buy=buy, is_main=True, offer__pack_size=6)
     assert line_bounds(buy, eggs).tolerance_max == 6
+
+
+def test_a_pooled_buy_reads_the_pools_progress_in_its_share_text_preview_and_poster(
+    place, other_place, web, pooled, monkeypatch
+):
+    from django.core.cache import cache
+
+    from groupbuy import poster
+    from groupbuy.models import ShareLink
+
+    pool, host, member = pooled
+    signup(host, place.resident, 20)
+    signup(member, other_place.resident, 30)  # the pool: 50 of 100; this community alone: 20
+    page = text_of(web(place.neighbour.user).get(detail_url(host)))
+    share_text = re.search(r'<textarea[^>]*id="share-text"[^>]*>(.*?)</textarea>', page, re.S).group(1)
+    assert "50/100" in share_text
+    assert "20/100" not in share_text
+    token = ShareLink.objects.get(buy=host, revoked_at__isnull=True).token
+    preview = text_of(web().get(f"/s/{token}/"))
+    assert progress_values(preview) == ["50"]
+    assert "50 份 more to form" in preview
+    drawn = []
+    monkeypatch.setattr(poster, "poster_render", lambda *, buy, link, language: drawn.append(buy) or b"png")
+    web().get(f"/s/{token}/poster.png")
+    cache.clear()  # the same poster for both addresses: drawn again only to see what the member's address passes
+    web(place.leader.user).get(reverse("groupbuy:buy_poster", args=[host.pk]))
+    assert [buy.progress.current for buy in drawn] == [Decimal("50"), Decimal("50")]
