@@ -213,11 +213,11 @@ class NotificationSettingsInSerializer(serializers.Serializer):
 
 class NotificationSettingsOutSerializer(serializers.Serializer):
     sms = serializers.BooleanField(source="sms_notices")
-    # Without a phone nothing goes by SMS, whatever `sms` says.
+    # Without a verified phone nothing goes by SMS, whatever `sms` says.
     has_phone = serializers.SerializerMethodField()
 
     def get_has_phone(self, obj) -> bool:
-        return bool(obj.phone)
+        return obj.reachable_by_sms
 
 
 class NotificationSettingsApi(APIView):

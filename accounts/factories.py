@@ -39,6 +39,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     username = factory.Sequence(lambda n: f"user{n}")
     display_name = factory.Sequence(lambda n: f"王{n}")
     phone = factory.Sequence(lambda n: f"+86137{n:08d}")  # E.164, as stored (accounts.phone)
+    phone_verified = True  # as if its owner had logged in by code once
     password = factory.django.Password("pass-12345")
 
 

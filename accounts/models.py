@@ -31,6 +31,12 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.display_name or self.username
 
+    @property
+    def reachable_by_sms(self) -> bool:
+        """Only a phone its owner proved by typing a code gets SMS: a number typed by someone else (the admin, an
+        import) could belong to a stranger, and a notice may carry a pickup code."""
+        return bool(self.phone and self.phone_verified)
+
     def save(self, *args, **kwargs):
         # set_password() leaves the new password in _password until saved. Sessions die with the old
         # password by themselves (their hash includes it); API tokens must be deleted. Here, so every way

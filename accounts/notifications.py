@@ -162,10 +162,12 @@ def notification_send_each(
 
 
 def _sms_recipients(kind: str, user_ids: set[int]) -> set[int]:
-    """Of `user_ids`, who gets `kind` by SMS too: an SMS kind, a phone, SMS not turned off (one query)."""
+    """Of `user_ids`, who gets `kind` by SMS too: an SMS kind, a verified phone, SMS not turned off (one query)."""
     if kind not in SMS_KINDS or not user_ids:
         return set()
-    return set(User.objects.filter(pk__in=user_ids, sms_notices=True).exclude(phone="").values_list("pk", flat=True))
+    # The query form of User.reachable_by_sms.
+    reachable = User.objects.filter(pk__in=user_ids, sms_notices=True, phone_verified=True).exclude(phone="")
+    return set(reachable.values_list("pk", flat=True))
 
 
 # --- the SMS copy ---------------------------------------------------------------------------------------------
@@ -200,7 +202,7 @@ def notification_sms_send(*, notification_id: int) -> bool:
     notice = Notification.objects.select_related("user").get(pk=notification_id)
     user = notice.user
     claim = Notification.objects.filter(pk=notice.pk, sms_state=SmsState.SENDING)
-    if not user.phone or not user.sms_notices:
+    if not user.reachable_by_sms or not user.sms_notices:
         # Turned off (or the phone removed) after the notice was written: the in-app notice is enough.
         claim.update(sms_state=SmsState.NONE, sms_due_at=None)
         return False

@@ -20,7 +20,7 @@ SMS_CHOICES = {"on": True, "off": False}
 def notifications(request):
     notices = list(selectors.notifications_for(user=request.user))
     rows = [{"notice": n, "text": render_notice(n)} for n in notices]
-    sms = {"on": request.user.sms_notices, "has_phone": bool(request.user.phone)}
+    sms = {"on": request.user.sms_notices, "has_phone": request.user.reachable_by_sms}
     return render(request, "accounts/notifications.html", {"rows": rows, "sms": sms})
 
 

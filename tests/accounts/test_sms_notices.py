@@ -193,6 +193,16 @@ def test_a_person_without_a_phone_gets_none(django_capture_on_commit_callbacks, 
     assert state_of(user) == SmsState.NONE
 
 
+def test_a_phone_nobody_proved_by_a_code_gets_none(django_capture_on_commit_callbacks, outbox):
+    """A number typed by someone else (the admin, an import) may be a stranger's: a pickup code never goes there."""
+    user = UserFactory(phone_verified=False)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        formed([user.pk])
+    assert callbacks == []
+    assert outbox == []
+    assert state_of(user) == SmsState.NONE
+
+
 def test_a_notice_of_another_kind_sends_none(django_capture_on_commit_callbacks, outbox):
     user = UserFactory()
     with django_capture_on_commit_callbacks(execute=True) as callbacks:

@@ -92,14 +92,23 @@ def community_seed(
         (h.building.label, h.room): h for h in Household.objects.filter(community=community).select_related("building")
     }
     User.objects.bulk_create(
-        [User(username=p.username, display_name=p.display_name, password=password_hash, phone=p.phone) for p in people],
+        [
+            User(
+                username=p.username,
+                display_name=p.display_name,
+                password=password_hash,
+                phone=p.phone,
+                phone_verified=bool(p.phone),
+            )
+            for p in people
+        ],
         ignore_conflicts=True,
     )
     for p in people:  # accounts seeded before phones existed get theirs (only where none is set)
         if p.phone:
             User.objects.filter(username=p.username, phone="").exclude(
                 pk__in=User.objects.filter(phone=p.phone).values("pk")
-            ).update(phone=p.phone)
+            ).update(phone=p.phone, phone_verified=True)
     users = {u.username: u for u in User.objects.filter(username__in=[p.username for p in people])}
     Membership.objects.bulk_create(
         [
