@@ -2,7 +2,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.db import OperationalError
+from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
@@ -16,7 +16,7 @@ from groupbuy.models import GroupBuy
 def test_tasks_that_must_not_be_lost_ack_late_and_retry_only_transient_errors(task):
     assert task.acks_late is True
     assert task.reject_on_worker_lost is True
-    assert set(task.autoretry_for) == {OperationalError, tasks.InterfaceError, BrokerError}
+    assert set(task.autoretry_for) == {OperationalError, InterfaceError, BrokerError}
     assert task.max_retries == 5
     assert task.retry_backoff
 
