@@ -32,8 +32,9 @@ class ErrorOut(serializers.Serializer):
 # --- shared bits ------------------------------------------------------------------------------------------------
 
 
-# Photo links are null while there is no (processed) photo.
-NULLABLE_URL = serializers.URLField(allow_null=True, read_only=True)
+# Photo links: a path on this site (e.g. /buys/photos/2/thumb/, which the schema declared a full URI), null while
+# there is no (processed) photo.
+NULLABLE_PATH = serializers.CharField(allow_null=True, read_only=True)
 
 
 def photo_url(photo_id: int | None, variant: str = "thumb") -> str | None:
@@ -107,7 +108,7 @@ class BuyItemOut(serializers.Serializer):
     total_quantity = serializers.IntegerField()
     photo_url = serializers.SerializerMethodField()
 
-    @extend_schema_field(NULLABLE_URL)
+    @extend_schema_field(NULLABLE_PATH)
     def get_photo_url(self, item: Any) -> str | None:
         return photo_url(getattr(item, "photo_id", None))
 
@@ -135,7 +136,7 @@ class BuyOut(serializers.Serializer):
     items = BuyItemOut(many=True, source="item_list")
     photo_url = serializers.SerializerMethodField()
 
-    @extend_schema_field(NULLABLE_URL)
+    @extend_schema_field(NULLABLE_PATH)
     def get_photo_url(self, buy: Any) -> str | None:
         return photo_url(getattr(buy, "photo_id", None))
 
@@ -317,11 +318,11 @@ class PhotoOut(serializers.Serializer):
     thumbnail_url = serializers.SerializerMethodField()
     image_url = serializers.SerializerMethodField()
 
-    @extend_schema_field(NULLABLE_URL)
+    @extend_schema_field(NULLABLE_PATH)
     def get_thumbnail_url(self, photo: Any) -> str | None:
         return photo_url(photo.pk, "thumb") if photo.status == PhotoStatus.READY else None
 
-    @extend_schema_field(NULLABLE_URL)
+    @extend_schema_field(NULLABLE_PATH)
     def get_image_url(self, photo: Any) -> str | None:
         return photo_url(photo.pk, "full") if photo.status == PhotoStatus.READY else None
 
