@@ -12,6 +12,12 @@ from compliance.models import WEEKDAY_NAMES
 from core.uploads import image_limit_mb, video_limit_mb
 
 DOC_ACCEPT = "image/jpeg,image/png,image/webp,application/pdf"
+DOCUMENT_FIELDS = ("qualification", "vehicle_pass", "test_report")
+# Date and time inputs take ISO values whatever the page's language (zh-hans would format 2026/12/05, which
+# <input type="date"> rejects and shows empty).
+ISO_DATE = "%Y-%m-%d"
+ISO_TIME = "%H:%M"
+ISO_DATETIME = "%Y-%m-%dT%H:%M"
 
 
 def _aware(day, at: time) -> datetime:
@@ -20,14 +26,20 @@ def _aware(day, at: time) -> datetime:
 
 class FilingForm(forms.Form):
     gate = forms.CharField(label=_("Gate"), max_length=60, required=False, help_text=_("e.g. North gate"))
-    arrival_date = forms.DateField(label=_("Arrival day"), widget=forms.DateInput(attrs={"type": "date"}))
-    arrival_from = forms.TimeField(label=_("Arrives from"), widget=forms.TimeInput(attrs={"type": "time"}))
-    arrival_until = forms.TimeField(label=_("Arrives until"), widget=forms.TimeInput(attrs={"type": "time"}))
+    arrival_date = forms.DateField(
+        label=_("Arrival day"), widget=forms.DateInput(attrs={"type": "date"}, format=ISO_DATE)
+    )
+    arrival_from = forms.TimeField(
+        label=_("Arrives from"), widget=forms.TimeInput(attrs={"type": "time"}, format=ISO_TIME)
+    )
+    arrival_until = forms.TimeField(
+        label=_("Arrives until"), widget=forms.TimeInput(attrs={"type": "time"}, format=ISO_TIME)
+    )
     vehicle_plate = forms.CharField(label=_("Vehicle plate"), max_length=20)
     driver_name = forms.CharField(label=_("Driver name"), max_length=40)
     test_sampled_at = forms.DateTimeField(
         label=_("Driver's nucleic-acid test sampled at"),
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=ISO_DATETIME),
     )
     qualification = forms.FileField(
         label=_("Supply-guarantee qualification (保供企业资质)"),
@@ -88,8 +100,10 @@ class PolicyForm(forms.Form):
         min_value=0,
         help_text=_("At most 23: the driver's test is sampled before filing and is valid for 24 hours."),
     )
-    gate_opens = forms.TimeField(label=_("Gate opens"), widget=forms.TimeInput(attrs={"type": "time"}))
-    gate_closes = forms.TimeField(label=_("Gate closes"), widget=forms.TimeInput(attrs={"type": "time"}))
+    gate_opens = forms.TimeField(label=_("Gate opens"), widget=forms.TimeInput(attrs={"type": "time"}, format=ISO_TIME))
+    gate_closes = forms.TimeField(
+        label=_("Gate closes"), widget=forms.TimeInput(attrs={"type": "time"}, format=ISO_TIME)
+    )
     public_previews = forms.BooleanField(
         label=_("Shared links show a public preview of the buy"),
         required=False,
@@ -99,9 +113,12 @@ class PolicyForm(forms.Form):
 
 class SuspensionForm(forms.Form):
     starts_at = forms.DateTimeField(
-        label=_("No deliveries from"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+        label=_("No deliveries from"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=ISO_DATETIME),
     )
-    ends_at = forms.DateTimeField(label=_("until"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    ends_at = forms.DateTimeField(
+        label=_("until"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=ISO_DATETIME)
+    )
     reason = forms.CharField(label=_("Reason"), max_length=300)
 
 
@@ -131,7 +148,7 @@ class DisinfectedForm(forms.Form):
     finished_at = forms.DateTimeField(
         label=_("Disinfection finished at"),
         required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=ISO_DATETIME),
         help_text=_("Leave empty for now."),
     )
 
