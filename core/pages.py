@@ -185,3 +185,45 @@ def render_form(
     """Render `template` with the status of its forms (`refusal_status`): a refusal's own status, so a
     refused POST is never a 200."""
     return render(request, template, context, status=refusal_status(forms_, invalid=invalid))
+
+
+CONFIRM_TEMPLATE = "core/confirm.html"
+
+
+def confirm_first(
+    request: HttpRequest,
+    *,
+    title: Any,
+    consequence: Any,
+    confirm_label: Any,
+    back_url: str,
+    back_label: Any = None,
+) -> HttpResponse | None:
+    """An action that cannot be undone asks first. A POST without ``confirm=yes`` answers the confirmation page
+    (`core/confirm.html`, status 200, nothing changed) stating `consequence`; its button posts the same fields
+    again to the same address with ``confirm=yes``. A confirmed POST returns None: the view then acts.
+
+        require_buy_leader(request.user, buy)  # who may act is checked first: a refusal is never hidden
+        if (asked := confirm_first(request, title=..., consequence=..., confirm_label=..., back_url=...)):
+            return asked
+        ...call the service...
+
+    Works without script (a page of its own, like the withdrawal's). Uploaded files are not carried over."""
+    if request.method == "POST" and request.POST.get("confirm") == "yes":
+        return None
+    carried = [
+        (name, value)
+        for name, values in request.POST.lists()
+        if name not in ("csrfmiddlewaretoken", "confirm")
+        for value in values
+    ]
+    context = {
+        "title": title,
+        "consequence": consequence,
+        "confirm_label": confirm_label,
+        "back_url": back_url,
+        "back_label": back_label,
+        "action": request.get_full_path(),
+        "carried": carried,
+    }
+    return render(request, CONFIRM_TEMPLATE, context)

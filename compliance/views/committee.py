@@ -7,11 +7,13 @@ import csv
 from django.contrib import messages
 from django.http import HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.permissions import Action, allowed_actions
+from accounts.permissions import Action, allowed_actions, require
 from compliance import selectors
 from compliance.exceptions import reason_required
 from compliance.forms import (
@@ -24,7 +26,7 @@ from compliance.services import policy, review
 from compliance.services.audit import audit_chain_verify
 from compliance.views.common import community_for, filing_or_404
 from core.errors import PermissionRefused
-from core.pages import page, refusal_flashed, refusal_on, render_form
+from core.pages import confirm_first, page, refusal_flashed, refusal_on, render_form
 from groupbuy.exports import safe_text
 
 # --- overview ----------------------------------------------------------------
@@ -95,6 +97,23 @@ def suspensions(request, community_id: int):
     community = community_for(community_id, request.user, Action.EDIT_POLICY)
     form = SuspensionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        # Held deliveries and told leaders cannot be taken back: the committee confirms first.
+        asked = confirm_first(
+            request,
+            title=_("Suspend deliveries?"),
+            consequence=_(
+                "From %(starts)s to %(ends)s no goods may enter. Approved deliveries in this period go on hold "
+                "at once and their leaders are told; lifting the suspension early approves them again."
+            )
+            % {
+                "starts": date_format(timezone.localtime(form.cleaned_data["starts_at"]), "SHORT_DATETIME_FORMAT"),
+                "ends": date_format(timezone.localtime(form.cleaned_data["ends_at"]), "SHORT_DATETIME_FORMAT"),
+            },
+            confirm_label=_("Suspend deliveries"),
+            back_url=reverse("compliance:suspensions", kwargs={"community_id": community.pk}),
+        )
+        if asked:
+            return asked
         with refusal_on(form):
             policy.suspension_create(actor=request.user, community=community, **form.cleaned_data)
             messages.success(request, _("Deliveries suspended. Affected deliveries are on hold."))
@@ -108,6 +127,19 @@ def suspensions(request, community_id: int):
 @require_POST
 def suspension_lift(request, pk: int):
     suspension = get_object_or_404(Suspension, pk=pk)
+    require(request.user, Action.EDIT_POLICY, suspension.community_id)
+    asked = confirm_first(
+        request,
+        title=_("Lift the suspension now?"),
+        consequence=_(
+            "Goods may enter again at once: the deliveries it held are approved again and their leaders are told; "
+            "any past their arrival time must be re-filed."
+        ),
+        confirm_label=_("Lift now"),
+        back_url=reverse("compliance:suspensions", kwargs={"community_id": suspension.community_id}),
+    )
+    if asked:
+        return asked
     with refusal_flashed(request, passes=(PermissionRefused,)):
         policy.suspension_lift(actor=request.user, suspension=suspension)
         messages.success(

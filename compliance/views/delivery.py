@@ -6,11 +6,12 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import Community
-from accounts.permissions import Action, can
+from accounts.permissions import Action, can, require
 from compliance import selectors
 from compliance.forms import (
     ArrivalForm,
@@ -21,7 +22,7 @@ from compliance.services import delivery, gate
 from compliance.views.common import filing_or_404
 from core.errors import PermissionRefused
 from core.media import serve_private
-from core.pages import page, refusal_flashed, refusal_on, render_form
+from core.pages import confirm_first, page, refusal_flashed, refusal_on, render_form
 from core.uploads import is_pending, photo_processing
 
 # --- receiving volunteers ------------------------------------------------------
@@ -68,6 +69,22 @@ def disinfected(request, pk: int):
 @page
 @require_POST
 def release(request, pk: int):
+    """Goods let in cannot be called back: the receiving volunteer confirms first."""
+    filing = filing_or_404(pk)
+    require(request.user, Action.RECEIVE_GOODS, filing.community_id)
+    asked = confirm_first(
+        request,
+        title=_("Release the goods into the compound?"),
+        consequence=_(
+            "The goods of “%(title)s” go in for hand-out now; the residents in the list and the leader are told. "
+            "It cannot be undone: release only after disinfection has finished and the wait is over."
+        )
+        % {"title": filing.buy.title},
+        confirm_label=_("Release into the compound"),
+        back_url=reverse("compliance:filing_detail", kwargs={"pk": filing.pk}),
+    )
+    if asked:
+        return asked
     return receiving_action(request, pk, lambda f: delivery.delivery_release(actor=request.user, filing=f))
 
 

@@ -9,13 +9,14 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import Membership
-from accounts.permissions import Action, is_buy_leader, require
+from accounts.permissions import Action, is_buy_leader, require, require_buy_leader
 from core.errors import ApplicationError
-from core.pages import form_refusal, page
+from core.pages import confirm_first, form_refusal, page
 from groupbuy import exceptions as err
 from groupbuy import exports, selectors
 from groupbuy.forms import (
@@ -115,6 +116,21 @@ def _leader_action(request: HttpRequest, pk: int, act: Callable[[GroupBuy], Any]
 @require_POST
 @page
 def buy_close_now(request: HttpRequest, pk: int) -> HttpResponse:
+    """Closing early cannot be undone: the leader confirms first (core.pages.confirm_first)."""
+    buy = selectors.buy_get(user=request.user, buy_id=pk)
+    require_buy_leader(request.user, buy)
+    asked = confirm_first(
+        request,
+        title=_("Close “%(title)s” now?") % {"title": buy.title},
+        consequence=_(
+            "Sign-ups stop now, before the deadline, and the purchase order is made from the list as it stands. "
+            "Nobody can join or change an order afterwards. This cannot be undone."
+        ),
+        confirm_label=_("Close the list now"),
+        back_url=reverse("groupbuy:dashboard", args=[buy.pk]),
+    )
+    if asked:
+        return asked
     return _leader_action(
         request,
         pk,
@@ -137,9 +153,25 @@ def buy_mark_ordered(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @page
 def buy_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    """Cancelling cannot be undone: the leader confirms first (core.pages.confirm_first), the reason carried over."""
     buy = selectors.buy_get(user=request.user, buy_id=pk)
+    require_buy_leader(request.user, buy)
     form = CancelForm(request.POST)
     form.is_valid()
+    asked = confirm_first(
+        request,
+        title=_("Cancel “%(title)s”?") % {"title": buy.title},
+        consequence=_(
+            "Every order in the list is released and everyone in it is told, with your reason: “%(reason)s”. "
+            "Payments already made are refunded. This cannot be undone."
+        )
+        % {"reason": form.cleaned_data.get("reason", "").strip() or "—"},
+        confirm_label=_("Cancel the buy"),
+        back_url=reverse("groupbuy:dashboard", args=[buy.pk]),
+        back_label=_("Keep the buy"),
+    )
+    if asked:
+        return asked
     try:
         buy_services.group_buy_cancel(actor=request.user, buy=buy, reason=form.cleaned_data.get("reason", ""))
     except ApplicationError as exc:

@@ -155,6 +155,7 @@ def test_leader_opens_a_buy_with_a_photo_closes_it_downloads_the_order_and_files
 
     # Close now, download the purchase order, mark it ordered.
     leader.submit("form[action$='/close/']")
+    leader.submit("#confirm form")  # closing early cannot be undone: it asks first
     buy.refresh_from_db()
     assert buy.status == BuyStatus.CLOSED
     with leader.page.expect_download() as download:
@@ -227,7 +228,8 @@ def test_committee_approves_the_gate_verifies_and_volunteers_release_after_30_mi
     volunteer.submit("form[action$='/disinfected/']")
     buy.refresh_from_db()
     assert buy.status == BuyStatus.DISINFECTED
-    volunteer.submit("form[action$='/release/']")  # too early: refused, nothing changes
+    volunteer.submit("form[action$='/release/']")
+    volunteer.submit("#confirm form")  # too early: refused, nothing changes
     buy.refresh_from_db()
     assert buy.status == BuyStatus.DISINFECTED
     assert volunteer.page.locator(".msg-error, .error").count() >= 1
@@ -236,6 +238,7 @@ def test_committee_approves_the_gate_verifies_and_volunteers_release_after_30_mi
     Filing.objects.filter(pk=filing.pk).update(disinfected_at=F("disinfected_at") - timedelta(minutes=31))
     volunteer.visit(detail)
     volunteer.submit("form[action$='/release/']")
+    volunteer.submit("#confirm form")
     buy.refresh_from_db()
     assert buy.status == BuyStatus.RELEASED
     assert Filing.objects.get(pk=filing.pk).released_at is not None

@@ -173,6 +173,7 @@ def test_committee_sets_policy_and_suspends_through_pages(place, live_approved, 
             "starts_at": start.strftime("%Y-%m-%dT%H:%M"),
             "ends_at": (start + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M"),
             "reason": "case found",
+            "confirm": "yes",
         },
     )
     assert response.status_code == 302
@@ -236,7 +237,7 @@ def test_receiving_volunteer_walks_the_delivery_through_pages(place, live_approv
     client.post(reverse("compliance:arrival", args=[pk]), {"receivers": "小李"})
     client.post(reverse("compliance:evidence_upload", args=[pk]), {"file": SimpleUploadedFile("v.mp4", MP4_BYTES)})
     client.post(reverse("compliance:disinfected", args=[pk]), {"finished_at": ""})
-    response = client.post(reverse("compliance:release", args=[pk]), follow=True)
+    response = client.post(reverse("compliance:release", args=[pk]), {"confirm": "yes"}, follow=True)
     assert "30 minutes after disinfection" in response.content.decode()
     assert GroupBuy.objects.get(pk=live_approved.buy_id).status == BuyStatus.DISINFECTED
 

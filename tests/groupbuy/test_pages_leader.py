@@ -164,7 +164,7 @@ def test_dashboard_query_count_with_a_long_list(place, web, buy, django_assert_m
 def test_close_now_below_the_minimum_is_refused(place, web, buy):
     signup(buy, place.resident, 1)
     before = buy_state(buy)
-    response = web(place.leader.user).post(reverse("groupbuy:buy_close_now", args=[buy.pk]))
+    response = web(place.leader.user).post(reverse("groupbuy:buy_close_now", args=[buy.pk]), {"confirm": "yes"})
     assert response.status_code == 409
     assert 'data-code="below_moq"' in text_of(response)
     assert buy_state(buy) == before
@@ -173,7 +173,7 @@ def test_close_now_below_the_minimum_is_refused(place, web, buy):
 def test_close_now_then_mark_ordered(place, web, buy):
     signup(buy, place.resident, 3)
     client = web(place.leader.user)
-    assert client.post(reverse("groupbuy:buy_close_now", args=[buy.pk])).status_code == 302
+    assert client.post(reverse("groupbuy:buy_close_now", args=[buy.pk]), {"confirm": "yes"}).status_code == 302
     buy.refresh_from_db()
     assert buy.status == BuyStatus.CLOSED
     assert PurchaseOrder.objects.filter(buy=buy).count() == 1
@@ -202,11 +202,11 @@ def test_cancel_needs_a_reason_and_tells_the_list(place, web, buy):
     signup(buy, place.resident, 1)
     client = web(place.leader.user)
     before = buy_state(buy)
-    response = client.post(reverse("groupbuy:buy_cancel", args=[buy.pk]), {"reason": "  "})
+    response = client.post(reverse("groupbuy:buy_cancel", args=[buy.pk]), {"reason": "  ", "confirm": "yes"})
     assert response.status_code == 400
     assert 'data-code="reason_required"' in text_of(response)
     assert buy_state(buy) == before
-    response = client.post(reverse("groupbuy:buy_cancel", args=[buy.pk]), {"reason": "供应商缺货"})
+    response = client.post(reverse("groupbuy:buy_cancel", args=[buy.pk]), {"reason": "供应商缺货", "confirm": "yes"})
     assert response.status_code == 302
     buy.refresh_from_db()
     assert (buy.status, buy.cancel_reason) == (BuyStatus.CANCELLED, "供应商缺货")

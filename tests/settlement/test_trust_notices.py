@@ -61,7 +61,7 @@ def issue_codes(closed, via, web, api):
 
 def release(filing, via, web, api, user):
     if via == "page":
-        response = web(user).post(reverse("compliance:release", kwargs={"pk": filing.pk}))
+        response = web(user).post(reverse("compliance:release", kwargs={"pk": filing.pk}), {"confirm": "yes"})
         assert response.status_code == 302
     else:
         response = api(user).post(reverse("api-compliance-release", kwargs={"pk": filing.pk}))
