@@ -8,9 +8,9 @@ from accounts.views.auth import (
     PasswordChangeView,
     PhoneLoginView,
     PhoneSignupView,
-    home,
     login,
 )
+from accounts.views.home import home
 from accounts.views.invites import invites
 from accounts.views.joining import join_request, join_requests, join_start, redeem
 from accounts.views.notices import notifications, notifications_read, notifications_sms

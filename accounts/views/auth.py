@@ -1,4 +1,4 @@
-"""Home, login and password pages.
+"""Login and password pages (the home page: accounts/views/home.py).
 
 Residents log in with their phone and a code (allauth's views with our templates and adapter); staff keep
 username + password (`?staff=1`), under the axes lockout. Both live at settings.LOGIN_URL.
@@ -15,33 +15,19 @@ from allauth.account.internal.stagekit import clear_login
 from allauth.core import ratelimit
 from django.contrib.auth import views as auth_views
 from django.http import HttpResponseRedirect
-from django.shortcuts import render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import urlencode
 
 from accounts import exceptions as err
-from accounts import selectors
 from accounts.login_protection import locked_out_error
-from accounts.permissions import allowed_actions
 from accounts.phone import phone_normalize
-from core.pages import form_refusal, page, refusal_on, refusal_status
+from core.pages import form_refusal, refusal_on, refusal_status
 
 # A number typed on the login page that has no account yet: the sign-up page starts from it. In the session,
 # not the URL: phone numbers are private (they would end up in access logs and history).
 SIGNUP_PHONE_SESSION_KEY = "signup_phone"
 
 logger = logging.getLogger(__name__)
-
-
-@page
-def home(request):
-    rows = []
-    for m in selectors.memberships_of(user=request.user):
-        actions = allowed_actions(request.user, m.community)
-        rows.append(
-            {"membership": m, "roles": selectors.membership_roles(m), "can": {a.name.lower(): True for a in actions}}
-        )
-    return render(request, "home.html", {"rows": rows})
 
 
 class LoginView(auth_views.LoginView):
