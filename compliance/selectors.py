@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -215,4 +216,22 @@ def suspension_current_list(*, community: Community, now: datetime) -> list[Susp
     """Suspensions in force now or announced for later (for everyone to see)."""
     return list(
         Suspension.objects.filter(community=community, lifted_at__isnull=True, ends_at__gt=now).order_by("starts_at")
+    )
+
+
+@dataclass(frozen=True)
+class CommitteeHome:
+    pending_count: int
+    pending: list[Filing]  # the oldest few waiting for review
+    suspensions: list[Suspension]  # in force now or announced
+
+
+def committee_home_get(*, community: Community, now: datetime, limit: int = 3) -> CommitteeHome:
+    """The committee's home block: filings to review (count and the oldest few) and current suspensions
+    (three queries)."""
+    waiting = Filing.objects.filter(community=community, status=FilingStatus.SUBMITTED)
+    return CommitteeHome(
+        pending_count=waiting.count(),
+        pending=list(waiting.select_related("buy").order_by("submitted_at", "id")[:limit]),
+        suspensions=suspension_current_list(community=community, now=now),
     )
