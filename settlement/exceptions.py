@@ -322,3 +322,23 @@ def pickup_code_wrong_buy() -> Conflict:
 
 def pickup_code_unknown() -> NotFound:
     return NotFound(_("No such pickup code."), code="pickup_code_unknown")
+
+
+def nothing_handed() -> ValidationFailed:
+    """A hand-over in which no unit of any line goes out."""
+    return ValidationFailed(_("Nothing to hand over: type how many go now."), code="nothing_handed")
+
+
+def handout_no_match() -> NotFound:
+    """No live order of this buy (that the volunteer may hand out) has that 接龙 number, room or phone ending."""
+    return NotFound(
+        _("No order of this buy matches: try a pickup code, sign-up number, room (8-201) or a phone's last 4 digits."),
+        code="handout_no_match",
+    )
+
+
+def pickup_not_issued() -> Conflict:
+    return Conflict(
+        _("This order has no pickup code yet: issue the codes on the distribution page first."),
+        code="pickup_not_issued",
+    )

@@ -58,9 +58,25 @@ class ResolveForm(forms.Form):
     note = forms.CharField(label=_("Note / reason"), max_length=300, required=False)
 
 
+class HandoutFindForm(forms.Form):
+    """The hand-out table's one field: a pickup code typed or scanned, a 接龙 number, a room or a phone's end."""
+
+    code = forms.CharField(label=_("Pickup code, sign-up number, room or phone's last 4 digits"), max_length=20)
+
+
 class HandoverForm(forms.Form):
-    code = forms.CharField(label=_("Pickup code"), max_length=20)
+    """A hand-over of the order found (`entry`) or, as before, of a pickup code (`code`); per-line amounts come as
+    `line_<id>` fields the view collects."""
+
+    code = forms.CharField(label=_("Pickup code"), max_length=20, required=False)
+    entry = forms.IntegerField(min_value=1, required=False, widget=forms.HiddenInput)
     note = forms.CharField(label=_("Note (optional)"), max_length=200, required=False)
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("entry") and not (data.get("code") or "").strip():
+            raise forms.ValidationError(_("Find the order first."), code="required")
+        return data
 
 
 class DonationForm(forms.Form):

@@ -243,15 +243,34 @@ class PickupCode(models.Model):
         return f"pickup of entry {self.entry_id}"
 
 
+class Handover(models.Model):
+    """One visit at the hand-out table: who gave a household's goods out, when. A partial pick-up and the rest
+    later are two hand-overs of one pickup code; their lines say what went each time."""
+
+    pickup = models.ForeignKey(PickupCode, on_delete=models.CASCADE, related_name="handovers")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField()
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"hand-over {self.pk} of pickup {self.pickup_id}"
+
+
 class HandoverLine(models.Model):
+    """What of one line went in one hand-over: `expected` is what was still to come then, `handed` what went."""
+
     pickup = models.ForeignKey(PickupCode, on_delete=models.CASCADE, related_name="lines")
+    handover = models.ForeignKey(Handover, on_delete=models.CASCADE, related_name="lines")
     line = models.ForeignKey(EntryLine, on_delete=models.CASCADE, related_name="+")
     expected = models.PositiveIntegerField()
     handed = models.PositiveIntegerField()
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["pickup", "line"], name="handover_unique_line"),
+            models.UniqueConstraint(fields=["handover", "line"], name="handover_unique_line"),
             models.CheckConstraint(condition=Q(handed__lte=models.F("expected")), name="handover_within_expected"),
         ]
 

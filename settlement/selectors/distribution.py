@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -15,11 +17,14 @@ from groupbuy.models import Entry, EntryLine, EntryStatus, GroupBuy
 from settlement import exceptions as errors
 from settlement.models import (
     Donation,
+    Handover,
+    HandoverLine,
     PickupCode,
     PickupState,
     normalize_code,
 )
 from settlement.selectors.buys import identity
+from settlement.selectors.money import payment_summary_of, with_money
 
 
 def pickup_get(*, entry: Entry) -> PickupCode | None:
@@ -197,3 +202,121 @@ def pickup_preview_get(*, buy: GroupBuy, code: str) -> dict[str, Any] | None:
         for line in EntryLine.objects.filter(entry_id=pickup.entry_id).select_related("item__offer").order_by("pk")
     ]
     return {"pickup": pickup, "identity": identity(pickup.entry), "lines": lines}
+
+
+# --- the hand-out table (核销): find an order, see what it gets, what went and what is still to come ----------
+
+HANDOUT_MATCHES_MAX = 12
+_ROOM = re.compile(r"^(?P<building>[0-9A-Za-z]+)\s*(?:-|#|/|栋|号楼|幢|\s)\s*(?P<room>[0-9A-Za-z]+)\s*室?$")
+
+
+def handout_query_is_code(query: str) -> bool:
+    """Whether what was typed or scanned reads as a pickup code (8 letters and digits with a letter) rather than a
+    接龙 number, a room or a phone's last digits (digits, or building-room)."""
+    value = normalize_code(unicodedata.normalize("NFKC", query or ""))
+    return len(value) == 8 and not value.isdigit()
+
+
+def handout_find(*, user: User, buy: GroupBuy, query: str) -> list[Entry]:
+    """Live entries of `buy` matching what the volunteer typed, by 接龙 order, at most HANDOUT_MATCHES_MAX:
+    - digits: the 接龙 number (`#12` or `12`), a room alone (`301`, any building) and, for four digits, the last
+      four digits of a phone of the household (whoever signed up, the member it is for, any member);
+    - building and room: `12-301`, `12#301`, `12栋301`.
+    Only this buy's entries, and only those `user` may see on the pick list (pick_scope_get: a building leader
+    finds their own building). Nothing typed that reads as neither: no match."""
+    scope = pick_scope_get(user=user, buy=buy)
+    text = unicodedata.normalize("NFKC", query or "").strip().lstrip("#").strip()
+    if text.isdigit():
+        found = Q(seq=int(text)) | Q(household__room=text)
+        if len(text) == 4:
+            found |= (
+                Q(placed_by__phone__endswith=text)
+                | Q(placed_for__phone__endswith=text)
+                | Q(household__members__phone__endswith=text)
+                | Q(household__members__user__phone__endswith=text)
+            )
+    elif match := _ROOM.match(text):
+        found = Q(household__building__label__iexact=match["building"], household__room__iexact=match["room"])
+    else:
+        return []
+    entries = Entry.objects.filter(buy_id=buy.pk, status=EntryStatus.ACTIVE).filter(found)
+    if scope.building_ids is not None:
+        entries = entries.filter(household__building_id__in=scope.building_ids)
+    ids = list(entries.values_list("pk", flat=True).distinct()[: HANDOUT_MATCHES_MAX * 4])
+    return list(
+        Entry.objects.filter(pk__in=ids)
+        .select_related("household__building", "pickup")
+        .order_by("seq")[:HANDOUT_MATCHES_MAX]
+    )
+
+
+def handout_lines_get(*, entry_id: int, pickup_id: int | None) -> list[dict[str, Any]]:
+    """Per line of an entry, in order: what it gets (`gets`: the allocation once made, else the quantity), what
+    earlier hand-overs of its pickup code gave (`given`) and what is still to come (`to_come`). The one place the
+    rest is counted: the hand-over service reads it under the code's row lock."""
+    given: dict[int, int] = {}
+    if pickup_id is not None:
+        given = dict(
+            HandoverLine.objects.filter(pickup_id=pickup_id)
+            .values("line_id")
+            .annotate(total=Sum("handed"))
+            .values_list("line_id", "total")
+        )
+    rows = []
+    for line in EntryLine.objects.filter(entry_id=entry_id).select_related("item__offer").order_by("pk"):
+        gets = _to_hand(line)
+        done = given.get(line.pk, 0)
+        rows.append(
+            {
+                "line": line,
+                "title": line.item.offer.title,
+                "unit": line.item.offer.unit,
+                "gets": gets,
+                "given": done,
+                "to_come": max(gets - done, 0),
+            }
+        )
+    return rows
+
+
+def handout_records_list(*, pickup_id: int) -> list[Handover]:
+    """The hand-overs of one pickup code, oldest first, with who handed out and what went (`lines`)."""
+    return list(
+        Handover.objects.filter(pickup_id=pickup_id)
+        .select_related("by")
+        .prefetch_related(
+            Prefetch(
+                "lines",
+                queryset=HandoverLine.objects.filter(handed__gt=0).select_related("line__item__offer").order_by("pk"),
+            )
+        )
+        .order_by("at", "pk")
+    )
+
+
+def handout_order_get(*, user: User, buy: GroupBuy, entry_id: int) -> dict[str, Any] | None:
+    """One order at the hand-out table: the household (named as the pick list would name it for `user`), its
+    接龙 number, paid or not and what is owed (payment_summary_of, the one money selector), each line's rest,
+    and the record of earlier hand-overs. None when the order is not this buy's or not `user`'s to see."""
+    scope = pick_scope_get(user=user, buy=buy)
+    entry = (
+        with_money(Entry.objects.filter(pk=entry_id, buy_id=buy.pk))
+        .select_related("household__building", "pickup__handed_over_by")
+        .first()
+    )
+    if entry is None or not scope.shows(entry.household.building_id):
+        return None
+    pickup = getattr(entry, "pickup", None) if hasattr(entry, "pickup") else None
+    lines = handout_lines_get(entry_id=entry.pk, pickup_id=pickup.pk if pickup else None)
+    detail = scope.details(entry.household.building_id)
+    return {
+        "entry": entry,
+        "pickup": pickup,
+        "identity": identity(entry),
+        "name": entry.display_name if detail else mask_name(entry.display_name),
+        "note": entry.note if detail else "",
+        "pay": payment_summary_of(entry),
+        "lines": lines,
+        "to_come": sum(row["to_come"] for row in lines),
+        "records": handout_records_list(pickup_id=pickup.pk) if pickup else [],
+    }

@@ -11,11 +11,20 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.permissions import Action, require
 from core import ratelimit
-from groupbuy.models import BuyStatus, Entry, EntryLine, EntryStatus, GroupBuy
+from groupbuy.models import BuyStatus, Entry, EntryStatus, GroupBuy
 from groupbuy.services.transitions import buy_transition
 from settlement import exceptions as errors
-from settlement.models import Donation, DonationState, HandoverLine, PickupCode, PickupState, normalize_code
+from settlement.models import (
+    Donation,
+    DonationState,
+    Handover,
+    HandoverLine,
+    PickupCode,
+    PickupState,
+    normalize_code,
+)
 from settlement.permissions import require_buy_leader
+from settlement.selectors.distribution import handout_lines_get
 from settlement.selectors.orders import Tab
 from settlement.services.common import parse_quantity, require_after_close
 from settlement.services.notify import buy_card_link, notify_entries_each
@@ -109,44 +118,86 @@ def pickup_code_resolve(*, actor: User, buy: GroupBuy, code: str) -> PickupCode:
     return pickup
 
 
+def pickup_entry_resolve(*, actor: User, buy: GroupBuy, entry_id: int) -> PickupCode:
+    """The pickup code of the live entry `entry_id` of `buy`, found by its 接龙 number, room or phone (not by its
+    code), if `actor` may hand it out: the same rules as `pickup_code_resolve`. An entry of another buy, or one
+    outside a building leader's building, is not found (handout_no_match), as the search would not show it."""
+    require(actor, Action.HAND_OVER, buy.community_id)
+    entry = (
+        Entry.objects.select_related("buy", "household")
+        .filter(pk=entry_id, buy_id=buy.pk, status=EntryStatus.ACTIVE)
+        .first()
+    )
+    if entry is None:
+        raise errors.handout_no_match()
+    _require_hand_over(actor, entry)
+    pickup = PickupCode.objects.select_related("entry__buy", "entry__household").filter(entry_id=entry.pk).first()
+    if pickup is None:
+        raise errors.pickup_not_issued()
+    return pickup
+
+
 def pickup_hand_over(
-    *, actor: User, buy: GroupBuy, code: str, handed: dict[Any, Any] | None = None, note: str = ""
+    *,
+    actor: User,
+    buy: GroupBuy,
+    code: str = "",
+    entry_id: int | None = None,
+    handed: dict[Any, Any] | None = None,
+    note: str = "",
 ) -> PickupCode:
-    """Mark the goods of the code's entry handed over, once only. `handed` ({line_id: units}) records
-    a partial hand-over; lines left out are handed over in full."""
-    pickup = pickup_code_resolve(actor=actor, buy=buy, code=code)
+    """Hand out the goods of one household, found by its pickup `code` or (from the hand-out search) its
+    `entry_id`: one Handover with a line per line still to come. `handed` ({line_id: units}) hands out part of a
+    line; lines left out go in full. What stays is handed out by a later call (a second record); the code is
+    `handed_over` once nothing is left, `partial` until then. More than is still to come is refused
+    (over_entitled), a hand-over of nothing too (nothing_handed), and once all went, pickup_code_used."""
+    if entry_id is not None:
+        pickup = pickup_entry_resolve(actor=actor, buy=buy, entry_id=entry_id)
+    else:
+        pickup = pickup_code_resolve(actor=actor, buy=buy, code=code)
     entry = pickup.entry
     if buy.status not in HANDOVER_STATES:
         raise errors.not_released()
     if entry.status != EntryStatus.ACTIVE:
         raise errors.entry_not_active()
-    lines = list(EntryLine.objects.filter(entry_id=entry.pk).order_by("pk"))
-    by_id = {line.pk: line for line in lines}
-    amounts = {line.pk: (line.allocated if line.allocated is not None else line.quantity) for line in lines}
-    expected = dict(amounts)
-    for raw_id, raw_qty in (handed or {}).items():
-        try:
-            line_id = int(raw_id)
-        except (TypeError, ValueError):
-            line_id = 0
-        if line_id not in by_id:
-            raise errors.item_not_in_entry()
-        qty = parse_quantity(raw_qty, field=f"line_{line_id}")
-        if qty > expected[line_id]:
-            raise errors.over_entitled()
-        amounts[line_id] = qty
-    partial = any(amounts[pk] < expected[pk] for pk in expected)
     with transaction.atomic():
-        changed = PickupCode.objects.filter(pk=pickup.pk, state=PickupState.ISSUED).update(
-            state=PickupState.PARTIAL if partial else PickupState.HANDED_OVER,
-            handed_over_by=actor,
-            handed_over_at=timezone.now(),
-            note=(note or "")[:200],
-        )
-        if not changed:
+        # The code's row lock orders two volunteers handing out the same household: the second reads what the
+        # first recorded, so together they never hand out more than the household gets.
+        state = PickupCode.objects.select_for_update().values_list("state", flat=True).get(pk=pickup.pk)
+        if state == PickupState.HANDED_OVER:
             raise errors.pickup_code_used()
+        outstanding = {
+            row["line"].pk: row["to_come"] for row in handout_lines_get(entry_id=entry.pk, pickup_id=pickup.pk)
+        }
+        amounts = dict(outstanding)
+        for raw_id, raw_qty in (handed or {}).items():
+            try:
+                line_id = int(raw_id)
+            except (TypeError, ValueError):
+                line_id = 0
+            if line_id not in outstanding:
+                raise errors.item_not_in_entry()
+            qty = parse_quantity(raw_qty, field=f"line_{line_id}")
+            if qty > outstanding[line_id]:
+                raise errors.over_entitled(field=f"line_{line_id}", still_to_come=outstanding[line_id])
+            amounts[line_id] = qty
+        if not any(amounts.values()):
+            raise errors.nothing_handed()
+        complete = all(amounts[pk] == outstanding[pk] for pk in outstanding)
+        now = timezone.now()
+        visit = Handover.objects.create(pickup=pickup, by=actor, at=now, note=(note or "")[:200])
         HandoverLine.objects.bulk_create(
-            [HandoverLine(pickup=pickup, line_id=pk, expected=expected[pk], handed=amounts[pk]) for pk in expected]
+            [
+                HandoverLine(pickup=pickup, handover=visit, line_id=pk, expected=outstanding[pk], handed=amounts[pk])
+                for pk in outstanding
+                if outstanding[pk] > 0
+            ]
+        )
+        PickupCode.objects.filter(pk=pickup.pk).update(
+            state=PickupState.HANDED_OVER if complete else PickupState.PARTIAL,
+            handed_over_by=actor,
+            handed_over_at=now,
+            note=(note or "")[:200],
         )
     # Checked after our own commit, so of two last hand-overs racing, the later one sees both.
     buy_complete_if_handed_out(buy_id=buy.pk)
@@ -155,10 +206,11 @@ def pickup_hand_over(
 
 
 def buy_complete_if_handed_out(*, buy_id: int) -> bool:
-    """distributing -> completed once every live entry's goods were handed over (CAS: once only)."""
+    """distributing -> completed once every live entry's goods were all handed over (CAS: once only). A household
+    that took part of its goods (`partial`) is still to come."""
     waiting = (
         Entry.objects.filter(buy_id=buy_id, status=EntryStatus.ACTIVE)
-        .exclude(pickup__state__in=[PickupState.HANDED_OVER, PickupState.PARTIAL])
+        .exclude(pickup__state=PickupState.HANDED_OVER)
         .exists()
     )
     if waiting:

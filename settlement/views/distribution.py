@@ -16,9 +16,8 @@ from core.parsing import parse_int
 from groupbuy.exports import xlsx_response
 from settlement import exceptions as errors
 from settlement import exports, selectors
-from settlement.forms import (
-    HandoverForm,
-)
+from settlement.forms import HandoutFindForm, HandoverForm
+from settlement.models import PickupState
 from settlement.services import distribution as distribution_services
 
 
@@ -85,32 +84,101 @@ def _handed_quantities(post: QueryDict) -> dict[str, str]:
     }
 
 
+def _handout_page(
+    request: HttpRequest,
+    buy,
+    *,
+    find: HandoutFindForm,
+    hand: HandoverForm | None = None,
+    order: dict | None = None,
+    matches: list | None = None,
+) -> HttpResponse:
+    context = {"buy": buy, "find": find, "form": hand or HandoverForm(), "order": order, "matches": matches or []}
+    # Kept for the older templates' and tests' name: the order found.
+    context["preview"] = order
+    return render_form(request, "settlement/handover.html", context, find, hand)
+
+
+def _order_of(request: HttpRequest, buy, pickup) -> dict | None:
+    return selectors.handout_order_get(user=request.user, buy=buy, entry_id=pickup.entry_id)
+
+
 @require_http_methods(["GET", "POST"])
 @page
 def handover(request: HttpRequest, pk: int) -> HttpResponse:
-    """Look a pickup code up, then hand its goods over. Codes travel in POST bodies only, never in the URL
-    (access logs, browser history): a GET shows the empty form, reads no code and changes nothing."""
+    """The hand-out table (核销). One field finds an order: a pickup code (typed, or scanned: the household's QR
+    opens this page with `#code=` which the page posts), a 接龙 number, a room or a phone's last four digits
+    (several matches: a list to choose from). The order shows paid or not, what each line still has to come and
+    the record of earlier hand-overs; a hand-over may be partial, the rest goes later.
+    Codes travel in POST bodies only, never in the URL (access logs, browser history): a GET reads no code and
+    changes nothing; after a hand-over the page shows the order by its entry id (`?order=`), never its code."""
     buy = _buy_for_hand_over(request, pk)
+    find = HandoutFindForm()
     if request.method == "GET":
-        return render(request, "settlement/handover.html", {"buy": buy, "form": HandoverForm(), "preview": None})
-    form = HandoverForm(request.POST)
-    if not form.is_valid():
-        return render(request, "settlement/handover.html", {"buy": buy, "form": form, "preview": None}, status=400)
-    code = form.cleaned_data["code"]
-    if request.POST.get("action") == "lookup":
-        preview = None
-        with refusal_on(form):
-            distribution_services.pickup_code_resolve(actor=request.user, buy=buy, code=code)
-            preview = selectors.pickup_preview_get(buy=buy, code=code)
-        return render_form(request, "settlement/handover.html", {"buy": buy, "form": form, "preview": preview}, form)
-    handed = _handed_quantities(request.POST)
-    with refusal_on(form):
+        order = None
+        entry_id = parse_int(request.GET.get("order"))
+        if entry_id:
+            with refusal_on(find):
+                pickup = distribution_services.pickup_entry_resolve(actor=request.user, buy=buy, entry_id=entry_id)
+                order = _order_of(request, buy, pickup)
+        return _handout_page(request, buy, find=find, order=order)
+    action = request.POST.get("action", "")
+    if action == "lookup":
+        find = HandoutFindForm(request.POST)
+        if not find.is_valid():
+            return _handout_page(request, buy, find=find)
+        query = find.cleaned_data["code"]
+        order, matches = None, []
+        with refusal_on(find):
+            if selectors.handout_query_is_code(query):
+                pickup = distribution_services.pickup_code_resolve(actor=request.user, buy=buy, code=query)
+                order = _order_of(request, buy, pickup)
+            else:
+                matches = selectors.handout_find(user=request.user, buy=buy, query=query)
+                if not matches:
+                    raise errors.handout_no_match()
+                if len(matches) == 1:
+                    pickup = distribution_services.pickup_entry_resolve(
+                        actor=request.user, buy=buy, entry_id=matches[0].pk
+                    )
+                    order, matches = _order_of(request, buy, pickup), []
+        return _handout_page(request, buy, find=find, order=order, matches=matches)
+    if action == "open":
+        order = None
+        with refusal_on(find):
+            pickup = distribution_services.pickup_entry_resolve(
+                actor=request.user, buy=buy, entry_id=parse_int(request.POST.get("entry")) or 0
+            )
+            order = _order_of(request, buy, pickup)
+        return _handout_page(request, buy, find=find, order=order)
+    hand = HandoverForm(request.POST)
+    if not hand.is_valid():
+        return _handout_page(request, buy, find=find, hand=hand)
+    entry_id, code = hand.cleaned_data["entry"], hand.cleaned_data["code"]
+    pickup = None
+    with refusal_on(hand):
         pickup = distribution_services.pickup_hand_over(
-            actor=request.user, buy=buy, code=code, handed=handed, note=form.cleaned_data["note"]
+            actor=request.user,
+            buy=buy,
+            code=code,
+            entry_id=entry_id,
+            handed=_handed_quantities(request.POST),
+            note=hand.cleaned_data["note"],
         )
-        messages.success(request, _("Handed over: %(household)s") % {"household": selectors.identity(pickup.entry)})
-        return redirect(reverse("settlement:handover", kwargs={"pk": pk}))
-    # Refused before the code resolved (unknown, another building's, too many tries): show no household.
-    resolved = not isinstance(getattr(form, "refusal", None), PermissionRefused | NotFound | RateLimited)
-    preview = selectors.pickup_preview_get(buy=buy, code=code) if resolved else None
-    return render_form(request, "settlement/handover.html", {"buy": buy, "form": form, "preview": preview}, form)
+        if pickup.state == PickupState.PARTIAL:
+            done = _("Handed over in part: %(household)s. The rest is still to come.")
+        else:
+            done = _("Handed over: %(household)s")
+        messages.success(request, done % {"household": selectors.identity(pickup.entry)})
+        back = reverse("settlement:handover", kwargs={"pk": pk})
+        return redirect(f"{back}?order={pickup.entry_id}" if entry_id else back)
+    # Refused before the order resolved (unknown code, another building's, too many tries): show no household.
+    order = None
+    if not isinstance(getattr(hand, "refusal", None), PermissionRefused | NotFound | RateLimited):
+        with refusal_on(find):
+            if entry_id:
+                found = distribution_services.pickup_entry_resolve(actor=request.user, buy=buy, entry_id=entry_id)
+            else:
+                found = distribution_services.pickup_code_resolve(actor=request.user, buy=buy, code=code)
+            order = _order_of(request, buy, found)
+    return _handout_page(request, buy, find=find, hand=hand, order=order)
