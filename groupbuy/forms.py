@@ -175,16 +175,68 @@ class BuyCreateForm(forms.Form):
         choices = [(str(o.pk), f"{o.title} · {o.supplier.name} · ¥{o.unit_price}/{o.unit}") for o in offers]
         self.fields["offers"].choices = choices
         self.fields["main_offer"].choices = [("", _("the first chosen"))] + choices
+        chosen = self.chosen_offers()
+        if chosen:
+            self.fields["moq"].help_text = _("In %(unit)s of %(title)s, or in yuan if so set under More settings.") % {
+                "unit": chosen[0].unit,
+                "title": chosen[0].title,
+            }
         for offer in offers:
             self.fields[f"cap_{offer.pk}"] = forms.CharField(
-                label=_("Stock cap for %(title)s (blank: none)") % {"title": offer.title},
+                label=_("Stock cap in %(unit)s (blank: none)") % {"unit": offer.unit},
                 required=False,
                 max_length=10,
-                widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+                widget=forms.TextInput(attrs={"inputmode": "numeric", "data-cap-for": str(offer.pk)}),
             )
+
+    def clean(self) -> dict[str, Any]:
+        """Only chosen items have caps: what was typed for an unchosen one (shown without script) is ignored."""
+        cleaned = super().clean() or {}
+        chosen = set(cleaned.get("offers") or [])
+        for offer in self.offer_list:
+            if str(offer.pk) not in chosen:
+                self._errors.pop(f"cap_{offer.pk}", None)
+                cleaned[f"cap_{offer.pk}"] = ""
+        return cleaned
 
     def cap_fields(self) -> list[tuple[Any, forms.BoundField]]:
         return [(offer, self[f"cap_{offer.pk}"]) for offer in self.offer_list]
+
+    def chosen_values(self) -> set[str]:
+        """The offers ticked: as posted, else as preselected (`?offer=`)."""
+        return {str(v) for v in (self["offers"].value() or [])}
+
+    def offer_rows(self) -> list[dict[str, Any]]:
+        """One row per offer of the community for the page: the offer, whether it is chosen, its cap box."""
+        chosen = self.chosen_values()
+        return [{"offer": o, "chosen": str(o.pk) in chosen, "cap": self[f"cap_{o.pk}"]} for o in self.offer_list]
+
+    def chosen_offers(self) -> list[Any]:
+        chosen = self.chosen_values()
+        return [o for o in self.offer_list if str(o.pk) in chosen]
+
+    def preview(self) -> dict[str, Any]:
+        """What residents will see once published, from a valid form (nothing is written)."""
+        data = self.cleaned_data
+        main = data.get("main_offer") or ""
+        chosen = [o for o in self.offer_list if str(o.pk) in set(data["offers"])]
+        main_offer = next((o for o in chosen if str(o.pk) == main), chosen[0])
+        return {
+            "title": data["title"],
+            "description": data.get("description", ""),
+            "kind": dict(BuyKind.choices).get(data["kind"], data["kind"]),
+            "items": [
+                {"offer": o, "cap": (data.get(f"cap_{o.pk}") or "").strip(), "is_main": o is main_offer} for o in chosen
+            ],
+            "moq": data["moq"],
+            "moq_unit": main_offer.unit if data["moq_kind"] == MoqKind.UNITS else "¥",
+            "household_limit": (data.get("household_limit") or "").strip(),
+            "deadline": data["deadline"],
+            "delivery_date": data["delivery_date"],
+            "distribution": dict(DistributionMode.choices).get(data["distribution_mode"], ""),
+            "drop_point": data.get("drop_point", ""),
+            "close_when_formed": data.get("close_when_formed", False),
+        }
 
     def chosen_offer_ids(self) -> list[int]:
         return [int(o) for o in self.cleaned_data.get("offers", [])]

@@ -3,6 +3,7 @@ and exports. Thin: read through selectors, write through one service."""
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from typing import Any
 
@@ -10,6 +11,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -28,48 +30,74 @@ from groupbuy.services import buys as buy_services
 from groupbuy.services.lifecycle import CANCELLABLE
 
 
+def _buy_form_page(
+    request: HttpRequest, membership: Membership, form: BuyCreateForm, context: dict[str, Any], *, status: int = 200
+) -> HttpResponse:
+    """The form again (a refusal, a preview). Next to a similar running buy the warning stays on top, with the
+    tick to open anyway, whatever else is wrong: a tick given once is not lost to another error."""
+    chosen = [o.pk for o in form.chosen_offers()]
+    context["duplicates"] = selectors.duplicate_buys(community_id=membership.community_id, offer_ids=chosen)
+    context["ask_confirm"] = bool(context["duplicates"])
+    return render(request, "groupbuy/buy_form.html", context, status=status)
+
+
 def _buy_open(
     request: HttpRequest, membership: Membership, form: BuyCreateForm, context: dict[str, Any]
 ) -> HttpResponse:
     """The form is valid: open the buy and go to its dashboard. Next to a similar running buy the form comes back
-    listing it, asking to confirm; any other refusal goes on the form. Either way with the refusal's status."""
+    with the warning on top, asking to confirm; any other refusal goes on the form. Either way with its status."""
     try:
         buy = buy_services.group_buy_open(actor=request.user, community=membership.community, **form.service_kwargs())
     except ApplicationError as exc:
-        if exc.code == "similar_buy_open":
-            # Two buys of the same product split demand and both may fail: the service asks before a second one.
-            context["duplicates"] = selectors.duplicate_buys(
-                community_id=membership.community_id, offer_ids=form.chosen_offer_ids()
-            )
-            context["ask_confirm"] = True
-            return render(request, "groupbuy/buy_form.html", context, status=exc.status_code)
-        form_refusal(form, exc)
-        return render(request, "groupbuy/buy_form.html", context, status=exc.status_code)
+        # Two buys of the same product split demand and both may fail: the service asks before a second one.
+        if exc.code != "similar_buy_open":
+            form_refusal(form, exc)
+        return _buy_form_page(request, membership, form, context, status=exc.status_code)
     messages.success(request, _("The group buy is open for sign-up."))
     return redirect("groupbuy:dashboard", pk=buy.pk)
+
+
+def _buy_initial(offers: list[Any], wanted: str | None) -> dict[str, Any]:
+    """The form's starting values from the chosen offer (`?offer=`, or the only one): it is ticked and names the
+    buy; the deadline defaults to tomorrow 20:00 and delivery to the day after (both can be changed)."""
+    offer = next((o for o in offers if str(o.pk) == wanted), None)
+    if offer is None and len(offers) == 1:
+        offer = offers[0]
+    if offer is None:
+        return {}
+    deadline = (timezone.localtime() + datetime.timedelta(days=1)).replace(hour=20, minute=0, second=0, microsecond=0)
+    return {
+        "offers": [str(offer.pk)],
+        "title": offer.title,
+        "deadline": deadline,
+        "delivery_date": deadline.date() + datetime.timedelta(days=1),
+    }
 
 
 @require_http_methods(["GET", "POST"])
 @page
 def buy_create(request: HttpRequest) -> HttpResponse:
+    """Open a buy in one pass: choose the offer (a list; `?offer=` from an offer page skips it), fill in what is
+    not prefilled, publish. 预览 (`preview=1`) shows what residents will see without writing anything."""
     membership = selectors.membership_get_current(user=request.user, community_id=request.GET.get("community"))
     if membership is None:
         raise err.forbidden()
     require(request.user, Action.OPEN_BUY, membership.community_id)
     offers = list(selectors.offer_list(community_id=membership.community_id, active_only=True))
-    initial = {}
-    if request.GET.get("offer"):
-        initial["offers"] = [request.GET["offer"]]
+    initial = {} if request.GET.get("choose") else _buy_initial(offers, request.GET.get("offer"))
     form = BuyCreateForm(request.POST or None, offers=offers, initial=initial)
     context: dict[str, Any] = {"form": form, "membership": membership, "offers": offers}
     if request.method == "GET":
+        context["choose"] = not initial
         context["duplicates"] = selectors.duplicate_buys(
-            community_id=membership.community_id,
-            offer_ids=[o.pk for o in offers if str(o.pk) in initial.get("offers", [])],
+            community_id=membership.community_id, offer_ids=[o.pk for o in form.chosen_offers()]
         )
         return render(request, "groupbuy/buy_form.html", context)
     if not form.is_valid():
-        return render(request, "groupbuy/buy_form.html", context, status=400)
+        return _buy_form_page(request, membership, form, context, status=400)
+    if request.POST.get("preview"):
+        context["preview"] = form.preview()
+        return _buy_form_page(request, membership, form, context)
     return _buy_open(request, membership, form, context)
 
 
