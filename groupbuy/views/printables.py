@@ -5,8 +5,10 @@ share link on first use, through groupbuy.services.share).
   building has already signed up (masked), blank numbered lines to write on and a QR code of the buy's share
   link. A building leader posts it in the lobby, collects it and enters the lines with proxy ordering. It prints
   in Chinese whatever the leader's own language (`?lang=en` for English): the lobby reads Chinese.
-- Pick list per building (A4): households by room with what to hand over, a tick box and a signature column;
-  one building per printed page.
+- Pick list (A4 portrait): households by room with what to hand over, a tick box and a signature column.
+  Buildings are packed onto pages (a page breaks only where a building's block would not fit), so 50
+  households over 38 buildings print on a few sheets; `?per_building=1` gives one sheet per building, to
+  hand each building's volunteer their own page.
 - Stats: sign-up progress over time and distribution per building as inline SVG.
 """
 
@@ -82,11 +84,14 @@ def signup_sheet(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @page
 def pick_list(request: HttpRequest, pk: int) -> HttpResponse:
-    """The pick list laid out for A4 paper, one building per page (volunteers and building leaders)."""
+    """The pick list laid out for A4 paper (volunteers and building leaders): buildings packed onto pages, or one
+    building per page with `?per_building=1`."""
     buy = settlement_selectors.buy_get(user=request.user, buy_id=pk)
     building_id = _building_choice(request, buy.community_id)
     groups = settlement_selectors.pick_list_get(user=request.user, buy=buy, building_id=building_id)
-    return render(request, "groupbuy/print/pick_list.html", {"buy": buy, "groups": groups, "building_id": building_id})
+    per_building = request.GET.get("per_building") == "1"
+    context = {"buy": buy, "groups": groups, "building_id": building_id, "per_building": per_building}
+    return render(request, "groupbuy/print/pick_list.html", context)
 
 
 @require_GET

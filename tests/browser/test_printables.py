@@ -1,5 +1,5 @@
-"""Printables on A4 in Chromium's print engine: one building per page, no navigation, A4 paper; and the charts
-page passes the same contrast and reflow checks as the journeys."""
+"""Printables on A4 in Chromium's print engine: buildings packed (or one per page on request), no navigation;
+and the charts page passes the same contrast and reflow checks as the journeys."""
 
 from __future__ import annotations
 
@@ -41,14 +41,19 @@ def closed_buy(place):
     return buy
 
 
-def test_pick_list_prints_one_building_per_a4_page_without_navigation(place, browse, closed_buy):
+def test_pick_list_packs_buildings_on_a4_or_prints_one_per_page_without_navigation(place, browse, closed_buy):
     volunteer = browse(place.receiving_volunteer.user)
-    volunteer.visit(reverse("printables:pick_list", args=[closed_buy.pk]))
+    volunteer.visit(reverse("printables:pick_list", args=[closed_buy.pk]) + "?per_building=1")
     volunteer.page.emulate_media(media="print")
     assert volunteer.page.locator(".toolbar").is_hidden()
     assert volunteer.page.locator(".topbar").count() == 0
     pdf = volunteer.page.pdf(prefer_css_page_size=True, print_background=True)
-    assert pdf_pages(pdf) == [A4_POINTS, A4_POINTS]  # two buildings, two A4 pages
+    assert pdf_pages(pdf) == [A4_POINTS, A4_POINTS]  # on request: two buildings, two A4 pages
+    volunteer.page.emulate_media(media="screen")  # the page checks are for the screen
+    volunteer.visit(reverse("printables:pick_list", args=[closed_buy.pk]))
+    volunteer.page.emulate_media(media="print")
+    pdf = volunteer.page.pdf(prefer_css_page_size=True, print_background=True)
+    assert pdf_pages(pdf) == [A4_POINTS]  # by default both short buildings share a page
     volunteer.page.emulate_media(media="screen")
     volunteer.page.screenshot(path=str(SCREENSHOTS / "print-pick-list-zh-hans.png"), full_page=True)
 

@@ -1,5 +1,5 @@
-"""Printables (sign-up sheet and pick list per building) and the charts page: who may see them, what they
-show, and that they stay a fixed number of queries. A4 layout is checked in the browser tests."""
+"""Printables (sign-up sheet per building, pick list packed or per building) and the charts page: who may see
+them, what they show, and that they stay a fixed number of queries. A4 layout is checked in the browser tests."""
 
 from __future__ import annotations
 
@@ -116,23 +116,38 @@ def closed_with_pickups(place, buy):
     return far
 
 
-def test_pick_list_print_has_one_sheet_per_building_with_rooms_and_ticks(place, web, buy):
+def test_pick_list_print_packs_buildings_with_rooms_and_ticks(place, web, buy):
     closed_with_pickups(place, buy)
     response = web(place.receiving_volunteer.user).get(reverse("printables:pick_list", args=[buy.pk]))
     text = response.content.decode()
     assert response.status_code == 200
-    assert text.count('class="sheet"') == 2
+    assert text.count('class="block"') == 2  # one block per building, packed onto pages
+    assert 'class="sheet"' not in text
+    assert "2 buildings" in text
     assert "Building 3" in text
     assert "Building 12" in text
     assert "青菜 2斤 × 2" in text
     assert text.count("☐") == 3
     assert 'class="topbar"' not in text
+    assert "per_building=1" in text  # the link to one page per building
+
+
+def test_pick_list_print_one_sheet_per_building_on_request(place, web, buy):
+    closed_with_pickups(place, buy)
+    url = reverse("printables:pick_list", args=[buy.pk])
+    text = web(place.receiving_volunteer.user).get(url + "?per_building=1").content.decode()
+    assert text.count('class="sheet"') == 2
+    assert 'class="block"' not in text
+    assert text.count("☐") == 3
+    assert 'href="?"' in text  # back to the packed layout
+    text = web(place.receiving_volunteer.user).get(url + "?per_building=yes").content.decode()
+    assert 'class="sheet"' not in text  # only 1 asks for it; anything else is the default
 
 
 def test_building_leader_pick_list_print_starts_with_their_building(place, web, buy):
     closed_with_pickups(place, buy)
     text = web(place.building_leader.user).get(reverse("printables:pick_list", args=[buy.pk])).content.decode()
-    assert text.count('class="sheet"') == 1
+    assert text.count('class="block"') == 1
     assert "101" not in text.split("<tbody>")[1]
 
 
