@@ -126,7 +126,7 @@ def pick_list_get(*, user: User, buy: GroupBuy, building_id: int | None = None) 
             }
         )
         group["total"] += 1
-        if pickup is not None and pickup.state != PickupState.ISSUED:
+        if pickup is not None and pickup.state == PickupState.HANDED_OVER:  # a partial pick-up has more to come
             group["handed"] += 1
     for donation in donations:
         if donation.recipient is None:  # excluded by the query; narrows the type
@@ -155,7 +155,7 @@ def gate_queue_list(*, buy: GroupBuy):
 
 
 def distribution_progress_list(*, buy: GroupBuy) -> list[dict[str, Any]]:
-    """Per building: households handed over / total."""
+    """Per building: households that got all their goods / total."""
     rows: dict[int, dict[str, Any]] = {}
     qs = (
         Entry.objects.filter(buy_id=buy.pk, status=EntryStatus.ACTIVE)
@@ -164,7 +164,7 @@ def distribution_progress_list(*, buy: GroupBuy) -> list[dict[str, Any]]:
             total=Sum(Value(1)),
             handed=Sum(
                 Value(1),
-                filter=Q(pickup__state__in=[PickupState.HANDED_OVER, PickupState.PARTIAL]),
+                filter=Q(pickup__state=PickupState.HANDED_OVER),  # a partial pick-up has more to come
             ),
         )
         .order_by("household__building__sort_key", "household__building__label")
