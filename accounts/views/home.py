@@ -39,7 +39,7 @@ def _blocks(request: HttpRequest, m: Membership) -> list[dict[str, Any]]:
         blocks.append({"kind": "committee", "rank": rank, "data": committee})
     if m.is_team_leader:
         buys = leader_home_buy_list(user=user, community_id=community.pk)
-        rank = LEADER if any(row.waits_on_leader for row in buys) else QUIET
+        rank = LEADER if buys else QUIET  # the buys waiting on the leader come first inside the block
         blocks.append({"kind": "leader", "rank": rank, "buys": buys})
     if m.is_resident and m.household_id:
         open_buys = buy_list(user=user, community_id=community.pk, states=SIGNUP_STATES)

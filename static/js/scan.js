@@ -73,6 +73,15 @@
     });
   }
 
-  var buttons = document.querySelectorAll("[data-scan]");
-  for (var i = 0; i < buttons.length; i++) setUp(buttons[i]);
+  function setUpAll() {
+    var buttons = document.querySelectorAll("[data-scan]");
+    for (var i = 0; i < buttons.length; i++) setUp(buttons[i]);
+  }
+
+  // Some browsers have the detector but no QR support on this platform (Chromium on Linux lists no formats).
+  var formats = window.BarcodeDetector.getSupportedFormats;
+  if (typeof formats !== "function") { setUpAll(); return; }
+  formats.call(window.BarcodeDetector).then(function (list) {
+    if (list && list.indexOf("qr_code") !== -1) setUpAll();
+  }, function () {});
 })();

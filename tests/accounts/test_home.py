@@ -244,3 +244,16 @@ def test_home_query_count_does_not_grow_with_buys_or_filings(
     submit_filing(place)
     with django_assert_max_num_queries(queries):
         client.get(reverse("home"))
+
+
+def test_a_leader_sees_their_buys_before_the_open_buys_list(place, web):
+    GroupBuyFactory(community=place.community, leader=place.leader.user, status=BuyStatus.OPEN, title="Leeks")
+    html = home(web, place.leader).content.decode()
+    assert html.index("Buys you lead") < html.index("Open group buys")
+
+
+def test_a_leader_with_nothing_in_progress_sees_open_buys_first(place, web):
+    GroupBuyFactory(community=place.community, leader=place.other_leader.user, status=BuyStatus.OPEN, title="Leeks")
+    html = home(web, place.leader).content.decode()
+    assert html.index("Open group buys") < html.index("Buys you lead")
+    assert "No buy in progress." in html
