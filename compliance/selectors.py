@@ -9,9 +9,11 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
+from django.utils.safestring import SafeString
 
 from accounts.models import Community, Membership, User
 from accounts.permissions import Action, can, is_buy_leader, membership_for
+from compliance.audit_text import audit_sentence, subject_html, subject_parts
 from compliance.models import (
     AuditEvent,
     DeliveryPolicy,
@@ -132,6 +134,29 @@ def audit_event_list(*, community: Community) -> QuerySet[AuditEvent]:
 
 def audit_event_recent_list(*, community: Community, limit: int = 50) -> list[AuditEvent]:
     return list(AuditEvent.objects.filter(community=community).order_by("-seq")[:limit])
+
+
+@dataclass(frozen=True)
+class AuditLine:
+    event: AuditEvent
+    text: SafeString | None  # the record in words (compliance.audit_text); None: a kind with no sentence
+
+
+def audit_line_list(*, community: Community, limit: int = 50) -> list[AuditLine]:
+    """The latest records in words, newest first, for the audit page (two queries: records, filing titles)."""
+    events = audit_event_recent_list(community=community, limit=limit)
+    subjects = (subject_parts(e.subject) for e in events)
+    filing_ids = {pk for kind, pk in subjects if kind == "filing" and pk is not None}
+    titles: dict[int, str] = {}
+    if filing_ids:
+        titles = dict(Filing.objects.filter(community=community, pk__in=filing_ids).values_list("pk", "buy__title"))
+    return [
+        AuditLine(
+            event=e,
+            text=audit_sentence(e, subject=subject_html(e.subject, community_id=community.pk, titles=titles)),
+        )
+        for e in events
+    ]
 
 
 AUDIT_CSV_HEADER = ["seq", "created_at", "kind", "actor_id", "actor", "subject", "data", "prev_hash", "hash"]

@@ -198,7 +198,7 @@ def audit(request, community_id: int):
     return render(
         request,
         "compliance/audit.html",
-        {"community": community, "events": selectors.audit_event_recent_list(community=community), "report": report},
+        {"community": community, "lines": selectors.audit_line_list(community=community), "report": report},
     )
 
 
