@@ -156,7 +156,10 @@ class BuyCreateForm(forms.Form):
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
-    delivery_date = forms.DateField(label=_("Planned delivery date"), widget=forms.DateInput(attrs={"type": "date"}))
+    # ISO, whatever the language: a date input shows nothing for a localised "2026/12/05".
+    delivery_date = forms.DateField(
+        label=_("Planned delivery date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     distribution_mode = forms.ChoiceField(
         label=_("Distribution"), choices=DistributionMode.choices, initial=DistributionMode.BUILDING
     )

@@ -136,7 +136,7 @@ def test_leader_opens_a_buy_with_a_photo_closes_it_downloads_the_order_and_files
     leader.page.fill("#id_deadline", deadline.strftime("%Y-%m-%dT%H:%M"))
     leader.page.fill("#id_delivery_date", (deadline.date() + timedelta(days=1)).isoformat())
     leader.page.fill("#id_drop_point", "南门")
-    leader.submit("form.card[method=post]")
+    leader.submit("#buy-form")
     buy = GroupBuy.objects.get(title="土豆团")
     assert buy.status == BuyStatus.OPEN
     assert leader.page.url.endswith(reverse("groupbuy:dashboard", args=[buy.pk]))
