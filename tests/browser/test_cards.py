@@ -10,11 +10,12 @@ import pytest
 from django.urls import reverse
 
 from accounts.factories import UserFactory
-from accounts.services.households import household_member_add
+from accounts.services.households import household_member_add, household_set_vulnerable
 from accounts.services.invites import invite_codes_issue
 from accounts.services.joining import join_request_create
-from groupbuy.factories import GroupBuyFactory, signup
+from groupbuy.factories import GroupBuyFactory, main_item, signup
 from settlement.models import Payment, PaymentState
+from settlement.services.donations import donation_add
 from settlement.services.payments import payment_confirm, payment_mark
 from tests.settlement.conftest import ClosedBuy, make_residents
 
@@ -173,3 +174,16 @@ def test_people_added_by_staff_are_cards(place, browse):
     committee.visit(reverse("accounts:household_members", args=[place.community.pk]))
 
     assert_cards(committee, "table.cards", rows=ROWS)
+
+
+def test_donations_are_cards_with_their_actions(place, browse):
+    buy = GroupBuyFactory(community=place.community, leader=place.leader.user)
+    household_set_vulnerable(actor=place.committee.user, household_id=place.neighbour.household_id, is_vulnerable=True)
+    for donor in [place.resident, place.data_volunteer, *make_residents(place, ROWS - 2)]:
+        donation_add(actor=donor.user, buy=buy, item_id=main_item(buy).pk, quantity=1)
+    leader = browse(place.leader.user)
+    leader.visit(reverse("settlement:donations", kwargs={"pk": buy.pk}))
+
+    # The leader may assign a household, take the payment and remove a pledge: every one of them a full-width button.
+    assert_cards(leader, "table.cards", rows=ROWS, action="td.actions button, td.actions select")
+    leader.screenshots("cards-donations")
