@@ -45,6 +45,12 @@ class FilingForm(forms.Form):
         label=_("Supply-guarantee qualification (保供企业资质)"),
         widget=forms.ClearableFileInput(attrs={"accept": DOC_ACCEPT}),
     )
+    qualification_expires_on = forms.DateField(
+        label=_("Qualification valid until"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format=ISO_DATE),
+        help_text=_("Give the date to keep this qualification for the supplier's next filings."),
+    )
     vehicle_pass = forms.FileField(
         label=_("Vehicle delivery pass (运输车辆配送证明)"),
         widget=forms.ClearableFileInput(attrs={"accept": DOC_ACCEPT}),
@@ -54,13 +60,36 @@ class FilingForm(forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": DOC_ACCEPT}),
     )
 
-    def __init__(self, *args, documents_required: bool = True, **kwargs):
+    def __init__(self, *args, documents_required: bool = True, kept=None, on_file=None, **kwargs):
         super().__init__(*args, **kwargs)
-        for name in ("qualification", "vehicle_pass", "test_report"):
+        for name in DOCUMENT_FIELDS:
             self.fields[name].required = documents_required
             self.fields[name].help_text = _("Photo or PDF, up to %(mb)s MB.") % {"mb": image_limit_mb()}
             if not documents_required:
                 self.fields[name].help_text = _("Leave empty to keep the current file.")
+        self.offer(kept=kept, on_file=on_file)
+
+    def offer(self, *, kept=None, on_file=None) -> None:
+        """Offer back what need not be attached again: `kept`, documents uploaded on an earlier refused submit
+        (by kind; used unless replaced), and `on_file`, the supplier's valid qualification."""
+        kept = kept or {}
+        # A bound field copies its help text when made (validation made them): make them again.
+        self._bound_fields_cache.clear()
+        for name, doc in kept.items():
+            if name in self.fields:
+                self.fields[name].required = False
+                self.fields[name].help_text = _("Uploaded: %(name)s · choose a file to replace it.") % {
+                    "name": doc.original_name or doc.get_kind_display()
+                }
+        if on_file is not None and "qualification" not in kept:
+            self.fields["qualification"].required = False
+            self.fields["qualification"].help_text = _(
+                "On file for this supplier, valid until %(date)s · choose a file to replace it."
+            ) % {"date": on_file.expires_on.isoformat()}
+
+    def uploads(self) -> dict:
+        """The document files sent with the form, checked or not (to keep them when the form is refused)."""
+        return {name: self.files.get(name) for name in DOCUMENT_FIELDS if self.files.get(name)}
 
     def service_kwargs(self) -> dict:
         data = self.cleaned_data
@@ -71,7 +100,8 @@ class FilingForm(forms.Form):
             "vehicle_plate": data["vehicle_plate"],
             "driver_name": data["driver_name"],
             "test_sampled_at": data["test_sampled_at"],
-            "documents": {k: data.get(k) for k in ("qualification", "vehicle_pass", "test_report") if data.get(k)},
+            "documents": {k: data.get(k) for k in DOCUMENT_FIELDS if data.get(k)},
+            "qualification_expires_on": data.get("qualification_expires_on"),
         }
 
     @classmethod

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Community
-from groupbuy.models import BuyItem, GroupBuy
+from groupbuy.models import BuyItem, GroupBuy, Supplier
 
 # The driver's nucleic-acid test is sampled no later than the filing and at most 24 h before arrival
 # (compliance.services.policy.TEST_REPORT_MAX_AGE), so arrival - filing <= 24 h, with equality only for a test
@@ -195,6 +195,50 @@ class FilingDocument(models.Model):
     @property
     def is_pdf(self) -> bool:
         return self.content_type == "application/pdf"
+
+
+class PendingDocument(models.Model):
+    """A filing document uploaded on a form that was then refused: kept for the next submit of the same person
+    for the same buy (one per kind; a new upload replaces it), so a refusal never asks for the files again.
+
+    Used (its file handed to the filing's document) by a successful submit; removed with its file by the
+    compliance sweep when abandoned (compliance.services.pending.PENDING_DOCUMENT_TTL).
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    buy = models.ForeignKey(GroupBuy, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=DocumentKind.choices)
+    file = models.FileField(max_length=200)
+    content_type = models.CharField(max_length=40)
+    original_name = models.CharField(max_length=120, blank=True)  # shown back to its uploader only
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "buy", "kind"], name="pending_document_one_per_kind")]
+        indexes = [models.Index(fields=["uploaded_at"])]
+
+    def __str__(self) -> str:
+        return f"pending {self.kind} of buy {self.buy_id} by {self.user_id}"
+
+
+class SupplierQualification(models.Model):
+    """A supplier's supply-guarantee qualification (保供企业资质), stored once and reused by every filing of
+    its buys until it expires; a new upload replaces it."""
+
+    supplier = models.OneToOneField(Supplier, on_delete=models.CASCADE, related_name="qualification")
+    file = models.FileField(max_length=200)
+    content_type = models.CharField(max_length=40)
+    expires_on = models.DateField(_("valid until"))
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("supplier qualification")
+        verbose_name_plural = _("supplier qualifications")
+        indexes = [models.Index(fields=["expires_on"])]
+
+    def __str__(self) -> str:
+        return f"qualification of supplier {self.supplier_id} until {self.expires_on}"
 
 
 class Slip(models.Model):

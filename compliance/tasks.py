@@ -6,6 +6,7 @@ from celery import shared_task
 
 from compliance.services.delivery import evidence_pending_ids, evidence_process
 from compliance.services.documents import document_process, documents_pending_ids
+from compliance.services.pending import pending_documents_sweep
 from compliance.services.policy import suspensions_expire
 from compliance.services.reminders import filings_remind_unapproved
 
@@ -36,7 +37,9 @@ def repair_pending_evidence() -> int:
     document_ids = documents_pending_ids()
     for document_id in document_ids:
         process_document.delay(document_id)
-    return len(ids) + len(document_ids)
+    # Documents kept from a refused filing form and never filed go with their files after a day.
+    swept = pending_documents_sweep()
+    return len(ids) + len(document_ids) + swept
 
 
 @shared_task(acks_late=True)

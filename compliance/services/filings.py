@@ -8,7 +8,8 @@ on disk. The policy rules are checked under the community's policy lock.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -20,12 +21,21 @@ from accounts.notifications import notification_send
 from accounts.permissions import require_buy_leader
 from compliance import exceptions as errors
 from compliance.files import StoredDocument, delete_stored, store_document, validate_document_upload
-from compliance.models import DocumentKind, Filing, FilingDocument, FilingLine, FilingStatus, Slip
+from compliance.models import DocumentKind, Filing, FilingDocument, FilingLine, FilingStatus, PendingDocument, Slip
 from compliance.notifications import filing_link
 from compliance.selectors import committee_user_id_list, policy_get
 from compliance.services.audit import audit_append
 from compliance.services.documents import document_recorded
+from compliance.services.pending import pending_as_stored, pending_documents_consume, pending_documents_store
 from compliance.services.policy import filing_rule_violations, policy_lock
+from compliance.services.qualifications import (
+    buy_supplier_id,
+    qualification_copy_for_filing,
+    qualification_copy_for_supplier,
+    qualification_record,
+    qualification_valid_get,
+)
+from core.errors import ApplicationError
 from core.uploads import delete_private
 from groupbuy.models import BuyStatus, GroupBuy, PurchaseOrder, PurchaseOrderLine
 from groupbuy.services.transitions import buy_transition
@@ -122,6 +132,75 @@ def _copy_lines(filing: Filing) -> list[FilingLine]:
     return FilingLine.objects.bulk_create(lines)
 
 
+def filing_refusal(*, buy: GroupBuy) -> ApplicationError | None:
+    """Why `buy` cannot be filed now (already filed, not closed/ordered, no purchase order), or None.
+
+    The one rule behind the "报备送货" link, the form page's early refusal and filing_submit itself."""
+    if Filing.objects.filter(buy_id=buy.pk).exists():
+        return errors.already_filed()
+    if buy.status not in FILABLE_STATES:
+        return errors.buy_not_ready()
+    if not PurchaseOrder.objects.filter(buy_id=buy.pk).exists():
+        return errors.no_purchase_order()
+    return None
+
+
+def filing_allowed(*, buy: GroupBuy) -> tuple[bool, str]:
+    """(True, "") if `buy` can be filed now, else (False, the reason in words) for pages offering the link."""
+    refusal = filing_refusal(buy=buy)
+    return (True, "") if refusal is None else (False, str(refusal.message))
+
+
+@dataclass
+class _Documents:
+    stored: list[StoredDocument] = field(default_factory=list)  # what the filing records
+    owned: list[StoredDocument] = field(default_factory=list)  # files made by this call: removed if it fails
+    kept: dict[str, PendingDocument] = field(default_factory=dict)  # pending rows the filing uses up
+    supplier_copy: StoredDocument | None = None  # the qualification to keep as the supplier's
+
+
+def _gather_documents(
+    *,
+    actor: User,
+    buy: GroupBuy,
+    uploads: dict[str, Any],
+    kept: dict[str, PendingDocument],
+    on_file: Any,
+    qualification_expires_on: date | None,
+) -> _Documents:
+    """Store new uploads (not kept ones), copy the supplier's qualification on file when none was given, and
+    copy a given qualification to keep as the supplier's. Whatever was stored is removed on failure."""
+    docs = _Documents(kept=kept)
+    docs.owned = _check_and_store(uploads, required=False, user_id=actor.pk)
+    try:
+        docs.stored = docs.owned + pending_as_stored(kept)
+        given = next((d for d in docs.stored if d.kind == DocumentKind.QUALIFICATION), None)
+        if given is None and on_file is not None:
+            copy = qualification_copy_for_filing(on_file)
+            docs.owned.append(copy)
+            docs.stored.append(copy)
+        if given is not None and qualification_expires_on is not None:
+            docs.supplier_copy = qualification_copy_for_supplier(given)
+            docs.owned.append(docs.supplier_copy)
+    except BaseException:
+        delete_stored(docs.owned)
+        raise
+    return docs
+
+
+def _check_expiry(expires_on: date | None, arrival_start: datetime) -> None:
+    if expires_on is not None and expires_on < timezone.localdate(arrival_start):
+        raise errors.invalid_field("qualification_expires_on")
+
+
+def _record_supplier_qualification(*, actor: User, buy: GroupBuy, docs: _Documents, expires_on: date | None) -> None:
+    supplier_id = buy_supplier_id(buy)
+    if docs.supplier_copy is not None and expires_on is not None and supplier_id is not None:
+        qualification_record(actor=actor, supplier_id=supplier_id, copy=docs.supplier_copy, expires_on=expires_on)
+    elif docs.supplier_copy is not None:
+        transaction.on_commit(lambda: delete_private(docs.supplier_copy.name if docs.supplier_copy else ""))
+
+
 def filing_submit(
     *,
     actor: User,
@@ -133,24 +212,44 @@ def filing_submit(
     test_sampled_at: datetime,
     documents: dict[str, Any],
     gate: str = "",
+    keep_uploads: bool = False,
+    qualification_expires_on: date | None = None,
     now: datetime | None = None,
 ) -> Filing:
-    """File the delivery of a closed/ordered buy: goods from its purchase order, three documents, policy rules."""
+    """File the delivery of a closed/ordered buy: goods from its purchase order, three documents, policy rules.
+
+    `keep_uploads` (the page): the uploads are first kept as the actor's pending documents for the buy, so a
+    refusal does not lose them, and documents kept from an earlier refused submit count as given. The supplier's
+    qualification on file (valid on the arrival day) counts as given too; a qualification given with
+    `qualification_expires_on` becomes the supplier's for later filings.
+    """
     require_buy_leader(actor, buy)
     now = now or timezone.now()
+    uploads = {k: v for k, v in (documents or {}).items() if v}
+    kept: dict[str, PendingDocument] = {}
+    if keep_uploads:
+        kept, uploads = pending_documents_store(actor=actor, buy=buy, uploads=uploads, now=now), {}
     fields = _clean_fields(gate=gate or buy.drop_point, vehicle_plate=vehicle_plate, driver_name=driver_name)
-    if Filing.objects.filter(buy=buy).exists():
-        raise errors.already_filed()
-    if buy.status not in FILABLE_STATES:
-        raise errors.buy_not_ready()
-    if not PurchaseOrder.objects.filter(buy=buy).exists():
-        raise errors.no_purchase_order()
+    refusal = filing_refusal(buy=buy)
+    if refusal is not None:
+        raise refusal
     timing = {"arrival_start": arrival_start, "arrival_end": arrival_end, "test_sampled_at": test_sampled_at}
+    _check_expiry(qualification_expires_on, arrival_start)
+    on_file = qualification_valid_get(buy=buy, on=timezone.localdate(arrival_start))
+    given = set(uploads) | set(kept) | ({str(DocumentKind.QUALIFICATION)} if on_file else set())
     # Missing documents first (cheap), then the policy, then the files themselves.
-    if not all((documents or {}).get(str(k)) for k in DOCUMENT_KINDS):
-        raise errors.documents_missing([str(k) for k in DOCUMENT_KINDS if not (documents or {}).get(str(k))])
+    missing = [str(k) for k in DOCUMENT_KINDS if str(k) not in given]
+    if missing:
+        raise errors.documents_missing(missing)
     _check_rules(community_id=buy.community_id, now=now, **timing)
-    stored = _check_and_store(documents, required=True, user_id=actor.pk)
+    docs = _gather_documents(
+        actor=actor,
+        buy=buy,
+        uploads=uploads,
+        kept=kept,
+        on_file=on_file,
+        qualification_expires_on=qualification_expires_on,
+    )
     try:
         with transaction.atomic():
             policy = policy_lock(community_id=buy.community_id)
@@ -175,11 +274,13 @@ def filing_submit(
                     FilingDocument(
                         filing=filing, kind=d.kind, file=d.name, thumbnail=d.thumbnail, content_type=d.content_type
                     )
-                    for d in stored
+                    for d in docs.stored
                 ]
             )
             for document in created:
                 document_recorded(document_id=document.pk, name=document.file.name)
+            pending_documents_consume(pending=docs.kept)
+            _record_supplier_qualification(actor=actor, buy=buy, docs=docs, expires_on=qualification_expires_on)
             audit_append(
                 community_id=buy.community_id,
                 kind="filing_submitted",
@@ -196,7 +297,7 @@ def filing_submit(
             )
             _notify_committee(filing=filing, buy=buy, revision=1)
     except BaseException:
-        delete_stored(stored)
+        delete_stored(docs.owned)
         raise
     buy.status = BuyStatus.FILED
     return filing
@@ -213,22 +314,37 @@ def filing_resubmit(
     test_sampled_at: datetime,
     documents: dict[str, Any] | None = None,
     gate: str = "",
+    keep_uploads: bool = False,
+    qualification_expires_on: date | None = None,
     now: datetime | None = None,
 ) -> Filing:
     """Fix a filing and send it to the review queue again; documents given replace the old ones.
 
     Works for a pending or rejected filing, and also for an approved or held one whose goods have not
     arrived (new driver, new day after a suspension): its slip is then revoked and it is reviewed again.
+    `keep_uploads` and `qualification_expires_on` as for filing_submit.
     """
     buy = filing.buy
     require_buy_leader(actor, buy)
     now = now or timezone.now()
+    uploads = {k: v for k, v in (documents or {}).items() if v}
+    kept: dict[str, PendingDocument] = {}
+    if keep_uploads:
+        kept, uploads = pending_documents_store(actor=actor, buy=buy, uploads=uploads, now=now), {}
     fields = _clean_fields(gate=gate or filing.gate, vehicle_plate=vehicle_plate, driver_name=driver_name)
     if filing.status not in EDITABLE_STATES:
         raise errors.invalid_state()
     timing = {"arrival_start": arrival_start, "arrival_end": arrival_end, "test_sampled_at": test_sampled_at}
+    _check_expiry(qualification_expires_on, arrival_start)
     _check_rules(community_id=filing.community_id, now=now, **timing)
-    stored = _check_and_store(documents or {}, required=False, user_id=actor.pk)
+    docs = _gather_documents(
+        actor=actor,
+        buy=buy,
+        uploads=uploads,
+        kept=kept,
+        on_file=None,
+        qualification_expires_on=qualification_expires_on,
+    )
     replaced: list[str] = []
     try:
         with transaction.atomic():
@@ -259,7 +375,7 @@ def filing_resubmit(
             FilingLine.objects.filter(filing=filing).delete()
             filing.refresh_from_db()
             lines = _copy_lines(filing)
-            for doc in stored:
+            for doc in docs.stored:
                 old = FilingDocument.objects.filter(filing=filing, kind=doc.kind).first()
                 if old is not None:
                     replaced += [name for name in (old.file.name, old.thumbnail.name) if name]
@@ -269,6 +385,8 @@ def filing_resubmit(
                     defaults={"file": doc.name, "thumbnail": doc.thumbnail, "content_type": doc.content_type},
                 )
                 document_recorded(document_id=document.pk, name=doc.name)
+            pending_documents_consume(pending=docs.kept)
+            _record_supplier_qualification(actor=actor, buy=buy, docs=docs, expires_on=qualification_expires_on)
             audit_append(
                 community_id=filing.community_id,
                 kind="filing_resubmitted",
@@ -279,7 +397,7 @@ def filing_resubmit(
                     "revision": revision,
                     **fields,
                     **timing,
-                    "replaced_documents": [d.kind for d in stored],
+                    "replaced_documents": [d.kind for d in docs.stored],
                     "slip_revoked": slip_revoked,
                     "goods": [[line.title, line.quantity, line.unit] for line in lines],
                 },
@@ -288,7 +406,7 @@ def filing_resubmit(
             _notify_committee(filing=filing, buy=buy, revision=revision)
             transaction.on_commit(lambda: delete_private(*replaced))
     except BaseException:
-        delete_stored(stored)
+        delete_stored(docs.owned)
         raise
     return filing
 

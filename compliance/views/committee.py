@@ -22,7 +22,7 @@ from compliance.forms import (
     SuspensionForm,
 )
 from compliance.models import Filing, FilingStatus, Suspension
-from compliance.services import policy, review
+from compliance.services import policy, qualifications, review
 from compliance.services.audit import audit_chain_verify
 from compliance.views.common import community_for, filing_or_404
 from core.errors import PermissionRefused
@@ -156,7 +156,14 @@ def queue(request, community_id: int):
     return render(
         request,
         "compliance/queue.html",
-        {"community": community, "filings": rows, "reject_form": RejectForm(), "me": request.user.pk},
+        {
+            "community": community,
+            "filings": rows,
+            "reject_form": RejectForm(),
+            "me": request.user.pk,
+            "expiring_qualifications": qualifications.qualifications_expiring(community_id=community.pk),
+            "today": timezone.localdate(),
+        },
     )
 
 

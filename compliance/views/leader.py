@@ -18,7 +18,7 @@ from compliance.forms import (
     FilingForm,
     RejectForm,
 )
-from compliance.services import delivery, filings
+from compliance.services import delivery, filings, pending, qualifications
 from compliance.views.common import filing_or_404
 from core.pages import page, refusal_on, render_form
 from core.qr import qr_svg
@@ -37,9 +37,21 @@ def buy_delivery(request, buy_id: int):
     found = selectors.buy_filing_get(buy_id=buy.pk)
     if found is not None:
         return redirect("compliance:filing_detail", pk=found.pk)
+    context = {"buy": buy}
     if is_buy_leader(request.user, buy):
-        return redirect("compliance:filing_create", buy_id=buy.pk)
-    return render(request, "compliance/no_filing.html", {"buy": buy})
+        refusal = filings.filing_refusal(buy=buy)
+        if refusal is None:
+            return redirect("compliance:filing_create", buy_id=buy.pk)
+        context.update(reason=refusal.message, code=refusal.code)  # why the leader cannot file yet
+    return render(request, "compliance/no_filing.html", context)
+
+
+def _keep_refused_uploads(request, form: FilingForm, buy: GroupBuy) -> None:
+    """A form refused before the service ran (a field left empty) still keeps its files for the next submit."""
+    uploads = form.uploads()
+    if uploads:
+        with refusal_on(form):
+            pending.pending_documents_store(actor=request.user, buy=buy, uploads=uploads)
 
 
 @page
@@ -50,15 +62,26 @@ def filing_create(request, buy_id: int):
     found = selectors.buy_filing_get(buy_id=buy.pk)
     if found is not None:
         return redirect("compliance:filing_detail", pk=found.pk)
+    refusal = filings.filing_refusal(buy=buy)
+    if refusal is not None:  # before the form is filled, not after
+        context = {"buy": buy, "reason": refusal.message, "code": refusal.code}
+        return render(request, "compliance/no_filing.html", context, status=refusal.status_code)
+    on_file = qualifications.qualification_valid_get(buy=buy)
+    kept = pending.pending_documents_get(user_id=request.user.pk, buy_id=buy.pk)
     if request.method == "POST":
-        form = FilingForm(request.POST, request.FILES)
+        form = FilingForm(request.POST, request.FILES, kept=kept, on_file=on_file)
         if form.is_valid():
             with refusal_on(form):
-                filing = filings.filing_submit(actor=request.user, buy=buy, **form.service_kwargs())
+                filing = filings.filing_submit(actor=request.user, buy=buy, keep_uploads=True, **form.service_kwargs())
                 messages.success(request, _("Filed. The committee will review it."))
                 return redirect("compliance:filing_detail", pk=filing.pk)
+        else:
+            _keep_refused_uploads(request, form, buy)
+        form.offer(kept=pending.pending_documents_get(user_id=request.user.pk, buy_id=buy.pk), on_file=on_file)
     else:
-        form = FilingForm(initial={"gate": buy.drop_point, "arrival_date": buy.delivery_date})
+        form = FilingForm(
+            initial={"gate": buy.drop_point, "arrival_date": buy.delivery_date}, kept=kept, on_file=on_file
+        )
     return render_form(
         request,
         "compliance/filing_form.html",
@@ -79,15 +102,19 @@ def filing_edit(request, pk: int):
     require_buy_leader(request.user, filing.buy)
     if filing.status not in filings.EDITABLE_STATES or filing.buy.status not in EDITABLE_BUY_STATES:
         return redirect("compliance:filing_detail", pk=filing.pk)
+    kept = pending.pending_documents_get(user_id=request.user.pk, buy_id=filing.buy_id)
     if request.method == "POST":
-        form = FilingForm(request.POST, request.FILES, documents_required=False)
+        form = FilingForm(request.POST, request.FILES, documents_required=False, kept=kept)
         if form.is_valid():
             with refusal_on(form):
-                filings.filing_resubmit(actor=request.user, filing=filing, **form.service_kwargs())
+                filings.filing_resubmit(actor=request.user, filing=filing, keep_uploads=True, **form.service_kwargs())
                 messages.success(request, _("Resubmitted. The committee will review it again."))
                 return redirect("compliance:filing_detail", pk=filing.pk)
+        else:
+            _keep_refused_uploads(request, form, filing.buy)
+        form.offer(kept=pending.pending_documents_get(user_id=request.user.pk, buy_id=filing.buy_id))
     else:
-        form = FilingForm(initial=FilingForm.initial_from(filing), documents_required=False)
+        form = FilingForm(initial=FilingForm.initial_from(filing), documents_required=False, kept=kept)
     return render_form(
         request,
         "compliance/filing_form.html",

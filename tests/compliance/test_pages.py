@@ -64,7 +64,12 @@ def test_refused_filing_page_shows_the_reason_and_keeps_the_input(place, buy, li
     assert "within 24 hours before the arrival window" in body
     assert 'value="李师傅"' in body
     assert not Filing.objects.exists()
-    assert stored_files(settings.MEDIA_ROOT) == before
+    # The documents are kept for the next submit (issue 16), and nothing else is stored.
+    from compliance.models import PendingDocument
+
+    kept = sorted(PendingDocument.objects.values_list("file", flat=True))
+    assert len(kept) == 3
+    assert sorted(set(stored_files(settings.MEDIA_ROOT)) - set(before)) == kept
 
 
 def test_other_leader_cannot_open_the_filing_form(place, buy, web):
