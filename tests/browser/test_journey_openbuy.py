@@ -113,3 +113,29 @@ def test_leader_opens_from_an_offer_in_one_submit_and_closes_through_the_confirm
     assert first.status == BuyStatus.CLOSED
     assert leader.page.url.endswith(dashboard)
     assert posts == [reverse("groupbuy:buy_close_now", args=[first.pk])]
+
+
+def test_without_script_the_leader_previews_then_publishes(place, browse):
+    """No script: every cap box shows, the unticked ones are ignored; 预览 shows what residents will see and
+    writes nothing; 发布 from the preview opens the buy."""
+    offer = OfferFactory(supplier=SupplierFactory(community=place.community), title="土豆 5斤", unit="袋")
+    other = OfferFactory(supplier=SupplierFactory(community=place.community), title="鸡蛋 30枚", unit="盒")
+    leader = browse(place.leader.user, javascript=False)
+    leader.visit(reverse("groupbuy:buy_create") + f"?community={place.community.pk}")
+    tap(leader, f"#choose-offer a[href$='offer={offer.pk}']")
+    leader.page.fill("#id_moq", "5")
+    leader.page.fill(f"#id_cap_{offer.pk}", "40")
+    leader.page.click("details.more > summary >> nth=0")
+    leader.page.fill(f"#id_cap_{other.pk}", "typed by mistake")
+    with leader.page.expect_navigation():
+        leader.page.click("#preview-button")
+    leader.check()
+    preview = leader.page.locator("#preview").inner_text()
+    assert "土豆 5斤" in preview
+    assert "鸡蛋" not in preview
+    assert not GroupBuy.objects.exists()
+    leader.page.locator("#preview").scroll_into_view_if_needed()
+    leader.page.screenshot(path=str(SCREENSHOTS / "openbuy-preview-zh-hans.png"), full_page=True)
+    leader.submit("#buy-form")
+    buy = GroupBuy.objects.get()
+    assert list(buy.items.values_list("offer_id", "cap")) == [(offer.pk, 40)]
