@@ -187,3 +187,22 @@ def test_donations_are_cards_with_their_actions(place, browse):
     # The leader may assign a household, take the payment and remove a pledge: every one of them a full-width button.
     assert_cards(leader, "table.cards", rows=ROWS, action="td.actions button, td.actions select")
     leader.screenshots("cards-donations")
+
+
+ROW_DISPLAYS_JS = """
+() => [...new Set([...document.querySelectorAll("table.cards tbody tr")].map((tr) => getComputedStyle(tr).display))]
+"""
+
+
+def test_cards_stay_a_table_on_wide_screens_and_in_print(place, browse):
+    closed = paid_closed_buy(place)
+    leader = browse(place.leader.user)
+    leader.visit(reverse("settlement:reconcile", kwargs={"pk": closed.buy.pk}))
+    assert leader.page.evaluate(ROW_DISPLAYS_JS) == ["block"]
+
+    leader.page.emulate_media(media="print")
+    assert leader.page.evaluate(ROW_DISPLAYS_JS) == ["table-row"]
+    leader.page.emulate_media(media="screen")
+    leader.page.set_viewport_size({"width": 1024, "height": 768})
+    assert leader.page.evaluate(ROW_DISPLAYS_JS) == ["table-row"]
+    assert leader.page.locator("table.cards thead").is_visible()
