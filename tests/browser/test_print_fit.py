@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from decimal import Decimal
 
 import pytest
@@ -22,6 +23,7 @@ from groupbuy.models import BuyStatus, GroupBuy
 from groupbuy.services.signup import signup_create
 from tests.browser.conftest import SCREENSHOTS
 from tests.browser.helpers import close_buy
+from tests.conftest import require_tool
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -158,6 +160,14 @@ def test_sign_up_sheet_and_purchase_order_fit_a4(place, browse, demo_buy):
     one = print_and_check(bleader, sheet_url, screenshot="print-sign-up-sheet-zh-hans")
     assert one == 1  # one building's lobby sheet, with its QR, on one page
     assert bleader.page.locator(".share-qr svg").count() == 1
+    require_tool("zbarimg", "reading the printed sheet's QR code")
+    printed_qr = subprocess.run(
+        ["zbarimg", "--quiet", "--raw", str(SCREENSHOTS / "print-sign-up-sheet-zh-hans.png")],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    assert printed_qr.startswith(bleader.base), printed_qr  # the lobby's QR, at print size, opens the buy
     every = print_and_check(leader, sheet_url + "?building=all")
     assert every == BUILDINGS + 2  # one lobby sheet per building (the place's two and the demo's 38)
     record("sign_up_sheet", {"a4_pages_one_building": one, "a4_pages_all_buildings": every})
