@@ -23,6 +23,7 @@ from openpyxl.styles import Font
 from accounts.phone import phone_display
 from groupbuy import selectors
 from groupbuy.models import GroupBuy
+from groupbuy.units import unit_english, unit_label
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -45,6 +46,13 @@ def safe_text(value: Any) -> Any:
     return value
 
 
+def _item_heading(item: Any) -> str:
+    """`白菜 (份)`; in English `Cabbage (份, portions)` for a known unit."""
+    unit = item.offer.unit
+    english = unit_english(unit, 2)
+    return f"{item.offer.title} ({unit}, {english})" if english else f"{item.offer.title} ({unit})"
+
+
 def signup_table(*, buy: GroupBuy) -> Table:
     """The live 接龙 list with contacts (callers check selectors.require_contacts first)."""
     rows = selectors.signup_list(buy=buy, contacts=True)
@@ -55,7 +63,7 @@ def signup_table(*, buy: GroupBuy) -> Table:
         _("Name"),
         _("Phone"),
         _("Placed by"),
-        *[f"{item.offer.title} ({item.offer.unit})" for item in items],
+        *[_item_heading(item) for item in items],
         _("Units"),
         _("Amount (yuan)"),
         _("Note"),
@@ -107,7 +115,8 @@ def order_table(*, buy: GroupBuy) -> Table:
     order = selectors.purchase_order_get(buy=buy)
     header = [_("Offer"), _("Unit"), _("Quantity"), _("Packs"), _("Unit cost (yuan)"), _("Cost (yuan)")]
     body = [
-        [line.title, line.unit, line.quantity, line.packs or "", line.unit_cost, line.amount] for line in order.lines
+        [line.title, unit_label(line.unit), line.quantity, line.packs or "", line.unit_cost, line.amount]
+        for line in order.lines
     ]
     return Table(
         filename=f"buy-{buy.pk}-purchase-order",

@@ -26,6 +26,7 @@ from PIL import Image, ImageDraw, ImageFont, ImageOps
 from core.qr import qr_png
 from groupbuy.models import GroupBuy, OfferPhoto
 from groupbuy.selectors import share_deadline_line, share_money, share_progress_summary
+from groupbuy.units import unit_label
 
 POSTER_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
 WIDTH = 750
@@ -81,9 +82,9 @@ def _lines(buy: GroupBuy) -> tuple[str, list[str], list[str]]:
     """(title, price lines, fact lines) in the active language."""
     items = buy.item_list
     prices = [
-        f"{item.offer.title} {share_money(item.unit_price)}/{item.offer.unit}"
+        f"{item.offer.title} {share_money(item.unit_price)}/{unit_label(item.offer.unit)}"
         if len(items) > 1
-        else f"{share_money(item.unit_price)}/{item.offer.unit}"
+        else f"{share_money(item.unit_price)}/{unit_label(item.offer.unit)}"
         for item in items
     ]
     place = buy.drop_point or buy.get_distribution_mode_display()

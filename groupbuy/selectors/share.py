@@ -22,6 +22,7 @@ from groupbuy.selectors.buys import buy_get_shared
 from groupbuy.selectors.communities import lookup_id
 from groupbuy.selectors.other_apps import public_previews_on
 from groupbuy.selectors.packs import pool_progress_apply
+from groupbuy.units import unit_label
 
 CENT = Decimal("0.01")
 
@@ -52,9 +53,9 @@ def _markup(item: Any) -> str:
     return text
 
 
-def _unit(buy: GroupBuy) -> str:
+def _unit(buy: GroupBuy, n: Any) -> str:
     main = buy.main_item
-    return main.offer.unit if main is not None else ""
+    return unit_label(main.offer.unit, n) if main is not None else ""
 
 
 def _state(buy: GroupBuy) -> str:
@@ -63,7 +64,7 @@ def _state(buy: GroupBuy) -> str:
     if p.reached:
         return gettext("Formed (成团)")
     if p.counts_units:
-        return gettext("%(n)s %(unit)s more to form") % {"n": _number(p.remaining), "unit": _unit(buy)}
+        return gettext("%(n)s %(unit)s more to form") % {"n": _number(p.remaining), "unit": _unit(buy, p.remaining)}
     return gettext("%(n)s more to form") % {"n": _money(p.remaining)}
 
 
@@ -71,7 +72,7 @@ def _progress(buy: GroupBuy) -> str:
     """From `buy.progress` (buy_display_get), the numbers the page's progress bar shows; no rule recomputed."""
     p = buy.progress
     if p.counts_units:
-        so_far = f"{_number(p.current)}/{_number(p.moq)} {_unit(buy)}"
+        so_far = f"{_number(p.current)}/{_number(p.moq)} {_unit(buy, p.moq)}"
     else:
         so_far = f"{_money(p.current)}/{_money(p.moq)}"
     return gettext("Minimum order: %(so_far)s, %(state)s") % {"so_far": so_far, "state": _state(buy)}
@@ -123,7 +124,7 @@ def share_text_get(*, buy: GroupBuy, rows: Sequence[Any], link: str, language: s
     with translation.override(language):
         lines = [gettext("[接龙] %(title)s") % {"title": buy.title}]
         for item in items:
-            price = f"{_money(item.unit_price)}/{item.offer.unit}"
+            price = f"{_money(item.unit_price)}/{unit_label(item.offer.unit)}"
             label = f"{item.offer.title} {price}" if len(items) > 1 else price
             lines.append(gettext("Price: %(price)s (%(markup)s)") % {"price": label, "markup": _markup(item)})
         lines.append(_progress(buy))
@@ -142,9 +143,9 @@ def share_description_get(*, buy: GroupBuy) -> str:
     progress, deadline. Only the buy's own facts: never a name, a room or a phone."""
     items = buy.item_list
     prices = ", ".join(
-        f"{item.offer.title} {_money(item.unit_price)}/{item.offer.unit}"
+        f"{item.offer.title} {_money(item.unit_price)}/{unit_label(item.offer.unit)}"
         if len(items) > 1
-        else f"{_money(item.unit_price)}/{item.offer.unit}"
+        else f"{_money(item.unit_price)}/{unit_label(item.offer.unit)}"
         for item in items
     )
     return " · ".join(part for part in (buy.title, prices, _progress(buy), share_deadline_line(buy)) if part)

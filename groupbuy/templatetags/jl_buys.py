@@ -20,6 +20,7 @@ from django.utils.timesince import timeuntil
 from django.utils.translation import gettext, ngettext
 
 from accounts.templatetags.money import money
+from groupbuy.units import unit_label as _unit_label
 
 register = template.Library()
 
@@ -50,7 +51,7 @@ def moq_line(buy: Any) -> SafeString:
             gettext("%(cur)s of %(moq)s %(unit)s (minimum order, counted in units of the main item)"),
             cur=localize(p.current),
             moq=localize(p.moq),
-            unit=_main_unit(buy),
+            unit=_main_unit(buy, p.moq),
         )
     return _fill(
         gettext("%(cur)s of %(moq)s (minimum order, counted as total amount in yuan)"),
@@ -66,13 +67,20 @@ def moq_remaining(buy: Any) -> SafeString:
     if p.reached:
         return mark_safe(gettext("Formed (成团)"))  # a translation, no value in it
     if p.counts_units:
-        return _fill(gettext("%(n)s %(unit)s more to form"), n=localize(p.remaining), unit=_main_unit(buy))
+        return _fill(gettext("%(n)s %(unit)s more to form"), n=localize(p.remaining), unit=_main_unit(buy, p.remaining))
     return _fill(gettext("%(n)s more to form"), n=money(p.remaining))
 
 
-def _main_unit(buy: Any) -> str:
+def _main_unit(buy: Any, n: Any) -> str:
     item = buy.main_item
-    return item.offer.unit if item is not None else ""
+    return _unit_label(item.offer.unit, n) if item is not None else ""
+
+
+@register.filter
+def unit_label(unit: Any, n: Any = None) -> str:
+    """`{{ offer.unit|unit_label }}` / `{{ line.unit|unit_label:line.quantity }}`: as typed on a Chinese page,
+    "瓶 (bottles)" on an English one for a known unit (groupbuy.units). Every unit a page shows goes through it."""
+    return _unit_label(unit, n)
 
 
 @register.filter

@@ -301,8 +301,8 @@ def test_a_pooled_buy_shows_the_pools_progress_with_this_communitys_count(place,
     assert progress_values(text) == ["50"]  # one bar, the pool's
     assert "Pool: 50 of 100" in text
     assert "This community: 20" in text
-    assert "50 份 more to form" in text
-    assert "80 份 more to form" not in text  # the buy's own count against the pool's minimum
+    assert "50 份 (portions) more to form" in text
+    assert "80 份 (portions) more to form" not in text  # the buy's own count against the pool's minimum
     assert "open for sign-up" in text
     assert "formed (成团)" not in text
 
@@ -375,7 +375,7 @@ def test_a_pooled_buy_reads_the_pools_progress_in_its_share_text_preview_and_pos
     token = ShareLink.objects.get(buy=host, revoked_at__isnull=True).token
     preview = text_of(web().get(f"/s/{token}/"))
     assert progress_values(preview) == ["50"]
-    assert "50 份 more to form" in preview
+    assert "50 份 (portions) more to form" in preview
     drawn = []
     monkeypatch.setattr(poster, "poster_render", lambda *, buy, link, language: drawn.append(buy) or b"png")
     web().get(f"/s/{token}/poster.png")

@@ -59,7 +59,8 @@ def test_signup_list_csv_has_contacts_quantities_and_totals(place, web, buy):
     rows = csv_rows(response)
     header = rows[3]
     assert header[:5] == ["No.", "Household", "Name", "Phone", "Placed by"]
-    assert header[5:7] == [f"{main_item(buy).offer.title} (份)", "鸡蛋 (盒)"]
+    # English headings name a known unit in English as well (issue 16, item 7); the unit itself stays as typed.
+    assert header[5:7] == [f"{main_item(buy).offer.title} (份, portions)", "鸡蛋 (盒, boxes)"]
     assert rows[4][:9] == [
         "1",
         "12-301",
@@ -114,8 +115,8 @@ def test_purchase_order_csv_and_xlsx_after_close(place, web, buy):
     assert preamble["Status"] == "final"
     assert rows[6] == ["Offer", "Unit", "Quantity", "Packs", "Unit cost (yuan)", "Cost (yuan)"]
     body = {r[0]: r[1:] for r in rows[7:]}
-    assert body[main_item(buy).offer.title] == ["份", "3", "", "50.00", "150.00"]
-    assert body["鸡蛋"][:3] == ["盒", "12", "2"]  # 8 boxes + up to 4 more to fill packs of 6 -> 2 packs
+    assert body[main_item(buy).offer.title] == ["份 (portion)", "3", "", "50.00", "150.00"]
+    assert body["鸡蛋"][:3] == ["盒 (box)", "12", "2"]  # 8 boxes + up to 4 more to fill packs of 6 -> 2 packs
     assert body["Total"][-1] == str(sum(Decimal(v[-1]) for k, v in body.items() if k != "Total"))
 
     xrows = xlsx_rows(client.get(url(buy, "order", "xlsx")))

@@ -93,7 +93,7 @@ def test_coordination_panel_shows_units_missing_to_fill_the_next_box(place, web)
     signup(buy, place.resident, 7, item=item)
     signup(buy, place.neighbour, 10, item=item)
     body = web(place.resident.user).get(reverse("groupbuy:buy_coordination", args=[buy.pk])).content.decode()
-    assert "3 斤 more fills the next box" in body
+    assert "3 斤 (jin, 500 g) more fills the next box" in body
 
 
 def test_board_groups_open_buys_of_the_community_and_its_pool_neighbours(

@@ -142,7 +142,7 @@ def test_a_member_of_another_community_is_refused(place, other_place, web, api, 
         (
             "en",
             ["[接龙] 蔬菜套餐 第1团", "Price: ¥59.00/", "leader's markup", "Deadline: ", "Pickup: 北门快递架"],
-            "8 份 more to form",
+            "8 份 (portions) more to form",
         ),
     ],
 )
@@ -172,7 +172,7 @@ def test_the_meta_tags_show_the_buy_and_never_a_person(place, web, buy):
     description = re.search(r'<meta name="description" content="([^"]*)"', metas).group(1)
     assert "蔬菜套餐 第1团" in description
     assert "¥59.00/" in description
-    assert "8 份 more to form" in description
+    assert "8 份 (portions) more to form" in description
     assert "Deadline: " in description
     assert "og:image" not in metas  # photos are private media: nothing a preview could fetch
     for m in (place.resident, place.leader):
