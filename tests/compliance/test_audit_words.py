@@ -274,7 +274,7 @@ def test_the_audit_page_shows_sentences_and_keeps_each_code_small(place, deliver
         seq = int(re.search(r'data-label="#">(\d+)<', row).group(1))
         cells = re.findall(r'<td data-label="[^"]*">(.*?)</td>', row, re.S)
         assert len(cells) == 4
-        what = cells[2]
+        what = cells[0]
         code = re.search(r'<code class="muted audit-code">(\w+)</code>', what).group(1)
         sentence = unescape(strip_tags(what.replace(f'<code class="muted audit-code">{code}</code>', ""))).strip()
         assert sentence == expected[seq]
