@@ -16,7 +16,6 @@ from settlement.selectors.distribution import (
     pick_list_get,
     pick_scope_get,
     pickup_get,
-    pickup_preview_get,
 )
 from settlement.selectors.donations import can_see_donation_recipients, donation_list
 from settlement.selectors.money import (
@@ -80,7 +79,6 @@ __all__ = [
     "pick_list_get",
     "pick_scope_get",
     "pickup_get",
-    "pickup_preview_get",
     "price_change_list",
     "reconciliation_get",
     "reconciliation_row_list",

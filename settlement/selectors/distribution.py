@@ -188,22 +188,6 @@ def ordered_per_item_get(*, buy: GroupBuy) -> dict[int, int]:
     )
 
 
-def pickup_preview_get(*, buy: GroupBuy, code: str) -> dict[str, Any] | None:
-    """What the typed/scanned code would hand over (same buy only), for the volunteer to check."""
-    pickup = (
-        PickupCode.objects.filter(code=normalize_code(code), buy_id=buy.pk)
-        .select_related("entry__household__building")
-        .first()
-    )
-    if pickup is None:
-        return None
-    lines = [
-        {"line": line, "title": line.item.offer.title, "unit": line.item.offer.unit, "quantity": _to_hand(line)}
-        for line in EntryLine.objects.filter(entry_id=pickup.entry_id).select_related("item__offer").order_by("pk")
-    ]
-    return {"pickup": pickup, "identity": identity(pickup.entry), "lines": lines}
-
-
 # --- the hand-out table (核销): find an order, see what it gets, what went and what is still to come ----------
 
 HANDOUT_MATCHES_MAX = 12
