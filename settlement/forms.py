@@ -61,7 +61,9 @@ class ResolveForm(forms.Form):
 class HandoutFindForm(forms.Form):
     """The hand-out table's one field: a pickup code typed or scanned, a 接龙 number, a room or a phone's end."""
 
-    code = forms.CharField(label=_("Pickup code, sign-up number, room or phone's last 4 digits"), max_length=20)
+    code = forms.CharField(
+        label=_("Scan or type: pickup code, sign-up number, room (8-201) or a phone's last 4 digits"), max_length=20
+    )
 
 
 class HandoverForm(forms.Form):
