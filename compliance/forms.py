@@ -55,23 +55,30 @@ class FilingForm(forms.Form):
         label=_("Vehicle delivery pass (运输车辆配送证明)"),
         widget=forms.ClearableFileInput(attrs={"accept": DOC_ACCEPT}),
     )
+    vehicle_pass_expires_on = forms.DateField(
+        label=_("Vehicle pass valid until"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format=ISO_DATE),
+        help_text=_("Give the date to keep this pass for the vehicle's next filings."),
+    )
     test_report = forms.FileField(
         label=_("Driver's nucleic-acid test report"),
         widget=forms.ClearableFileInput(attrs={"accept": DOC_ACCEPT}),
     )
 
-    def __init__(self, *args, documents_required: bool = True, kept=None, on_file=None, **kwargs):
+    def __init__(self, *args, documents_required: bool = True, kept=None, on_file=None, passes=(), **kwargs):
         super().__init__(*args, **kwargs)
         for name in DOCUMENT_FIELDS:
             self.fields[name].required = documents_required
             self.fields[name].help_text = _("Photo or PDF, up to %(mb)s MB.") % {"mb": image_limit_mb()}
             if not documents_required:
                 self.fields[name].help_text = _("Leave empty to keep the current file.")
-        self.offer(kept=kept, on_file=on_file)
+        self.offer(kept=kept, on_file=on_file, passes=passes)
 
-    def offer(self, *, kept=None, on_file=None) -> None:
+    def offer(self, *, kept=None, on_file=None, passes=()) -> None:
         """Offer back what need not be attached again: `kept`, documents uploaded on an earlier refused submit
-        (by kind; used unless replaced), and `on_file`, the supplier's valid qualification."""
+        (by kind; used unless replaced), `on_file`, the supplier's valid qualification, and `passes`, the valid
+        vehicle passes on file (used when the plate matches)."""
         kept = kept or {}
         # A bound field copies its help text when made (validation made them): make them again.
         self._bound_fields_cache.clear()
@@ -86,6 +93,11 @@ class FilingForm(forms.Form):
             self.fields["qualification"].help_text = _(
                 "On file for this supplier, valid until %(date)s · choose a file to replace it."
             ) % {"date": on_file.expires_on.isoformat()}
+        if passes and "vehicle_pass" not in kept:
+            self.fields["vehicle_pass"].required = False
+            self.fields["vehicle_pass"].help_text = _(
+                "On file for %(plates)s · leave empty for these vehicles, or choose a file to replace it."
+            ) % {"plates": ", ".join(f"{p.vehicle_plate} ({p.expires_on.isoformat()})" for p in passes)}
 
     def uploads(self) -> dict:
         """The document files sent with the form, checked or not (to keep them when the form is refused)."""
@@ -102,6 +114,7 @@ class FilingForm(forms.Form):
             "test_sampled_at": data["test_sampled_at"],
             "documents": {k: data.get(k) for k in DOCUMENT_FIELDS if data.get(k)},
             "qualification_expires_on": data.get("qualification_expires_on"),
+            "vehicle_pass_expires_on": data.get("vehicle_pass_expires_on"),
         }
 
     @classmethod

@@ -241,6 +241,29 @@ class SupplierQualification(models.Model):
         return f"qualification of supplier {self.supplier_id} until {self.expires_on}"
 
 
+class VehiclePass(models.Model):
+    """A vehicle's delivery pass (运输车辆配送证明), stored once per plate in a community with an expiry date and
+    reused by later filings naming that plate; a new upload replaces it."""
+
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="+")
+    vehicle_plate = models.CharField(_("vehicle plate"), max_length=20)  # as filings store it (no spaces, upper)
+    file = models.FileField(max_length=200)
+    content_type = models.CharField(max_length=40)
+    expires_on = models.DateField(_("valid until"))
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("vehicle pass")
+        verbose_name_plural = _("vehicle passes")
+        constraints = [
+            models.UniqueConstraint(fields=["community", "vehicle_plate"], name="vehicle_pass_one_per_plate")
+        ]
+
+    def __str__(self) -> str:
+        return f"pass of {self.vehicle_plate} until {self.expires_on}"
+
+
 class Slip(models.Model):
     """An approval slip (批条). Only the server's answer for its code counts."""
 

@@ -30,10 +30,12 @@ from compliance.services.pending import pending_as_stored, pending_documents_con
 from compliance.services.policy import filing_rule_violations, policy_lock
 from compliance.services.qualifications import (
     buy_supplier_id,
-    qualification_copy_for_filing,
-    qualification_copy_for_supplier,
+    copy_to_keep,
+    kept_copy_for_filing,
     qualification_record,
     qualification_valid_get,
+    vehicle_pass_record,
+    vehicle_pass_valid_get,
 )
 from core.errors import ApplicationError
 from core.uploads import delete_private
@@ -151,54 +153,74 @@ def filing_allowed(*, buy: GroupBuy) -> tuple[bool, str]:
     return (True, "") if refusal is None else (False, str(refusal.message))
 
 
+KEPT_KINDS = (str(DocumentKind.QUALIFICATION), str(DocumentKind.VEHICLE_PASS))
+
+
 @dataclass
 class _Documents:
     stored: list[StoredDocument] = field(default_factory=list)  # what the filing records
     owned: list[StoredDocument] = field(default_factory=list)  # files made by this call: removed if it fails
     kept: dict[str, PendingDocument] = field(default_factory=dict)  # pending rows the filing uses up
-    supplier_copy: StoredDocument | None = None  # the qualification to keep as the supplier's
+    to_keep: dict[str, StoredDocument] = field(default_factory=dict)  # copies to keep as the supplier's / plate's
 
 
 def _gather_documents(
     *,
     actor: User,
-    buy: GroupBuy,
     uploads: dict[str, Any],
     kept: dict[str, PendingDocument],
-    on_file: Any,
-    qualification_expires_on: date | None,
+    on_file: dict[str, Any],
+    keep_until: dict[str, date | None],
 ) -> _Documents:
-    """Store new uploads (not kept ones), copy the supplier's qualification on file when none was given, and
-    copy a given qualification to keep as the supplier's. Whatever was stored is removed on failure."""
+    """Store new uploads (not kept ones), copy a qualification or pass on file when none was given, and copy a
+    given one to keep when it came with a "valid until" date. Whatever was stored is removed on failure."""
     docs = _Documents(kept=kept)
     docs.owned = _check_and_store(uploads, required=False, user_id=actor.pk)
     try:
         docs.stored = docs.owned + pending_as_stored(kept)
-        given = next((d for d in docs.stored if d.kind == DocumentKind.QUALIFICATION), None)
-        if given is None and on_file is not None:
-            copy = qualification_copy_for_filing(on_file)
-            docs.owned.append(copy)
-            docs.stored.append(copy)
-        if given is not None and qualification_expires_on is not None:
-            docs.supplier_copy = qualification_copy_for_supplier(given)
-            docs.owned.append(docs.supplier_copy)
+        for kind in KEPT_KINDS:
+            given = next((d for d in docs.stored if d.kind == kind), None)
+            if given is None and on_file.get(kind) is not None:
+                copy = kept_copy_for_filing(on_file[kind], kind)
+                docs.owned.append(copy)
+                docs.stored.append(copy)
+            elif given is not None and keep_until.get(kind) is not None:
+                docs.to_keep[kind] = copy_to_keep(given)
+                docs.owned.append(docs.to_keep[kind])
     except BaseException:
         delete_stored(docs.owned)
         raise
     return docs
 
 
-def _check_expiry(expires_on: date | None, arrival_start: datetime) -> None:
-    if expires_on is not None and expires_on < timezone.localdate(arrival_start):
-        raise errors.invalid_field("qualification_expires_on")
+def _check_expiry(keep_until: dict[str, date | None], arrival_start: datetime) -> None:
+    for kind, expires_on in keep_until.items():
+        if expires_on is not None and expires_on < timezone.localdate(arrival_start):
+            raise errors.invalid_field(f"{kind}_expires_on")
 
 
-def _record_supplier_qualification(*, actor: User, buy: GroupBuy, docs: _Documents, expires_on: date | None) -> None:
-    supplier_id = buy_supplier_id(buy)
-    if docs.supplier_copy is not None and expires_on is not None and supplier_id is not None:
-        qualification_record(actor=actor, supplier_id=supplier_id, copy=docs.supplier_copy, expires_on=expires_on)
-    elif docs.supplier_copy is not None:
-        transaction.on_commit(lambda: delete_private(docs.supplier_copy.name if docs.supplier_copy else ""))
+def _record_kept(
+    *, actor: User, buy: GroupBuy, vehicle_plate: str, docs: _Documents, keep_until: dict[str, date | None]
+) -> None:
+    """Keep the copies made for later filings (inside the filing's transaction); an unusable one goes."""
+    unused: list[str] = []
+    for kind, copy in docs.to_keep.items():
+        expires_on = keep_until.get(kind)
+        supplier_id = buy_supplier_id(buy) if kind == DocumentKind.QUALIFICATION else None
+        if expires_on is not None and kind == DocumentKind.VEHICLE_PASS:
+            vehicle_pass_record(
+                actor=actor,
+                community_id=buy.community_id,
+                vehicle_plate=vehicle_plate,
+                copy=copy,
+                expires_on=expires_on,
+            )
+        elif expires_on is not None and supplier_id is not None:
+            qualification_record(actor=actor, supplier_id=supplier_id, copy=copy, expires_on=expires_on)
+        else:
+            unused.append(copy.name)
+    if unused:
+        transaction.on_commit(lambda: delete_private(*unused))
 
 
 def filing_submit(
@@ -214,14 +236,16 @@ def filing_submit(
     gate: str = "",
     keep_uploads: bool = False,
     qualification_expires_on: date | None = None,
+    vehicle_pass_expires_on: date | None = None,
     now: datetime | None = None,
 ) -> Filing:
     """File the delivery of a closed/ordered buy: goods from its purchase order, three documents, policy rules.
 
     `keep_uploads` (the page): the uploads are first kept as the actor's pending documents for the buy, so a
     refusal does not lose them, and documents kept from an earlier refused submit count as given. The supplier's
-    qualification on file (valid on the arrival day) counts as given too; a qualification given with
-    `qualification_expires_on` becomes the supplier's for later filings.
+    qualification on file and the pass on file for the plate (valid on the arrival day) count as given too; a
+    qualification (pass) given with `qualification_expires_on` (`vehicle_pass_expires_on`) is kept for the
+    supplier's (the plate's) later filings.
     """
     require_buy_leader(actor, buy)
     now = now or timezone.now()
@@ -234,22 +258,22 @@ def filing_submit(
     if refusal is not None:
         raise refusal
     timing = {"arrival_start": arrival_start, "arrival_end": arrival_end, "test_sampled_at": test_sampled_at}
-    _check_expiry(qualification_expires_on, arrival_start)
-    on_file = qualification_valid_get(buy=buy, on=timezone.localdate(arrival_start))
-    given = set(uploads) | set(kept) | ({str(DocumentKind.QUALIFICATION)} if on_file else set())
+    keep_until = {"qualification": qualification_expires_on, "vehicle_pass": vehicle_pass_expires_on}
+    _check_expiry(keep_until, arrival_start)
+    arrival_day = timezone.localdate(arrival_start)
+    on_file = {
+        "qualification": qualification_valid_get(buy=buy, on=arrival_day),
+        "vehicle_pass": vehicle_pass_valid_get(
+            community_id=buy.community_id, vehicle_plate=fields["vehicle_plate"], on=arrival_day
+        ),
+    }
+    given = set(uploads) | set(kept) | {kind for kind, found in on_file.items() if found is not None}
     # Missing documents first (cheap), then the policy, then the files themselves.
     missing = [str(k) for k in DOCUMENT_KINDS if str(k) not in given]
     if missing:
         raise errors.documents_missing(missing)
     _check_rules(community_id=buy.community_id, now=now, **timing)
-    docs = _gather_documents(
-        actor=actor,
-        buy=buy,
-        uploads=uploads,
-        kept=kept,
-        on_file=on_file,
-        qualification_expires_on=qualification_expires_on,
-    )
+    docs = _gather_documents(actor=actor, uploads=uploads, kept=kept, on_file=on_file, keep_until=keep_until)
     try:
         with transaction.atomic():
             policy = policy_lock(community_id=buy.community_id)
@@ -280,7 +304,7 @@ def filing_submit(
             for document in created:
                 document_recorded(document_id=document.pk, name=document.file.name)
             pending_documents_consume(pending=docs.kept)
-            _record_supplier_qualification(actor=actor, buy=buy, docs=docs, expires_on=qualification_expires_on)
+            _record_kept(actor=actor, buy=buy, vehicle_plate=fields["vehicle_plate"], docs=docs, keep_until=keep_until)
             audit_append(
                 community_id=buy.community_id,
                 kind="filing_submitted",
@@ -316,13 +340,14 @@ def filing_resubmit(
     gate: str = "",
     keep_uploads: bool = False,
     qualification_expires_on: date | None = None,
+    vehicle_pass_expires_on: date | None = None,
     now: datetime | None = None,
 ) -> Filing:
     """Fix a filing and send it to the review queue again; documents given replace the old ones.
 
     Works for a pending or rejected filing, and also for an approved or held one whose goods have not
     arrived (new driver, new day after a suspension): its slip is then revoked and it is reviewed again.
-    `keep_uploads` and `qualification_expires_on` as for filing_submit.
+    `keep_uploads` and the expiry dates as for filing_submit; a new plate with a pass on file uses that pass.
     """
     buy = filing.buy
     require_buy_leader(actor, buy)
@@ -335,16 +360,17 @@ def filing_resubmit(
     if filing.status not in EDITABLE_STATES:
         raise errors.invalid_state()
     timing = {"arrival_start": arrival_start, "arrival_end": arrival_end, "test_sampled_at": test_sampled_at}
-    _check_expiry(qualification_expires_on, arrival_start)
+    keep_until = {"qualification": qualification_expires_on, "vehicle_pass": vehicle_pass_expires_on}
+    _check_expiry(keep_until, arrival_start)
     _check_rules(community_id=filing.community_id, now=now, **timing)
-    docs = _gather_documents(
-        actor=actor,
-        buy=buy,
-        uploads=uploads,
-        kept=kept,
-        on_file=None,
-        qualification_expires_on=qualification_expires_on,
-    )
+    on_file: dict[str, Any] = {}
+    if fields["vehicle_plate"] != filing.vehicle_plate:  # another vehicle: its own pass, if on file
+        on_file["vehicle_pass"] = vehicle_pass_valid_get(
+            community_id=filing.community_id,
+            vehicle_plate=fields["vehicle_plate"],
+            on=timezone.localdate(arrival_start),
+        )
+    docs = _gather_documents(actor=actor, uploads=uploads, kept=kept, on_file=on_file, keep_until=keep_until)
     replaced: list[str] = []
     try:
         with transaction.atomic():
@@ -386,7 +412,7 @@ def filing_resubmit(
                 )
                 document_recorded(document_id=document.pk, name=doc.name)
             pending_documents_consume(pending=docs.kept)
-            _record_supplier_qualification(actor=actor, buy=buy, docs=docs, expires_on=qualification_expires_on)
+            _record_kept(actor=actor, buy=buy, vehicle_plate=fields["vehicle_plate"], docs=docs, keep_until=keep_until)
             audit_append(
                 community_id=filing.community_id,
                 kind="filing_resubmitted",

@@ -1,10 +1,13 @@
-"""Supplier qualifications (保供企业资质): stored once per supplier with an expiry date and reused (issue 16).
+"""Supplier qualifications (保供企业资质) and vehicle passes (运输车辆配送证明): stored once, per supplier and per
+vehicle plate, with an expiry date, and reused (issue 16).
 
 A filing that uploads a qualification with a "valid until" date records a copy of it as its supplier's
 qualification (replacing the older one); later filings of that supplier's buys attach a copy of it instead of
 asking for the file again, while it is valid on the arrival day. Each filing holds its own copy, so replacing
-or removing the supplier's file never touches a filed document. Photos keep the raw-until-re-encoded rule:
-a copy of a raw photo is raw (under incoming/) and the filing's document re-encodes it after commit.
+or removing the supplier's file never touches a filed document. Vehicle passes work the same way per plate
+(in the community): a pass given with a "valid until" date is reused by later filings naming that plate.
+Photos keep the raw-until-re-encoded rule: a copy of a raw photo is raw (under incoming/) and the filing's
+document re-encodes it after commit.
 """
 
 from __future__ import annotations
@@ -18,11 +21,12 @@ from django.utils import timezone
 
 from accounts.models import User
 from compliance.files import DOCUMENT_PREFIX, StoredDocument
-from compliance.models import DocumentKind, SupplierQualification
+from compliance.models import DocumentKind, SupplierQualification, VehiclePass
 from core import uploads
 from groupbuy.models import BuyItem, GroupBuy
 
 QUALIFICATION_PREFIX = "compliance/qualifications"
+VEHICLE_PASS_PREFIX = "compliance/passes"
 EXPIRY_WARNING_DAYS = 14
 
 
@@ -61,22 +65,45 @@ def _copy(name: str, *, to_prefix: str) -> str:
         return uploads.save_private(fp.read(), prefix, ext)
 
 
-def qualification_copy_for_filing(qualification: SupplierQualification) -> StoredDocument:
-    """A copy of the supplier's qualification for one filing's document (the caller deletes it on failure)."""
-    return StoredDocument(
-        kind=str(DocumentKind.QUALIFICATION),
-        name=_copy(qualification.file.name or "", to_prefix=DOCUMENT_PREFIX),
-        thumbnail="",
-        content_type=qualification.content_type,
+def vehicle_pass_valid_get(*, community_id: int, vehicle_plate: str, on: date | None = None) -> VehiclePass | None:
+    """The pass on file for this (cleaned) plate in the community if still valid on `on` (a read)."""
+    on = on or timezone.localdate()
+    return VehiclePass.objects.filter(
+        community_id=community_id, vehicle_plate=vehicle_plate, expires_on__gte=on
+    ).first()
+
+
+def vehicle_passes_valid_list(*, community_id: int, user_id: int) -> list[VehiclePass]:
+    """The valid passes this person put on file in the community, to offer on the filing form (a read)."""
+    return list(
+        VehiclePass.objects.filter(
+            community_id=community_id, uploaded_by_id=user_id, expires_on__gte=timezone.localdate()
+        ).order_by("vehicle_plate")
     )
 
 
-def qualification_copy_for_supplier(document: StoredDocument) -> StoredDocument:
-    """A copy of a filing's uploaded qualification to keep as its supplier's (before the filing's transaction:
-    nothing slow under a lock; the caller deletes it if the filing fails)."""
+def kept_copy_for_filing(kept: SupplierQualification | VehiclePass, kind: str) -> StoredDocument:
+    """A copy of a kept qualification or pass for one filing's document (the caller deletes it on failure)."""
+    return StoredDocument(
+        kind=kind,
+        name=_copy(kept.file.name or "", to_prefix=DOCUMENT_PREFIX),
+        thumbnail="",
+        content_type=kept.content_type,
+    )
+
+
+KEEP_PREFIXES = {
+    str(DocumentKind.QUALIFICATION): QUALIFICATION_PREFIX,
+    str(DocumentKind.VEHICLE_PASS): VEHICLE_PASS_PREFIX,
+}
+
+
+def copy_to_keep(document: StoredDocument) -> StoredDocument:
+    """A copy of a filing's uploaded qualification or pass to keep for later filings (before the filing's
+    transaction: nothing slow under a lock; the caller deletes it if the filing fails)."""
     return StoredDocument(
         kind=document.kind,
-        name=_copy(document.name, to_prefix=QUALIFICATION_PREFIX),
+        name=_copy(document.name, to_prefix=KEEP_PREFIXES[document.kind]),
         thumbnail="",
         content_type=document.content_type,
     )
@@ -94,6 +121,32 @@ def qualification_record(*, actor: User, supplier_id: int, copy: StoredDocument,
     )
     SupplierQualification.objects.update_or_create(
         supplier_id=supplier_id,
+        defaults={
+            "file": copy.name,
+            "content_type": copy.content_type,
+            "expires_on": expires_on,
+            "uploaded_by": actor,
+            "uploaded_at": timezone.now(),
+        },
+    )
+    if old:
+        transaction.on_commit(lambda: uploads.delete_private(old))
+
+
+def vehicle_pass_record(
+    *, actor: User, community_id: int, vehicle_plate: str, copy: StoredDocument, expires_on: date
+) -> None:
+    """Make `copy` the pass on file for `vehicle_plate`, valid until `expires_on`; the one it replaces is removed
+    after commit. Precondition: inside the transaction recording the filing it came with."""
+    old = (
+        VehiclePass.objects.select_for_update()
+        .filter(community_id=community_id, vehicle_plate=vehicle_plate)
+        .values_list("file", flat=True)
+        .first()
+    )
+    VehiclePass.objects.update_or_create(
+        community_id=community_id,
+        vehicle_plate=vehicle_plate,
         defaults={
             "file": copy.name,
             "content_type": copy.content_type,

@@ -67,9 +67,10 @@ def filing_create(request, buy_id: int):
         context = {"buy": buy, "reason": refusal.message, "code": refusal.code}
         return render(request, "compliance/no_filing.html", context, status=refusal.status_code)
     on_file = qualifications.qualification_valid_get(buy=buy)
+    passes = qualifications.vehicle_passes_valid_list(community_id=buy.community_id, user_id=request.user.pk)
     kept = pending.pending_documents_get(user_id=request.user.pk, buy_id=buy.pk)
     if request.method == "POST":
-        form = FilingForm(request.POST, request.FILES, kept=kept, on_file=on_file)
+        form = FilingForm(request.POST, request.FILES, kept=kept, on_file=on_file, passes=passes)
         if form.is_valid():
             with refusal_on(form):
                 filing = filings.filing_submit(actor=request.user, buy=buy, keep_uploads=True, **form.service_kwargs())
@@ -77,10 +78,15 @@ def filing_create(request, buy_id: int):
                 return redirect("compliance:filing_detail", pk=filing.pk)
         else:
             _keep_refused_uploads(request, form, buy)
-        form.offer(kept=pending.pending_documents_get(user_id=request.user.pk, buy_id=buy.pk), on_file=on_file)
+        form.offer(
+            kept=pending.pending_documents_get(user_id=request.user.pk, buy_id=buy.pk), on_file=on_file, passes=passes
+        )
     else:
         form = FilingForm(
-            initial={"gate": buy.drop_point, "arrival_date": buy.delivery_date}, kept=kept, on_file=on_file
+            initial={"gate": buy.drop_point, "arrival_date": buy.delivery_date},
+            kept=kept,
+            on_file=on_file,
+            passes=passes,
         )
     return render_form(
         request,

@@ -10,7 +10,7 @@ from django.core.files.storage import default_storage
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from compliance.models import Filing, PendingDocument, SupplierQualification
+from compliance.models import Filing, PendingDocument, SupplierQualification, VehiclePass
 from compliance.services.filings import filing_allowed
 from compliance.services.pending import pending_documents_get, pending_documents_sweep
 from groupbuy.models import BuyItem, BuyStatus, GroupBuy, PurchaseOrder
@@ -258,3 +258,40 @@ def test_queue_lists_qualifications_expiring_within_14_days(place, buy, web):
     body = web(place.committee.user).get(reverse("compliance:queue", args=[place.community.pk])).content.decode()
     assert 'id="expiring-qualifications"' in body
     assert supplier.name in body
+
+
+def test_a_vehicle_pass_with_an_expiry_is_reused_for_the_same_plate_only(place, buy, live_policy, web):
+    from .conftest import make_ordered_buy
+
+    client = web(place.leader.user)
+    expires = timezone.localdate() + timedelta(days=20)
+    response = post_filing(
+        client, reverse("compliance:filing_create", args=[buy.pk]), live_times(), vehicle_pass_expires_on=expires
+    )
+    assert response.status_code == 302
+    kept = VehiclePass.objects.get()
+    assert (kept.vehicle_plate, kept.expires_on) == ("沪A12345", expires)
+
+    second = make_ordered_buy(place)
+    url = reverse("compliance:filing_create", args=[second.pk])
+    assert "沪A12345" in client.get(url).content.decode()
+    other_plate = client.post(url, {**post_data_without(live_times(), "vehicle_pass"), "vehicle_plate": "沪B99999"})
+    assert other_plate.status_code == 400
+    assert 'data-code="documents_missing"' in other_plate.content.decode()
+    response = client.post(url, post_data_without(live_times(), "vehicle_pass"))
+    assert response.status_code == 302
+    document = Filing.objects.get(buy=second).documents.get(kind="vehicle_pass")
+    assert document.file.name != kept.file.name
+    assert default_storage.exists(document.file.name)
+
+
+def test_a_keep_date_before_the_arrival_is_refused_and_keeps_nothing(place, buy, live_policy, web):
+    response = post_filing(
+        web(place.leader.user),
+        reverse("compliance:filing_create", args=[buy.pk]),
+        live_times(),
+        qualification_expires_on=timezone.localdate() - timedelta(days=1),
+    )
+    assert response.status_code == 400
+    assert not Filing.objects.exists()
+    assert not SupplierQualification.objects.exists()
