@@ -140,7 +140,8 @@ def _tab(
         return Tab.PAY
     if any(r.state == ReportState.OPEN for r in reports) or any(r.state != RefundState.CONFIRMED for r in refunds):
         return Tab.AFTER
-    if entry.status != EntryStatus.ACTIVE or delivery in ("picked_up", "picked_up_in_part", "completed"):
+    # Picked up in part is not done: the rest is still to come, with the same code.
+    if entry.status != EntryStatus.ACTIVE or delivery in ("picked_up", "completed"):
         return Tab.DONE
     return Tab.RECEIVE
 

@@ -104,6 +104,22 @@ def test_an_entry_moves_through_the_tabs_as_it_is_paid_released_picked_up_and_re
     assert tab_of(resident.user, entry) == Tab.DONE
 
 
+def test_a_part_picked_up_stays_to_receive_with_its_code_until_the_rest_is_handed_out(closed, place):
+    entry = closed.resident_entry  # 3 of the main item and 1 extra
+    pay(closed, entry, place.resident, "197")
+    release(closed)
+    code = PickupCode.objects.get(entry=entry).code
+    main_line = entry.lines.get(item=closed.main)
+    pickup_hand_over(actor=place.leader.user, buy=closed.buy, code=code, handed={main_line.pk: 1})
+    card = hub(place.resident.user).cards[0]
+    assert (card.tab, card.delivery) == (Tab.RECEIVE, "picked_up_in_part")  # more is to come
+    assert card.pickup is not None
+    assert card.pickup.code == code  # shown again for the rest
+    pickup_hand_over(actor=place.leader.user, buy=closed.buy, code=code)
+    card = hub(place.resident.user).cards[0]
+    assert (card.tab, card.delivery, card.pickup) == (Tab.DONE, "picked_up", None)
+
+
 def test_a_withdrawn_entry_is_done_and_an_open_one_is_to_pay(place, web):
     buy = GroupBuyFactory(community=place.community, leader=place.leader.user)
     gone = signup(buy, place.resident, 1)
