@@ -12,6 +12,7 @@ from datetime import time, timedelta
 from html import unescape
 from pathlib import Path
 
+import polib
 import pytest
 from django.conf import settings
 from django.urls import reverse
@@ -97,6 +98,19 @@ def test_every_sentence_and_chain_problem_translates_and_formats(language):
             assert text.strip()
             for name in re.findall(r"\{(\w*)\}", text):
                 assert name, f"positional placeholder in {text!r}"
+
+
+def _names(text: str) -> list[str]:
+    return sorted(re.findall(r"\{(\w+)\}", text))
+
+
+def test_the_chinese_catalogue_keeps_every_sentence_placeholder():
+    """A translated sentence that lost or renamed a placeholder would read "—" (or as its code) in Chinese."""
+    catalogue = polib.pofile(str(Path(settings.BASE_DIR) / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"))
+    translated = {entry.msgid: entry.msgstr for entry in catalogue if entry.msgstr and not entry.obsolete}
+    with translation.override("en"):
+        msgids = [str(message) for message in [*SENTENCES.values(), *WITHOUT_SUBJECT.values()]]
+    assert {m: translated[m] for m in msgids if m in translated and _names(translated[m]) != _names(m)} == {}
 
 
 def full_delivery(place, django_capture_on_commit_callbacks):
