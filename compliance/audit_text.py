@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
 from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.utils.dateparse import parse_datetime
@@ -108,8 +109,10 @@ def subject_html(subject: str, *, community_id: int, titles: Mapping[int, str]) 
     kind, pk = subject_parts(subject)
     if kind == "filing" and pk is not None:
         title = titles.get(pk)
-        label = gettext("filing #%(id)s “%(title)s”") % {"id": pk, "title": title} if title else None
-        label = label or gettext("filing #%(id)s") % {"id": pk}
+        if title:
+            label = gettext("filing #%(id)s “%(title)s”") % {"id": pk, "title": title}
+        else:  # a filing of another community, or gone
+            label = gettext("filing #%(id)s") % {"id": pk}
         return format_html('<a href="{}">{}</a>', reverse("compliance:filing_detail", kwargs={"pk": pk}), label)
     if kind == "suspension" and pk is not None:
         url = reverse("compliance:suspensions", kwargs={"community_id": community_id})
@@ -141,6 +144,8 @@ def _window(start: Any, end: Any) -> str:
 
 
 def _policy_value(field: str, value: Any) -> str:
+    if value is None:
+        return "—"
     if field == "weekdays":
         days = sorted({int(c) for c in str(value) if c.isdigit() and int(c) < len(WEEKDAY_NAMES)})
         return ", ".join(str(WEEKDAY_NAMES[d]) for d in days) or "—"
@@ -158,7 +163,7 @@ def _policy_changes(before: Any, after: Any) -> str:
             continue
         try:
             label = str(DeliveryPolicy._meta.get_field(field).verbose_name)
-        except LookupError:  # FieldDoesNotExist: a field recorded by an older version
+        except FieldDoesNotExist:  # a field recorded by an older version
             label = field
         changes.append(f"{label}: {_policy_value(field, before.get(field))} → {_policy_value(field, after.get(field))}")
     return "; ".join(changes) or gettext("nothing changed")

@@ -258,10 +258,20 @@ def test_typed_text_in_a_record_is_escaped(place):
 
 def test_an_unknown_kind_or_an_older_record_still_reads(place):
     audit_append(community_id=place.community.pk, kind="test", data={"i": 1}, now=NOW)
+    audit_append(
+        community_id=place.community.pk,
+        kind="policy_changed",
+        subject=f"policy:{place.community.pk}",
+        data={"before": {"retired_rule": 1, "lead_hours": 12}, "after": {"lead_hours": 6}},
+        now=NOW,
+    )
     audit_append(community_id=place.community.pk, kind="filing_approved", subject="filing:5", data={}, now=NOW)
     lines = {line.event.kind: line.text for line in audit_line_list(community=place.community)}
     assert lines["test"] is None  # the page shows its code alone
     assert strip_tags(str(lines["filing_approved"])) == "Approved filing #5; its slip is valid —."
+    assert strip_tags(str(lines["policy_changed"])) == (
+        "Changed the delivery policy: filing lead time (hours): 12 → 6; retired_rule: 1 → —."
+    )
 
 
 def test_the_audit_list_costs_two_queries(place, delivered, django_assert_num_queries):
