@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from compliance.models import Filing, PendingDocument, SupplierQualification
-from groupbuy.models import BuyStatus, GroupBuy
+from groupbuy.models import BuyStatus, GroupBuy, Supplier
 from tests.browser.helpers import PDF, any_day_policy, arrival_window, jpeg
 from tests.compliance.conftest import make_ordered_buy
 
@@ -92,6 +92,15 @@ def test_leader_files_after_one_refusal_without_attaching_the_documents_again(pl
     assert not PendingDocument.objects.exists()
     assert SupplierQualification.objects.count() == 1  # kept for the supplier's next filings
     leader.screenshots("filing")
+
+    # The committee's queue lists the supplier's qualification when it runs out within 14 days.
+    SupplierQualification.objects.update(expires_on=timezone.localdate() + timedelta(days=5))
+    Supplier.objects.filter(qualification__isnull=False).update(phone="13800138000")
+    committee = browse(place.committee.user)
+    committee.visit(reverse("compliance:queue", args=[place.community.pk]))
+    assert committee.page.locator("#expiring-qualifications a[href^='tel:']").count() == 1
+    committee.page.locator("#expiring-qualifications").scroll_into_view_if_needed()
+    committee.screenshots("filing-queue-expiring")
     _record(
         "filing_after_one_refusal",
         {"taps_and_fields": taps, "documents_attached": 3, "documents_attached_again_after_refusal": 0},
