@@ -8,8 +8,11 @@ from compliance.models import (
     Filing,
     FilingDocument,
     FilingLine,
+    PendingDocument,
     Slip,
+    SupplierQualification,
     Suspension,
+    VehiclePass,
 )
 from core.admin import ReadOnlyAdminMixin
 
@@ -95,3 +98,25 @@ class FilingDocumentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 class AuditHeadAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["community", "seq", "last_hash"]
     list_select_related = ["community"]
+
+
+@admin.register(PendingDocument)
+class PendingDocumentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Uploads kept across a refused filing (compliance.services.pending); swept after a day."""
+
+    list_display = ("buy", "user", "kind", "uploaded_at")
+    raw_id_fields = ("buy", "user")
+
+
+@admin.register(SupplierQualification)
+class SupplierQualificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """One per supplier, reused by later filings while valid (compliance.services.qualifications)."""
+
+    list_display = ("supplier", "expires_on", "uploaded_at")
+    raw_id_fields = ("supplier", "uploaded_by")
+
+
+@admin.register(VehiclePass)
+class VehiclePassAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("vehicle_plate", "community", "expires_on", "uploaded_at")
+    raw_id_fields = ("community", "uploaded_by")

@@ -6,6 +6,7 @@ from settlement.models import (
     AfterSalesPhoto,
     AfterSalesReport,
     Donation,
+    Handover,
     HandoverLine,
     ItemArrival,
     PayeeAccount,
@@ -102,3 +103,11 @@ class PayeeAccountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     list_display = ("owner", "buy", "name", "updated_at")
     raw_id_fields = ("owner", "buy")
+
+
+@admin.register(Handover)
+class HandoverAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Each visit at the hand-out table (settlement.services.distribution): who handed what, and when."""
+
+    list_display = ("pickup", "by", "at")
+    raw_id_fields = ("pickup", "by")

@@ -13,7 +13,19 @@ from django.utils import timezone
 
 from accounts.factories import UserFactory
 from accounts.models import InviteCode, JoinRequest, Notification
-from compliance.models import AuditEvent, AuditHead, Evidence, Filing, FilingDocument, FilingLine, Slip, Suspension
+from compliance.models import (
+    AuditEvent,
+    AuditHead,
+    Evidence,
+    Filing,
+    FilingDocument,
+    FilingLine,
+    PendingDocument,
+    Slip,
+    SupplierQualification,
+    Suspension,
+    VehiclePass,
+)
 from compliance.services.audit import audit_append
 from groupbuy.factories import GroupBuyFactory, main_item, signup
 from groupbuy.models import (
@@ -32,6 +44,7 @@ from settlement.models import (
     AfterSalesPhoto,
     AfterSalesReport,
     Donation,
+    Handover,
     HandoverLine,
     ItemArrival,
     PayeeAccount,
@@ -69,6 +82,10 @@ READ_ONLY = [
     FilingDocument,
     ShareLink,
     PayeeAccount,
+    PendingDocument,
+    SupplierQualification,
+    VehiclePass,
+    Handover,
 ]
 
 
@@ -134,7 +151,8 @@ def one_of_everything(place, other_place):
     PriceChangeResponse.objects.create(change=change, entry=entry, choice="accept", quantity=3, amount_delta=3)
     ItemArrival.objects.create(item=item, buy=buy, ordered=3, arrived=2, rule="fcfs", recorded_by=leader)
     pickup = PickupCode.objects.create(entry=entry, buy=buy, code="ABCD2345")
-    HandoverLine.objects.create(pickup=pickup, line=line, expected=3, handed=2)
+    visit = Handover.objects.create(pickup=pickup, by=leader, at=now)
+    HandoverLine.objects.create(pickup=pickup, handover=visit, line=line, expected=3, handed=2)
     report = AfterSalesReport.objects.create(
         entry=entry, buy=buy, item=item, kind="damaged", description="crushed", reported_by=place.resident.user
     )
@@ -169,6 +187,13 @@ def one_of_everything(place, other_place):
         issued_by=place.committee.user,
     )
     Evidence.objects.create(filing=filing, kind="photo", uploaded_by=place.receiving_volunteer.user)
+    PendingDocument.objects.create(user=leader, buy=buy, kind="qualification", file="pending/q.pdf", content_type="x")
+    SupplierQualification.objects.create(
+        supplier=item.offer.supplier, file="q/q.pdf", content_type="x", expires_on=now.date() + timedelta(days=30)
+    )
+    VehiclePass.objects.create(
+        community=place.community, vehicle_plate="沪A12345", file="p/p.pdf", content_type="x", expires_on=now.date()
+    )
     audit_append(community_id=place.community.pk, kind="test", actor=leader, subject=f"filing:{filing.pk}")
     from compliance.services.policy import policy_lock
 
