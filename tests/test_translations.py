@@ -232,7 +232,7 @@ CHINESE = {
 }
 ENGLISH = {
     "home": ["Group buys", "Change password"],
-    "buy list": ["7 份 more to form", "Closes in"],
+    "buy list": ["7 份 (portions) more to form", "Closes in"],
     "buy page": ["The list: 1 household", "Planned delivery"],
 }
 
@@ -267,7 +267,7 @@ def test_pages_are_in_english_after_switching(product_default, place, web, buy):
 
 def test_a_phone_set_to_english_gets_english_without_switching(product_default, place, web, buy):
     text = web(place.resident.user).get(reverse("groupbuy:buy_list"), HTTP_ACCEPT_LANGUAGE="en-GB,en;q=0.8").content
-    assert "7 份 more to form" in text.decode()
+    assert "7 份 (portions) more to form" in text.decode()
 
 
 # --- money --------------------------------------------------------------------------------------------------------
