@@ -48,7 +48,7 @@ def moq_line(buy: Any) -> SafeString:
     p = buy.progress
     if p.counts_units:
         return _fill(
-            gettext("%(cur)s of %(moq)s %(unit)s (minimum order, counted in units of the main item)"),
+            gettext("%(cur)s of %(moq)s %(unit)s (minimum order, main item)"),
             cur=localize(p.current),
             moq=localize(p.moq),
             unit=_main_unit(buy, p.moq),

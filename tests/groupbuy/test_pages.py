@@ -55,7 +55,7 @@ def test_buy_list_shows_price_markup_progress_and_placeholder(place, other_place
     for shown in ("¥50.00", "¥9.00", "(18%)"):  # supplier cost and markup, honestly
         assert shown in text
     assert "7 份 (portions) more to form" in text  # an English page names the unit
-    assert "counted in units of the main item" in text
+    assert "(minimum order, main item)" in text
     assert "no photo yet" in text
     assert "Closes in" in text
 

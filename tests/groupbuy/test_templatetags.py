@@ -24,8 +24,8 @@ OLD_PRICE_NOTE = (
 )
 OLD_MOQ_LINE = (
     "{% load i18n money %}{% with p=buy.progress %}{% if p.counts_units %}{% blocktranslate with cur=p.current "
-    "moq=p.moq unit=buy.main_item.offer.unit %}{{ cur }} of {{ moq }} {{ unit }} (minimum order, counted in units "
-    "of the main item){% endblocktranslate %}{% else %}{% blocktranslate with cur=p.current|money moq=p.moq|money %}"
+    "moq=p.moq unit=buy.main_item.offer.unit %}{{ cur }} of {{ moq }} {{ unit }} (minimum order, main item)"
+    "{% endblocktranslate %}{% else %}{% blocktranslate with cur=p.current|money moq=p.moq|money %}"
     "{{ cur }} of {{ moq }} (minimum order, counted as total amount in yuan){% endblocktranslate %}{% endif %}"
     "{% endwith %}"
 )
