@@ -189,6 +189,22 @@ def test_donations_are_cards_with_their_actions(place, browse):
     leader.screenshots("cards-donations")
 
 
+def test_the_pick_list_is_cards_on_a_phone(place, browse):
+    from settlement.services.distribution import pickup_codes_issue
+
+    closed = ClosedBuy(place, extra_signups=[(m, 1) for m in make_residents(place, ROWS - 2)])
+    pickup_codes_issue(actor=place.leader.user, buy=closed.buy)
+    leader = browse(place.leader.user)
+    leader.visit(reverse("settlement:pick_list", kwargs={"pk": closed.buy.pk}))
+    cards = leader.page.evaluate(CARDS_JS, ["table.cards", None])
+    assert len(cards) == ROWS
+    for card in cards:
+        assert card["display"] == "block", card
+        assert card["right"] <= PHONE_WIDTH
+        assert card["label"] == f'"{card["dataLabel"]}"', card
+    leader.screenshots("cards-pick-list")
+
+
 ROW_DISPLAYS_JS = """
 () => [...new Set([...document.querySelectorAll("table.cards tbody tr")].map((tr) => getComputedStyle(tr).display))]
 """
