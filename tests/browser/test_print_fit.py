@@ -137,12 +137,19 @@ def test_demo_pick_list_packs_fifty_households_onto_few_a4_pages(place, browse, 
         volunteer, reverse("settlement:pick_list", args=[demo_buy.pk]), screenshot="print-pick-list-page-zh-hans"
     )
     assert screen < 10
+    # A leader whose phone is in English prints in English: the same packing, photographed too.
+    volunteer.visit(reverse("home"))
+    volunteer.switch_language()
+    packed_en = print_and_check(volunteer, url, screenshot="print-pick-list-packed-en")
+    assert volunteer.page.locator("html").get_attribute("lang") == "en"
+    assert packed_en < 10
     record(
         "pick_list",
         {
             "households": HOUSEHOLDS,
             "buildings": BUILDINGS,
             "a4_pages": packed,
+            "a4_pages_in_english": packed_en,
             "a4_pages_per_building": per_building,
             "a4_pages_printing_the_screen_page": screen,
         },
@@ -160,6 +167,15 @@ def test_sign_up_sheet_and_purchase_order_fit_a4(place, browse, demo_buy):
     one = print_and_check(bleader, sheet_url, screenshot="print-sign-up-sheet-zh-hans")
     assert one == 1  # one building's lobby sheet, with its QR, on one page
     assert bleader.page.locator(".share-qr svg").count() == 1
+    assert print_and_check(bleader, sheet_url + "?lang=en", screenshot="print-sign-up-sheet-en") == 1
+    leader.visit(reverse("home"))
+    leader.switch_language()
+    assert (
+        print_and_check(
+            leader, reverse("groupbuy:purchase_order", args=[demo_buy.pk]), screenshot="print-purchase-order-en"
+        )
+        == order
+    )
     require_tool("zbarimg", "reading the printed sheet's QR code")
     printed_qr = subprocess.run(
         ["zbarimg", "--quiet", "--raw", str(SCREENSHOTS / "print-sign-up-sheet-zh-hans.png")],
