@@ -13,6 +13,7 @@ document re-encodes it after commit.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -109,18 +110,19 @@ def copy_to_keep(document: StoredDocument) -> StoredDocument:
     )
 
 
-def qualification_record(*, actor: User, supplier_id: int, copy: StoredDocument, expires_on: date) -> None:
-    """Make `copy` the supplier's qualification, valid until `expires_on`; the one it replaces is removed after
-    commit. Precondition: inside the transaction recording the filing it came with (so it is kept only if the
-    filing is), by a leader who files for a buy of this supplier."""
-    old = (
-        SupplierQualification.objects.select_for_update()
-        .filter(supplier_id=supplier_id)
-        .values_list("file", flat=True)
-        .first()
-    )
-    SupplierQualification.objects.update_or_create(
-        supplier_id=supplier_id,
+def _keep_on_file(
+    model: type[SupplierQualification] | type[VehiclePass],
+    key: dict[str, Any],
+    *,
+    actor: User,
+    copy: StoredDocument,
+    expires_on: date,
+) -> None:
+    """Make `copy` the document on file under `key` (one row per key), valid until `expires_on`; the file it
+    replaces is removed after commit. The row is locked first, so the replaced file is read once."""
+    old = model.objects.select_for_update().filter(**key).values_list("file", flat=True).first()
+    model.objects.update_or_create(
+        **key,
         defaults={
             "file": copy.name,
             "content_type": copy.content_type,
@@ -131,29 +133,19 @@ def qualification_record(*, actor: User, supplier_id: int, copy: StoredDocument,
     )
     if old:
         transaction.on_commit(lambda: uploads.delete_private(old))
+
+
+def qualification_record(*, actor: User, supplier_id: int, copy: StoredDocument, expires_on: date) -> None:
+    """Make `copy` the supplier's qualification, valid until `expires_on`. Precondition: inside the transaction
+    recording the filing it came with (so it is kept only if the filing is), by a leader who files for a buy of
+    this supplier."""
+    _keep_on_file(SupplierQualification, {"supplier_id": supplier_id}, actor=actor, copy=copy, expires_on=expires_on)
 
 
 def vehicle_pass_record(
     *, actor: User, community_id: int, vehicle_plate: str, copy: StoredDocument, expires_on: date
 ) -> None:
-    """Make `copy` the pass on file for `vehicle_plate`, valid until `expires_on`; the one it replaces is removed
-    after commit. Precondition: inside the transaction recording the filing it came with."""
-    old = (
-        VehiclePass.objects.select_for_update()
-        .filter(community_id=community_id, vehicle_plate=vehicle_plate)
-        .values_list("file", flat=True)
-        .first()
-    )
-    VehiclePass.objects.update_or_create(
-        community_id=community_id,
-        vehicle_plate=vehicle_plate,
-        defaults={
-            "file": copy.name,
-            "content_type": copy.content_type,
-            "expires_on": expires_on,
-            "uploaded_by": actor,
-            "uploaded_at": timezone.now(),
-        },
-    )
-    if old:
-        transaction.on_commit(lambda: uploads.delete_private(old))
+    """Make `copy` the pass on file for `vehicle_plate`, valid until `expires_on`. Precondition: inside the
+    transaction recording the filing it came with."""
+    key = {"community_id": community_id, "vehicle_plate": vehicle_plate}
+    _keep_on_file(VehiclePass, key, actor=actor, copy=copy, expires_on=expires_on)
