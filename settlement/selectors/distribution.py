@@ -13,7 +13,7 @@ from django.db.models import Prefetch, Q, Sum, Value
 from accounts.display import mask_name
 from accounts.models import User, VolunteerGroup
 from accounts.permissions import Action, can, is_buy_leader, membership_for
-from groupbuy.models import Entry, EntryLine, EntryStatus, GroupBuy
+from groupbuy.models import BuyStatus, Entry, EntryLine, EntryStatus, GroupBuy
 from settlement import exceptions as errors
 from settlement.models import (
     Donation,
@@ -25,6 +25,10 @@ from settlement.models import (
 )
 from settlement.selectors.buys import identity
 from settlement.selectors.money import payment_summary_of, with_money
+
+# The buy states in which goods are handed out (codes checked, pick-ups recorded); read by the hand-out services
+# and by 我的订单, which shows a pickup code from then on.
+HANDOVER_STATES = (BuyStatus.RELEASED, BuyStatus.DISTRIBUTING)
 
 
 def pickup_get(*, entry: Entry) -> PickupCode | None:

@@ -14,6 +14,7 @@ from accounts.models import User
 from groupbuy import selectors as groupbuy_selectors
 from groupbuy.models import BuyStatus, Entry, EntryStatus
 from settlement.models import AfterSalesReport, PickupCode, PickupState, Refund, RefundState, ReportState
+from settlement.selectors.distribution import HANDOVER_STATES
 from settlement.selectors.money import PaymentSummary, payment_summary_of, with_money
 
 
@@ -66,7 +67,7 @@ _STAGE_OF_STATUS = {
 }
 # A pickup code may be issued when the list freezes (to print labels) but is announced, and shown to the
 # household, only once the goods are released (settlement.services.distribution.pickup_ready_notify).
-PICKUP_SHOWN_STATUSES = (BuyStatus.RELEASED, BuyStatus.DISTRIBUTING, BuyStatus.COMPLETED)
+PICKUP_SHOWN_STATUSES = (*HANDOVER_STATES, BuyStatus.COMPLETED)
 # Stages at which the goods are in the household's hands, so a problem with them can be reported.
 _GOODS_RECEIVED = ("released", "picked_up", "picked_up_in_part", "completed")
 

@@ -24,7 +24,7 @@ from settlement.models import (
     normalize_code,
 )
 from settlement.permissions import require_buy_leader
-from settlement.selectors.distribution import handout_lines_get
+from settlement.selectors.distribution import HANDOVER_STATES, handout_lines_get
 from settlement.selectors.orders import Tab
 from settlement.services.common import parse_quantity, require_after_close
 from settlement.services.notify import buy_card_link, notify_entries_each
@@ -32,7 +32,6 @@ from settlement.services.notify import buy_card_link, notify_entries_each
 # No 0/O, 1/I/L: codes are read aloud and typed on old phones.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 8
-HANDOVER_STATES = (BuyStatus.RELEASED, BuyStatus.DISTRIBUTING)
 
 
 def new_code() -> str:

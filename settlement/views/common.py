@@ -18,3 +18,9 @@ def entry_for(request: HttpRequest, entry_pk: int):
     entry = selectors.entry_get(entry_id=entry_pk)
     selectors.buy_get(user=request.user, buy_id=entry.buy_id)
     return entry
+
+
+def pickup_qr_url(request: HttpRequest, buy_id: int, code: str) -> str:
+    """What a household's pickup QR holds: the buy's hand-over page with the code in the fragment, which browsers
+    never send, so it stays out of access logs (the page's script reads it and looks it up by POST)."""
+    return request.build_absolute_uri(reverse("settlement:handover", kwargs={"pk": buy_id})) + f"#code={code}"

@@ -5,18 +5,12 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from core.pages import page
 from core.qr import qr_svg
 from settlement.selectors.orders import order_hub_get
-
-
-def pickup_qr_url(request: HttpRequest, buy_id: int, code: str) -> str:
-    """What a household's pickup QR holds: the buy's hand-over page with the code in the fragment, which browsers
-    never send, so it stays out of access logs (the page's script reads it and looks it up by POST)."""
-    return request.build_absolute_uri(reverse("settlement:handover", kwargs={"pk": buy_id})) + f"#code={code}"
+from settlement.views.common import pickup_qr_url
 
 
 @require_GET

@@ -31,20 +31,14 @@ from settlement.providers import PaymentRequest, get_provider
 from settlement.services import after_sales as after_sales_services
 from settlement.services import payments as payment_services
 from settlement.services import price_changes as change_services
-from settlement.views.common import entry_for, hub_url
-
-
-def _pickup_url(request: HttpRequest, buy_id: int, code: str) -> str:
-    # The code rides in the fragment, which browsers never send: it stays out of access logs, and the
-    # hand-out page's script removes it from the address and history and looks it up by POST.
-    return request.build_absolute_uri(reverse("settlement:handover", kwargs={"pk": buy_id})) + f"#code={code}"
+from settlement.views.common import entry_for, hub_url, pickup_qr_url
 
 
 def _hub_context(request: HttpRequest, buy) -> dict[str, Any]:
     entry = selectors.my_entry_get(user=request.user, buy=buy)
     info = selectors.money_of(entry) if entry else None
     pickup = selectors.pickup_get(entry=entry) if entry else None
-    qr_url = _pickup_url(request, buy.pk, pickup.code) if pickup is not None else None
+    qr_url = pickup_qr_url(request, buy.pk, pickup.code) if pickup is not None else None
     return {
         "buy": buy,
         "entry": entry,
