@@ -162,6 +162,7 @@ class Cluster:
         self.residents = residents
         self.extra_env = extra_env or {}
         self.procs: dict[str, NsProc] = {}
+        self.drivers: list[subprocess.Popen] = []
         self.namespaces: list[str] = []
         self.tmp: Path | None = None
         self._closed = False
@@ -253,23 +254,40 @@ class Cluster:
         self.start_postgres()
         self.start_pgbouncer()
         self.start_redis()
-        self.drive("setup", timeout=240)
-        self.start_web("web1")
-        self.start_web("web2")
+        # The schema and data are made while the app servers import themselves (both take tens of seconds).
+        setup = self.drive_async("setup")
+        self.start_web("web1", wait=False)
+        self.start_web("web2", wait=False)
+        self.start_workers()
+        self.setup_figures = setup()
+        log(f"setup: {self.setup_figures}")
+        self.start_beat()  # after the schema: its first sweep comes at once
+        for host in ("web1", "web2"):
+            self.wait_web(host)
         self.start_haproxy()
-        self.start_celery()
+        for host in ("wk1", "wk2"):
+            proc = self.procs[host]
+            wait_for(f"celery on {host}", lambda p=proc: "ready." in p.tail(200), procs=(proc,))
         log(f"cluster {self.tag} on {self.net}.0/24 up in {time.monotonic() - t0:.0f}s")
 
     def close(self) -> None:
         if self._closed:
             return
         self._closed = True
-        order = ["haproxy", "web1", "web2", "wk1", "wk2", "beat", "pgbouncer", "redis", "postgres"]
-        for name in order + [n for n in self.procs if n not in order]:
-            proc = self.procs.get(name)
-            if proc is not None:
-                # PostgreSQL: SIGINT is its fast shutdown (removes its shared memory); the rest: TERM.
-                proc.stop(signal.SIGINT if name == "postgres" else signal.SIGTERM)
+        for driver in self.drivers:  # a step still running (the cluster failed while it ran)
+            if driver.poll() is None:
+                driver.kill()
+                driver.wait(timeout=10)
+        # The app first (all at once, then waited for together), the servers it uses after.
+        for group in (("haproxy", "web1", "web2", "wk1", "wk2", "beat"), ("pgbouncer", "redis", "postgres")):
+            procs = [self.procs[name] for name in group if name in self.procs]
+            # PostgreSQL: SIGINT is its fast shutdown (removes its shared memory); the rest: TERM.
+            sigs = {proc.name: signal.SIGINT if proc.name == "postgres" else signal.SIGTERM for proc in procs}
+            for proc in procs:
+                proc.kill(sigs[proc.name])
+            deadline = time.monotonic() + 10
+            for proc in procs:
+                proc.stop(sigs[proc.name], timeout=max(0.1, deadline - time.monotonic()))
         for ns in reversed(self.namespaces):
             run(["ip", "netns", "delete", ns], check=False)
         if self.tmp is not None:
@@ -324,6 +342,9 @@ class Cluster:
             conf.write(
                 f"listen_addresses = '{self.addr['db']}'\nport = {PG_PORT}\nunix_socket_directories = '{sock}'\n"
                 "max_connections = 80\nshared_buffers = 64MB\ntimezone = 'UTC'\n"
+                # A client that died mid-statement (a killed worker, via PgBouncer's dropped server link)
+                # is noticed while its statement waits on a lock: the transaction ends at once.
+                "client_connection_check_interval = 1s\n"
                 # A throwaway cluster: durability is not what this run shows.
                 "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n"
             )
@@ -370,13 +391,17 @@ ignore_startup_parameters = extra_float_digits
         ping = ["redis-cli", "-h", self.addr["redis"], "-p", str(REDIS_PORT), "ping"]
         wait_for("Redis", lambda: "PONG" in self.exec_in("redis", ping, check=False).stdout, procs=(rd,))
 
-    def start_web(self, host: str) -> None:
+    def start_web(self, host: str, *, wait: bool = True) -> None:
         argv = [str(VENV_BIN / "gunicorn"), "config.wsgi:application", "--bind", f"{self.addr[host]}:{WEB_PORT}"]
         argv += ["--workers", str(self.web_workers), "--worker-class", "sync", "--backlog", "2048"]
         argv += ["--timeout", "30", "--graceful-timeout", "5", "--worker-tmp-dir", "/dev/shm", "--log-level", "warning"]
-        proc = self.spawn(host, host, argv, env=self.node_env())
+        self.spawn(host, host, argv, env=self.node_env())
+        if wait:
+            self.wait_web(host)
+
+    def wait_web(self, host: str) -> None:
         probe = self.probe(host, f"http://{self.addr[host]}:{WEB_PORT}/accounts/login/")
-        wait_for(f"gunicorn on {host}", probe, procs=(proc,))
+        wait_for(f"gunicorn on {host}", probe, procs=(self.procs[host],))
 
     def probe(self, host: str, url: str) -> Callable[[], bool]:
         """An HTTP GET from `host`'s namespace (curl is not assumed: Python's urllib)."""
@@ -428,36 +453,50 @@ backend web
         proc = self.spawn("haproxy", "lb", ["haproxy", "-db", "-f", str(cfg)])
         wait_for("HAProxy", self.probe("client", f"{self.lb_url}/accounts/login/"), procs=(proc,))
 
-    def start_celery(self) -> None:
-        assert self.tmp is not None
-        celery = str(VENV_BIN / "celery")
-        env = {**self.node_env(), "LOG_LEVEL": "INFO"}
+    def start_workers(self) -> None:
         for host in ("wk1", "wk2"):
-            argv = [celery, "-A", "config", "worker", "--concurrency", "1", "--loglevel", "info"]
+            argv = [str(VENV_BIN / "celery"), "-A", "config", "worker", "--concurrency", "1", "--loglevel", "info"]
             argv += ["-n", f"{host}@{self.tag}", "--without-mingle", "--without-gossip"]
-            self.spawn(host, host, argv, env=env)
-        beat = [celery, "-A", "config", "beat", "--loglevel", "info", "-s", str(self.tmp / "celerybeat-schedule")]
-        self.spawn("beat", "beat", beat, env=env)
-        for host in ("wk1", "wk2"):
-            proc = self.procs[host]
-            wait_for(f"celery on {host}", lambda p=proc: "ready." in p.tail(200), procs=(proc,))
+            self.spawn(host, host, argv, env={**self.node_env(), "LOG_LEVEL": "INFO"})
+
+    def start_beat(self) -> None:
+        assert self.tmp is not None
+        argv = [str(VENV_BIN / "celery"), "-A", "config", "beat", "--loglevel", "info"]
+        argv += ["-s", str(self.tmp / "celerybeat-schedule")]
+        self.spawn("beat", "beat", argv, env={**self.node_env(), "LOG_LEVEL": "INFO"})
 
     # --- the client -------------------------------------------------------------------------------
 
     def drive(self, step: str, *, timeout: float = 180.0, **params) -> dict:
         """Run one step of bench/hosts_drive.py inside the client namespace; its last line is the JSON result."""
+        return self.drive_async(step, **params)(timeout)
+
+    def drive_async(self, step: str, **params) -> Callable[..., dict]:
+        """Start a step; the returned function waits for it (bounded) and returns its result."""
         assert self.tmp is not None
         spec = self.tmp / f"drive-{step}.json"
         spec.write_text(json.dumps({"cluster": self.describe(), "params": params}))
-        argv = [str(VENV_BIN / "python"), "-m", "bench.hosts_drive", step, str(spec)]
+        argv = ["ip", "netns", "exec", self.ns("client"), str(VENV_BIN / "python"), "-m", "bench.hosts_drive"]
         env = {**self.node_env(), "DATABASE_URL": self.describe()["direct_db"]}
         log(f"step {step}")
-        proc = self.exec_in("client", argv, timeout=timeout, check=False, cwd=ROOT, env=env)
-        (self.logs / f"drive-{step}.log").write_text(proc.stderr)
-        lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
-        if proc.returncode != 0 or not lines:
-            raise RuntimeError(f"step {step} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}")
-        return json.loads(lines[-1][len("RESULT ") :])
+        proc = subprocess.Popen(
+            [*argv, step, str(spec)], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        self.drivers.append(proc)
+
+        def result(timeout: float = 240.0) -> dict:
+            try:
+                out, err = proc.communicate(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                out, err = proc.communicate(timeout=10)
+            (self.logs / f"drive-{step}.log").write_text(err)
+            lines = [ln for ln in out.splitlines() if ln.startswith("RESULT ")]
+            if proc.returncode != 0 or not lines:
+                raise RuntimeError(f"step {step} failed ({proc.returncode}):\n{out[-3000:]}\n{err[-5000:]}")
+            return json.loads(lines[-1][len("RESULT ") :])
+
+        return result
 
     def alive(self, name: str) -> bool:
         return self.procs[name].alive()

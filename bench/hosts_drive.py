@@ -351,7 +351,7 @@ class Drive:
         # Rate limit: one resident's sign-ups, alternating nodes, counted once (fixed one-minute windows: start
         # early in a minute so the run does not straddle two).
         limit = w["signup_limit"]
-        if time.time() % 60 > 45:
+        if time.time() % 60 > 50:
             time.sleep(61 - time.time() % 60)
         resident = w["residents"][RACE_RESIDENTS + KILL_RESIDENTS]
         statuses = []
