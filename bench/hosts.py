@@ -381,7 +381,19 @@ ignore_startup_parameters = extra_float_digits
         )
         shutil.chown(conf_dir, "postgres", "postgres")
         pgb = self.spawn("pgbouncer", "db", ["pgbouncer", str(conf_dir / "pgbouncer.ini")], user="postgres")
-        ready = ["psql", "-h", self.addr["db"], "-p", str(PGB_PORT), "-U", "postgres", "-d", DB_NAME, "-qAtc", "select 1"]
+        ready = [
+            "psql",
+            "-h",
+            self.addr["db"],
+            "-p",
+            str(PGB_PORT),
+            "-U",
+            "postgres",
+            "-d",
+            DB_NAME,
+            "-qAtc",
+            "select 1",
+        ]
         wait_for("PgBouncer", lambda: self.exec_in("db", ready, check=False).returncode == 0, procs=(pgb,))
 
     def start_redis(self) -> None:

@@ -193,9 +193,7 @@ class Drive:
                 started = time.monotonic()
                 try:
                     a = signup_request(lb, r, buy, key)
-                    tries.append(
-                        {"t": started, "status": a.status, "node": a.headers.get("x-node", "?"), "id": _id(a)}
-                    )
+                    tries.append({"t": started, "status": a.status, "node": a.headers.get("x-node", "?"), "id": _id(a)})
                     if a.status < 500:
                         break
                 except OSError as exc:
@@ -234,7 +232,9 @@ class Drive:
             "after_kill": len(after),
             "after_kill_statuses": dict(Counter(str(t["status"]) for t in after)),
             "after_kill_nodes": dict(Counter(t["node"] for t in after)),
-            "by_node_before": dict(Counter(res["tries"][0]["node"] for res in results if res["tries"][0]["t"] < kill_t)),
+            "by_node_before": dict(
+                Counter(res["tries"][0]["node"] for res in results if res["tries"][0]["t"] < kill_t)
+            ),
         }
 
     # c. a worker killed mid-close ----------------------------------------------------------------------
@@ -312,7 +312,9 @@ class Drive:
             "status": GroupBuy.objects.get(pk=buy.id).status,
             "purchase_orders": PurchaseOrder.objects.filter(buy_id=buy.id).count(),
             "closed_s_after_kill": round(closed_after, 1),
-            "survivor_sweeps_closed": len(re.findall(r"sweep_group_buys\[[^\]]+\] succeeded in [0-9.]+s: \{[^}]*'closed': 1", survivor_log)),
+            "survivor_sweeps_closed": len(
+                re.findall(r"sweep_group_buys\[[^\]]+\] succeeded in [0-9.]+s: \{[^}]*'closed': 1", survivor_log)
+            ),
             "problems": data.check_buys([buy.id]),
         }
 
@@ -381,9 +383,13 @@ class Drive:
         photo = jpeg()
         boundary = uuid.uuid4().hex
         body = (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="upload"; filename="p.jpg"\r\n'
-            "Content-Type: image/jpeg\r\n\r\n"
-        ).encode() + photo + f"\r\n--{boundary}--\r\n".encode()
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="upload"; filename="p.jpg"\r\n'
+                "Content-Type: image/jpeg\r\n\r\n"
+            ).encode()
+            + photo
+            + f"\r\n--{boundary}--\r\n".encode()
+        )
         up = call(
             web1,
             "POST",
@@ -427,8 +433,15 @@ class Drive:
         floor_plan = load.write_plan(f"hosts-floor-{os.getpid()}", [endpoints.floor(floor_buy, w["leader"]["id"])])
         rows = []
         floor = self.wrk(load, "hosts floor", floor_plan, lb_host, 32, seconds)
-        rows.append({"result": asdict(floor), "rate": floor.ok_per_s, "floor": None,
-                     "invariants": data.check_floor(floor_buy, floor.statuses.get("201", 0)), "note": "2 nodes via HAProxy"})
+        rows.append(
+            {
+                "result": asdict(floor),
+                "rate": floor.ok_per_s,
+                "floor": None,
+                "invariants": data.check_floor(floor_buy, floor.statuses.get("201", 0)),
+                "note": "2 nodes via HAProxy",
+            }
+        )
         for c, start in ((32, 0), (64, len(residents) // 2)):
             plan = load.write_plan(
                 f"hosts-hot-c{c}-{os.getpid()}",
@@ -436,8 +449,15 @@ class Drive:
             )
             res = self.wrk(load, "hosts hot buy", plan, lb_host, c, seconds)
             problems = data.check_buys([hot_buy.id])
-            rows.append({"result": asdict(res), "rate": res.ok_per_s, "floor": floor.ok_per_s,
-                         "invariants": problems, "note": "2 nodes via HAProxy, PgBouncer"})
+            rows.append(
+                {
+                    "result": asdict(res),
+                    "rate": res.ok_per_s,
+                    "floor": floor.ok_per_s,
+                    "invariants": problems,
+                    "note": "2 nodes via HAProxy, PgBouncer",
+                }
+            )
         return {"rows": rows}
 
     def wrk(self, load, scenario, plan, host, concurrency, seconds):
