@@ -63,15 +63,25 @@ def log(msg: str) -> None:
     print(f"[hosts {time.strftime('%H:%M:%S', time.gmtime())}] {msg}", file=sys.stderr, flush=True)
 
 
+def which(name: str) -> str | None:
+    """A program's path, looking in the sbin directories too (a non-login root shell may lack them)."""
+    return shutil.which(name, path=os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin", "/usr/bin"]))
+
+
+def resolved(argv: list[str]) -> list[str]:
+    return [which(argv[0]) or argv[0], *argv[1:]]
+
+
 def missing_capabilities() -> list[str]:
     """What this machine lacks for a cluster run (empty: it can run). Root is needed for `ip netns`."""
-    problems = [f"{path} is missing ({why})" for path, why in TOOLS.items() if not shutil.which(path)]
+    problems = [f"{path} is missing ({why})" for path, why in TOOLS.items() if not which(path)]
     if os.geteuid() != 0:
         problems.append("not root (ip netns needs CAP_SYS_ADMIN)")
     return problems
 
 
 def run(argv: list[str], *, timeout: float = 30.0, check: bool = True, **kw) -> subprocess.CompletedProcess:
+    argv = resolved(argv)
     proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False, **kw)
     if check and proc.returncode != 0:
         raise RuntimeError(f"{' '.join(argv)} -> {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
@@ -107,11 +117,11 @@ class NsProc:
         self.name = name
         self.log_path = log_dir / f"{name}.log"
         self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
-        prefix = ["ip", "netns", "exec", ns]
+        prefix = resolved(["ip", "netns", "exec", ns])
         if user:  # setpriv execs (no fork), so the pid we hold is the server's own
-            prefix += ["setpriv", f"--reuid={user}", f"--regid={user}", "--init-groups", "--"]
+            prefix += resolved(["setpriv", f"--reuid={user}", f"--regid={user}", "--init-groups", "--"])
         self.popen = subprocess.Popen(
-            prefix + argv,
+            prefix + resolved(argv),
             cwd=ROOT,
             env=env,
             stdout=self._log,
@@ -332,7 +342,7 @@ class Cluster:
         for d in (data, sock):
             d.mkdir()
             shutil.chown(d, "postgres", "postgres")
-        priv = ["setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "--"]
+        priv = resolved(["setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "--"])
         run(
             [*priv, str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8"]
             + ["--locale=C.UTF-8", "--no-sync"],
@@ -488,7 +498,7 @@ backend web
         assert self.tmp is not None
         spec = self.tmp / f"drive-{step}.json"
         spec.write_text(json.dumps({"cluster": self.describe(), "params": params}))
-        argv = ["ip", "netns", "exec", self.ns("client"), str(VENV_BIN / "python"), "-m", "bench.hosts_drive"]
+        argv = resolved(["ip", "netns", "exec", self.ns("client"), str(VENV_BIN / "python"), "-m", "bench.hosts_drive"])
         env = {**self.node_env(), "DATABASE_URL": self.describe()["direct_db"]}
         log(f"step {step}")
         proc = subprocess.Popen(

@@ -283,6 +283,7 @@ class Drive:
             cur.execute("SELECT id FROM groupbuy_entryline WHERE id = ANY(%s) ORDER BY id FOR UPDATE", [line_ids])
         close_group_buy.delay(buy.id)
         until(lambda: waiting_on("groupbuy_entryline"), 20, "the close blocked on the entry lines")
+        victim_backends = set(waiting_on("groupbuy_entryline"))
         active = app.control.inspect(timeout=3).active() or {}
         running = [node for node, tasks in active.items() if any(t["name"].endswith("close_group_buy") for t in tasks)]
         by_node = {v: k for k, v in self.cluster["celery_nodes"].items()}
@@ -292,7 +293,12 @@ class Drive:
         killed = time.monotonic()
         log(f"killed worker {victim} while it ran the close")
         # PgBouncer drops the dead client's server connection: its transaction rolls back, the lock goes.
-        until(lambda: not waiting_on("groupbuy_entryline"), 20, "the killed worker's transaction to end")
+        # (The survivor's sweep may be blocked there by then too, once the deadline passed: other backends.)
+        until(
+            lambda: not victim_backends & set(waiting_on("groupbuy_entryline")),
+            20,
+            "the killed worker's transaction to end",
+        )
         mid = {
             "status": GroupBuy.objects.get(pk=buy.id).status,
             "purchase_orders": PurchaseOrder.objects.filter(buy_id=buy.id).count(),
