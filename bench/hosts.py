@@ -101,13 +101,24 @@ def wait_for(what: str, ok: Callable[[], bool], *, timeout: float = START_TIMEOU
     raise RuntimeError(f"timed out after {timeout:.0f}s waiting for {what}")
 
 
-def remove_stale_namespaces() -> None:
-    """Namespaces of an earlier run of ours whose process is gone (killed before it could clean up)."""
+def remove_stale_runs() -> None:
+    """What an earlier run of ours left when it was killed before it could clean up (its pid is in every name
+    and is gone): the processes still inside its namespaces (by pid, from `ip netns pids`), the namespaces,
+    its temp dir."""
     listing = run(["ip", "netns", "list"], check=False).stdout
-    for name in re.findall(rf"^({PREFIX}(\d+)-\S+)", listing, flags=re.M):
-        full, pid = name
-        if not Path(f"/proc/{pid}").exists():
-            run(["ip", "netns", "delete", full], check=False)
+    for full, pid in re.findall(rf"^({PREFIX}(\d+)-\S+)", listing, flags=re.M):
+        if Path(f"/proc/{pid}").exists():
+            continue
+        for left in run(["ip", "netns", "pids", full], check=False).stdout.split():
+            try:
+                os.kill(int(left), signal.SIGKILL)
+            except (ProcessLookupError, ValueError):
+                pass
+        run(["ip", "netns", "delete", full], check=False)
+    for tmp in Path(tempfile.gettempdir()).glob(f"{PREFIX}*-*"):
+        match = re.fullmatch(rf"{PREFIX}(\d+)-\w+", tmp.name)
+        if match and tmp.is_dir() and not Path(f"/proc/{match.group(1)}").exists():
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 class NsProc:
@@ -252,7 +263,7 @@ class Cluster:
         if problems:
             raise RuntimeError("cannot build the hosts: " + "; ".join(problems))
         t0 = time.monotonic()
-        remove_stale_namespaces()
+        remove_stale_runs()
         self.tmp = Path(tempfile.mkdtemp(prefix=f"{self.tag}-"))
         self.tmp.chmod(0o755)  # PostgreSQL and PgBouncer run as `postgres` under it
         self.logs = self.tmp / "logs"
@@ -566,6 +577,8 @@ def main(argv: list[str] | None = None) -> None:
     problems = missing_capabilities()
     if problems:
         raise SystemExit("cannot build the hosts: " + "; ".join(problems))
+    # A TERM (a timeout, Ctrl-C from a wrapper) unwinds through the cluster's __exit__ instead of leaving it.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     print("\n".join(table(bench_rows(args.seconds))))
 
 
