@@ -51,15 +51,20 @@ test: install
 	@$(PY) -m config.check_services
 	@# The browser tests drive Debian's Chromium (Playwright's own browser download cannot work here), with a CJK font;
 	@# tests/test_translations.py extracts the marked strings with GNU gettext (xgettext), as makemessages does.
-	@test -x /usr/bin/chromium -a -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc -a -x /usr/bin/xgettext -a -x /usr/bin/zbarimg || ! command -v apt-get >/dev/null || \
+	@# tests/reliability/test_multihost.py builds hosts in network namespaces from Debian's HAProxy, PgBouncer,
+	@# PostgreSQL 15, Redis and wrk (as root; elsewhere it skips, under CI=true it fails).
+	@test -x /usr/bin/chromium -a -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc -a -x /usr/bin/xgettext -a -x /usr/bin/zbarimg \
+		-a -x /usr/sbin/haproxy -a -x /usr/sbin/pgbouncer -a -x /usr/lib/postgresql/15/bin/postgres -a -x /usr/bin/redis-server -a -x /usr/bin/wrk \
+		|| ! command -v apt-get >/dev/null || \
 		{ $$([ "$$(id -u)" = 0 ] || echo sudo) apt-get update -qq && \
-		$$([ "$$(id -u)" = 0 ] || echo sudo) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei gettext zbar-tools >/dev/null; }
+		$$([ "$$(id -u)" = 0 ] || echo sudo) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei gettext zbar-tools \
+			haproxy pgbouncer postgresql-15 redis-server wrk >/dev/null; }
 	$(PY) -m pytest $(COV_ARGS) $(PYTEST_ARGS)
 
-# While developing: everything except the tests that start real workers, inject faults or drive a browser.
+# While developing: everything except the tests that start real workers, inject faults, drive a browser or build hosts.
 test-fast: install
 	@$(PY) -m config.check_services
-	$(PY) -m pytest -m "not worker and not faults and not browser" $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not worker and not faults and not browser and not multihost" $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

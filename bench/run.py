@@ -77,6 +77,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--no-profile", dest="profile", action="store_false", help="skip the py-spy sign-up profile")
     p.add_argument("--quick", action="store_true", help="smoke run: 3 s scenarios, 3 cap trials, 2 workers")
     p.add_argument("--preload", action="store_true", help="gunicorn --preload (shared app pages)")
+    p.add_argument("--hosts", action="store_true", help="add the multi-host rows (bench/hosts.py; needs root)")
     args = p.parse_args(argv)
     if args.quick:
         args.seconds = min(args.seconds, 3.0)
@@ -441,6 +442,11 @@ class Bench:
         self.memory()
         if self.args.profile:
             self.profile()
+        if self.args.hosts:
+            from bench.hosts import bench_rows
+
+            self.stop_gunicorn()  # its CPU is the cluster's now
+            self.rows += bench_rows(self.args.seconds)
         self.report(workers, time.monotonic() - started)
 
     # --- output -----------------------------------------------------------------------------------
