@@ -10,9 +10,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
+from django.db import connection
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Community, Household, Membership, User
+from accounts.models import Building, Community, Household, Membership, User
+from core import rows
 from core.errors import PermissionRefused
 
 
@@ -85,14 +87,33 @@ def membership_for(user: User | None, community: Community | int) -> Membership 
     community_id = community if isinstance(community, int) else community.pk
     cache: dict[int, Membership | None] = user.__dict__.setdefault("_membership_cache", {})
     if community_id not in cache:
-        cache[community_id] = (
-            # The household and its building are shown with most answers (the 12-301 label); the led
-            # building is not (permission rules use led_building_id), so it is not joined here.
-            Membership.objects.select_related("household__building")
-            .filter(user=user, community_id=community_id, is_active=True)
-            .first()
-        )
+        cache[community_id] = _membership_read(user.pk, community_id)
     return cache[community_id]
+
+
+def _membership_read(user_id: int, community_id: int) -> Membership | None:
+    """The active membership with its household and the household's building (the 12-301 label shown with most
+    answers; the led building is not joined: the rules use led_building_id). One plain SELECT (core.rows): it is
+    read on nearly every request, and the ORM's compiler cost several times the query (docs/PERFORMANCE.md)."""
+    qn = connection.ops.quote_name
+    sql = (
+        f"SELECT {rows.columns(Membership, 'm')}, {rows.columns(Household, 'h')}, {rows.columns(Building, 'b')} "
+        f"FROM {qn(Membership._meta.db_table)} m "
+        f"LEFT JOIN {qn(Household._meta.db_table)} h ON h.{qn('id')} = m.{qn('household_id')} "
+        f"LEFT JOIN {qn(Building._meta.db_table)} b ON b.{qn('id')} = h.{qn('building_id')} "
+        f"WHERE m.{qn('user_id')} = %s AND m.{qn('community_id')} = %s AND m.{qn('is_active')} = %s"
+    )
+    # One row at most: (user, community) is unique (membership_unique_user_community).
+    row = rows.fetch_one(sql, [user_id, community_id, True])
+    if row is None:
+        return None
+    membership = rows.instance(Membership, row)
+    assert isinstance(membership, Membership)
+    household = rows.instance(Household, row, rows.width(Membership))
+    if household is not None:
+        household.building = rows.instance(Building, row, rows.width(Membership) + rows.width(Household))
+    membership.household = household
+    return membership
 
 
 def can(user: User | None, action: Action, community: Community | int) -> bool:

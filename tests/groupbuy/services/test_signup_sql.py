@@ -56,11 +56,13 @@ def test_an_inserted_entry_and_its_lines_read_back_as_written(place, buy):
     fields = [f.attname for f in Entry._meta.concrete_fields]
     assert {f: getattr(stored, f) for f in fields} == {f: getattr(entry, f) for f in fields}
     assert (stored.status, stored.created_at, stored.updated_at) == (EntryStatus.ACTIVE, now, now)
-    assert stored.placed_for_id == member.pk and stored.amount == Decimal("123.45")
+    assert stored.placed_for_id == member.pk
+    assert stored.amount == Decimal("123.45")
     assert sorted((x.pk, x.item_id, x.quantity, x.tolerance, x.allocated) for x in lines) == sorted(
         EntryLine.objects.filter(entry_id=entry.pk).values_list("pk", "item_id", "quantity", "tolerance", "allocated")
     )
-    assert not entry._state.adding and all(not x._state.adding for x in lines)
+    assert not entry._state.adding
+    assert all(not x._state.adding for x in lines)
 
 
 def test_the_item_update_stops_at_the_cap_and_always_takes_back(buy):
@@ -72,3 +74,15 @@ def test_the_item_update_stops_at_the_cap_and_always_takes_back(buy):
     assert signup_sql.item_quantity_add(item_id=item.pk, delta=2)
     assert BuyItem.objects.get(pk=item.pk).total_quantity == 5
     assert not signup_sql.item_quantity_add(item_id=item.pk + 10_000, delta=1)
+
+
+def test_the_buy_read_for_a_sign_up_is_the_orm_read(place, buy):
+    from groupbuy.models import GroupBuy
+    from groupbuy.selectors import buy_get_for_signup
+
+    got = buy_get_for_signup(user=place.resident.user, buy_id=buy.pk)
+    want = GroupBuy.objects.get(pk=buy.pk)
+    assert {f.attname: getattr(got, f.attname) for f in GroupBuy._meta.concrete_fields} == {
+        f.attname: getattr(want, f.attname) for f in GroupBuy._meta.concrete_fields
+    }
+    assert not got._state.adding
