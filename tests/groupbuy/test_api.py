@@ -166,6 +166,27 @@ def test_sign_up_answer_is_the_entry_as_stored(place, api, buy):
     assert answer["lines"] == [{"item_id": main_item(buy).pk, "quantity": 3, "tolerance": 0}]
 
 
+def test_the_quick_sign_up_answer_is_the_serializers_answer(place, buy):
+    """EntryOut.answer (the sign-up's answer without DRF's per-instance set-up) says what EntryOut(...).data says,
+    key for key, for a new entry (lines as written, a note, a price with cents) and for one read back."""
+    from groupbuy.selectors import entry_get_any
+    from groupbuy.serializers import EntryOut
+    from groupbuy.services.signup import signup_create
+
+    extra = BuyItemFactory(buy=buy, offer__unit_price=Decimal("3.35"))
+    entry = signup_create(
+        actor=place.resident.user,
+        buy=buy,
+        household=place.resident.household,
+        quantities={main_item(buy).pk: 1, extra.pk: 3},
+        note="放门口",
+    )
+    assert EntryOut.answer(entry) == EntryOut(entry).data
+    stored = entry_get_any(user=place.resident.user, entry_id=entry.pk)
+    assert EntryOut.answer(stored) == EntryOut(stored).data
+    assert list(EntryOut.answer(stored)) == list(EntryOut().fields)
+
+
 def test_a_repeated_sign_up_after_the_close_still_gets_its_entry(place, api, buy):
     """No idempotency read before the attempt: a phone retrying after the buy closed is answered from the key."""
     client = api(place.resident.user)
