@@ -11,6 +11,7 @@ from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.permissions import membership_from_row, membership_sql
 from core import rows
 from groupbuy import exceptions as err
 from groupbuy.models import (
@@ -113,14 +114,22 @@ def buy_get_shared(*, buy_id: int) -> GroupBuy:
 
 
 def buy_get_for_signup(*, user: User, buy_id: Any) -> GroupBuy:
-    """A buy to sign up to: its own row only (no joins, no pool subquery: the sign-up checks its state and pool
-    on the row it locks). Same refusals as buy_get. A plain SELECT (core.rows): the hot path's compiler cost."""
+    """A buy to sign up to: its row (no community or leader, no pool subquery: the sign-up checks its state and
+    pool on the row it locks) and, in the same plain SELECT (core.rows), the caller's membership in its community,
+    kept for the request as membership_for keeps it: one statement instead of two, and no ORM compiler on the hot
+    path. Same refusals as buy_get."""
     qn = connection.ops.quote_name
-    sql = f"SELECT {rows.columns(GroupBuy, 'b')} FROM {qn(GroupBuy._meta.db_table)} b WHERE b.{qn('id')} = %s"
-    row = rows.fetch_one(sql, [lookup_id(buy_id)])
+    select, joins = membership_sql(f"b.{qn('community_id')}")
+    sql = (
+        f"SELECT {rows.columns(GroupBuy, 'b')}, {select} FROM {qn(GroupBuy._meta.db_table)} b {joins} "
+        f"WHERE b.{qn('id')} = %s"
+    )
+    row = rows.fetch_one(sql, [user.pk, True, lookup_id(buy_id)])
     buy = None if row is None else rows.instance(GroupBuy, row)
-    if not isinstance(buy, GroupBuy):
+    if row is None or not isinstance(buy, GroupBuy):
         raise err.not_found()
+    if user.is_authenticated:
+        membership_from_row(user, buy.community_id, row, rows.width(GroupBuy))
     require_member(user=user, community_id=buy.community_id)
     return buy
 

@@ -86,3 +86,26 @@ def test_the_buy_read_for_a_sign_up_is_the_orm_read(place, buy):
         f.attname: getattr(want, f.attname) for f in GroupBuy._meta.concrete_fields
     }
     assert not got._state.adding
+
+
+def test_the_buy_read_keeps_the_callers_membership_and_refuses_a_non_member(place, buy):
+    from accounts.models import Membership, User
+    from accounts.permissions import membership_for
+    from core.errors import ApplicationError
+    from groupbuy.selectors import buy_get_for_signup
+
+    user = User.objects.get(pk=place.resident.user.pk)
+    buy_get_for_signup(user=user, buy_id=buy.pk)
+    kept = user.__dict__["_membership_cache"][buy.community_id]
+    want = Membership.objects.select_related("household__building").get(user=user, community_id=buy.community_id)
+    assert kept.pk == want.pk
+    assert kept.household.label == want.household.label
+    assert membership_for(user, buy.community_id) is kept  # no second read
+
+    Membership.objects.filter(pk=want.pk).update(is_active=False)
+    with pytest.raises(ApplicationError) as info:
+        buy_get_for_signup(user=User.objects.get(pk=user.pk), buy_id=buy.pk)
+    assert info.value.code == "wrong_community"
+    with pytest.raises(ApplicationError) as missing:
+        buy_get_for_signup(user=user, buy_id=buy.pk + 999)
+    assert missing.value.code == "not_found"
