@@ -20,7 +20,7 @@ from accounts.models import User
 from core import rows
 
 
-def _tokens_with_users(token_key: str) -> list[Any]:
+def tokens_with_users(token_key: str) -> list[Any]:
     """The tokens stored under `token_key` (the clear prefix; the digest decides), each with its user loaded: one
     plain SELECT (core.rows) instead of the ORM's select_related, whose compiler cost more than the query on every
     API call (docs/PERFORMANCE.md)."""
@@ -53,7 +53,7 @@ class TokenAuthentication(auth.TokenAuthentication):
     def authenticate_credentials(self, token: bytes) -> tuple[Any, Any]:
         msg = _("Invalid token.")
         text = token.decode("utf-8")
-        for auth_token in _tokens_with_users(text[: CONSTANTS.TOKEN_KEY_LENGTH]):
+        for auth_token in tokens_with_users(text[: CONSTANTS.TOKEN_KEY_LENGTH]):
             if self._cleanup_token(auth_token):
                 continue
             try:

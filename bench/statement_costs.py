@@ -116,10 +116,40 @@ def main(argv: list[str] | None = None) -> int:
         ),
     ]
     cases += _write_cases(entry, buy)
+    cases += _read_cases(buy, user)
     print("| statement | Python CPU ms per call |\n|---|---|")
     for name, fn in cases:
         print(f"| {name} | {best_ms(fn, args.calls):.2f} |")
     return 0
+
+
+def _read_cases(buy, user) -> list[tuple[str, Callable[[], object]]]:
+    """Session 3: the sign-up's reads through the ORM (before) and as plain SQL (core.rows, after)."""
+    from knox.models import AuthToken
+
+    from accounts.authentication import tokens_with_users
+    from accounts.permissions import membership_for
+    from groupbuy.selectors import buy_get_for_signup
+
+    key = AuthToken.objects.filter(user=user).values_list("token_key", flat=True).first() or ""
+
+    def fresh_membership_read() -> object:
+        user.__dict__.pop("_membership_cache", None)
+        return membership_for(user, buy.community_id)
+
+    def fresh_user_buy_read() -> object:
+        user.__dict__.pop("_membership_cache", None)
+        return buy_get_for_signup(user=user, buy_id=buy.pk)
+
+    return [
+        (
+            "token + user, ORM select_related (before)",
+            lambda: list(AuthToken.objects.filter(token_key=key).select_related("user")),
+        ),
+        ("token + user, plain SQL (after)", lambda: tokens_with_users(key)),
+        ("membership + household + building, plain SQL (after)", fresh_membership_read),
+        ("buy row + membership in one plain SELECT (buy_get_for_signup, after)", fresh_user_buy_read),
+    ]
 
 
 def _write_cases(entry, buy) -> list[tuple[str, Callable[[], object]]]:
