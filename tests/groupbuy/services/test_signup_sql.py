@@ -109,3 +109,20 @@ def test_the_buy_read_keeps_the_callers_membership_and_refuses_a_non_member(plac
     with pytest.raises(ApplicationError) as missing:
         buy_get_for_signup(user=user, buy_id=buy.pk + 999)
     assert missing.value.code == "not_found"
+
+
+def test_lines_are_priced_from_the_buys_own_items_only(place, buy):
+    from core.errors import ApplicationError
+    from groupbuy.services.signup_input import lines_priced
+
+    extra = BuyItemFactory(buy=buy, offer__unit_price=Decimal("3.35"))
+    elsewhere = BuyItemFactory(buy=GroupBuyFactory(community=place.community, leader=place.leader.user))
+    lines = lines_priced(buy, {main_item(buy).pk: 2, extra.pk: 1})
+    assert {pk: (x.quantity, x.unit_price, x.is_main) for pk, x in lines.items()} == {
+        main_item(buy).pk: (2, main_item(buy).unit_price, True),
+        extra.pk: (1, Decimal("3.35"), False),
+    }
+    with pytest.raises(ApplicationError) as info:
+        lines_priced(buy, {main_item(buy).pk: 1, elsewhere.pk: 1})
+    assert info.value.code == "unknown_item"
+    assert lines_priced(buy, {}) == {}
