@@ -6,13 +6,16 @@ of community A have no power in community B.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
+from django.db import connection
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Community, Household, Membership, User
+from accounts.models import Building, Community, Household, Membership, User
+from core import rows
 from core.errors import PermissionRefused
 
 
@@ -85,14 +88,48 @@ def membership_for(user: User | None, community: Community | int) -> Membership 
     community_id = community if isinstance(community, int) else community.pk
     cache: dict[int, Membership | None] = user.__dict__.setdefault("_membership_cache", {})
     if community_id not in cache:
-        cache[community_id] = (
-            # The household and its building are shown with most answers (the 12-301 label); the led
-            # building is not (permission rules use led_building_id), so it is not joined here.
-            Membership.objects.select_related("household__building")
-            .filter(user=user, community_id=community_id, is_active=True)
-            .first()
-        )
+        cache[community_id] = _membership_read(user, community_id)
     return cache[community_id]
+
+
+def membership_sql(community_column: str) -> tuple[str, str]:
+    """(select list, LEFT JOINs) that add to a query the user's active membership in the community whose id is
+    `community_column`, with its household and the household's building (the 12-301 label shown with most answers;
+    not the led building: the rules use led_building_id). The joins take the params [user id, True]; read the
+    columns with `membership_from_row`. One plain SQL text (core.rows) because it is read on nearly every request
+    and the ORM's compiler cost several times the query (docs/PERFORMANCE.md)."""
+    qn = connection.ops.quote_name
+    select = f"{rows.columns(Membership, 'm')}, {rows.columns(Household, 'h')}, {rows.columns(Building, 'hb')}"
+    joins = (
+        f"LEFT JOIN {qn(Membership._meta.db_table)} m ON m.{qn('community_id')} = {community_column} "
+        f"AND m.{qn('user_id')} = %s AND m.{qn('is_active')} = %s "
+        f"LEFT JOIN {qn(Household._meta.db_table)} h ON h.{qn('id')} = m.{qn('household_id')} "
+        f"LEFT JOIN {qn(Building._meta.db_table)} hb ON hb.{qn('id')} = h.{qn('building_id')}"
+    )
+    return select, joins
+
+
+def membership_from_row(user: User, community_id: int, row: Sequence[Any], start: int) -> Membership | None:
+    """The membership `membership_sql` selected, from `row[start:]` (None: not an active member), kept for the
+    request as `membership_for` keeps what it reads. At most one: (user, community) is unique."""
+    membership = rows.instance(Membership, row, start)
+    if isinstance(membership, Membership):
+        household = rows.instance(Household, row, start + rows.width(Membership))
+        if isinstance(household, Household):
+            household.building = rows.instance(Building, row, start + rows.width(Membership) + rows.width(Household))
+        membership.household = household
+    else:
+        membership = None
+    user.__dict__.setdefault("_membership_cache", {})[community_id] = membership
+    return membership
+
+
+def _membership_read(user: User, community_id: int) -> Membership | None:
+    qn = connection.ops.quote_name
+    select, joins = membership_sql(f"c.{qn('id')}")
+    sql = f"SELECT {select} FROM {qn(Community._meta.db_table)} c {joins} WHERE c.{qn('id')} = %s"
+    row = rows.fetch_one(sql, [user.pk, True, community_id])
+    return None if row is None else membership_from_row(user, community_id, row, 0)
 
 
 def can(user: User | None, action: Action, community: Community | int) -> bool:

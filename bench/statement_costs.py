@@ -115,10 +115,96 @@ def main(argv: list[str] | None = None) -> int:
             lambda: ratelimit.hit("costs", "new", limit=10**9, window=60),
         ),
     ]
+    cases += _write_cases(entry, buy)
+    cases += _read_cases(buy, user)
     print("| statement | Python CPU ms per call |\n|---|---|")
     for name, fn in cases:
         print(f"| {name} | {best_ms(fn, args.calls):.2f} |")
     return 0
+
+
+def _read_cases(buy, user) -> list[tuple[str, Callable[[], object]]]:
+    """Session 3: the sign-up's reads through the ORM (before) and as plain SQL (core.rows, after)."""
+    from knox.models import AuthToken
+
+    from accounts.authentication import tokens_with_users
+    from accounts.permissions import membership_for
+    from groupbuy.selectors import buy_get_for_signup
+
+    key = AuthToken.objects.filter(user=user).values_list("token_key", flat=True).first() or ""
+
+    def fresh_membership_read() -> object:
+        user.__dict__.pop("_membership_cache", None)
+        return membership_for(user, buy.community_id)
+
+    def fresh_user_buy_read() -> object:
+        user.__dict__.pop("_membership_cache", None)
+        return buy_get_for_signup(user=user, buy_id=buy.pk)
+
+    return [
+        (
+            "token + user, ORM select_related (before)",
+            lambda: list(AuthToken.objects.filter(token_key=key).select_related("user")),
+        ),
+        ("token + user, plain SQL (after)", lambda: tokens_with_users(key)),
+        ("membership + household + building, plain SQL (after)", fresh_membership_read),
+        ("buy row + membership in one plain SELECT (buy_get_for_signup, after)", fresh_user_buy_read),
+    ]
+
+
+def _write_cases(entry, buy) -> list[tuple[str, Callable[[], object]]]:
+    """Session 3: the sign-up's three writes through the ORM (before) and as plain SQL (signup_sql, after). Each
+    call runs in a savepoint that is rolled back, so nothing stays; both sides pay the same savepoint."""
+    from django.db import transaction
+    from django.db.models import F, Q
+    from django.utils import timezone
+
+    from groupbuy.models import BuyItem, Entry, EntryLine
+    from groupbuy.services import signup_sql
+
+    item_id = entry.lines.values_list("item_id", flat=True).first()
+    seq = 10**8
+
+    def rolled_back(fn: Callable[[], object]) -> Callable[[], object]:
+        def run() -> object:
+            with transaction.atomic():
+                fn()
+                transaction.set_rollback(True)
+            return None
+
+        return run
+
+    fields = {
+        "buy_id": buy.pk,
+        "household_id": entry.household_id,
+        "placed_by_id": entry.placed_by_id,
+        "placed_for_id": None,
+        "display_name": "x",
+        "note": "",
+        "units": 1,
+        "amount": entry.amount,
+        "idempotency_key": "costs",
+        "idempotency_digest": "",
+    }
+
+    def orm_writes() -> None:
+        BuyItem.objects.filter(pk=item_id).filter(Q(cap__isnull=True) | Q(total_quantity__lte=F("cap") - 1)).update(
+            total_quantity=F("total_quantity") + 1
+        )
+        made = Entry.objects.create(seq=seq, **fields)
+        EntryLine.objects.bulk_create([EntryLine(entry=made, item_id=item_id, quantity=1, tolerance=0)])
+
+    def sql_writes() -> None:
+        signup_sql.item_quantity_add(item_id=item_id, delta=1)
+        made = signup_sql.entry_insert(seq=seq, now=timezone.now(), **fields)
+        signup_sql.lines_insert(entry_id=made.pk, lines=[(item_id, 1, 0)])
+
+    Entry.objects.filter(buy_id=buy.pk, household_id=entry.household_id).update(status="withdrawn")
+    return [
+        ("savepoint + rollback alone (in both of the next two)", rolled_back(lambda: None)),
+        ("item UPDATE + entry INSERT + line INSERT, ORM (before)", rolled_back(orm_writes)),
+        ("the same three as plain SQL, signup_sql (after)", rolled_back(sql_writes)),
+    ]
 
 
 if __name__ == "__main__":

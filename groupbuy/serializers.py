@@ -183,16 +183,46 @@ class EntryOut(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
     def get_identity(self, entry: Any) -> str:
-        return public_identity(entry.household.label, entry.display_name)
+        return _entry_identity(entry)
 
     @extend_schema_field(EntryLineOut(many=True))
     def get_lines(self, entry: Any) -> list[dict[str, int]]:
-        # An entry just made carries the lines it wrote (signup_create); otherwise they are read or prefetched.
-        lines = getattr(entry, "written_lines", None)
-        return [
-            {"item_id": line.item_id, "quantity": line.quantity, "tolerance": line.tolerance}
-            for line in (entry.lines.all() if lines is None else lines)
-        ]
+        return _entry_lines(entry)
+
+    @classmethod
+    def answer(cls, entry: Any) -> dict[str, Any]:
+        """`EntryOut(entry).data` without DRF's per-instance set-up (a deep copy of every field, then a pass over
+        them): the sign-up answers with it on every request. The amount and the time are formatted by this
+        class's own fields; tests/groupbuy/test_api.py checks it equals `.data`, key for key."""
+        fields = cls._declared_fields
+        return {
+            "id": int(entry.pk),
+            "buy_id": int(entry.buy_id),
+            "buy_title": str(entry.buy.title),
+            "buy_status": str(entry.buy.status),
+            "seq": int(entry.seq),
+            "status": str(entry.status),
+            "household": str(entry.household.label),
+            "identity": _entry_identity(entry),
+            "units": int(entry.units),
+            "amount": fields["amount"].to_representation(entry.amount),
+            "note": str(entry.note),
+            "lines": _entry_lines(entry),
+            "created_at": fields["created_at"].to_representation(entry.created_at),
+        }
+
+
+def _entry_identity(entry: Any) -> str:
+    return public_identity(entry.household.label, entry.display_name)
+
+
+def _entry_lines(entry: Any) -> list[dict[str, int]]:
+    # An entry just made carries the lines it wrote (signup_create); otherwise they are read or prefetched.
+    lines = getattr(entry, "written_lines", None)
+    return [
+        {"item_id": line.item_id, "quantity": line.quantity, "tolerance": line.tolerance}
+        for line in (entry.lines.all() if lines is None else lines)
+    ]
 
 
 class BuyDetailOut(BuyOut):

@@ -141,7 +141,7 @@ class BuyEntriesApi(APIView):
         )
         if not hasattr(entry, "written_lines"):  # a repeated request: the entry as stored
             entry = selectors.entry_get_any(user=request.user, entry_id=entry.pk)
-        return Response(s.EntryOut(entry).data, status=status.HTTP_201_CREATED)
+        return Response(s.EntryOut.answer(entry), status=status.HTTP_201_CREATED)
 
 
 class EntryDetailApi(APIView):

@@ -74,6 +74,7 @@ from groupbuy.services.signup_input import (
     request_digest,
     tolerances_parse,
 )
+from groupbuy.services.signup_sql import entry_insert, lines_insert
 from groupbuy.services.stock import items_apply_deltas
 from settlement.services.hooks import entry_refund_if_paid
 
@@ -275,24 +276,22 @@ def _create(
         now = timezone.now()
         pool_id, counted = _lock_pool_then_count(buy, now, units, main_units, amount)
         items_apply_deltas(deltas={pk: line.quantity for pk, line in lines.items()})
-        entry = Entry.objects.create(
+        entry = entry_insert(
             buy_id=buy.pk,
-            household=household,
+            household_id=household.pk,
             seq=counted.seq,
-            placed_by=actor,
-            placed_for=placed_for,
+            placed_by_id=actor.pk,
+            placed_for_id=placed_for.pk if placed_for is not None else None,
             display_name=display_name[:60],
             note=note,
             units=units,
             amount=amount,
             idempotency_key=idempotency_key,
             idempotency_digest=idempotency_digest,
+            now=now,
         )
-        entry.written_lines = EntryLine.objects.bulk_create(
-            [
-                EntryLine(entry=entry, item_id=pk, quantity=line.quantity, tolerance=extra.get(pk, 0))
-                for pk, line in sorted(lines.items())
-            ]
+        entry.written_lines = lines_insert(
+            entry_id=entry.pk, lines=[(pk, line.quantity, extra.get(pk, 0)) for pk, line in sorted(lines.items())]
         )
         status_now = counted.status
         if pool_id is not None:  # the pool's total decides, and may form every member buy

@@ -1,15 +1,15 @@
 """Item stock: the one conditional UPDATE that adds to or takes from an item's total, never past its cap.
 
 Shared by sign-ups (groupbuy) and donations (settlement), which draw on the same stock. Low in the services:
-imports only models and error codes, so settlement may import it without an import cycle through sign-up.
+imports only models, error codes and signup_sql (the statement itself, plain SQL), so settlement may import it
+without an import cycle through sign-up.
 """
 
 from __future__ import annotations
 
-from django.db.models import F, Q
-
 from groupbuy import exceptions as err
 from groupbuy.models import BuyItem
+from groupbuy.services.signup_sql import item_quantity_add
 
 
 def items_apply_deltas(*, deltas: dict[int, int]) -> None:
@@ -24,10 +24,7 @@ def items_apply_deltas(*, deltas: dict[int, int]) -> None:
         delta = deltas[item_id]
         if delta == 0:
             continue
-        rows = BuyItem.objects.filter(pk=item_id)
-        if delta > 0:
-            rows = rows.filter(Q(cap__isnull=True) | Q(total_quantity__lte=F("cap") - delta))
-        if rows.update(total_quantity=F("total_quantity") + delta) != 1:
+        if not item_quantity_add(item_id=item_id, delta=delta):
             row = BuyItem.objects.filter(pk=item_id).values_list("cap", "total_quantity").first()
             cap, total = row if row is not None else (None, 0)
             remaining = None if cap is None else max(0, cap - total)

@@ -143,13 +143,13 @@ def test_sign_up_with_an_idempotency_key_twice_makes_one_entry(place, api, buy):
 
 
 def test_sign_up_request_is_a_fixed_number_of_queries(place, api, buy, django_assert_num_queries):
-    """The hot endpoint, whole request with a real token: token, buy, membership, items, then BEGIN, the counters
-    UPDATE ... RETURNING, the item, the entry, its lines, COMMIT (a savepoint pair here); the answer is built from
-    what was written."""
+    """The hot endpoint, whole request with a real token: token + user, the buy with the caller's membership (one
+    SELECT since session 3), items, then BEGIN, the counters UPDATE ... RETURNING, the item, the entry, its lines,
+    COMMIT (a savepoint pair here); the answer is built from what was written."""
     item = main_item(buy)
     client = api()
     client.credentials(HTTP_AUTHORIZATION=f"Token {AuthToken.objects.create(user=place.resident.user)[1]}")
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(9):
         response = client.post(
             entries_url(buy), {"quantities": {str(item.pk): 1}}, format="json", headers={"Idempotency-Key": "pin-1"}
         )
@@ -164,6 +164,27 @@ def test_sign_up_answer_is_the_entry_as_stored(place, api, buy):
     assert answer == stored
     assert answer["buy_status"] == BuyStatus.FORMED  # 3 units reach the MOQ of 3
     assert answer["lines"] == [{"item_id": main_item(buy).pk, "quantity": 3, "tolerance": 0}]
+
+
+def test_the_quick_sign_up_answer_is_the_serializers_answer(place, buy):
+    """EntryOut.answer (the sign-up's answer without DRF's per-instance set-up) says what EntryOut(...).data says,
+    key for key, for a new entry (lines as written, a note, a price with cents) and for one read back."""
+    from groupbuy.selectors import entry_get_any
+    from groupbuy.serializers import EntryOut
+    from groupbuy.services.signup import signup_create
+
+    extra = BuyItemFactory(buy=buy, offer__unit_price=Decimal("3.35"))
+    entry = signup_create(
+        actor=place.resident.user,
+        buy=buy,
+        household=place.resident.household,
+        quantities={main_item(buy).pk: 1, extra.pk: 3},
+        note="放门口",
+    )
+    assert EntryOut.answer(entry) == EntryOut(entry).data
+    stored = entry_get_any(user=place.resident.user, entry_id=entry.pk)
+    assert EntryOut.answer(stored) == EntryOut(stored).data
+    assert list(EntryOut.answer(stored)) == list(EntryOut().fields)
 
 
 def test_a_repeated_sign_up_after_the_close_still_gets_its_entry(place, api, buy):

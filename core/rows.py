@@ -1,0 +1,68 @@
+"""Model instances from one plain-SQL SELECT, for the few hot reads where Django's SQL compiler costs more than the
+query does (the sign-up path: the token and its user, the buy row, the membership with its household).
+
+Why: building a SELECT with `select_related` through the ORM costs ~0.3-0.7 ms of Python per request on this
+stack (docs/PERFORMANCE.md), the statement itself a tenth of that. Here the select list is made once per model
+from its concrete fields (no hand-kept column list) and each value goes through the same converters the ORM
+applies (the backend's and the field's: SQLite's decimals, datetimes and booleans), so an instance made here is
+the instance the ORM would have made, on PostgreSQL and on SQLite (the demo).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from django.db import connection
+from django.db.models import Model
+
+_Converter = tuple[list[Callable[..., Any]], Any]
+_plans: dict[tuple[str, type[Model]], list[tuple[int, _Converter]]] = {}
+
+
+def columns(model: type[Model], alias: str) -> str:
+    """The select list for every concrete column of `model` in field order, qualified by the table `alias`."""
+    qn = connection.ops.quote_name
+    return ", ".join(f"{qn(alias)}.{qn(field.column)}" for field in model._meta.concrete_fields)
+
+
+def _converters(model: type[Model]) -> list[tuple[int, _Converter]]:
+    key = (connection.vendor, model)
+    plan = _plans.get(key)
+    if plan is None:
+        plan = []
+        for i, field in enumerate(model._meta.concrete_fields):
+            col = field.get_col(model._meta.db_table)
+            found = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+            if found:
+                plan.append((i, (found, col)))
+        _plans[key] = plan
+    return plan
+
+
+def instance(model: type[Model], row: Sequence[Any], start: int = 0) -> Model | None:
+    """The `model` instance held in `row[start : start + number of its columns]` (as `columns` selected them);
+    None when its primary key is NULL (the missing side of a LEFT JOIN)."""
+    fields = model._meta.concrete_fields
+    values = list(row[start : start + len(fields)])
+    pk_index = fields.index(model._meta.pk)
+    if values[pk_index] is None:
+        return None
+    for i, (convs, col) in _converters(model):
+        value = values[i]
+        for convert in convs:
+            value = convert(value, col, connection)
+        values[i] = value
+    return model.from_db(connection.alias, None, values)
+
+
+def width(model: type[Model]) -> int:
+    """How many columns `columns(model, ...)` selects."""
+    return len(model._meta.concrete_fields)
+
+
+def fetch_one(sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
+    """The first row of `sql`, or None."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
