@@ -212,7 +212,8 @@ def buy_detail(request: HttpRequest, pk: int) -> HttpResponse:
         asked = request.headers.get("If-None-Match")
         if asked:  # the live refresh (or a browser revalidating): one small read, and no rendering if unchanged
             etag = page_cache.buy_page_etag(request, pk, get_language())
-            if etag is not None and etag in parse_etags(asked):
+            # weak comparison (RFC 9110 13.1.2): gzip turns the ETag sent with a 200 into W/"..."
+            if etag is not None and etag in {tag.removeprefix("W/") for tag in parse_etags(asked)}:
                 return _not_modified(etag)
         buy = selectors.buy_get(user=request.user, buy_id=pk)
         return _detail(request, buy, etag=page_cache.buy_page_etag(request, pk, get_language(), buy=buy))

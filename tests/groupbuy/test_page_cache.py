@@ -235,3 +235,9 @@ def test_a_pooled_buy_has_no_etag(place, buy, web):
     response = web(place.resident.user).get(detail_url(buy))
     assert response.status_code == 200
     assert not response.has_header("ETag")
+
+
+def test_the_gzipped_pages_weak_etag_still_matches(place, buy, web):
+    client = web(place.resident.user)
+    etag = client.get(detail_url(buy))["ETag"]
+    assert client.get(detail_url(buy), HTTP_IF_NONE_MATCH=f"W/{etag}").status_code == 304
