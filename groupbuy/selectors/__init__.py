@@ -29,6 +29,7 @@ from groupbuy.selectors.buys import (
     buy_id_list_led_by,
     buy_list,
     buy_list_led_by,
+    buy_list_versions,
     buy_page_version,
     buy_progress_get,
 )
@@ -147,6 +148,7 @@ __all__ = [
     "buy_id_list_led_by",
     "buy_list",
     "buy_list_led_by",
+    "buy_list_versions",
     "buy_panel_get",
     "pool_progress_apply",
     "buy_progress_get",

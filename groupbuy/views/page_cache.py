@@ -1,5 +1,6 @@
-"""The buy page at the cost of a cache hit (issue 17): its 接龙 list rendered once per buy version and language,
-and the page's ETag, so the live refresh's conditional GET answers 304 without rendering.
+"""The buy page and the buy list at the cost of a cache hit (issue 17): the page's 接龙 list rendered once per buy
+version and language, the page's ETag (so the live refresh's conditional GET answers 304 without rendering), and
+the buy list's cards rendered once per community, listed buys' versions, language and minute.
 
 What is cached is the same for every viewer: the public list (masked names, never a phone: `signup_list`
 without contacts), the share text's list lines and which household holds which number. Everything about the
@@ -32,6 +33,8 @@ logger = logging.getLogger(__name__)
 
 LIST_TTL = 60 * 60  # an old version is never asked for again; this only bounds the memory it holds
 TEMPLATE = "groupbuy/_signup_list.html"
+CARDS_TEMPLATE = "groupbuy/_buy_cards.html"
+CARDS_TTL = 120  # keyed by the minute: older keys are never asked for again
 ETAG_WINDOW = 600  # seconds
 FORMAT = 1  # bump when the cached value's shape or the fragment's template changes
 
@@ -48,9 +51,9 @@ def _cache_get(key: str) -> Any:
         return None
 
 
-def _cache_set(key: str, value: Any) -> None:
+def _cache_set(key: str, value: Any, ttl: int = LIST_TTL) -> None:
     try:
-        cache.set(key, value, LIST_TTL)
+        cache.set(key, value, ttl)
     except Exception:  # noqa: BLE001 - same: the page was rendered, it just is not kept
         logger.warning("page cache unavailable (set)", exc_info=True)
 
@@ -122,3 +125,23 @@ def buy_page_etag(request: HttpRequest, buy_id: int, language: str, buy: GroupBu
     window = int(time.time() // ETAG_WINDOW)
     raw = f"{FORMAT}:{buy_id}:{state['version']}:{state['status']}:{language}:{user.pk}:{left}:{window}"
     return '"' + hashlib.blake2b(raw.encode(), digest_size=12).hexdigest() + '"'
+
+
+def buy_cards(request: HttpRequest, community_id: int, language: str) -> str:
+    """The buy list's cards for `community_id` ("" when no buy is listed), rendered in `language`: from the cache
+    when the same buys at the same versions were rendered this minute (the cards say "closes in 2 hours, 5
+    minutes"), else read (two queries) and rendered here, then kept. One indexed read of (id, version) decides.
+    Precondition: the caller holds the viewer's membership of the community (the cards are the same for all of
+    its members; nothing on them is the viewer's own)."""
+    listed = selectors.buy_list_versions(community_id=community_id)
+    if not listed:
+        return ""
+    digest = hashlib.blake2b(repr(listed).encode(), digest_size=12).hexdigest()
+    key = f"buylist:cards:{FORMAT}:{community_id}:{digest}:{language}:{int(time.time() // 60)}"
+    html = _cache_get(key)
+    if html is not None:
+        return html
+    buys = selectors.buy_list(user=request.user, community_id=community_id)
+    html = str(render_to_string(CARDS_TEMPLATE, {"buys": buys}))
+    _cache_set(key, html, CARDS_TTL)
+    return html

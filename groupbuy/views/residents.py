@@ -61,7 +61,7 @@ def buy_list(request: HttpRequest) -> HttpResponse:
     context = {
         "membership": membership,
         "memberships": memberships,
-        "buys": selectors.buy_list(user=request.user, community_id=membership.community_id),
+        "cards": mark_safe(page_cache.buy_cards(request, membership.community_id, get_language())),  # escaped
         "led_buys": selectors.buy_list_led_by(user=request.user, community_id=membership.community_id)
         if Action.OPEN_BUY in actions
         else [],

@@ -241,3 +241,60 @@ def test_the_gzipped_pages_weak_etag_still_matches(place, buy, web):
     client = web(place.resident.user)
     etag = client.get(detail_url(buy))["ETag"]
     assert client.get(detail_url(buy), HTTP_IF_NONE_MATCH=f"W/{etag}").status_code == 304
+
+
+# --- the buy list's cards ------------------------------------------------------------------------------------
+
+
+def list_text(client, **params):
+    return client.get(reverse("groupbuy:buy_list"), params).content.decode()
+
+
+def test_the_buy_lists_cards_are_read_once_per_change(place, buy, web, django_assert_max_num_queries):
+    client = web(place.resident.user)
+    with CaptureQueriesContext(connection) as first:
+        list_text(client)
+    with CaptureQueriesContext(connection) as second:
+        text = list_text(client)
+    assert buy.title in text
+    reads_items = [q for q in first.captured_queries if 'FROM "groupbuy_buyitem"' in q["sql"]]
+    assert reads_items, "the first view reads the buys and their items"
+    assert not [q for q in second.captured_queries if 'FROM "groupbuy_buyitem"' in q["sql"]]
+    assert len(second.captured_queries) == len(first.captured_queries) - 2  # the buys, their items
+    with django_assert_max_num_queries(7):
+        list_text(client)
+
+
+def test_the_buy_list_shows_a_sign_up_and_a_new_buy_at_once(place, buy, web):
+    client = web(place.resident.user)
+    assert "0 households" in list_text(client)
+    signup(buy, place.neighbour, 1)
+    assert "1 household" in list_text(client)
+    GroupBuyFactory(community=place.community, leader=place.leader.user, title="新开的团")
+    assert "新开的团" in list_text(client)
+
+
+def test_the_buy_lists_cards_carry_no_viewer_privilege(place, buy, web, client):
+    leader_list = web(place.leader.user).get(reverse("groupbuy:buy_list")).content.decode()
+    assert "Buys you lead" in leader_list
+    client.force_login(place.resident.user)
+    resident_list = list_text(client)  # the cached cards
+    assert buy.title in resident_list
+    assert "Buys you lead" not in resident_list
+
+
+def test_each_language_gets_its_own_cards(place, buy, web, client):
+    assert "0 households" in list_text(web(place.resident.user))
+    client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    assert "0 households" not in list_text(client)
+
+
+def test_with_the_cache_down_the_buy_list_still_renders(place, buy, web, settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+    assert buy.title in list_text(web(place.resident.user))
