@@ -107,9 +107,8 @@ def buy_get(*, user: User, buy_id: Any, with_items: bool = True) -> GroupBuy:
 def buy_page_version(*, buy_id: Any) -> dict[str, Any] | None:
     """What the buy page's ETag is made of, in one primary-key read (no joins, no check of who asks: the caller
     answers only 304 or goes on to `buy_get`, which checks). None when there is no such buy."""
-    return (
-        GroupBuy.objects.filter(pk=lookup_id(buy_id)).values("version", "status", "deadline", "current_pool_id").first()
-    )
+    row = GroupBuy.objects.filter(pk=lookup_id(buy_id)).values("version", "status", "deadline", "current_pool_id")
+    return dict(found) if (found := row.first()) is not None else None
 
 
 def buy_get_shared(*, buy_id: int) -> GroupBuy:
