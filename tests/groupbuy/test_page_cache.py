@@ -21,6 +21,7 @@ from groupbuy.models import GroupBuy
 from groupbuy.services.buys import group_buy_cancel
 from groupbuy.services.catalog import offer_update
 from groupbuy.services.pools import pool_create
+from groupbuy.services.share import share_link_reset
 from groupbuy.services.signup import signup_change, signup_create, signup_withdraw
 from settlement.services.donations import donation_add
 
@@ -94,13 +95,17 @@ def _donate(place, buy):
     donation_add(actor=place.resident.user, buy=buy, item_id=main_item(buy).pk, quantity=1)
 
 
+def _share_link_reset(place, buy):
+    share_link_reset(actor=place.leader.user, buy=buy)
+
+
 def _offer_title(place, buy):
     offer_update(actor=place.leader.user, offer=main_item(buy).offer, title="新的标题")
 
 
 @pytest.mark.parametrize(
     "write",
-    [_signup, _change, _withdraw, _proxy, _forms, _cancel, _pool, _donate, _offer_title],
+    [_signup, _change, _withdraw, _proxy, _forms, _cancel, _pool, _donate, _offer_title, _share_link_reset],
     ids=lambda f: f.__name__.strip("_"),
 )
 def test_each_write_the_buy_page_shows_moves_the_version(place, buy, write):
