@@ -6,7 +6,7 @@ DRF, the view, the services) with the production settings `make bench` uses, on 
 figures are CPU per request in this process (web side only) and the statements each request sends —
 the two numbers the sign-up work is steered by (docs/PERFORMANCE.md).
 
-Usage: .venv/bin/python bench/profile_signup.py [--requests 400] [--path signup|page|list] [--cprofile]
+Usage: .venv/bin/python bench/profile_signup.py [--requests 400] [--path signup|page|page-304|list] [--cprofile]
        [--entries N]  (page: how many households are on the buy's list; `make bench` uses 500)
 """
 
@@ -63,7 +63,7 @@ def _environ(method: str, path: str, headers: dict[str, str], body: bytes) -> di
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--requests", type=int, default=400)
-    p.add_argument("--path", choices=("signup", "page", "list"), default="signup")
+    p.add_argument("--path", choices=("signup", "page", "page-304", "list"), default="signup")
     p.add_argument("--cprofile", action="store_true", help="print the top functions by cumulative time")
     p.add_argument("--sql", action="store_true", help="print the statements of one request")
     p.add_argument("--entries", type=int, default=10, help="page: entries on the buy's list (make bench: 500)")
@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     world = data.build_world(residents=n + max(entries, 10))
     data.make_sessions(world, 20)
     buy = data.make_buys(world, 1, title="profile", moq=100_000)[0]
-    if args.path == "page":
+    if args.path in ("page", "page-304"):
         data.fill_entries(world, buy, world.residents[n : n + entries])
     app = get_wsgi_application()
 
@@ -105,18 +105,25 @@ def main(argv: list[str] | None = None) -> int:
             body = json.dumps({"quantities": {str(buy.item_id): 1}}).encode()
             headers = {"Authorization": f"Token {r.token}", "Idempotency-Key": uuid.uuid4().hex}
             return _environ("POST", f"/api/buys/{buy.id}/entries/", headers, body)
-        cookie = {"Cookie": f"sessionid={world.sessions[i % len(world.sessions)]}"}
-        return _environ("GET", "/buys/" if args.path == "list" else f"/buys/{buy.id}/", cookie, b"")
+        session = world.sessions[i % len(world.sessions)]
+        headers = {"Cookie": f"sessionid={session}"}
+        if args.path == "page-304" and session in etags:  # the live refresh: asks with its last ETag
+            headers["If-None-Match"] = etags[session]
+        return _environ("GET", "/buys/" if args.path == "list" else f"/buys/{buy.id}/", headers, b"")
 
     statuses: dict[str, int] = {}
+    etags: dict[str, str] = {}
 
     def call(i: int) -> None:
         captured: list = []
-        body = app(request(i), lambda status, headers, exc_info=None: captured.append(status))
+        body = app(request(i), lambda status, headers, exc_info=None: captured.append((status, dict(headers))))
         b"".join(body)
         if hasattr(body, "close"):
             body.close()
-        statuses[captured[0]] = statuses.get(captured[0], 0) + 1
+        status, headers = captured[0]
+        statuses[status] = statuses.get(status, 0) + 1
+        if "ETag" in headers:
+            etags[world.sessions[i % len(world.sessions)]] = headers["ETag"]
 
     warm = min(20, n // 4)
     for i in range(warm):

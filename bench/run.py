@@ -276,6 +276,30 @@ class Bench:
             res = self.wrk(name, plan, 32)
             problems = [] if res.ok == res.requests else [f"{res.requests - res.ok} non-2xx: {res.statuses}"]
             self.rows.append(Row(res, rate=res.ok_per_s, floor=floor.ok_per_s, invariants=problems))
+        self.live_refresh(floor)
+
+    def live_refresh(self, floor: Result) -> None:
+        """The buy page's live refresh (static/js/live.js): each session asks with If-None-Match and the ETag its
+        own last view was given, as a phone does every 30 s; unchanged, the answer is 304 without rendering."""
+        from bench import endpoints
+        from bench.load import Request
+
+        path = endpoints.buy_page_path(self.page_buy)
+        requests = []
+        for session in self.world.sessions:
+            conn = http.client.HTTPConnection(HOST, self.port, timeout=10)
+            conn.request("GET", path, headers={"Cookie": f"sessionid={session}"})
+            resp = conn.getresponse()
+            resp.read()
+            etag = resp.getheader("ETag") or ""
+            conn.close()
+            requests.append(Request("GET", path, {"Cookie": f"sessionid={session}", "If-None-Match": etag}, ""))
+        name = "page: live refresh (304)"
+        res = self.wrk(name, write_plan(re.sub(r"\W+", "-", name), requests), 32)
+        not_modified = int(res.statuses.get("304", 0))
+        problems = [] if not_modified == res.requests else [f"{res.requests - not_modified} not 304: {res.statuses}"]
+        rate = not_modified / res.seconds if res.seconds else 0.0
+        self.rows.append(Row(res, rate=rate, floor=floor.ok_per_s, invariants=problems))
 
     # --- one-off measurements ---------------------------------------------------------------------
 

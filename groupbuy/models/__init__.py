@@ -17,6 +17,7 @@ from groupbuy.models.buys import (
     GroupBuy,
     MoqKind,
     moq_reached_q,
+    version_next,
 )
 from groupbuy.models.catalog import Offer, OfferPhoto, PhotoStatus, Supplier
 from groupbuy.models.common import MONEY, max_length_of
@@ -33,6 +34,7 @@ from groupbuy.models.pools import (
 from groupbuy.models.share import ShareLink
 
 __all__ = [
+    "version_next",
     "MONEY",
     "max_length_of",
     "Offer",

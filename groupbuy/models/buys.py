@@ -62,6 +62,12 @@ class AllocationRule(models.TextChoices):
     FAIR_SHARE = "fair_share", _("fair share")
 
 
+def version_next() -> Any:
+    """The expression that moves `GroupBuy.version`: pass it in the UPDATE that changes what a buy's pages show
+    (`.update(..., version=version_next())`), so the change and the new version commit together."""
+    return F("version") + 1
+
+
 class GroupBuy(models.Model):
     community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="group_buys")
     leader = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="led_buys")
@@ -95,6 +101,9 @@ class GroupBuy(models.Model):
     current_pool = models.ForeignKey(
         "Pool", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
     )
+    # Moves with every write that changes what the buy's pages show (list, counters, status, items, pool), in the
+    # same UPDATE as the write (`version_next()`): the rendered 接龙 list is cached and the page's ETag made under it.
+    version = models.BigIntegerField(default=0, editable=False)
 
     created_at = models.DateTimeField(auto_now_add=True)
     opened_at = models.DateTimeField(null=True, blank=True)

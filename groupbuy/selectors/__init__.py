@@ -29,6 +29,8 @@ from groupbuy.selectors.buys import (
     buy_id_list_led_by,
     buy_list,
     buy_list_led_by,
+    buy_list_versions,
+    buy_page_version,
     buy_progress_get,
 )
 from groupbuy.selectors.catalog import (
@@ -142,9 +144,11 @@ __all__ = [
     "buy_get",
     "buy_get_for_signup",
     "buy_get_shared",
+    "buy_page_version",
     "buy_id_list_led_by",
     "buy_list",
     "buy_list_led_by",
+    "buy_list_versions",
     "buy_panel_get",
     "pool_progress_apply",
     "buy_progress_get",

@@ -72,6 +72,14 @@ def buy_list(*, user: User, community_id: int, states: tuple[str, ...] = LISTED_
     return buys
 
 
+def buy_list_versions(*, community_id: int, states: tuple[str, ...] = LISTED_STATES) -> list[tuple[int, int]]:
+    """(id, version) of the buys `buy_list` shows, in its order: one indexed read, no joins. What the buy list's
+    cached cards are keyed by — every write that changes a card moves its buy's version (`version_next`), and a
+    buy entering or leaving the list changes the ids. Precondition: the caller checked membership."""
+    rows = GroupBuy.objects.filter(community_id=community_id, status__in=list(states)).order_by("deadline", "id")
+    return list(rows.values_list("id", "version")[:MAX_LIST_BUYS])
+
+
 def buy_list_led_by(*, user: User, community_id: int) -> QuerySet[GroupBuy]:
     return GroupBuy.objects.filter(community_id=community_id, leader=user).order_by("-created_at", "-id")[:50]
 
@@ -97,6 +105,13 @@ def buy_get(*, user: User, buy_id: Any, with_items: bool = True) -> GroupBuy:
     if with_items:
         buy_display_get(buy)
     return buy
+
+
+def buy_page_version(*, buy_id: Any) -> dict[str, Any] | None:
+    """What the buy page's ETag is made of, in one primary-key read (no joins, no check of who asks: the caller
+    answers only 304 or goes on to `buy_get`, which checks). None when there is no such buy."""
+    row = GroupBuy.objects.filter(pk=lookup_id(buy_id)).values("version", "status", "deadline", "current_pool_id")
+    return dict(found) if (found := row.first()) is not None else None
 
 
 def buy_get_shared(*, buy_id: int) -> GroupBuy:

@@ -116,9 +116,12 @@ def share_list_lines(rows: Sequence[Any], items: Sequence[Any]) -> list[str]:
     return lines
 
 
-def share_text_get(*, buy: GroupBuy, rows: Sequence[Any], link: str, language: str) -> str:
+def share_text_get(
+    *, buy: GroupBuy, rows: Sequence[Any] = (), link: str, language: str, list_lines: Sequence[str] | None = None
+) -> str:
     """The ready-to-paste 接龙 message in `language`. `buy` comes from `buy_get` (items, progress loaded) and
-    `rows` from `signup_list(buy=buy)` (public rows): no query is made here. `link` is the buy's address; a
+    `rows` from `signup_list(buy=buy)` (public rows) — or `list_lines`, what `share_list_lines` made of them
+    (the buy page keeps those in its cache): no query is made here. `link` is the buy's address; a
     tokenised short link (issue 15, item 2) will be passed in its place."""
     items = buy.item_list
     with translation.override(language):
@@ -133,7 +136,7 @@ def share_text_get(*, buy: GroupBuy, rows: Sequence[Any], link: str, language: s
         lines.append(gettext("Pickup: %(place)s") % {"place": place})
         lines.append(gettext("Join here: %(link)s") % {"link": link})
         lines.append("")
-        entries = share_list_lines(rows, items)
+        entries = list(list_lines) if list_lines is not None else share_list_lines(rows, items)
         lines.extend(entries or [gettext("Nobody yet. Be the first!")])
     return "\n".join(lines)
 

@@ -26,6 +26,7 @@ from core.parsing import parse_int
 from core.uploads import accept_image_upload, delete_private, reencode_settle, reencode_stored
 from groupbuy import exceptions as err
 from groupbuy.models import Offer, OfferPhoto, PhotoStatus, Supplier, max_length_of
+from groupbuy.services.transitions import buys_touch
 
 logger = logging.getLogger(__name__)
 
@@ -176,7 +177,9 @@ def offer_update(*, actor: User, offer: Offer, **fields: Any) -> Offer:
     _require_manager(actor, offer.supplier.community_id)
     cleaned = _clean_offer(fields)
     if cleaned:
-        Offer.objects.filter(pk=offer.pk).update(**cleaned)
+        with transaction.atomic():
+            Offer.objects.filter(pk=offer.pk).update(**cleaned)
+            buys_touch(offer_id=offer.pk)  # the buy pages show its title, unit and description
         offer.refresh_from_db()
     return offer
 
@@ -212,6 +215,8 @@ def offer_photo_process(*, photo_id: int) -> bool:
     else:
         done = still_pending.update(status=PhotoStatus.READY, image=result.image, thumbnail=result.thumbnail, source="")
     reencode_settle(result, source=source, swapped=bool(done))  # the loser's files go
+    if done and not result.error_code:
+        buys_touch(offer_id=photo.offer_id)  # the buy pages show it
     return bool(done) and not result.error_code
 
 

@@ -14,7 +14,17 @@ from django.utils import timezone
 
 from core.enqueue import enqueue_task_on_commit
 from groupbuy import exceptions as err
-from groupbuy.models import BuyStatus, GroupBuy, MoqKind, Pool, PoolMember, PoolMemberStatus, PoolStatus, moq_reached_q
+from groupbuy.models import (
+    BuyStatus,
+    GroupBuy,
+    MoqKind,
+    Pool,
+    PoolMember,
+    PoolMemberStatus,
+    PoolStatus,
+    moq_reached_q,
+    version_next,
+)
 from groupbuy.services.locks import buys_lock
 
 NOTIFY_FORMED_TASK = "groupbuy.tasks.notify_buy_formed"
@@ -25,7 +35,7 @@ def buy_form_if_reached(buy: GroupBuy) -> bool:
     """Compare-and-swap open -> formed when the DB counters reach the MOQ. Caller holds the buy row lock."""
     formed = (
         GroupBuy.objects.filter(moq_reached_q(), pk=buy.pk, status=BuyStatus.OPEN).update(
-            status=BuyStatus.FORMED, formed_at=timezone.now()
+            status=BuyStatus.FORMED, formed_at=timezone.now(), version=version_next()
         )
         == 1
     )
@@ -40,7 +50,7 @@ def buy_unform_if_below(buy: GroupBuy, now: Any) -> bool:
     """A formed buy that fell below the MOQ before its deadline is open again. Caller holds the lock."""
     return (
         GroupBuy.objects.filter(~moq_reached_q(), pk=buy.pk, status=BuyStatus.FORMED, deadline__gt=now).update(
-            status=BuyStatus.OPEN, formed_at=None
+            status=BuyStatus.OPEN, formed_at=None, version=version_next()
         )
         == 1
     )
@@ -77,7 +87,9 @@ def pool_form_if_reached(*, pool_id: int) -> bool:
     for buy_id, status, close_when_formed in locked:
         if status != BuyStatus.OPEN:
             continue
-        GroupBuy.objects.filter(pk=buy_id, status=BuyStatus.OPEN).update(status=BuyStatus.FORMED, formed_at=now)
+        GroupBuy.objects.filter(pk=buy_id, status=BuyStatus.OPEN).update(
+            status=BuyStatus.FORMED, formed_at=now, version=version_next()
+        )
         enqueue_task_on_commit(NOTIFY_FORMED_TASK, buy_id)
         if close_when_formed:
             enqueue_task_on_commit(CLOSE_TASK, buy_id)

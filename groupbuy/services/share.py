@@ -15,6 +15,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.permissions import require_buy_leader
 from groupbuy.models import GroupBuy, ShareLink
+from groupbuy.services.transitions import buys_touch
 
 TOKEN_BYTES = 18  # 144 random bits, 24 URL-safe characters
 
@@ -46,6 +47,7 @@ def share_link_reset(*, actor: User, buy: GroupBuy) -> ShareLink:
     require_buy_leader(actor, buy)
     with transaction.atomic():
         ShareLink.objects.filter(buy_id=buy.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        buys_touch(buy_id=buy.pk)  # the page's share text carries the link: no 304 may keep the old one
         return _insert_live(buy_id=buy.pk, actor=actor)
 
 

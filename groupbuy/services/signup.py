@@ -53,6 +53,7 @@ from groupbuy.models import (
     GroupBuy,
     MoqKind,
     max_length_of,
+    version_next,
 )
 from groupbuy.services.forming import buy_form_if_reached, buy_unform_if_below, pool_apply_delta, pool_form_if_reached
 from groupbuy.services.locks import (
@@ -214,6 +215,7 @@ def _count_new_entry(buy: GroupBuy, pool_id: int | None, now: Any, units: int, m
     pool_match = f"{qn('current_pool_id')} IS NULL" if pool_id is None else f"{qn('current_pool_id')} = %s"
     sql = (
         f"UPDATE {qn(GroupBuy._meta.db_table)} SET last_seq = last_seq + 1, entry_count = entry_count + 1, "
+        "version = version + 1, "
         "total_units = total_units + %s, main_units = main_units + %s, total_amount = total_amount + %s "
         f"WHERE id = %s AND status IN ({', '.join(['%s'] * len(SIGNUP_STATES))}) AND deadline > %s AND {pool_match} "
         "RETURNING last_seq, status, CASE WHEN moq_kind = %s THEN main_units >= moq ELSE total_amount >= moq END"
@@ -349,6 +351,7 @@ def _change(buy: GroupBuy, entry: Entry, lines: dict[int, Line], extra: dict[int
             total_units=F("total_units") + (units - locked.units),
             main_units=F("main_units") + (main_units - old_main),
             total_amount=F("total_amount") + (amount - locked.amount),
+            version=version_next(),
         )
         items_apply_deltas(deltas=deltas)
         for pk, q in final.items():
@@ -386,6 +389,7 @@ def _withdraw(buy: GroupBuy, entry: Entry) -> None:
             total_units=F("total_units") - locked.units,
             main_units=F("main_units") - main_units,
             total_amount=F("total_amount") - locked.amount,
+            version=version_next(),
         )
         items_apply_deltas(deltas={line.item_id: -line.quantity for line in current})
         Entry.objects.filter(pk=locked.pk).update(status=EntryStatus.WITHDRAWN, updated_at=now)

@@ -8,8 +8,10 @@ import uuid
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import redirect, render, resolve_url
+from django.utils.http import parse_etags
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -39,6 +41,7 @@ from groupbuy.models import Entry, GroupBuy
 from groupbuy.services import share as share_services
 from groupbuy.services import signup as signup_services
 from groupbuy.services.signup_input import LineBounds, line_bounds
+from groupbuy.views import page_cache
 
 
 def _new_key() -> str:
@@ -58,7 +61,7 @@ def buy_list(request: HttpRequest) -> HttpResponse:
     context = {
         "membership": membership,
         "memberships": memberships,
-        "buys": selectors.buy_list(user=request.user, community_id=membership.community_id),
+        "cards": mark_safe(page_cache.buy_cards(request, membership.community_id, get_language())),  # escaped
         "led_buys": selectors.buy_list_led_by(user=request.user, community_id=membership.community_id)
         if Action.OPEN_BUY in actions
         else [],
@@ -135,8 +138,8 @@ def _signup_state(
 ) -> dict[str, Any]:
     """The buy page's list and the viewer's place in it: rows, own entry, may join, the forms, the refusal."""
     membership = selectors.require_member(user=request.user, community_id=buy.community_id)
-    rows = selectors.signup_list(buy=buy)
-    my_entry = selectors.entry_get_live(buy=buy, household_id=membership.household_id, rows=rows)
+    listed = page_cache.signup_list_part(buy, get_language())
+    my_entry = page_cache.own_entry(listed, membership.household_id)
     can_join = membership.household_id is not None and Action.SIGN_UP in allowed_actions(request.user, buy.community_id)
     forms = _detail_forms(
         request,
@@ -147,15 +150,15 @@ def _signup_state(
         change_form=change_form,
         action_error=action_error,
     )
-    return {"rows": rows, "my_entry": my_entry, "can_join": can_join, **forms}
+    return {"listed": listed, "my_entry": my_entry, "can_join": can_join, **forms}
 
 
-def _share_text(request: HttpRequest, buy: GroupBuy, rows: list[Any]) -> str | None:
-    """The 复制接龙 text for whoever may share this buy (None for the others), from the page's own list rows."""
+def _share_text(request: HttpRequest, buy: GroupBuy, list_lines: list[str]) -> str | None:
+    """The 复制接龙 text for whoever may share this buy (None for the others), from the page's own list lines."""
     if not selectors.share_allowed(user=request.user, buy=buy):
         return None
     link = share_services.share_link_for(buy, request)
-    return selectors.share_text_get(buy=buy, rows=rows, link=link, language=get_language())
+    return selectors.share_text_get(buy=buy, list_lines=list_lines, link=link, language=get_language())
 
 
 def _detail(
@@ -166,13 +169,17 @@ def _detail(
     change_form: QuantitiesForm | None = None,
     action_error: ApplicationError | None = None,
     status: int = 200,
+    etag: str | None = None,
 ) -> HttpResponse:
     state = _signup_state(request, buy, join_form=join_form, change_form=change_form, action_error=action_error)
     panel = selectors.buy_panel_get(buy=buy)  # pool progress (the page's one progress when pooled), next-box fill
+    listed = state["listed"]
     context = {
         "buy": buy,
         **state,
-        "share_text": _share_text(request, buy, state["rows"]),
+        "signup_list_html": mark_safe(listed["html"]),  # rendered from escaped values (page_cache, jl_list)
+        "etag": etag,
+        "share_text": _share_text(request, buy, listed["share_lines"]),
         "meta_description": selectors.share_description_get(buy=buy),
         "can_proxy": bool(proxy_scope(request.user, buy)),
         "is_leader": is_buy_leader(request.user, buy),
@@ -180,7 +187,16 @@ def _detail(
         "idempotency_key": _new_key(),
         "panel": panel,
     }
-    return render(request, "groupbuy/buy_detail.html", context, status=status)
+    response = render(request, "groupbuy/buy_detail.html", context, status=status)
+    if etag is not None:
+        response["ETag"] = etag
+    return response
+
+
+def _not_modified(etag: str) -> HttpResponse:
+    response = HttpResponseNotModified()
+    response["ETag"] = etag
+    return response
 
 
 def _buy_url(buy: GroupBuy, anchor: str) -> str:
@@ -192,9 +208,16 @@ def _buy_url(buy: GroupBuy, anchor: str) -> str:
 def buy_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The buy page. Its forms post here (`action` join / change / withdraw): a refusal is shown in place, next
     to the control, with its status, at an address a reload or a language switch can GET again."""
-    buy = selectors.buy_get(user=request.user, buy_id=pk)
     if request.method == "GET":
-        return _detail(request, buy)
+        asked = request.headers.get("If-None-Match")
+        if asked:  # the live refresh (or a browser revalidating): one small read, and no rendering if unchanged
+            etag = page_cache.buy_page_etag(request, pk, get_language())
+            # weak comparison (RFC 9110 13.1.2): gzip turns the ETag sent with a 200 into W/"..."
+            if etag is not None and etag in {tag.removeprefix("W/") for tag in parse_etags(asked)}:
+                return _not_modified(etag)
+        buy = selectors.buy_get(user=request.user, buy_id=pk)
+        return _detail(request, buy, etag=page_cache.buy_page_etag(request, pk, get_language(), buy=buy))
+    buy = selectors.buy_get(user=request.user, buy_id=pk)
     action = request.POST.get("action")
     if action == "join":
         return _join(request, buy)

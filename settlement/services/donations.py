@@ -14,6 +14,7 @@ from accounts.permissions import Action, is_buy_leader, membership_for, require
 from groupbuy.models import BuyItem, GroupBuy
 from groupbuy.services.locks import buy_lock_taking_signups
 from groupbuy.services.stock import items_apply_deltas
+from groupbuy.services.transitions import buys_touch
 from settlement import exceptions as errors
 from settlement.models import (
     Donation,
@@ -81,6 +82,7 @@ def donation_add(*, actor: User, buy: GroupBuy, item_id: Any, quantity: Any, rec
         if given + qty > limit:
             raise errors.over_donation_limit(limit=limit, given=given)
         items_apply_deltas(deltas={item.pk: qty})
+        buys_touch(buy_id=buy.pk)  # the page shows the stock taken
         donation = Donation.objects.create(
             buy=buy, item=item, quantity=qty, amount=money(item.unit_price * qty), donor=actor, recipient=recipient
         )
@@ -112,6 +114,7 @@ def donation_withdraw(*, actor: User, donation: Donation) -> None:
             raise errors.donation_paid()
         Donation.objects.filter(pk=donation.pk).delete()
         items_apply_deltas(deltas={item_id: -qty})
+        buys_touch(buy_id=buy.pk)
 
 
 def donation_assign(*, actor: User, donation: Donation, recipient_id: Any) -> Donation:

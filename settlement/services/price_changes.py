@@ -19,8 +19,9 @@ from django.utils import timezone
 
 from accounts.models import User
 from compliance.services.filings import filing_goods_changed
-from groupbuy.models import BuyItem, BuyKind, Entry, EntryLine, EntryStatus, GroupBuy, Offer
+from groupbuy.models import BuyItem, BuyKind, Entry, EntryLine, EntryStatus, GroupBuy, Offer, version_next
 from groupbuy.services.dates import is_future_instant
+from groupbuy.services.transitions import buys_touch
 from settlement import exceptions as errors
 from settlement.models import (
     Adjustment,
@@ -181,12 +182,16 @@ def _apply(
         )
     if choice == ResponseChoice.ACCEPT:
         Entry.objects.filter(pk=entry.pk).update(amount=F("amount") + delta)
-        GroupBuy.objects.filter(pk=entry.buy_id).update(total_amount=F("total_amount") + delta)
+        GroupBuy.objects.filter(pk=entry.buy_id).update(total_amount=F("total_amount") + delta, version=version_next())
     else:
         line.delete()
         remaining = EntryLine.objects.filter(entry_id=entry.pk).exists()
         entry_fields: dict[str, Any] = {"units": F("units") - qty, "amount": F("amount") + delta}
-        buy_fields: dict[str, Any] = {"total_units": F("total_units") - qty, "total_amount": F("total_amount") + delta}
+        buy_fields: dict[str, Any] = {
+            "total_units": F("total_units") - qty,
+            "total_amount": F("total_amount") + delta,
+            "version": version_next(),
+        }
         if item.is_main and hasattr(GroupBuy, "main_units"):
             buy_fields["main_units"] = F("main_units") - qty
         if not remaining:
@@ -230,6 +235,7 @@ def _resolve_locked(change: PriceChange) -> None:
     if change.new_offer_id:
         fields["offer_id"] = change.new_offer_id
     BuyItem.objects.filter(pk=change.item_id).update(**fields)
+    buys_touch(buy_id=change.buy_id)
     PriceChange.objects.filter(pk=change.pk, status=ChangeStatus.OPEN).update(
         status=ChangeStatus.RESOLVED, resolved_at=timezone.now()
     )
