@@ -92,7 +92,9 @@ def db_exists(name: str) -> bool:
 
 
 def drop_db(name: str) -> None:
-    _admin("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [name])
+    _admin(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [name]
+    )
     _admin(f'DROP DATABASE IF EXISTS "{name}"')
 
 
@@ -149,27 +151,8 @@ def generate(scale: Scale, dbname: str = TEMPLATE_DB) -> dict:
     log(f"city: {dbname} migrated; generating {scale}")
     conn = _connect(dbname)
     conn.autocommit = True
-    steps: dict[str, float] = {}
     with conn.cursor() as cur:
-        cur.execute("SET session_replication_role = replica")  # no FK triggers: the ids are made here
-        cur.execute("SET maintenance_work_mem = '512MB'")
-        cur.execute("SET synchronous_commit = off")
-        dropped = _drop_secondary_indexes(cur)
-        for name, sql in _load_sql(scale):
-            t = time.monotonic()
-            cur.execute(sql)
-            steps[name] = round(time.monotonic() - t, 1)
-            log(f"city: {name}: {cur.rowcount} rows in {steps[name]} s")
-        t = time.monotonic()
-        for definition in dropped:
-            cur.execute(definition)
-        steps["indexes"] = round(time.monotonic() - t, 1)
-        log(f"city: {len(dropped)} secondary indexes built in {steps['indexes']} s")
-        for table in _id_tables(cur):
-            cur.execute(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), coalesce((SELECT max(id) FROM {table}), 0) + 1,"
-                " false)"
-            )
+        steps = fill(cur, scale)
         t = time.monotonic()
         cur.execute("VACUUM (ANALYZE)")
         steps["vacuum analyze"] = round(time.monotonic() - t, 1)
@@ -181,6 +164,32 @@ def generate(scale: Scale, dbname: str = TEMPLATE_DB) -> dict:
     conn.close()
     log(f"city: {dbname} generated in {info['seconds']} s, {size}")
     return info
+
+
+def fill(cur, scale: Scale) -> dict[str, float]:
+    """Load the compounds into the (migrated, empty) database behind `cur`, in autocommit or inside the
+    caller's transaction. Returns the seconds each step took."""
+    steps: dict[str, float] = {}
+    cur.execute("SET session_replication_role = replica")  # no FK triggers: the ids are made here
+    cur.execute("SET maintenance_work_mem = '512MB'")
+    dropped = _drop_secondary_indexes(cur)
+    for name, sql in _load_sql(scale):
+        t = time.monotonic()
+        cur.execute(sql)
+        steps[name] = round(time.monotonic() - t, 1)
+        log(f"city: {name}: {cur.rowcount} rows in {steps[name]} s")
+    t = time.monotonic()
+    for definition in dropped:
+        cur.execute(definition)
+    steps["indexes"] = round(time.monotonic() - t, 1)
+    log(f"city: {len(dropped)} secondary indexes built in {steps['indexes']} s")
+    for table in _id_tables(cur):
+        cur.execute(
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
+            f" coalesce((SELECT max(id) FROM {table}), 0) + 1, false)"
+        )
+    cur.execute("SET session_replication_role = DEFAULT")
+    return steps
 
 
 def _id_tables(cur) -> list[str]:
@@ -296,7 +305,7 @@ def _load_sql(s: Scale) -> list[tuple[str, str]]:
         ),
         (
             "items",
-            f"""INSERT INTO groupbuy_buyitem (id, is_main, unit_price, supplier_cost, cap, total_quantity, position,
+            """INSERT INTO groupbuy_buyitem (id, is_main, unit_price, supplier_cost, cap, total_quantity, position,
                 buy_id, offer_id)
             SELECT b.id, true, 25.00, 20.00, NULL, 0, 0, b.id, b.community_id FROM groupbuy_groupbuy b""",
         ),
@@ -331,7 +340,8 @@ def _load_sql(s: Scale) -> list[tuple[str, str]]:
         ),
         (
             "item counters",
-            "UPDATE groupbuy_buyitem i SET total_quantity = b.main_units FROM groupbuy_groupbuy b WHERE b.id = i.buy_id",
+            """UPDATE groupbuy_buyitem i SET total_quantity = b.main_units
+            FROM groupbuy_groupbuy b WHERE b.id = i.buy_id""",
         ),
         (
             "purchase orders",
@@ -369,9 +379,89 @@ def clone(template: str, name: str) -> None:
     log(f"city: {name} copied from {template} in {time.monotonic() - t:.0f} s")
 
 
+def _phase(args: argparse.Namespace) -> None:
+    """In a child process whose BENCH_DB_NAME (and, for the city, BENCH_DB_TEMPLATE) is set: build the
+    measured compound as `make bench` does, run the floor, the hot buy and the two pages, write the rows."""
+    from bench import run
+
+    bench_args = run.parse_args(["--seconds", str(args.seconds), "--workers", str(args.workers), "--no-profile"])
+    bench = run.Bench(bench_args)
+    try:
+        bench.prepare()
+        worker, beat = run.stack.start_celery(bench.env)
+        bench.procs += [worker, beat]
+        bench.start_gunicorn(bench_args.workers)
+        bench.floor(8, 2, record=False)  # warm every worker's connection
+        f32 = bench.floor(32)
+        bench.signups("hot buy", [bench.hot[32]], 32, f32)
+        bench.data.retire(bench.spread)  # as make bench does before the pages
+        bench.pages(f32)
+    finally:
+        bench.shutdown()
+    rows = [
+        {
+            "scenario": r.result.scenario,
+            "concurrency": r.result.concurrency,
+            "rate": r.rate,
+            "floor_ratio": r.ratio,
+            "web_cpu_ms": r.result.web_cpu_ms,
+            "db_cpu_ms": r.result.db_cpu_ms,
+            "p99_ms": r.result.p99_ms,
+            "invariants": r.invariants,
+        }
+        for r in bench.rows
+    ]
+    (OUT / f"city-{args.phase}.json").write_text(json.dumps(rows, ensure_ascii=False))
+
+
+def compare(args: argparse.Namespace, *, template: str) -> str:
+    """The same scenarios on the small database and on a copy of the city: rows side by side, ratio city/small."""
+    base = os.environ.get("BENCH_DB_NAME", "jielong_bench")
+    found: dict[str, list[dict]] = {}
+    for phase, extra in (("small", {}), ("city", {"BENCH_DB_TEMPLATE": template})):
+        env = {**os.environ, "BENCH_DB_NAME": f"{base}_{phase}", **extra}
+        env.pop("BENCH_DB_TEMPLATE", None) if phase == "small" else None
+        argv = [str(VENV_BIN / "python"), str(Path(__file__)), "phase", "--phase", phase, "--template", template]
+        argv += ["--seconds", str(args.seconds), "--workers", str(args.workers)]
+        subprocess.run(argv, cwd=ROOT, env=env, check=True)
+        found[phase] = json.loads((OUT / f"city-{phase}.json").read_text())
+    names = {"hot buy": "hot buy", "page: buy list": "buy list"}
+    lines = [
+        "| scenario | small req/s | city req/s | small CPU ms/req web+db | city CPU ms/req web+db "
+        "| small × floor | city × floor | ratio city/small (req/s) | ratio (CPU, small/city) | invariants |",
+        "|" + "---|" * 10,
+    ]
+    for small in found["small"]:
+        city = next((r for r in found["city"] if r["scenario"] == small["scenario"]), None)
+        if city is None:
+            continue
+        label = names.get(small["scenario"], "buy page" if small["scenario"].startswith("page: buy (") else "floor")
+        cpu_small = (small["web_cpu_ms"] or 0) + (small["db_cpu_ms"] or 0)
+        cpu_city = (city["web_cpu_ms"] or 0) + (city["db_cpu_ms"] or 0)
+        ratio = city["rate"] / small["rate"] if small["rate"] else 0.0
+        cpu_ratio = cpu_small / cpu_city if cpu_city else 0.0
+        fl = [f"{r['floor_ratio']:.2f}" if r["floor_ratio"] else "–" for r in (small, city)]
+        inv = (
+            "OK"
+            if not (small["invariants"] or city["invariants"])
+            else "FAIL: " + "; ".join(small["invariants"] + city["invariants"])
+        )
+        lines.append(
+            f"| city: {label} | {small['rate']:.0f} | {city['rate']:.0f} "
+            f"| {small['web_cpu_ms'] or 0:.1f}+{small['db_cpu_ms'] or 0:.1f} "
+            f"| {city['web_cpu_ms'] or 0:.1f}+{city['db_cpu_ms'] or 0:.1f} | {fl[0]} | {fl[1]} "
+            f"| {ratio:.2f} {'met' if ratio >= 0.9 else 'MISSED'} (≥ 0.9) | {cpu_ratio:.2f} | {inv} |"
+        )
+    text = "\n".join(lines)
+    (OUT / "city-last-run.md").write_text(text + "\n", encoding="utf-8")
+    print(text)
+    return text
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("what", choices=("build", "run"))
+    p.add_argument("what", choices=("build", "run", "phase"))
+    p.add_argument("--phase", choices=("small", "city"), help=argparse.SUPPRESS)
     p.add_argument("--rebuild", action="store_true", help="generate even if the template is current")
     p.add_argument("--communities", type=int, default=Scale.communities)
     p.add_argument("--households", type=int, default=Scale.households)
@@ -380,13 +470,14 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--seconds", type=float, default=10.0)
     p.add_argument("--workers", type=int, default=3)
     args = p.parse_args(argv)
+    if args.what == "phase":
+        _phase(args)
+        return
     scale = Scale(communities=args.communities, households=args.households, entries=args.entries)
     info = ensure(scale, args.template, rebuild=args.rebuild)
     print(json.dumps(info, ensure_ascii=False))
     if args.what == "run":
-        from bench import city_run
-
-        city_run.compare(args, template=args.template)
+        compare(args, template=args.template)
 
 
 if __name__ == "__main__":
