@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -197,13 +198,27 @@ def _read_counts(cur) -> tuple[int, int, int, int]:
     return tuple(int(v) for v in cur.fetchone())  # type: ignore[return-value]
 
 
-def measure(seed: Callable[..., None], sweep: Callable[[], object], scale: int) -> dict:
+def _explain_finders(cur, statements: list[str], limit: int = 12) -> list[str]:
+    """EXPLAIN (ANALYZE, BUFFERS) of the statements that look for due rows: the sweep's SELECTs that are not
+    a lookup by primary key (those are the per-row work)."""
+    out = []
+    for sql in dict.fromkeys(statements):
+        if not sql.lstrip().upper().startswith("SELECT") or re.search(r'\."(id|entry_id)" = \d+', sql):
+            continue
+        if len(out) == limit:
+            break
+        cur.execute(f"EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) {sql}")
+        out.append(sql + "\n" + "\n".join(r[0] for r in cur.fetchall()) + "\n")
+    return out
+
+
+def measure(seed: Callable[..., None], sweep: Callable[[], object], scale: int, *, explain: bool = False) -> dict:
     from django.db import connection, transaction
 
     statements: list[str] = []
 
     def count(execute, sql, params, many, context):
-        statements.append(sql)
+        statements.append(connection.ops.last_executed_query(context["cursor"], sql, params) if not many else sql)
         return execute(sql, params, many, context)
 
     with transaction.atomic():
@@ -217,6 +232,7 @@ def measure(seed: Callable[..., None], sweep: Callable[[], object], scale: int) 
         ms = 1000 * (time.monotonic() - started)
         with connection.cursor() as cur:
             after = _read_counts(cur)
+            plans = _explain_finders(cur, statements) if explain else []
         seq_scans, seq_rows, idx_scans, idx_rows = (a - b for a, b in zip(after, before, strict=True))
         transaction.set_rollback(True)
     return {
@@ -227,6 +243,7 @@ def measure(seed: Callable[..., None], sweep: Callable[[], object], scale: int) 
         "seq_rows": seq_rows,
         "ms": ms,
         "sql": [q[:200] for q in statements[:300]],
+        "plans": plans,
     }
 
 
@@ -257,12 +274,14 @@ def main(argv: list[str] | None = None) -> None:
         "| sweep | due rows | scale of not-due rows | statements | seq scans | rows read | ms | result |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    detail = []
+    detail: list[str] = []
+    plans: list[str] = []
     for name, seed, sweep in sweeps():
         if args.only and args.only not in name:
             continue
         for scale in (1, 10):
-            m = measure(seed, sweep, scale)
+            m = measure(seed, sweep, scale, explain=scale == 10)
+            plans += [f"-- {name} ×{scale}", *m["plans"]]
             log(f"sweeps: {name} ×{scale}: {m['statements']} statements, {m['rows_read']} rows read, {m['ms']:.0f} ms")
             lines.append(
                 f"| {name} | {DUE} | ×{scale} | {m['statements']} | {m['seq_scans']} | {m['rows_read']} "
@@ -273,6 +292,7 @@ def main(argv: list[str] | None = None) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "sweeps.md").write_text(text + "\n", encoding="utf-8")
     (OUT / "sweeps-statements.sql").write_text("\n".join(detail), encoding="utf-8")
+    (OUT / "explain-sweeps.txt").write_text("\n".join(plans), encoding="utf-8")
     print(text)
 
 
