@@ -420,7 +420,8 @@ def compare(args: argparse.Namespace, *, template: str) -> str:
     found: dict[str, list[dict]] = {}
     for phase, extra in (("small", {}), ("city", {"BENCH_DB_TEMPLATE": template})):
         env = {**os.environ, "BENCH_DB_NAME": f"{base}_{phase}", **extra}
-        env.pop("BENCH_DB_TEMPLATE", None) if phase == "small" else None
+        if phase == "small":
+            env.pop("BENCH_DB_TEMPLATE", None)
         argv = [str(VENV_BIN / "python"), str(Path(__file__)), "phase", "--phase", phase, "--template", template]
         argv += ["--seconds", str(args.seconds), "--workers", str(args.workers)]
         subprocess.run(argv, cwd=ROOT, env=env, check=True)
