@@ -218,8 +218,11 @@ def measure(seed: Callable[..., None], sweep: Callable[[], object], scale: int, 
     statements: list[str] = []
 
     def count(execute, sql, params, many, context):
-        statements.append(connection.ops.last_executed_query(context["cursor"], sql, params) if not many else sql)
-        return execute(sql, params, many, context)
+        result = execute(sql, params, many, context)
+        # The statement as sent (parameters bound), for EXPLAIN; read after execute, when psycopg has it.
+        sent = None if many else connection.ops.last_executed_query(context["cursor"], sql, params)
+        statements.append(sent or sql)
+        return result
 
     with transaction.atomic():
         with connection.cursor() as cur:
