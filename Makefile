@@ -13,7 +13,7 @@ DEMO_ENV := DEBUG=$${DEBUG:-true}
 # Run a command in a process group of its own (portable: no setsid on macOS).
 OWN_GROUP := $(PY) -c 'import os, sys; os.setpgrp(); os.execvp(sys.argv[1], sys.argv[1:])'
 
-.PHONY: run test test-fast lint typecheck format bench install migrate seed clean
+.PHONY: run test test-fast lint typecheck format bench bench-city bench-sweeps install migrate seed clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -81,6 +81,15 @@ format: install
 
 bench: install
 	$(PY) bench/run.py
+
+# The hot buy and the pages in a city of 1,000 compounds beside the small database (issue 17);
+# the first run generates the template database jielong_city (~4-5 min), later runs reuse it.
+bench-city: install
+	$(PY) bench/city.py run
+
+# Each beat sweep with few due rows at 1x and 10x the rows not due, on a copy of the city.
+bench-sweeps: install
+	$(PY) bench/sweeps.py
 
 clean:
 	rm -rf var $(VENV)

@@ -25,6 +25,8 @@ HOST = "127.0.0.1"
 PG_ADMIN = {"host": HOST, "port": 5432, "user": "postgres", "dbname": "postgres"}
 DB_NAME = os.environ.get("BENCH_DB_NAME", "jielong_bench")
 REDIS_DB = int(os.environ.get("BENCH_REDIS_DB", "9"))
+# Set by bench/city.py: the bench database starts as a file copy of this one (the other compounds' data).
+DB_TEMPLATE = os.environ.get("BENCH_DB_TEMPLATE", "")
 
 
 def log(msg: str) -> None:
@@ -86,7 +88,10 @@ def recreate_database() -> None:
             [DB_NAME],
         )
         cur.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}"')
-        cur.execute(f'CREATE DATABASE "{DB_NAME}"')
+        if DB_TEMPLATE:
+            cur.execute(f'CREATE DATABASE "{DB_NAME}" TEMPLATE "{DB_TEMPLATE}" STRATEGY FILE_COPY')
+        else:
+            cur.execute(f'CREATE DATABASE "{DB_NAME}"')
     conn.close()
 
 
@@ -244,8 +249,10 @@ def rss_mb(pid: int) -> float | None:
 def prepare_django(env: dict[str, str]) -> None:
     """A fresh bench database and Redis db, this process configured like the server, migrated, static collected."""
     ensure_wrk()
-    log(f"database {DB_NAME} and Redis db {REDIS_DB}: recreated")
+    started = time.monotonic()
     recreate_database()
+    copied = f" as a copy of {DB_TEMPLATE}" if DB_TEMPLATE else ""
+    log(f"database {DB_NAME}{copied} and Redis db {REDIS_DB}: recreated in {time.monotonic() - started:.0f} s")
     flush_redis()
     os.environ.update(env)
     import django

@@ -92,7 +92,15 @@ class Suspension(models.Model):
         verbose_name_plural = _("suspensions")
         ordering = ["-starts_at", "-id"]
         constraints = [models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="suspension_order")]
-        indexes = [models.Index(fields=["community", "ends_at"])]
+        indexes = [
+            models.Index(fields=["community", "ends_at"]),
+            # The expiry sweep reads suspensions still running (neither lifted nor expired), not the history.
+            models.Index(
+                fields=["ends_at"],
+                condition=Q(lifted_at__isnull=True, expired_at__isnull=True),
+                name="suspension_running",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.starts_at:%Y-%m-%d %H:%M} – {self.ends_at:%Y-%m-%d %H:%M}"
@@ -149,7 +157,11 @@ class Filing(models.Model):
             models.UniqueConstraint(fields=["buy"], name="filing_one_per_buy"),
             models.CheckConstraint(condition=Q(arrival_end__gt=F("arrival_start")), name="filing_window_order"),
         ]
-        indexes = [models.Index(fields=["community", "status", "submitted_at"])]
+        indexes = [
+            models.Index(fields=["community", "status", "submitted_at"]),
+            # The reminder sweep reads submitted filings arriving within a day, not every filing ever approved.
+            models.Index(fields=["arrival_start"], condition=Q(status="submitted"), name="filing_submitted_arrival"),
+        ]
 
     def __str__(self) -> str:
         return f"filing {self.pk} for buy {self.buy_id}"

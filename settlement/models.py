@@ -171,7 +171,11 @@ class PriceChange(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["status", "deadline"])]
+        indexes = [
+            models.Index(fields=["status", "deadline"]),
+            # The sweep rechecks filings of changes resolved in the last day: by resolved_at, not all resolved.
+            models.Index(fields=["resolved_at"], condition=Q(status="resolved"), name="pricechange_resolved_at"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["item"], condition=Q(status="open"), name="pricechange_one_open_per_item"),
             models.CheckConstraint(condition=Q(new_price__gte=0), name="pricechange_price_nonnegative"),

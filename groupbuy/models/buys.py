@@ -130,6 +130,9 @@ class GroupBuy(models.Model):
         indexes = [
             models.Index(fields=["community", "status", "deadline"]),
             models.Index(fields=["status", "deadline"]),
+            # The sweep's lost-"formed"-notice check reads buys formed in the last two days: by formed_at, not
+            # every buy ever formed (issue 17: sweeps cost O(due rows)).
+            models.Index(fields=["formed_at"], condition=Q(formed_at__isnull=False), name="buy_formed_at"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(total_units__gte=0), name="buy_units_nonnegative"),

@@ -84,6 +84,8 @@ class OfferPhoto(models.Model):
 
     class Meta:
         ordering = ["position", "id"]
+        # The sweep's repair reads pending photos only (a handful), not every processed photo.
+        indexes = [models.Index(fields=["queued_at"], condition=Q(status="pending"), name="offerphoto_pending")]
 
     def __str__(self) -> str:
         return f"photo {self.pk} of offer {self.offer_id}"
