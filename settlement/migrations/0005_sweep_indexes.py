@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('groupbuy', '0011_sweep_indexes'),
+        ('groupbuy', '0012_sweep_indexes'),
         ('settlement', '0004_handover_visits'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

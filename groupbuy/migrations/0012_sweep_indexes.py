@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0005_user_phone_unique_verified'),
-        ('groupbuy', '0010_share_link_backfill'),
+        ('groupbuy', '0011_groupbuy_version'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
