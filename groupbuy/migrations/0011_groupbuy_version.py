@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='groupbuy',
             name='version',
-            field=models.BigIntegerField(default=0, editable=False),
+            field=models.BigIntegerField(default=0, db_default=0, editable=False),
         ),
     ]

@@ -103,7 +103,7 @@ class GroupBuy(models.Model):
     )
     # Moves with every write that changes what the buy's pages show (list, counters, status, items, pool), in the
     # same UPDATE as the write (`version_next()`): the rendered 接龙 list is cached and the page's ETag made under it.
-    version = models.BigIntegerField(default=0, editable=False)
+    version = models.BigIntegerField(default=0, db_default=0, editable=False)
 
     created_at = models.DateTimeField(auto_now_add=True)
     opened_at = models.DateTimeField(null=True, blank=True)
