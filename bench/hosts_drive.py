@@ -33,6 +33,7 @@ if str(ROOT) not in sys.path:
 RACE_RESIDENTS = 120
 RACE_CAP = 30
 KILL_RESIDENTS = 300
+AFTER_KILL_RESIDENTS = 40  # of those, sent only after the dead node is marked down
 CLOSE_DEADLINE_S = 12.0
 
 
@@ -186,7 +187,17 @@ class Drive:
         killed_at: list[float] = []
         lock = threading.Lock()
 
-        def one(r):
+        tail = len(residents) - AFTER_KILL_RESIDENTS
+
+        def one(n_r):
+            n, r = n_r
+            if n >= tail:
+                # The last residents start only once HAProxy has had time to mark the dead node down (checks every
+                # second, 300 ms once failing, down after 3 failures or 2 connection errors), however fast the
+                # rest ran: they show the other node serving on.
+                waited = time.monotonic() + 60
+                while time.monotonic() < waited and not (killed_at and time.monotonic() > killed_at[0] + 3.5):
+                    time.sleep(0.1)
             key = uuid.uuid4().hex  # one key per sign-up: a retry is the same request (the phone's retry)
             tries = []
             for _attempt in range(5):
@@ -208,7 +219,7 @@ class Drive:
             return {"household_id": r["household_id"], "tries": tries}
 
         with ThreadPoolExecutor(max_workers=8) as pool:
-            results = list(pool.map(one, residents))
+            results = list(pool.map(one, enumerate(residents)))
         kill_t = killed_at[0] if killed_at else float("inf")
         answered_ok = {
             t["id"] for res in results for t in res["tries"] if 200 <= t["status"] < 300 and t["id"] is not None
