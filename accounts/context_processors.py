@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from accounts.selectors import unread_count
+
 
 def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"unread_count": user.notifications.filter(read_at__isnull=True).count()}
+    return {"unread_count": unread_count(user=user)}

@@ -109,8 +109,11 @@ def buy_get(*, user: User, buy_id: Any, with_items: bool = True) -> GroupBuy:
 
 def buy_page_version(*, buy_id: Any) -> dict[str, Any] | None:
     """What the buy page's ETag is made of, in one primary-key read (no joins, no check of who asks: the caller
-    answers only 304 or goes on to `buy_get`, which checks). None when there is no such buy."""
-    row = GroupBuy.objects.filter(pk=lookup_id(buy_id)).values("version", "status", "deadline", "current_pool_id")
+    answers only 304, or checks membership in `community_id` with `require_member` as `buy_get` does before it
+    serves a kept body). None when there is no such buy."""
+    row = GroupBuy.objects.filter(pk=lookup_id(buy_id)).values(
+        "version", "status", "deadline", "current_pool_id", "community_id"
+    )
     return dict(found) if (found := row.first()) is not None else None
 
 
