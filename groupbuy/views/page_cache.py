@@ -223,7 +223,8 @@ def buy_list_body_key(
         return None
     led_shown = [(b.pk, b.version, b.status, b.title, b.entry_count) for b in led]
     now = time.time()
-    raw = f"{request.user.pk}:{community_id}:{listed!r}:{led_shown!r}:{language}:{int(now // 60)}:{int(now // ETAG_WINDOW)}"
+    minute, window = int(now // 60), int(now // ETAG_WINDOW)
+    raw = f"{request.user.pk}:{community_id}:{listed!r}:{led_shown!r}:{language}:{minute}:{window}"
     return _body_key(request, "buylist", raw, unread_count(user=request.user))
 
 
