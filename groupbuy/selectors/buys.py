@@ -109,12 +109,29 @@ def buy_get(*, user: User, buy_id: Any, with_items: bool = True) -> GroupBuy:
 
 def buy_page_version(*, buy_id: Any) -> dict[str, Any] | None:
     """What the buy page's ETag is made of, in one primary-key read (no joins, no check of who asks: the caller
-    answers only 304, or checks membership in `community_id` with `require_member` as `buy_get` does before it
-    serves a kept body). None when there is no such buy."""
-    row = GroupBuy.objects.filter(pk=lookup_id(buy_id)).values(
-        "version", "status", "deadline", "current_pool_id", "community_id"
-    )
+    answers only 304 or goes on to `buy_get`, which checks). None when there is no such buy."""
+    row = GroupBuy.objects.filter(pk=lookup_id(buy_id)).values("version", "status", "deadline", "current_pool_id")
     return dict(found) if (found := row.first()) is not None else None
+
+
+PAGE_STATE = ("version", "status", "deadline", "current_pool_id", "community_id")
+
+
+def buy_page_state_for(*, user: User, buy_id: Any) -> dict[str, Any] | None:
+    """What `buy_page_version` reads, and the buy's community, with the user's membership of that community read
+    in the same plain SELECT (`membership_sql`) and kept for the request as `membership_for` keeps it: the
+    `require_member` that must follow (before anything kept for the user is served) costs no query. None when
+    there is no such buy. Precondition: the user is signed in."""
+    qn = connection.ops.quote_name
+    select, joins = membership_sql(f"b.{qn('community_id')}")
+    state_columns = ", ".join(f"b.{qn(GroupBuy._meta.get_field(name).column)}" for name in PAGE_STATE)
+    sql = f"SELECT {state_columns}, {select} FROM {qn(GroupBuy._meta.db_table)} b {joins} WHERE b.{qn('id')} = %s"
+    row = rows.fetch_one(sql, [user.pk, True, lookup_id(buy_id)])
+    if row is None:
+        return None
+    state = dict(zip(PAGE_STATE, row[: len(PAGE_STATE)], strict=True))
+    membership_from_row(user, state["community_id"], row, len(PAGE_STATE))
+    return state
 
 
 def buy_get_shared(*, buy_id: int) -> GroupBuy:

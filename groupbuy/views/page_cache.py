@@ -175,10 +175,12 @@ def body_serve(request: HttpRequest, kept: dict[str, Any]) -> HttpResponse:
     return response
 
 
-def body_keep(request: HttpRequest, key: str | None, response: HttpResponse, sentinels: dict[str, str]) -> HttpResponse:
-    """Keep `response` (rendered with `sentinels`) under `key` when it is a plain 200 page, and serve it."""
+def body_keep(request: HttpRequest, key: str | None, response: HttpResponse, overrides: dict[str, Any]) -> HttpResponse:
+    """Keep `response` (rendered with `overrides`, which hold the `body_sentinels`) under `key` when it is a plain
+    200 page, and serve it."""
     kept = {
-        **sentinels,
+        "csrf_token": overrides["csrf_token"],
+        "idempotency_key": overrides["idempotency_key"],
         "body": response.content.decode(),
         "content_type": response["Content-Type"],
         "etag": response.get("ETag"),
@@ -190,42 +192,49 @@ def body_keep(request: HttpRequest, key: str | None, response: HttpResponse, sen
     return served
 
 
-def _body_key(request: HttpRequest, kind: str, raw: str, unread: int) -> str:
-    return f"{kind}:body:{FORMAT}:" + _digest(f"{raw}:{unread}:{request.get_host()}:{request.get_full_path()}")
+Kept = tuple[str | None, dict[str, Any]]
 
 
-def buy_page_body_key(request: HttpRequest, buy_id: int, language: str) -> str | None:
-    """Where this viewer's buy page is kept (None: it is not: a query string such as the share link's
+def _body_key(request: HttpRequest, kind: str, raw: str) -> Kept:
+    unread = unread_count(user=request.user)
+    key = f"{kind}:body:{FORMAT}:" + _digest(f"{raw}:{unread}:{request.get_host()}:{request.get_full_path()}")
+    return key, {**body_sentinels(), "unread_count": unread}  # the badge as counted for the key: counted once
+
+
+def buy_page_body_key(request: HttpRequest, buy_id: int, language: str) -> Kept:
+    """Where this viewer's buy page is kept and the context to render it with (`body_sentinels`, and the unread
+    notices the key counted). The key is None when the page is not kept: a query string such as the share link's
     `?item<ID>=` fills the join form, a message waits, or the buy is pooled). Checks first that the viewer may
     see the buy — `require_member` on the buy's community, as `buy_get` does (404 / wrong_community) — so a
-    removed member is refused before anything kept is served. Reads the buy's version, the membership and the
-    unread notices."""
+    removed member is refused before anything kept is served. Reads the buy's version with the membership (one
+    statement) and the unread notices."""
     if request.GET or not _viewer_may_keep(request):
-        return None
-    state = selectors.buy_page_version(buy_id=buy_id)
+        return None, body_sentinels()
+    state = selectors.buy_page_state_for(user=request.user, buy_id=buy_id)  # and the viewer's membership
     if state is None:
-        return None  # buy_get answers the 404
+        return None, body_sentinels()  # buy_get answers the 404
     selectors.require_member(user=request.user, community_id=state["community_id"])
     raw = _viewer_key(request, buy_id, language, state)
     if raw is None:
-        return None
-    return _body_key(request, "buypage", raw, unread_count(user=request.user))
+        return None, body_sentinels()
+    return _body_key(request, "buypage", raw)
 
 
 def buy_list_body_key(
     request: HttpRequest, community_id: int, language: str, listed: list[tuple[int, int]], led: list[Any]
-) -> str | None:
-    """Where this viewer's buy list is kept (None: not kept — a message waits, or a query string other than
+) -> Kept:
+    """Where this viewer's buy list is kept and the context to render it with, as `buy_page_body_key` (None: not
+    kept — a message waits, or a query string other than
     `?community=`): per viewer, community, the listed buys' (id, version), the buys they lead as shown, the
     language, the minute (the cards say "closes in 2 hours, 5 minutes") and the ten-minute window that bounds how
     long their roles can stay stale. Precondition: the caller holds the viewer's membership of the community."""
     if set(request.GET) - {"community"} or not _viewer_may_keep(request):
-        return None
+        return None, body_sentinels()
     led_shown = [(b.pk, b.version, b.status, b.title, b.entry_count) for b in led]
     now = time.time()
     minute, window = int(now // 60), int(now // ETAG_WINDOW)
     raw = f"{request.user.pk}:{community_id}:{listed!r}:{led_shown!r}:{language}:{minute}:{window}"
-    return _body_key(request, "buylist", raw, unread_count(user=request.user))
+    return _body_key(request, "buylist", raw)
 
 
 def buy_cards(

@@ -66,10 +66,9 @@ def buy_list(request: HttpRequest) -> HttpResponse:
         else []
     )
     # The whole list as kept for this viewer (page_cache.buy_list_body_key); the membership was checked above.
-    key = page_cache.buy_list_body_key(request, community_id, language, listed, led)
+    key, overrides = page_cache.buy_list_body_key(request, community_id, language, listed, led)
     if (kept := page_cache.body_get(key)) is not None:
         return page_cache.body_serve(request, kept)
-    sentinels = page_cache.body_sentinels()
     context = {
         "membership": membership,
         "memberships": memberships,
@@ -77,9 +76,9 @@ def buy_list(request: HttpRequest) -> HttpResponse:
         "led_buys": led,
         "can_open": Action.OPEN_BUY in actions,
         "can_manage_suppliers": Action.MANAGE_SUPPLIERS in actions,
-        **sentinels,
+        **overrides,
     }
-    return page_cache.body_keep(request, key, render(request, "groupbuy/buy_list.html", context), sentinels)
+    return page_cache.body_keep(request, key, render(request, "groupbuy/buy_list.html", context), overrides)
 
 
 def _bounds(buy: GroupBuy, held: dict[int, int]) -> dict[int, LineBounds]:
@@ -181,10 +180,10 @@ def _detail(
     action_error: ApplicationError | None = None,
     status: int = 200,
     etag: str | None = None,
-    sentinels: dict[str, str] | None = None,
+    overrides: dict[str, Any] | None = None,
 ) -> HttpResponse:
-    """The buy page; `sentinels` (page_cache.body_sentinels) stand in for the per-serve values of a page rendered
-    to be kept."""
+    """The buy page; `overrides` (from page_cache.buy_page_body_key) put sentinels in place of the per-serve values
+    of a page rendered to be kept."""
     state = _signup_state(request, buy, join_form=join_form, change_form=change_form, action_error=action_error)
     panel = selectors.buy_panel_get(buy=buy)  # pool progress (the page's one progress when pooled), next-box fill
     listed = state["listed"]
@@ -200,7 +199,7 @@ def _detail(
         "may_see_contacts": selectors.may_see_contacts(user=request.user, buy=buy),
         "idempotency_key": _new_key(),
         "panel": panel,
-        **(sentinels or {}),
+        **(overrides or {}),
     }
     response = render(request, "groupbuy/buy_detail.html", context, status=status)
     if etag is not None:
@@ -231,15 +230,13 @@ def buy_detail(request: HttpRequest, pk: int) -> HttpResponse:
             if etag is not None and etag in {tag.removeprefix("W/") for tag in parse_etags(asked)}:
                 return _not_modified(etag)
         # The whole page as kept for this viewer, after the membership check (page_cache.buy_page_body_key).
-        key = page_cache.buy_page_body_key(request, pk, get_language())
+        key, overrides = page_cache.buy_page_body_key(request, pk, get_language())
         if (kept := page_cache.body_get(key)) is not None:
             return page_cache.body_serve(request, kept)
         buy = selectors.buy_get(user=request.user, buy_id=pk)
         etag = page_cache.buy_page_etag(request, pk, get_language(), buy=buy)
-        if key is None:
-            return _detail(request, buy, etag=etag)
-        sentinels = page_cache.body_sentinels()
-        return page_cache.body_keep(request, key, _detail(request, buy, etag=etag, sentinels=sentinels), sentinels)
+        response = _detail(request, buy, etag=etag, overrides=overrides)
+        return page_cache.body_keep(request, key, response, overrides)
     buy = selectors.buy_get(user=request.user, buy_id=pk)
     action = request.POST.get("action")
     if action == "join":

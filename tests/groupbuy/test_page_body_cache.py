@@ -76,11 +76,11 @@ def dead_cache(settings):
 # --- the buy page ---------------------------------------------------------------------------------------------
 
 
-def test_a_reload_is_the_kept_page_at_five_statements(place, buy, web, django_assert_num_queries):
+def test_a_reload_is_the_kept_page_at_four_statements(place, buy, web, django_assert_num_queries):
     signup(buy, place.neighbour, 1)
     client = web(place.resident.user)
     first = text(client.get(detail_url(buy)))
-    with django_assert_num_queries(5):  # session, user, the buy's version, membership, unread notices
+    with django_assert_num_queries(4):  # session, user, the buy's version with the membership, unread notices
         again = client.get(detail_url(buy))
     assert without_tokens(text(again)) == without_tokens(first)
     assert "#1</span> 12-302" in first

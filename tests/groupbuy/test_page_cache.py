@@ -128,8 +128,8 @@ def test_the_list_is_read_once_per_version(place, buy, web, django_assert_max_nu
     assert reads_entries, "the first view reads the list"
     assert not [q for q in second.captured_queries if 'FROM "groupbuy_entry"' in q["sql"]]
     assert len(second.captured_queries) == len(first.captured_queries) - len(reads_entries)
-    # session, user, the buy's version, membership, unread notices (the kept page's key), buy, items, unread notices
-    with django_assert_max_num_queries(8):
+    # session, user, the buy's version with the membership, unread notices (the kept page's key), buy, items
+    with django_assert_max_num_queries(6):
         client.get(detail_url(buy))
 
 
