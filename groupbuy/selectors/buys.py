@@ -114,7 +114,7 @@ def buy_page_version(*, buy_id: Any) -> dict[str, Any] | None:
     return dict(found) if (found := row.first()) is not None else None
 
 
-PAGE_STATE = ("version", "status", "deadline", "current_pool_id", "community_id")
+PAGE_STATE = ("version", "status", "deadline", "current_pool_id", "community_id")  # their column names too
 
 
 def buy_page_state_for(*, user: User, buy_id: Any) -> dict[str, Any] | None:
@@ -124,7 +124,7 @@ def buy_page_state_for(*, user: User, buy_id: Any) -> dict[str, Any] | None:
     there is no such buy. Precondition: the user is signed in."""
     qn = connection.ops.quote_name
     select, joins = membership_sql(f"b.{qn('community_id')}")
-    state_columns = ", ".join(f"b.{qn(GroupBuy._meta.get_field(name).column)}" for name in PAGE_STATE)
+    state_columns = ", ".join(f"b.{qn(name)}" for name in PAGE_STATE)
     sql = f"SELECT {state_columns}, {select} FROM {qn(GroupBuy._meta.db_table)} b {joins} WHERE b.{qn('id')} = %s"
     row = rows.fetch_one(sql, [user.pk, True, lookup_id(buy_id)])
     if row is None:
