@@ -65,6 +65,11 @@ def user_profile(*, user: User) -> dict[str, Any]:
     }
 
 
+def unread_count(*, user: User) -> int:
+    """How many notices the user has not read (the header's badge)."""
+    return user.notifications.filter(read_at__isnull=True).count()
+
+
 def notifications_for(*, user: User, limit: int = 50):
 
     return Notification.objects.filter(user=user).order_by("-created_at", "-id")[:limit]

@@ -30,6 +30,7 @@ from groupbuy.selectors.buys import (
     buy_list,
     buy_list_led_by,
     buy_list_versions,
+    buy_page_state_for,
     buy_page_version,
     buy_progress_get,
 )
@@ -144,6 +145,7 @@ __all__ = [
     "buy_get",
     "buy_get_for_signup",
     "buy_get_shared",
+    "buy_page_state_for",
     "buy_page_version",
     "buy_id_list_led_by",
     "buy_list",

@@ -114,6 +114,26 @@ def buy_page_version(*, buy_id: Any) -> dict[str, Any] | None:
     return dict(found) if (found := row.first()) is not None else None
 
 
+PAGE_STATE = ("version", "status", "deadline", "current_pool_id", "community_id")  # their column names too
+
+
+def buy_page_state_for(*, user: User, buy_id: Any) -> dict[str, Any] | None:
+    """What `buy_page_version` reads, and the buy's community, with the user's membership of that community read
+    in the same plain SELECT (`membership_sql`) and kept for the request as `membership_for` keeps it: the
+    `require_member` that must follow (before anything kept for the user is served) costs no query. None when
+    there is no such buy. Precondition: the user is signed in."""
+    qn = connection.ops.quote_name
+    select, joins = membership_sql(f"b.{qn('community_id')}")
+    state_columns = ", ".join(f"b.{qn(name)}" for name in PAGE_STATE)
+    sql = f"SELECT {state_columns}, {select} FROM {qn(GroupBuy._meta.db_table)} b {joins} WHERE b.{qn('id')} = %s"
+    row = rows.fetch_one(sql, [user.pk, True, lookup_id(buy_id)])
+    if row is None:
+        return None
+    state = dict(zip(PAGE_STATE, row[: len(PAGE_STATE)], strict=True))
+    membership_from_row(user, state["community_id"], row, len(PAGE_STATE))
+    return state
+
+
 def buy_get_shared(*, buy_id: int) -> GroupBuy:
     """A buy with its items and display fields (as `buy_get`) WITHOUT the membership check. Precondition: the
     caller proved access another way (a live share token: groupbuy.selectors.share). 404 when it is gone."""

@@ -58,17 +58,27 @@ def buy_list(request: HttpRequest) -> HttpResponse:
     if membership is None:
         return render(request, "groupbuy/buy_list.html", {"membership": None, "buys": []})
     actions = allowed_actions(request.user, membership.community_id)
+    community_id, language = membership.community_id, get_language()
+    listed = selectors.buy_list_versions(community_id=community_id)
+    led = (
+        list(selectors.buy_list_led_by(user=request.user, community_id=community_id))
+        if Action.OPEN_BUY in actions
+        else []
+    )
+    # The whole list as kept for this viewer (page_cache.buy_list_body_key); the membership was checked above.
+    key, overrides = page_cache.buy_list_body_key(request, community_id, language, listed, led)
+    if (kept := page_cache.body_get(key)) is not None:
+        return page_cache.body_serve(request, kept)
     context = {
         "membership": membership,
         "memberships": memberships,
-        "cards": mark_safe(page_cache.buy_cards(request, membership.community_id, get_language())),  # escaped
-        "led_buys": selectors.buy_list_led_by(user=request.user, community_id=membership.community_id)
-        if Action.OPEN_BUY in actions
-        else [],
+        "cards": mark_safe(page_cache.buy_cards(request, community_id, language, listed)),  # escaped
+        "led_buys": led,
         "can_open": Action.OPEN_BUY in actions,
         "can_manage_suppliers": Action.MANAGE_SUPPLIERS in actions,
+        **overrides,
     }
-    return render(request, "groupbuy/buy_list.html", context)
+    return page_cache.body_keep(request, key, render(request, "groupbuy/buy_list.html", context), overrides)
 
 
 def _bounds(buy: GroupBuy, held: dict[int, int]) -> dict[int, LineBounds]:
@@ -170,7 +180,10 @@ def _detail(
     action_error: ApplicationError | None = None,
     status: int = 200,
     etag: str | None = None,
+    overrides: dict[str, Any] | None = None,
 ) -> HttpResponse:
+    """The buy page; `overrides` (from page_cache.buy_page_body_key) put sentinels in place of the per-serve values
+    of a page rendered to be kept."""
     state = _signup_state(request, buy, join_form=join_form, change_form=change_form, action_error=action_error)
     panel = selectors.buy_panel_get(buy=buy)  # pool progress (the page's one progress when pooled), next-box fill
     listed = state["listed"]
@@ -186,6 +199,7 @@ def _detail(
         "may_see_contacts": selectors.may_see_contacts(user=request.user, buy=buy),
         "idempotency_key": _new_key(),
         "panel": panel,
+        **(overrides or {}),
     }
     response = render(request, "groupbuy/buy_detail.html", context, status=status)
     if etag is not None:
@@ -215,8 +229,14 @@ def buy_detail(request: HttpRequest, pk: int) -> HttpResponse:
             # weak comparison (RFC 9110 13.1.2): gzip turns the ETag sent with a 200 into W/"..."
             if etag is not None and etag in {tag.removeprefix("W/") for tag in parse_etags(asked)}:
                 return _not_modified(etag)
+        # The whole page as kept for this viewer, after the membership check (page_cache.buy_page_body_key).
+        key, overrides = page_cache.buy_page_body_key(request, pk, get_language())
+        if (kept := page_cache.body_get(key)) is not None:
+            return page_cache.body_serve(request, kept)
         buy = selectors.buy_get(user=request.user, buy_id=pk)
-        return _detail(request, buy, etag=page_cache.buy_page_etag(request, pk, get_language(), buy=buy))
+        etag = page_cache.buy_page_etag(request, pk, get_language(), buy=buy)
+        response = _detail(request, buy, etag=etag, overrides=overrides)
+        return page_cache.body_keep(request, key, response, overrides)
     buy = selectors.buy_get(user=request.user, buy_id=pk)
     action = request.POST.get("action")
     if action == "join":
