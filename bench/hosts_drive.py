@@ -124,6 +124,7 @@ class Drive:
             "race": data.make_buys(world, 1, title="hosts race", cap=RACE_CAP, moq=RACE_CAP)[0],
             "kill": data.make_buys(world, 1, title="hosts kill")[0],
             "hot": data.make_buys(world, 1, title="hosts hot", moq=100)[0],
+            "hot64": data.make_buys(world, 1, title="hosts hot c64", moq=100)[0],
             "floor": data.floor_buy(world),
         }
         limit_buys = data.make_buys(world, SIGNUP_LIMIT + 1, title="hosts limit")
@@ -461,13 +462,11 @@ class Drive:
                 "note": "2 nodes behind HAProxy, PgBouncer",
             }
         ]
-        ids = [hot_buy.id]
-        for c, start in ((32, 0), (64, len(residents) // 2)):
+        # Each concurrency on a buy of its own, every request a different resident (no "already signed up").
+        for c, buy in ((32, hot_buy), (64, Buy(**w["buys"]["hot64"]))):
+            ids = [buy.id]
             before = data.entries_in(ids)
-            plan = load.write_plan(
-                f"hosts-hot-c{c}-{os.getpid()}",
-                [endpoints.signup(r, hot_buy) for r in residents[start:] + residents[:start]],
-            )
+            plan = load.write_plan(f"hosts-hot-c{c}-{os.getpid()}", [endpoints.signup(r, buy) for r in residents])
             res = self.wrk(load, "hosts hot buy", plan, lb_host, c, seconds)
             time.sleep(1)  # what was still queued when wrk stopped
             problems = data.check_buys(ids) + stored_matches(res, data.entries_in(ids) - before)
