@@ -437,10 +437,15 @@ def compare(args: argparse.Namespace, *, template: str) -> str:
         if city is None:
             continue
         label = names.get(small["scenario"], "buy page" if small["scenario"].startswith("page: buy (") else "floor")
+        if small["scenario"].startswith("page: live refresh"):
+            label = "live refresh (304)"
         cpu_small = (small["web_cpu_ms"] or 0) + (small["db_cpu_ms"] or 0)
         cpu_city = (city["web_cpu_ms"] or 0) + (city["db_cpu_ms"] or 0)
         ratio = city["rate"] / small["rate"] if small["rate"] else 0.0
         cpu_ratio = cpu_small / cpu_city if cpu_city else 0.0
+        # The floor is the yardstick, not a target: its own city/small ratio shows how the host's speed moved
+        # between the two phases.
+        judged = "(host drift)" if label == "floor" else f"{'met' if ratio >= 0.9 else 'MISSED'} (≥ 0.9)"
         fl = [f"{r['floor_ratio']:.2f}" if r["floor_ratio"] else "–" for r in (small, city)]
         inv = (
             "OK"
@@ -451,7 +456,7 @@ def compare(args: argparse.Namespace, *, template: str) -> str:
             f"| city: {label} | {small['rate']:.0f} | {city['rate']:.0f} "
             f"| {small['web_cpu_ms'] or 0:.1f}+{small['db_cpu_ms'] or 0:.1f} "
             f"| {city['web_cpu_ms'] or 0:.1f}+{city['db_cpu_ms'] or 0:.1f} | {fl[0]} | {fl[1]} "
-            f"| {ratio:.2f} {'met' if ratio >= 0.9 else 'MISSED'} (≥ 0.9) | {cpu_ratio:.2f} | {inv} |"
+            f"| {ratio:.2f} {judged} | {cpu_ratio:.2f} | {inv} |"
         )
     text = "\n".join(lines)
     (OUT / "city-last-run.md").write_text(text + "\n", encoding="utf-8")
