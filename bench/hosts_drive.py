@@ -128,6 +128,7 @@ class Drive:
             "floor": data.floor_buy(world),
         }
         limit_buys = data.make_buys(world, SIGNUP_LIMIT + 1, title="hosts limit")
+        data.analyze()
         out = {
             "community_id": world.community_id,
             "leader": {"id": leader.pk, "username": leader.username, "password": password, "token": leader_token},

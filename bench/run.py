@@ -126,6 +126,7 @@ class Bench:
         self.page_buy = data.make_buys(self.world, 1, title="蔬菜套餐 page", moq=50)[0]
         data.fill_entries(self.world, self.page_buy, self.world.residents[-PAGE_ENTRIES:])
         self.profile_buy = data.make_buys(self.world, 1, title="profile", moq=100)[0]
+        data.analyze()
         log(
             f"data: {self.args.residents} residents, {len(self.spread) + trials + 9} buys"
             f" in {time.monotonic() - t:.0f}s"
