@@ -46,8 +46,12 @@ def share_link_reset(*, actor: User, buy: GroupBuy) -> ShareLink:
     at once end with one new live link: the second one's revoke finds nothing left and its insert yields."""
     require_buy_leader(actor, buy)
     with transaction.atomic():
+        # The buy's row first (the page's share text carries the link: no 304 may keep the old one): it also
+        # queues concurrent resets one behind the other. Taken after the revoke, it deadlocked two resets: one
+        # held the buy and its insert waited on the other's revoke of the link it had just made live, while the
+        # other waited for the buy.
+        buys_touch(buy_id=buy.pk)
         ShareLink.objects.filter(buy_id=buy.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
-        buys_touch(buy_id=buy.pk)  # the page's share text carries the link: no 304 may keep the old one
         return _insert_live(buy_id=buy.pk, actor=actor)
 
 
