@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import connection
 from django.db.models import Q
 
 from accounts.models import (
     Building,
+    Community,
     Household,
     HouseholdMember,
     InviteCode,
@@ -19,6 +21,7 @@ from accounts.models import (
 )
 from accounts.permissions import membership_for
 from accounts.phone import phone_normalize
+from core import rows
 from core.errors import ApplicationError
 
 
@@ -40,12 +43,39 @@ def membership_roles(m: Membership) -> list[str]:
 
 
 def memberships_of(*, user: User) -> list[Membership]:
-    """The user's active memberships, by community name (the first is the one a page works in by default)."""
-    return list(
-        Membership.objects.filter(user=user, is_active=True)
-        .select_related("community", "household__building", "led_building")
-        .order_by("community__name", "community_id")
+    """The user's active memberships, by community name (the first is the one a page works in by default), each
+    with its community, household (and the household's building) and led building attached — what
+    `select_related` would attach, read in one plain SELECT (core.rows): it runs on every list and home page, and
+    the ORM's compiler cost several times the query (docs/PERFORMANCE.md, issue 17)."""
+    qn = connection.ops.quote_name
+    table = {model: qn(model._meta.db_table) for model in (Membership, Community, Household, Building)}
+    sql = (
+        f"SELECT {rows.columns(Membership, 'm')}, {rows.columns(Community, 'c')}, {rows.columns(Household, 'h')}, "
+        f"{rows.columns(Building, 'hb')}, {rows.columns(Building, 'lb')} "
+        f"FROM {table[Membership]} m JOIN {table[Community]} c ON c.{qn('id')} = m.{qn('community_id')} "
+        f"LEFT JOIN {table[Household]} h ON h.{qn('id')} = m.{qn('household_id')} "
+        f"LEFT JOIN {table[Building]} hb ON hb.{qn('id')} = h.{qn('building_id')} "
+        f"LEFT JOIN {table[Building]} lb ON lb.{qn('id')} = m.{qn('led_building_id')} "
+        f"WHERE m.{qn('user_id')} = %s AND m.{qn('is_active')} = %s ORDER BY c.{qn('name')}, c.{qn('id')}"
     )
+    starts = [0]
+    for model in (Membership, Community, Household, Building):
+        starts.append(starts[-1] + rows.width(model))
+    found = []
+    for row in rows.fetch_all(sql, [user.pk, True]):
+        membership, community = rows.instance(Membership, row, starts[0]), rows.instance(Community, row, starts[1])
+        assert membership is not None  # inner joins: never NULL
+        assert community is not None
+        membership.community = community
+        household = rows.instance(Household, row, starts[2])
+        if household is not None:
+            building = rows.instance(Building, row, starts[3])
+            assert building is not None  # a household always has its building
+            household.building = building
+        membership.household = household
+        membership.led_building = rows.instance(Building, row, starts[4])
+        found.append(membership)
+    return found
 
 
 def user_profile(*, user: User) -> dict[str, Any]:
@@ -66,8 +96,14 @@ def user_profile(*, user: User) -> dict[str, Any]:
 
 
 def unread_count(*, user: User) -> int:
-    """How many notices the user has not read (the header's badge)."""
-    return user.notifications.filter(read_at__isnull=True).count()
+    """How many notices the user has not read (the header's badge): one plain SELECT (core.rows), as it is counted
+    on every page a signed-in person opens."""
+    qn = connection.ops.quote_name
+    sql = (
+        f"SELECT COUNT(*) FROM {qn(Notification._meta.db_table)} WHERE {qn('user_id')} = %s AND {qn('read_at')} IS NULL"
+    )
+    row = rows.fetch_one(sql, [user.pk])
+    return int(row[0]) if row else 0
 
 
 def notifications_for(*, user: User, limit: int = 50):

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore
 from django.db import connection, transaction
 from django.utils import timezone
 from knox import crypto
@@ -21,6 +20,7 @@ from knox.models import AuthToken
 from knox.settings import CONSTANTS
 
 from accounts.models import Building, Community, Household, HouseholdMember, Membership, Notification, User
+from core.sessions import SessionStore
 from groupbuy.models import BuyItem, BuyStatus, Entry, EntryLine, GroupBuy, MoqKind, Offer, PurchaseOrder, Supplier
 from groupbuy.services.signup import signup_create
 
@@ -111,7 +111,7 @@ def make_sessions(world: World, count: int) -> None:
     for r in world.residents[:count]:
         store = SessionStore()
         store[SESSION_KEY] = str(r.user_id)
-        store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        store[BACKEND_SESSION_KEY] = "accounts.backends.ModelBackend"
         store[HASH_SESSION_KEY] = users[r.user_id].get_session_auth_hash()
         store.create()
         world.sessions.append(store.session_key)

@@ -114,7 +114,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # surface that calls authenticate() (login page, token API, /admin/login/).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "accounts.backends.ModelBackend",  # Django's, with a plain-SQL get_user
 ]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
@@ -134,7 +134,7 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "jielong"}}
 
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_ENGINE = "core.sessions"  # Django's database store, its read in plain SQL
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 30  # a month: residents should not have to log in daily
 
 # --- Celery (see config/celery.py for the app and the beat schedule) -------

@@ -11,12 +11,13 @@ the instance the ORM would have made, on PostgreSQL and on SQLite (the demo).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import connection
 from django.db.models import Model
 
 _Converter = tuple[list[Callable[..., Any]], Any]
+M = TypeVar("M", bound=Model)
 _plans: dict[tuple[str, type[Model]], list[tuple[int, _Converter]]] = {}
 
 
@@ -40,7 +41,7 @@ def _converters(model: type[Model]) -> list[tuple[int, _Converter]]:
     return plan
 
 
-def instance(model: type[Model], row: Sequence[Any], start: int = 0) -> Model | None:
+def instance(model: type[M], row: Sequence[Any], start: int = 0) -> M | None:
     """The `model` instance held in `row[start : start + number of its columns]` (as `columns` selected them);
     None when its primary key is NULL (the missing side of a LEFT JOIN)."""
     fields = model._meta.concrete_fields
@@ -66,3 +67,10 @@ def fetch_one(sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchone()
+
+
+def fetch_all(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """Every row of `sql`."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()

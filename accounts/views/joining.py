@@ -21,7 +21,7 @@ from core.http import safe_next
 from core.pages import form_refusal, public_page, refusal_flashed, refusal_on, render_form
 from core.parsing import parse_int
 
-BACKEND = "django.contrib.auth.backends.ModelBackend"
+BACKEND = "accounts.backends.ModelBackend"
 
 
 @public_page

@@ -1,5 +1,6 @@
 """The API token check reads the token and its user with one plain SELECT (accounts.authentication, core.rows): the
-refusals knox makes still hold, and the user and membership it loads are the rows the ORM reads."""
+refusals knox makes still hold, and the user and membership it loads are the rows the ORM reads. The same for the
+other plain reads of every page: a user's memberships, the unread count and the listed buys' versions."""
 
 import datetime
 
@@ -7,8 +8,10 @@ from django.utils import timezone
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from accounts.models import Membership, User
+from accounts.factories import MembershipFactory
+from accounts.models import Community, Membership, Notification, User
 from accounts.permissions import membership_for
+from accounts.selectors import memberships_of, unread_count
 from accounts.services.tokens import token_issue
 
 ORM_MEMBERSHIP = Membership.objects.select_related("household__building")
@@ -81,3 +84,44 @@ def test_no_membership_or_an_inactive_one_reads_as_none(place):
     Membership.objects.filter(user=user).update(is_active=False)
     assert membership_for(user, place.community.pk) is None
     assert membership_for(User.objects.get(pk=place.resident.user.pk), place.community.pk + 999) is None
+
+
+def test_memberships_are_read_as_the_orm_reads_them_in_community_name_order(place, other_place):
+    user = User.objects.get(pk=place.building_leader.user.pk)
+    # A membership in a community whose name sorts first, without a household; and an inactive one, not listed.
+    first = MembershipFactory(user=user, community=other_place.community, household=None, is_resident=False)
+    other_place.community.name = "0 first"
+    other_place.community.save(update_fields=["name"])
+    third = Community.objects.create(name="Z last")
+    MembershipFactory(user=user, community=third, household=None, is_active=False)
+
+    got = memberships_of(user=user)
+    want = list(
+        Membership.objects.filter(user=user, is_active=True)
+        .select_related("community", "household__building", "led_building")
+        .order_by("community__name", "community_id")
+    )
+    assert [m.pk for m in got] == [first.pk, place.building_leader.pk] == [m.pk for m in want]
+    for g, w in zip(got, want, strict=True):
+        assert fields(g) == fields(w)
+        assert fields(g.community) == fields(w.community)
+        assert (g.household is None) == (w.household is None)
+        if w.household is not None:
+            assert fields(g.household) == fields(w.household)
+            assert fields(g.household.building) == fields(w.household.building)
+        assert (g.led_building is None) == (w.led_building is None)
+        if w.led_building is not None:
+            assert fields(g.led_building) == fields(w.led_building)
+    assert got[1].led_building.label == "12"
+    assert memberships_of(user=User.objects.get(pk=place.resident.user.pk))[0].led_building is None
+
+
+def test_the_unread_count_counts_only_the_users_unread_notices(place):
+    user, other = place.resident.user, place.neighbour.user
+    for i, (who, read) in enumerate([(user, False), (user, False), (user, True), (other, False)]):
+        Notification.objects.create(
+            user=who, kind="formed", dedupe_key=f"k{i}", read_at=timezone.now() if read else None
+        )
+    assert unread_count(user=user) == 2
+    assert unread_count(user=other) == 1
+    assert unread_count(user=place.leader.user) == 0
