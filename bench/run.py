@@ -291,6 +291,7 @@ class Bench:
         from bench.load import Request
 
         path = endpoints.buy_page_path(self.page_buy)
+        self.wait_for_a_steady_etag(self.page_buy.deadline)
         requests = []
         for session in self.world.sessions:
             conn = http.client.HTTPConnection(HOST, self.port, timeout=10)
@@ -306,6 +307,31 @@ class Bench:
         problems = [] if not_modified == res.requests else [f"{res.requests - not_modified} not 304: {res.statuses}"]
         rate = not_modified / res.seconds if res.seconds else 0.0
         self.rows.append(Row(res, rate=rate, floor=floor.ok_per_s, invariants=problems))
+
+    def wait_for_a_steady_etag(self, deadline) -> None:
+        """Wait (at most one ETag window) until the clock alone cannot change the buy page's ETag during the run:
+        its key holds the ten-minute window and the deadline line ("closes in 2 days, 3 hours"), and when either
+        turns over every viewer gets one full page by design (then 304s again). The scenario measures the 304s
+        between those moments (a run across 01:20 UTC on 2026-12-04 crossed a window: half its answers were 200)."""
+        import datetime
+
+        from django.utils import timezone
+        from django.utils.timesince import timeuntil
+
+        from groupbuy.views.page_cache import ETAG_WINDOW
+
+        span, waited = self.args.seconds + 20, 0
+        while waited < ETAG_WINDOW:
+            now = timezone.now()
+            window_left = ETAG_WINDOW - time.time() % ETAG_WINDOW
+            if window_left > span and timeuntil(deadline, now) == timeuntil(
+                deadline, now + datetime.timedelta(seconds=span)
+            ):
+                break
+            time.sleep(5)
+            waited += 5
+        if waited:
+            log(f"live refresh: waited {waited} s for the ETag window and the deadline line to hold for the run")
 
     # --- one-off measurements ---------------------------------------------------------------------
 
