@@ -291,7 +291,9 @@ class Bench:
         from bench.load import Request
 
         path = endpoints.buy_page_path(self.page_buy)
-        self.wait_for_a_steady_etag(self.page_buy.deadline)
+        from groupbuy.models import GroupBuy
+
+        self.wait_for_a_steady_etag(GroupBuy.objects.values_list("deadline", flat=True).get(pk=self.page_buy.id))
         requests = []
         for session in self.world.sessions:
             conn = http.client.HTTPConnection(HOST, self.port, timeout=10)
