@@ -109,6 +109,11 @@ def membership_sql(community_column: str) -> tuple[str, str]:
     return select, joins
 
 
+def membership_sql_width() -> int:
+    """How many columns `membership_sql` selects (for what a query selects after them)."""
+    return rows.width(Membership) + rows.width(Household) + rows.width(Building)
+
+
 def membership_from_row(user: User, community_id: int, row: Sequence[Any], start: int) -> Membership | None:
     """The membership `membership_sql` selected, from `row[start:]` (None: not an active member), kept for the
     request as `membership_for` keeps what it reads. At most one: (user, community) is unique."""

@@ -11,7 +11,7 @@ from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.permissions import membership_from_row, membership_sql
+from accounts.permissions import membership_from_row, membership_sql, membership_sql_width
 from core import rows
 from groupbuy import exceptions as err
 from groupbuy.models import (
@@ -34,6 +34,9 @@ LISTED_STATES = (*SIGNUP_STATES, BuyStatus.CLOSED, BuyStatus.ORDERED)
 
 
 MAX_LIST_BUYS = 100
+
+# Where `buy_get_for_signup` keeps the buy's items ({id: BuyItem}) on the instance, for `lines_priced`.
+ITEMS_READ = "_items_read"
 
 
 def _first_photo_id() -> Subquery:
@@ -156,21 +159,27 @@ def buy_get_shared(*, buy_id: int) -> GroupBuy:
 
 def buy_get_for_signup(*, user: User, buy_id: Any) -> GroupBuy:
     """A buy to sign up to: its row (no community or leader, no pool subquery: the sign-up checks its state and
-    pool on the row it locks) and, in the same plain SELECT (core.rows), the caller's membership in its community,
-    kept for the request as membership_for keeps it: one statement instead of two, and no ORM compiler on the hot
-    path. Same refusals as buy_get."""
+    pool on the row it locks), its items (kept on the buy for `signup_input.lines_priced`, which prices the lines
+    from them) and the caller's membership in its community (kept for the request as membership_for keeps it), all
+    in one plain SELECT (core.rows; one row per item): one statement instead of three, and no ORM compiler on the
+    hot path. Same refusals as buy_get."""
     qn = connection.ops.quote_name
     select, joins = membership_sql(f"b.{qn('community_id')}")
     sql = (
-        f"SELECT {rows.columns(GroupBuy, 'b')}, {select} FROM {qn(GroupBuy._meta.db_table)} b {joins} "
+        f"SELECT {rows.columns(GroupBuy, 'b')}, {select}, {rows.columns(BuyItem, 'i')} "
+        f"FROM {qn(GroupBuy._meta.db_table)} b {joins} "
+        f"LEFT JOIN {qn(BuyItem._meta.db_table)} i ON i.{qn('buy_id')} = b.{qn('id')} "
         f"WHERE b.{qn('id')} = %s"
     )
-    row = rows.fetch_one(sql, [user.pk, True, lookup_id(buy_id)])
-    buy = None if row is None else rows.instance(GroupBuy, row)
-    if row is None or not isinstance(buy, GroupBuy):
+    found = rows.fetch_all(sql, [user.pk, True, lookup_id(buy_id)])
+    buy = rows.instance(GroupBuy, found[0]) if found else None
+    if buy is None:
         raise err.not_found()
+    items_at = rows.width(GroupBuy) + membership_sql_width()
+    items = (rows.instance(BuyItem, row, items_at) for row in found)
+    buy.__dict__[ITEMS_READ] = {item.pk: item for item in items if item is not None}
     if user.is_authenticated:
-        membership_from_row(user, buy.community_id, row, rows.width(GroupBuy))
+        membership_from_row(user, buy.community_id, found[0], rows.width(GroupBuy))
     require_member(user=user, community_id=buy.community_id)
     return buy
 

@@ -17,6 +17,7 @@ from core import rows
 from core.parsing import parse_int
 from groupbuy import exceptions as err
 from groupbuy.models import BuyItem, Entry, EntryStatus, GroupBuy
+from groupbuy.selectors.buys import ITEMS_READ
 
 MAX_LINE_QUANTITY = 9999
 
@@ -74,19 +75,23 @@ def tolerances_parse(buy: GroupBuy, tolerances: Any, quantities: dict[int, int])
 
 def lines_priced(buy: GroupBuy, quantities: dict[int, int]) -> dict[int, Line]:
     """The lines for `quantities` ({item id: units}) priced from the buy's items; unknown items are refused.
-    One plain SELECT (core.rows): it runs on every sign-up, and the ORM's compiler cost more than the query."""
-    qn = connection.ops.quote_name
+    The items `buy_get_for_signup` read with the buy (the sign-up API: no statement here), else one plain SELECT
+    (core.rows): it runs on every sign-up, and the ORM's compiler cost more than the query. Either read comes
+    before the sign-up's transaction, as it always did."""
     ids = list(quantities)
     if not ids:
         return {}
-    sql = (
-        f"SELECT {rows.columns(BuyItem, 'i')} FROM {qn(BuyItem._meta.db_table)} i "
-        f"WHERE i.{qn('buy_id')} = %s AND i.{qn('id')} IN ({', '.join(['%s'] * len(ids))})"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [buy.pk, *ids])
-        found = [rows.instance(BuyItem, row) for row in cursor.fetchall()]
-    items = {i.pk: i for i in found if isinstance(i, BuyItem)}
+    read: dict[int, BuyItem] | None = buy.__dict__.get(ITEMS_READ)
+    if read is not None:
+        items = {pk: read[pk] for pk in ids if pk in read}
+    else:
+        qn = connection.ops.quote_name
+        sql = (
+            f"SELECT {rows.columns(BuyItem, 'i')} FROM {qn(BuyItem._meta.db_table)} i "
+            f"WHERE i.{qn('buy_id')} = %s AND i.{qn('id')} IN ({', '.join(['%s'] * len(ids))})"
+        )
+        found = [rows.instance(BuyItem, row) for row in rows.fetch_all(sql, [buy.pk, *ids])]
+        items = {i.pk: i for i in found if i is not None}
     missing = sorted(set(quantities) - set(items))
     if missing:
         raise err.unknown_item({"items": missing})

@@ -143,13 +143,13 @@ def test_sign_up_with_an_idempotency_key_twice_makes_one_entry(place, api, buy):
 
 
 def test_sign_up_request_is_a_fixed_number_of_queries(place, api, buy, django_assert_num_queries):
-    """The hot endpoint, whole request with a real token: token + user, the buy with the caller's membership (one
-    SELECT since session 3), items, then BEGIN, the counters UPDATE ... RETURNING, the item, the entry, its lines,
-    COMMIT (a savepoint pair here); the answer is built from what was written."""
+    """The hot endpoint, whole request with a real token: token + user, the buy with its items and the caller's
+    membership (one SELECT since session 6), then BEGIN, the counters UPDATE ... RETURNING, the item, the entry,
+    its lines, COMMIT (a savepoint pair here); the answer is built from what was written."""
     item = main_item(buy)
     client = api()
     client.credentials(HTTP_AUTHORIZATION=f"Token {AuthToken.objects.create(user=place.resident.user)[1]}")
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(8):
         response = client.post(
             entries_url(buy), {"quantities": {str(item.pk): 1}}, format="json", headers={"Idempotency-Key": "pin-1"}
         )

@@ -126,3 +126,44 @@ def test_lines_are_priced_from_the_buys_own_items_only(place, buy):
         lines_priced(buy, {main_item(buy).pk: 1, elsewhere.pk: 1})
     assert info.value.code == "unknown_item"
     assert lines_priced(buy, {}) == {}
+
+
+def test_the_buy_read_for_a_sign_up_carries_its_items_and_prices_lines_without_a_statement(
+    place, buy, django_assert_num_queries
+):
+    from core.errors import ApplicationError
+    from groupbuy.models import BuyItem
+    from groupbuy.selectors import buy_get_for_signup
+    from groupbuy.services.signup_input import lines_priced
+
+    extra = BuyItemFactory(buy=buy, offer__unit_price=Decimal("3.35"))
+    elsewhere = BuyItemFactory(buy=GroupBuyFactory(community=place.community, leader=place.leader.user))
+    main = main_item(buy)
+    got = buy_get_for_signup(user=place.resident.user, buy_id=buy.pk)
+    with django_assert_num_queries(0):
+        lines = lines_priced(got, {main.pk: 2, extra.pk: 1})
+        with pytest.raises(ApplicationError) as info:
+            lines_priced(got, {main.pk: 1, elsewhere.pk: 1})
+    assert info.value.code == "unknown_item"
+    assert {pk: (x.quantity, x.unit_price, x.is_main) for pk, x in lines.items()} == {
+        main.pk: (2, main.unit_price, True),
+        extra.pk: (1, Decimal("3.35"), False),
+    }
+    fields = [f.attname for f in BuyItem._meta.concrete_fields]
+    for item in BuyItem.objects.filter(buy=buy):
+        kept = got.__dict__["_items_read"][item.pk]
+        assert [getattr(kept, f) for f in fields] == [getattr(item, f) for f in fields]
+
+
+def test_a_buy_without_items_reads_for_a_sign_up_and_refuses_any_item(place):
+    from core.errors import ApplicationError
+    from groupbuy.selectors import buy_get_for_signup
+    from groupbuy.services.signup_input import lines_priced
+
+    bare = GroupBuyFactory(community=place.community, leader=place.leader.user)
+    bare.items.all().delete()
+    got = buy_get_for_signup(user=place.resident.user, buy_id=bare.pk)
+    assert got.pk == bare.pk
+    with pytest.raises(ApplicationError) as info:
+        lines_priced(got, {12345: 1})
+    assert info.value.code == "unknown_item"
