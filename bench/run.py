@@ -39,6 +39,10 @@ WORKER_CHOICES = (2, 3, 4, 5)
 SPREAD_BUYS = 1000
 CAP = 100
 CAP_TRIALS = 20
+# Issue 17's sign-up target is also judged on the median of this many adjacent (floor, hot buy) pairs of
+# PAIR_SECONDS each: on a shared VM one 10-second pair moves by up to a third between runs.
+HOT_PAIRS = 3
+PAIR_SECONDS = 5
 CAP_TRIAL_SECONDS = 2.0  # the cap fills in well under a second; the rest is refusals racing for it
 PAGE_ENTRIES = 500
 SESSIONS = 200
@@ -126,6 +130,8 @@ class Bench:
         self.page_buy = data.make_buys(self.world, 1, title="蔬菜套餐 page", moq=50)[0]
         data.fill_entries(self.world, self.page_buy, self.world.residents[-PAGE_ENTRIES:])
         self.profile_buy = data.make_buys(self.world, 1, title="profile", moq=100)[0]
+        pairs = 1 if self.args.quick else HOT_PAIRS
+        self.pair_buys = data.make_buys(self.world, pairs, title="hot c=32 pair", moq=100)
         data.analyze()
         log(
             f"data: {self.args.residents} residents, {len(self.spread) + trials + 9} buys"
@@ -288,6 +294,17 @@ class Bench:
             problems = [] if res.ok == res.requests else [f"{res.requests - res.ok} non-2xx: {res.statuses}"]
             self.rows.append(Row(res, rate=res.ok_per_s, floor=floor.ok_per_s, invariants=problems))
         self.live_refresh(floor)
+
+    def hot_pairs(self) -> None:
+        """The hot buy at c=32, each time on a fresh buy right after a floor of the same length: the sign-up
+        target is judged on the median ratio of these adjacent pairs as well as on the table's single pair."""
+        self.pairs: list[tuple[Result, Result, list[str]]] = []
+        for buy in self.pair_buys:
+            fl = self.floor(32, PAIR_SECONDS, record=False)
+            res = self.wrk("hot buy (pair)", self.signup_plan(f"hot-pair-{buy.id}", [buy]), 32, PAIR_SECONDS)
+            self.settle()
+            problems = self.data.check_buys([buy.id]) + stored_matches(res, self.data.entries_in([buy.id]))
+            self.pairs.append((fl, res, problems))
 
     def live_refresh(self, floor: Result) -> None:
         """The buy page's live refresh (static/js/live.js): each session asks with If-None-Match and the ETag its
@@ -500,6 +517,7 @@ class Bench:
         self.data.retire(self.spread)
         self.cap_race()
         self.pages(f32)
+        self.hot_pairs()
         self.page_weight()
         self.deadline_close()
         self.memory()
@@ -606,6 +624,23 @@ class Bench:
                     f"{hot32.ratio or 0:.2f}× floor, p99 {hot32.result.p99_ms:.0f} ms",
                     verdict(
                         (hot32.ratio or 0) >= TARGETS["signup_ratio"] and hot32.result.p99_ms <= TARGETS["signup_p99"],
+                        f"≥ {TARGETS['signup_ratio']}× floor, p99 ≤ {TARGETS['signup_p99']} ms",
+                    ),
+                )
+            )
+        if getattr(self, "pairs", None):
+            ratios = [res.ok_per_s / fl.ok_per_s if fl.ok_per_s else 0.0 for fl, res, _ in self.pairs]
+            p99s = [res.p99_ms for _, res, _ in self.pairs]
+            problems = [p for _, _, found in self.pairs for p in found]
+            ratio, p99 = statistics.median(ratios), statistics.median(p99s)
+            out.append(
+                (
+                    f"hot buy c=32 (issue 17), median of {len(ratios)} adjacent {PAIR_SECONDS} s pairs",
+                    f"{ratio:.2f}× floor ({', '.join(f'{r:.2f}' for r in ratios)}), p99 {p99:.0f} ms "
+                    f"({', '.join(f'{p:.0f}' for p in p99s)})"
+                    + ("" if not problems else " FAIL: " + "; ".join(problems)[:200]),
+                    verdict(
+                        ratio >= TARGETS["signup_ratio"] and p99 <= TARGETS["signup_p99"] and not problems,
                         f"≥ {TARGETS['signup_ratio']}× floor, p99 ≤ {TARGETS['signup_p99']} ms",
                     ),
                 )
