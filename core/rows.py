@@ -57,6 +57,32 @@ def instance(model: type[M], row: Sequence[Any], start: int = 0) -> M | None:
     return model.from_db(connection.alias, None, values)
 
 
+def _field_converters(model: type[Model], attname: str) -> _Converter:
+    key = (connection.vendor, model, attname)
+    found = _field_plans.get(key)
+    if found is None:
+        field = next(f for f in model._meta.concrete_fields if f.attname == attname)
+        col = field.get_col(model._meta.db_table)
+        found = (connection.ops.get_db_converters(col) + col.get_db_converters(connection), col)
+        _field_plans[key] = found
+    return found
+
+
+_field_plans: dict[tuple[str, type[Model], str], _Converter] = {}
+
+
+def values(model: type[Model], attnames: Sequence[str], row: Sequence[Any]) -> list[Any]:
+    """The `model` columns named by `attnames`, selected in that order at the start of `row`, each through the
+    converters the ORM applies (on SQLite a datetime comes back naive and a decimal as a float without them)."""
+    out = []
+    for attname, value in zip(attnames, row, strict=False):
+        convs, col = _field_converters(model, attname)
+        for convert in convs:
+            value = convert(value, col, connection)
+        out.append(value)
+    return out
+
+
 def width(model: type[Model]) -> int:
     """How many columns `columns(model, ...)` selects."""
     return len(model._meta.concrete_fields)

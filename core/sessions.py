@@ -27,7 +27,8 @@ class SessionStore(db.SessionStore):
             f"WHERE s.{qn('session_key')} = %s AND s.{qn('expire_date')} > %s"
         )
         key = self.session_key  # None when absent or not a valid key (SessionBase checks it)
-        row = rows.fetch_one(sql, [key, timezone.now()]) if key else None
+        now = connection.ops.adapt_datetimefield_value(timezone.now())  # as the ORM sends it (SQLite: UTC text)
+        row = rows.fetch_one(sql, [key, now]) if key else None
         found = None if row is None else rows.instance(model, row)
         if found is None:
             self._session_key = None

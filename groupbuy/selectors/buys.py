@@ -138,7 +138,7 @@ def buy_page_state_for(*, user: User, buy_id: Any) -> dict[str, Any] | None:
     row = rows.fetch_one(sql, [user.pk, True, lookup_id(buy_id)])
     if row is None:
         return None
-    state = dict(zip(PAGE_STATE, row[: len(PAGE_STATE)], strict=True))
+    state = dict(zip(PAGE_STATE, rows.values(GroupBuy, PAGE_STATE, row), strict=True))
     membership_from_row(user, state["community_id"], row, len(PAGE_STATE))
     return state
 
