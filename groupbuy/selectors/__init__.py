@@ -31,7 +31,6 @@ from groupbuy.selectors.buys import (
     buy_list_led_by,
     buy_list_versions,
     buy_page_state_for,
-    buy_page_version,
     buy_progress_get,
 )
 from groupbuy.selectors.catalog import (
@@ -146,7 +145,6 @@ __all__ = [
     "buy_get_for_signup",
     "buy_get_shared",
     "buy_page_state_for",
-    "buy_page_version",
     "buy_id_list_led_by",
     "buy_list",
     "buy_list_led_by",

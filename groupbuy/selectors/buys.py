@@ -116,21 +116,14 @@ def buy_get(*, user: User, buy_id: Any, with_items: bool = True) -> GroupBuy:
     return buy
 
 
-def buy_page_version(*, buy_id: Any) -> dict[str, Any] | None:
-    """What the buy page's ETag is made of, in one primary-key read (no joins, no check of who asks: the caller
-    answers only 304 or goes on to `buy_get`, which checks). None when there is no such buy."""
-    row = GroupBuy.objects.filter(pk=lookup_id(buy_id)).values("version", "status", "deadline", "current_pool_id")
-    return dict(found) if (found := row.first()) is not None else None
-
-
 PAGE_STATE = ("version", "status", "deadline", "current_pool_id", "community_id")  # their column names too
 
 
 def buy_page_state_for(*, user: User, buy_id: Any) -> dict[str, Any] | None:
-    """What `buy_page_version` reads, and the buy's community, with the user's membership of that community read
-    in the same plain SELECT (`membership_sql`) and kept for the request as `membership_for` keeps it: the
-    `require_member` that must follow (before anything kept for the user is served) costs no query. None when
-    there is no such buy. Precondition: the user is signed in."""
+    """What the buy page's ETag is made of (version, status, deadline, pool) and the buy's community, with the
+    user's membership of that community read in the same plain SELECT (`membership_sql`) and kept for the request
+    as `membership_for` keeps it: the membership check that must follow (before a 304 or anything kept for the user
+    is served) costs no query. None when there is no such buy. Precondition: the user is signed in."""
     qn = connection.ops.quote_name
     select, joins = membership_sql(f"b.{qn('community_id')}")
     state_columns = ", ".join(f"b.{qn(name)}" for name in PAGE_STATE)

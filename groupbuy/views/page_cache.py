@@ -29,6 +29,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.timesince import timeuntil
 
+from accounts.permissions import membership_for
 from accounts.selectors import unread_count
 from groupbuy import selectors
 from groupbuy.models import GroupBuy
@@ -128,8 +129,9 @@ def _viewer_key(request: HttpRequest, buy_id: int, language: str, state: dict[st
 
 def buy_page_etag(request: HttpRequest, buy_id: int, language: str, buy: GroupBuy | None = None) -> str | None:
     """The buy page's ETag for this viewer (None: no ETag, answer in full) — from `buy` when the page already
-    read it, else from one primary-key read of the buy's version (`selectors.buy_page_version`). Made of
-    `_viewer_key`; none while a message waits to be shown."""
+    read it (`buy_get` checked the viewer), else from one plain SELECT of the buy's version with the viewer's
+    membership (`selectors.buy_page_state_for`): no ETag, so never a 304, for someone who is no longer a member of
+    the buy's community (they get the refusal in full). Made of `_viewer_key`; none while a message waits."""
     if not _viewer_may_keep(request):
         return None
     if buy is not None:
@@ -140,7 +142,9 @@ def buy_page_etag(request: HttpRequest, buy_id: int, language: str, buy: GroupBu
             "current_pool_id": buy.current_pool_id,
         }
     else:
-        state = selectors.buy_page_version(buy_id=buy_id)
+        state = selectors.buy_page_state_for(user=request.user, buy_id=buy_id)
+        if state is None or membership_for(request.user, state["community_id"]) is None:  # read with the state
+            return None
     raw = _viewer_key(request, buy_id, language, state)
     return None if raw is None else '"' + _digest(raw) + '"'
 

@@ -139,11 +139,23 @@ def test_an_unchanged_page_answers_304_without_rendering(place, buy, web, django
     first = client.get(detail_url(buy))
     etag = first["ETag"]
     assert f'data-etag="{escape(etag)}"' in first.content.decode()  # what live.js asks with
-    with django_assert_num_queries(3):  # session, user, the buy's version
+    with django_assert_num_queries(3):  # session, user, the buy's version with the viewer's membership
         again = client.get(detail_url(buy), HTTP_IF_NONE_MATCH=etag)
     assert again.status_code == 304
     assert again.content == b""
     assert again["ETag"] == etag
+
+
+def test_a_removed_member_gets_no_304_but_the_refusal(place, buy, web):
+    from accounts.models import Membership
+
+    client = web(place.resident.user)
+    etag = client.get(detail_url(buy))["ETag"]
+    assert client.get(detail_url(buy), HTTP_IF_NONE_MATCH=etag).status_code == 304
+    Membership.objects.filter(pk=place.resident.pk).update(is_active=False)
+    refused = client.get(detail_url(buy), HTTP_IF_NONE_MATCH=etag)
+    assert refused.status_code == 403
+    assert "ETag" not in refused
 
 
 def test_a_change_by_anyone_ends_the_304(place, buy, web):
