@@ -32,13 +32,11 @@ def tokens_with_users(token_key: str) -> list[Any]:
         f"WHERE t.{qn('token_key')} = %s"
     )
     found = []
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [token_key])
-        for row in cursor.fetchall():
-            token = rows.instance(token_model, row)
-            assert token is not None
-            token.user = rows.instance(User, row, rows.width(token_model))
-            found.append(token)
+    for row in rows.fetch_all(sql, [token_key]):
+        token = rows.instance(token_model, row)
+        assert token is not None
+        token.user = rows.instance(User, row, rows.width(token_model))
+        found.append(token)
     return found
 
 

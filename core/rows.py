@@ -27,18 +27,27 @@ def columns(model: type[Model], alias: str) -> str:
     return ", ".join(f"{qn(alias)}.{qn(field.column)}" for field in model._meta.concrete_fields)
 
 
+def _field_converters(model: type[Model], field: Any) -> _Converter:
+    """The converters the ORM applies to `field`'s column on this backend (the backend's, then the field's)."""
+    col = field.get_col(model._meta.db_table)
+    return connection.ops.get_db_converters(col) + col.get_db_converters(connection), col
+
+
 def _converters(model: type[Model]) -> list[tuple[int, _Converter]]:
+    """(index, converters) of the concrete fields of `model` that have any, made once per backend and model."""
     key = (connection.vendor, model)
     plan = _plans.get(key)
     if plan is None:
-        plan = []
-        for i, field in enumerate(model._meta.concrete_fields):
-            col = field.get_col(model._meta.db_table)
-            found = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
-            if found:
-                plan.append((i, (found, col)))
-        _plans[key] = plan
+        found = ((i, _field_converters(model, field)) for i, field in enumerate(model._meta.concrete_fields))
+        plan = _plans[key] = [(i, conv) for i, conv in found if conv[0]]
     return plan
+
+
+def _converted(value: Any, converter: _Converter) -> Any:
+    convs, col = converter
+    for convert in convs:
+        value = convert(value, col, connection)
+    return value
 
 
 def instance(model: type[M], row: Sequence[Any], start: int = 0) -> M | None:
@@ -49,37 +58,20 @@ def instance(model: type[M], row: Sequence[Any], start: int = 0) -> M | None:
     pk_index = fields.index(model._meta.pk)
     if values[pk_index] is None:
         return None
-    for i, (convs, col) in _converters(model):
-        value = values[i]
-        for convert in convs:
-            value = convert(value, col, connection)
-        values[i] = value
+    for i, converter in _converters(model):
+        values[i] = _converted(values[i], converter)
     return model.from_db(connection.alias, None, values)
-
-
-def _field_converters(model: type[Model], attname: str) -> _Converter:
-    key = (connection.vendor, model, attname)
-    found = _field_plans.get(key)
-    if found is None:
-        field = next(f for f in model._meta.concrete_fields if f.attname == attname)
-        col = field.get_col(model._meta.db_table)
-        found = (connection.ops.get_db_converters(col) + col.get_db_converters(connection), col)
-        _field_plans[key] = found
-    return found
-
-
-_field_plans: dict[tuple[str, type[Model], str], _Converter] = {}
 
 
 def values(model: type[Model], attnames: Sequence[str], row: Sequence[Any]) -> list[Any]:
     """The `model` columns named by `attnames`, selected in that order at the start of `row`, each through the
     converters the ORM applies (on SQLite a datetime comes back naive and a decimal as a float without them)."""
+    plan = dict(_converters(model))
+    index = {field.attname: i for i, field in enumerate(model._meta.concrete_fields)}
     out = []
     for attname, value in zip(attnames, row, strict=False):
-        convs, col = _field_converters(model, attname)
-        for convert in convs:
-            value = convert(value, col, connection)
-        out.append(value)
+        converter = plan.get(index[attname])
+        out.append(value if converter is None else _converted(value, converter))
     return out
 
 
