@@ -5,13 +5,8 @@ seed_demo), then signs in as the demo's people and opens the pages each of them 
 served from the kept page), and signs up through the API: no answer may be a 500."""
 
 import json
-import os
-import secrets
-import subprocess
-import sys
-from pathlib import Path
 
-BASE_DIR = Path(__file__).resolve().parents[2]
+from tests.config.sqlite_manage import manage, sqlite_env
 
 SCRIPT = r"""
 import json
@@ -59,39 +54,19 @@ print("STATUSES " + json.dumps(statuses))
 
 
 def test_the_demo_pages_and_a_sign_up_answer_without_a_500_on_sqlite(tmp_path):
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": os.environ.get("HOME", "/tmp"),
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DEBUG": "false",
-        "ALLOWED_HOSTS": "localhost",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
-        "REDIS_URL": "",
-        "CELERY_BROKER_DIR": str(tmp_path / "broker"),
-        "CELERY_TASK_ALWAYS_EAGER": "true",
-        "MEDIA_ROOT": str(tmp_path / "media"),
-        "STATIC_ROOT": str(tmp_path / "static"),
-        "SECURE_SSL_REDIRECT": "false",
-    }
+    env = sqlite_env(
+        tmp_path,
+        DJANGO_SETTINGS_MODULE="config.settings",
+        ALLOWED_HOSTS="localhost",
+        CELERY_TASK_ALWAYS_EAGER="true",
+        MEDIA_ROOT=str(tmp_path / "media"),
+        SECURE_SSL_REDIRECT="false",
+    )
 
-    def manage(*args: str) -> subprocess.CompletedProcess:
-        result = subprocess.run(
-            [sys.executable, "manage.py", *args],
-            cwd=BASE_DIR,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        assert result.returncode == 0, result.stderr[-3000:]
-        return result
-
-    manage("migrate", "--noinput", "-v0")
-    manage("collectstatic", "--noinput", "-v0")
-    manage("seed_demo")
-    out = manage("shell", "-c", SCRIPT).stdout
+    manage(env, "migrate", "--noinput", "-v0")
+    manage(env, "collectstatic", "--noinput", "-v0")
+    manage(env, "seed_demo")
+    out = manage(env, "shell", "-c", SCRIPT).stdout
     statuses = json.loads(out.split("STATUSES ", 1)[1])
     failed = {key: code for key, code in statuses.items() if code >= 500}
     assert failed == {}

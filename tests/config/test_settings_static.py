@@ -5,14 +5,10 @@ on every page that uses it. So build the manifest the way the Dockerfile does an
 """
 
 import json
-import os
 import re
-import secrets
-import subprocess
-import sys
-from pathlib import Path
 
-BASE_DIR = Path(__file__).resolve().parents[2]
+from tests.config.sqlite_manage import BASE_DIR, manage, sqlite_env
+
 STATIC_TAG = re.compile(r"""\{%\s*static\s+['"]([^'"]+)['"]""")
 
 
@@ -26,26 +22,8 @@ def template_static_names() -> set[str]:
 
 def test_every_static_name_in_templates_is_in_the_production_manifest(tmp_path):
     static_root = tmp_path / "static"
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": os.environ.get("HOME", "/tmp"),
-        "DEBUG": "false",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "STATIC_ROOT": str(static_root),
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        "REDIS_URL": "",
-        "CELERY_BROKER_DIR": str(tmp_path / "broker"),
-    }
-    result = subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput"],
-        cwd=BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
+    env = sqlite_env(tmp_path, STATIC_ROOT=str(static_root))
+    manage(env, "collectstatic", "--noinput", timeout=120)
     manifest = json.loads((static_root / "staticfiles.json").read_text())["paths"]
     names = template_static_names()
     assert "css/app.css" in names
